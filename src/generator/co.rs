@@ -1,0 +1,340 @@
+//! `Co`: the handle a generator body yields through, and the wait hook that
+//! lets code deep inside a body suspend the task that drives it.
+
+use super::protocol::{erase, DelegateSlot, Resume, Suspend};
+use super::Generator;
+use crate::stack::{current_context, set_current_context, ContextHeader};
+use std::marker::PhantomData;
+use std::panic::resume_unwind;
+
+/// The yielder type corosensei hands the body.
+pub(crate) type Yielder<Y, S> = corosensei::Yielder<Resume<S>, Suspend<Y, S>>;
+
+/// The panic payload that unwinds a body from its suspension point when it is
+/// closed or cancelled. Bodies never see it unless they `catch_unwind`.
+#[derive(Debug)]
+pub(crate) struct GeneratorExit;
+
+/// The type-erased part of a running coroutine's context that code without
+/// the generator's types (the executor's waits) can use.
+#[repr(C)]
+pub(crate) struct Frame {
+    pub(crate) header: ContextHeader,
+    /// Suspends this coroutine with `Suspend::Wait`; returns when woken.
+    wait: unsafe fn(*const Frame),
+}
+
+/// The handle a generator body yields through: Python's `yield` and
+/// `yield from`, as methods.
+///
+/// A body receives `&Co<Y, S>`; it cannot leave the body. Using it anywhere
+/// but on its own generator's stack — captured by another generator's body,
+/// or after the body was unwound — panics with a message that says so.
+///
+/// ```
+/// use corun::Generator;
+///
+/// let squares = Generator::new(|co| {
+///     for i in 1..=3u32 {
+///         co.yield_(i * i);
+///     }
+/// });
+/// assert_eq!(squares.collect::<Vec<_>>(), [1, 4, 9]);
+/// ```
+#[repr(C)]
+pub struct Co<Y, S = ()> {
+    frame: Frame,
+    yielder: *const Yielder<Y, S>,
+    /// `!Send` and `!Sync`: the handle belongs to one stack on one thread.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<Y, S> Co<Y, S> {
+    pub(crate) fn new(header: ContextHeader, yielder: &Yielder<Y, S>) -> Self {
+        Co {
+            frame: Frame {
+                header,
+                wait: wait_on::<Y, S>,
+            },
+            yielder,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Marks this body as the innermost running coroutine of the thread.
+    #[inline(always)]
+    pub(crate) fn enter(&self) {
+        set_current_context(&self.frame.header);
+    }
+
+    /// Suspends to the resumer and marks this body running again on return.
+    #[inline(always)]
+    fn suspend(&self, out: Suspend<Y, S>) -> Resume<S> {
+        // SAFETY: `check_running` (called by every public entry point first)
+        // proved this code runs on this Co's own coroutine stack, so the
+        // yielder, which lives at the base of that stack, is alive and is the
+        // one to suspend through.
+        let resumed = unsafe { (*self.yielder).suspend(out) };
+        self.enter();
+        resumed
+    }
+
+    #[inline(always)]
+    fn check_running(&self, what: &str) {
+        if current_context() != &self.frame.header as *const ContextHeader {
+            misuse(what);
+        }
+        if std::thread::panicking() {
+            yield_while_unwinding(what);
+        }
+    }
+
+    /// Yields `value` to whoever resumed the generator and returns what the
+    /// next `send` delivers: Python's `x = yield value`.
+    ///
+    /// # Panics
+    ///
+    /// If this `Co` is not the running generator's own (it was captured by
+    /// another generator's body), and if called while the body is unwinding
+    /// (from a destructor during close or a panic): suspending an unwinding
+    /// stack is not possible, and a panic there aborts the process.
+    ///
+    /// ```
+    /// use corun::{Generator, GeneratorState};
+    ///
+    /// let mut echo = Generator::new(|co| {
+    ///     let mut got = co.yield_("ready");
+    ///     while got != "stop" {
+    ///         got = co.yield_(got);
+    ///     }
+    ///     "stopped"
+    /// });
+    /// assert_eq!(echo.start(), GeneratorState::Yielded("ready"));
+    /// assert_eq!(echo.send("hi"), GeneratorState::Yielded("hi"));
+    /// assert_eq!(echo.send("stop"), GeneratorState::Complete("stopped"));
+    /// ```
+    #[inline]
+    pub fn yield_(&self, value: Y) -> S {
+        self.check_running("Co::yield_");
+        match self.suspend(Suspend::Value(value)) {
+            Resume::Send(s) => s,
+            other => unexpected(other),
+        }
+    }
+
+    /// Runs `sub` to completion, passing its yields out and every sent value
+    /// (errors included) in, and returns its return value: Python's
+    /// `r = yield from sub`.
+    ///
+    /// The values do not pass through this body's stack: the generator the
+    /// caller drives resumes the innermost delegate directly, so a value costs
+    /// the same at depth 64 as at depth 1.
+    ///
+    /// # Panics
+    ///
+    /// If `sub` has already started (use [`Co::yield_from_with`], which says
+    /// what to send it first; Python sends `None`) or is complete (Python's
+    /// `yield from` then returns `None`; there is no `R2` to return here). A
+    /// panic in `sub` unwinds through this body as if raised here.
+    ///
+    /// ```
+    /// use corun::Generator;
+    ///
+    /// let inner = |co: &corun::Co<u32>| { co.yield_(1); co.yield_(2); "inner done" };
+    /// let outer = Generator::new(move |co| {
+    ///     let r = co.yield_from(Generator::new(inner));
+    ///     assert_eq!(r, "inner done");
+    ///     co.yield_(3);
+    /// });
+    /// assert_eq!(outer.collect::<Vec<_>>(), [1, 2, 3]);
+    /// ```
+    pub fn yield_from<R2>(&self, sub: Generator<'_, Y, S, R2>) -> R2 {
+        assert!(
+            !sub.is_started(),
+            "Co::yield_from: the subgenerator has already started; use \
+             Co::yield_from_with(sub, first_value) to say what to send it first \
+             (Python's yield from sends None)"
+        );
+        self.delegate(sub, None)
+    }
+
+    /// Delegates to a subgenerator that has already started, resuming it with
+    /// `first` (Python's `yield from` on a started generator sends `None`).
+    /// A fresh `sub` is started instead and `first` is dropped.
+    ///
+    /// # Panics
+    ///
+    /// If `sub` is complete.
+    ///
+    /// ```
+    /// use corun::{Generator, GeneratorState};
+    ///
+    /// let mut sub: Generator<'_, u32, u32, u32> = Generator::new(|co| {
+    ///     let a = co.yield_(0);
+    ///     a + co.yield_(a)
+    /// });
+    /// sub.start();
+    /// let mut outer = Generator::new(move |co| co.yield_from_with(sub, 5));
+    /// assert_eq!(outer.start(), GeneratorState::Yielded(5));
+    /// assert_eq!(outer.send(1), GeneratorState::Complete(6));
+    /// ```
+    pub fn yield_from_with<R2>(&self, sub: Generator<'_, Y, S, R2>, first: S) -> R2 {
+        let first = sub.is_started().then_some(first);
+        self.delegate(sub, first)
+    }
+
+    fn delegate<R2>(&self, sub: Generator<'_, Y, S, R2>, first: Option<S>) -> R2 {
+        self.check_running("Co::yield_from");
+        assert!(
+            !sub.is_complete(),
+            "Co::yield_from: the subgenerator is already complete, so it has no \
+             return value left to give (Python's yield from returns None here)"
+        );
+        let mut slot = DelegateSlot {
+            generator: sub,
+            first,
+            result: None,
+        };
+        match self.suspend(Suspend::Delegate(erase(&mut slot))) {
+            Resume::SubDone => slot
+                .result
+                .take()
+                .expect("corun: a delegate reported completion without a value"),
+            Resume::SubPanicked(payload) => resume_unwind(payload),
+            other => unexpected(other),
+        }
+    }
+
+    /// Yields every item of `iter`: Python's `yield from iterable`. Values
+    /// sent in meanwhile are dropped, as a plain iterator cannot receive them.
+    ///
+    /// ```
+    /// use corun::Generator;
+    ///
+    /// let g = Generator::new(|co| {
+    ///     co.yield_from_iter(["a", "b"]);
+    ///     co.yield_("c");
+    /// });
+    /// assert_eq!(g.collect::<String>(), "abc");
+    /// ```
+    pub fn yield_from_iter<I: IntoIterator<Item = Y>>(&self, iter: I) {
+        for item in iter {
+            self.yield_(item);
+        }
+    }
+}
+
+impl<Y, T, E> Co<Y, Result<T, E>> {
+    /// Yields every item of `iter` until an error is sent in, and returns
+    /// that error: Python's `yield from iterable` with `throw`, where the
+    /// error is raised in the delegating body (the iterator cannot catch it).
+    ///
+    /// ```
+    /// use corun::{Generator, GeneratorState};
+    ///
+    /// let mut g = Generator::new(|co: &corun::Co<u32, Result<(), &str>>| {
+    ///     co.try_yield_from_iter(0..10)?;
+    ///     Ok("all sent")
+    /// });
+    /// assert_eq!(g.start(), GeneratorState::Yielded(0));
+    /// assert_eq!(g.send(Ok(())), GeneratorState::Yielded(1));
+    /// assert_eq!(g.send(Err("stop")), GeneratorState::Complete(Err("stop")));
+    /// ```
+    pub fn try_yield_from_iter<I: IntoIterator<Item = Y>>(&self, iter: I) -> Result<(), E> {
+        for item in iter {
+            self.yield_(item)?;
+        }
+        Ok(())
+    }
+}
+
+impl<Y, S> std::fmt::Debug for Co<Y, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Co")
+            .field("stack_size", &self.frame.header.usable)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The wait hook of a `Co<Y, S>`, stored type-erased in its frame.
+///
+/// # Safety
+///
+/// `frame` must point at the `frame` field of a live `Co<Y, S>` whose body is
+/// the innermost running coroutine of this thread.
+unsafe fn wait_on<Y, S>(frame: *const Frame) {
+    // SAFETY: `Co` is `#[repr(C)]` with `frame` first, so the pointer to the
+    // frame is a pointer to the Co; the caller guarantees it is alive and
+    // running, which is what `suspend` needs.
+    let co = unsafe { &*frame.cast::<Co<Y, S>>() };
+    match co.suspend(Suspend::Wait) {
+        Resume::Wake => {}
+        other => unexpected(other),
+    }
+}
+
+/// Why [`park_current`] returned without suspending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParkError {
+    /// The thread is not running a corun coroutine.
+    NotInCoroutine,
+    /// The running coroutine is unwinding (closed, cancelled or panicking):
+    /// suspending it now would abort the process, so the wait is skipped.
+    Unwinding,
+}
+
+/// Suspends the innermost running coroutine until its resumer wakes it.
+///
+/// Inside a generator inside a task, the generator suspends with a wait
+/// signal; its resumer forwards the wait up, level by level, to the task.
+/// If the coroutine is closed or cancelled meanwhile, this unwinds.
+pub(crate) fn park_current() -> Result<(), ParkError> {
+    let ctx = current_context();
+    if ctx.is_null() {
+        return Err(ParkError::NotInCoroutine);
+    }
+    if std::thread::panicking() {
+        return Err(ParkError::Unwinding);
+    }
+    let frame = ctx.cast::<Frame>();
+    // SAFETY: every context set on this thread is the header of a running
+    // `Co` (only `Co::enter` sets a non-null one, and resumers restore the
+    // previous value when a coroutine switches out), and `Frame` starts with
+    // that header (`#[repr(C)]`).
+    unsafe { ((*frame).wait)(frame) };
+    Ok(())
+}
+
+/// Reacts to a resumption other than the one the suspension expects.
+#[cold]
+pub(crate) fn unexpected<S>(resumed: Resume<S>) -> ! {
+    match resumed {
+        // Close and cancel unwind the body from where it stands, so that its
+        // destructors run; the payload is recognised and swallowed by close.
+        Resume::Close => resume_unwind(Box::new(GeneratorExit)),
+        _ => panic!("corun internal error: a coroutine was resumed with the wrong signal"),
+    }
+}
+
+#[cold]
+fn misuse(what: &str) -> ! {
+    if current_context().is_null() {
+        panic!(
+            "{what} called outside any generator body: a Co works only inside the \
+             body it was given to"
+        );
+    }
+    panic!(
+        "{what} called on a Co that does not belong to the running generator (was it \
+         captured by another generator's body?): a body may yield only through its own Co"
+    );
+}
+
+#[cold]
+fn yield_while_unwinding(what: &str) -> ! {
+    panic!(
+        "{what} called while the generator is unwinding (from a destructor run by \
+         close, cancel or a panic): an unwinding body cannot suspend. Python raises \
+         RuntimeError('generator ignored GeneratorExit') here"
+    );
+}

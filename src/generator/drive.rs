@@ -1,0 +1,394 @@
+//! Driving a generator: one step of the root and its delegate stack, close,
+//! drop, and the entry point the executor uses for tasks.
+
+use super::co::{park_current, GeneratorExit, ParkError};
+use super::protocol::{DelegatePtr, DelegateStep, Payload, Resume, Suspend};
+use super::{Generator, Life};
+use crate::stack::{self, current_context, set_current_context};
+use corosensei::CoroutineResult;
+use std::fmt;
+
+/// What one step of a root generator produced.
+pub(crate) enum Step<Y, R> {
+    Yielded(Y),
+    /// The body asked to suspend its task (see `park_current`).
+    Waiting,
+    Returned(R),
+    Panicked(Payload),
+}
+
+/// The body went on running instead of finishing when it was closed: it
+/// caught the unwind (`catch_unwind`) and yielded again. Python raises
+/// `RuntimeError("generator ignored GeneratorExit")` here. The generator stays
+/// suspended at that yield.
+///
+/// ```
+/// use corun::Generator;
+/// use std::panic::{catch_unwind, AssertUnwindSafe};
+///
+/// let mut stubborn = Generator::new(|co| {
+///     let _ = catch_unwind(AssertUnwindSafe(|| co.yield_(1)));
+///     co.yield_(2); // yields while being closed
+/// });
+/// stubborn.start();
+/// let err = stubborn.try_close().unwrap_err();
+/// assert_eq!(err.into_value(), Some(2));
+/// assert!(!stubborn.is_complete());
+/// stubborn.close(); // the unwind now starts from `yield_(2)`: it finishes
+/// assert!(stubborn.is_complete());
+/// ```
+pub struct IgnoredClose<Y> {
+    value: Option<Y>,
+}
+
+impl<Y> IgnoredClose<Y> {
+    /// The value the body yielded instead of finishing (`None` if it waited
+    /// on its task instead).
+    pub fn into_value(self) -> Option<Y> {
+        self.value
+    }
+}
+
+impl<Y> fmt::Debug for IgnoredClose<Y> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IgnoredClose").finish_non_exhaustive()
+    }
+}
+
+impl<Y> fmt::Display for IgnoredClose<Y> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the generator ignored close(): it caught the unwind and yielded again \
+             (Python: RuntimeError: generator ignored GeneratorExit)",
+        )
+    }
+}
+
+impl<Y> std::error::Error for IgnoredClose<Y> {}
+
+enum CloseFailure<Y> {
+    Ignored(Option<Y>),
+    Panicked(Payload),
+}
+
+/// What one run of a task produced.
+pub(crate) enum TaskStep<R> {
+    /// The task waits; run it again when it is woken.
+    Parked,
+    Returned(R),
+    Panicked(Payload),
+}
+
+impl<'a, Y, S, R> Generator<'a, Y, S, R> {
+    /// Resumes this generator's own coroutine once (not its delegates).
+    #[inline(always)]
+    pub(super) fn resume_own(
+        &mut self,
+        signal: Resume<S>,
+    ) -> CoroutineResult<Suspend<Y, S>, Result<R, Payload>> {
+        let Some(coroutine) = self.coroutine.as_mut() else {
+            panic!("corun internal error: resuming a generator whose body has finished")
+        };
+        self.life = Life::Suspended;
+        self.started = true;
+        let resumer = current_context();
+        let result = coroutine.resume(signal);
+        set_current_context(resumer);
+        result
+    }
+
+    /// Marks the body finished and gives its stack back to the pool.
+    pub(super) fn finish(&mut self) {
+        self.life = Life::Complete;
+        if self.measured.is_some() {
+            self.measured = self.measure_now();
+        }
+        if let Some(coroutine) = self.coroutine.take() {
+            stack::release(coroutine.into_stack());
+        }
+    }
+
+    pub(super) fn measure_now(&self) -> Option<usize> {
+        self.coroutine.as_ref()?;
+        Some(stack::high_water(
+            self.stack_bottom,
+            self.stack_bottom + self.stack_size,
+        ))
+    }
+
+    /// Runs the root or its innermost delegate until something comes out.
+    #[inline(always)]
+    pub(super) fn step(&mut self, signal: Resume<S>) -> Step<Y, R> {
+        if self.delegates.is_empty() {
+            match self.resume_own(signal) {
+                CoroutineResult::Yield(Suspend::Value(y)) => Step::Yielded(y),
+                other => self.own_outcome(other),
+            }
+        } else {
+            self.step_delegated(signal)
+        }
+    }
+
+    #[inline(never)]
+    fn own_outcome(
+        &mut self,
+        out: CoroutineResult<Suspend<Y, S>, Result<R, Payload>>,
+    ) -> Step<Y, R> {
+        match out {
+            CoroutineResult::Yield(Suspend::Value(y)) => Step::Yielded(y),
+            CoroutineResult::Yield(Suspend::Wait) => Step::Waiting,
+            CoroutineResult::Yield(Suspend::Delegate(p)) => {
+                let signal = self.push_delegate(p);
+                self.step_delegated(signal)
+            }
+            CoroutineResult::Return(Ok(r)) => {
+                self.finish();
+                Step::Returned(r)
+            }
+            CoroutineResult::Return(Err(p)) => {
+                self.finish();
+                Step::Panicked(p)
+            }
+        }
+    }
+
+    fn push_delegate(&mut self, p: DelegatePtr<Y, S>) -> Resume<S> {
+        self.delegates.push(p);
+        // SAFETY: `p` was just handed over by a delegator suspended inside
+        // `yield_from`, so its slot is alive (protocol rule 4).
+        unsafe {
+            let slot = &mut *p.as_ptr();
+            slot.adopt_delegates(&mut self.delegates);
+            slot.initial_signal()
+        }
+    }
+
+    fn step_delegated(&mut self, mut signal: Resume<S>) -> Step<Y, R> {
+        loop {
+            let Some(&top) = self.delegates.last() else {
+                match self.resume_own(signal) {
+                    CoroutineResult::Yield(Suspend::Delegate(p)) => {
+                        signal = self.push_delegate(p);
+                        continue;
+                    }
+                    other => return self.own_outcome(other),
+                }
+            };
+            // SAFETY: every pointer on the delegate stack belongs to a
+            // delegator suspended in `yield_from` below it, which cannot
+            // resume (and drop the slot) until the pointer is popped.
+            match unsafe { (*top.as_ptr()).step(signal) } {
+                DelegateStep::Yielded(y) => return Step::Yielded(y),
+                DelegateStep::Wait => return Step::Waiting,
+                DelegateStep::Delegated(p) => signal = self.push_delegate(p),
+                DelegateStep::Returned => {
+                    self.delegates.pop();
+                    signal = Resume::SubDone;
+                }
+                DelegateStep::Panicked(p) => {
+                    self.delegates.pop();
+                    signal = Resume::SubPanicked(p);
+                }
+            }
+        }
+    }
+
+    /// Runs a step for a public caller: a wait is forwarded to whatever runs
+    /// the caller (its task), then the body is woken and goes on.
+    #[inline(always)]
+    pub(super) fn step_forwarding_waits(&mut self, signal: Resume<S>) -> Step<Y, R> {
+        match self.step(signal) {
+            Step::Waiting => self.forward_waits(),
+            other => other,
+        }
+    }
+
+    #[inline(never)]
+    fn forward_waits(&mut self) -> Step<Y, R> {
+        loop {
+            match park_current() {
+                Ok(()) => {}
+                Err(ParkError::NotInCoroutine) => panic!(
+                    "a generator body waited (sleep, recv, await_, a socket read, ...) but \
+                     the code resuming the generator is not running in a corun task: \
+                     drive it from inside Executor::block_on or a spawned task"
+                ),
+                Err(ParkError::Unwinding) => panic!(
+                    "a generator body waited while the thread is unwinding; nothing can \
+                     suspend now"
+                ),
+            }
+            match self.step(Resume::Wake) {
+                Step::Waiting => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Closes the generator: unwinds the innermost delegate first, then each
+    /// delegator, then the root, so their destructors run in that order.
+    fn close_inner(&mut self) -> Result<(), CloseFailure<Y>> {
+        match self.life {
+            Life::Complete => return Ok(()),
+            Life::Created => {
+                // Dropping the body without running it: corosensei drops the
+                // unstarted closure in place.
+                if let Some(coroutine) = self.coroutine.as_mut() {
+                    coroutine.force_unwind();
+                }
+                self.finish();
+                return Ok(());
+            }
+            Life::Suspended => {}
+        }
+        let mut signal = Resume::Close;
+        loop {
+            let Some(&top) = self.delegates.last() else {
+                match self.resume_own(signal) {
+                    CoroutineResult::Yield(Suspend::Value(y)) => {
+                        return Err(CloseFailure::Ignored(Some(y)))
+                    }
+                    CoroutineResult::Yield(Suspend::Wait) => {
+                        self.forward_close_wait()?;
+                        signal = Resume::Wake;
+                    }
+                    CoroutineResult::Yield(Suspend::Delegate(p)) => {
+                        signal = self.push_delegate(p);
+                    }
+                    CoroutineResult::Return(Ok(_)) => {
+                        self.finish();
+                        return Ok(());
+                    }
+                    CoroutineResult::Return(Err(p)) => {
+                        self.finish();
+                        return if p.is::<GeneratorExit>() {
+                            Ok(())
+                        } else {
+                            Err(CloseFailure::Panicked(p))
+                        };
+                    }
+                }
+                continue;
+            };
+            // SAFETY: as in `step_delegated`.
+            match unsafe { (*top.as_ptr()).step(signal) } {
+                DelegateStep::Yielded(y) => return Err(CloseFailure::Ignored(Some(y))),
+                DelegateStep::Wait => {
+                    self.forward_close_wait()?;
+                    signal = Resume::Wake;
+                }
+                DelegateStep::Delegated(p) => signal = self.push_delegate(p),
+                // Python re-raises GeneratorExit in the delegator after its
+                // subgenerator closed, whether the sub returned or not.
+                DelegateStep::Returned => {
+                    self.delegates.pop();
+                    signal = Resume::Close;
+                }
+                DelegateStep::Panicked(p) => {
+                    self.delegates.pop();
+                    signal = if p.is::<GeneratorExit>() {
+                        Resume::Close
+                    } else {
+                        Resume::SubPanicked(p)
+                    };
+                }
+            }
+        }
+    }
+
+    /// A body that caught its close and then waited on its task: forward the
+    /// wait if the caller runs in a task, else the close is ignored.
+    fn forward_close_wait(&mut self) -> Result<(), CloseFailure<Y>> {
+        park_current().map_err(|_| CloseFailure::Ignored(None))
+    }
+
+    /// Closes the generator: Python's `g.close()`.
+    ///
+    /// The body unwinds from its pending `yield_`, so its destructors (`Drop`
+    /// guards: Python's `finally`) run; delegates unwind innermost first. On a
+    /// generator that has not started, the body is dropped without running
+    /// any of it. On a complete generator this does nothing. Afterwards the
+    /// generator is complete.
+    ///
+    /// # Panics
+    ///
+    /// If a destructor panics while the body unwinds, that panic reaches the
+    /// caller here (unless the destructor was itself run by an unwind, which
+    /// aborts the process, as any panic during unwinding does). If the body
+    /// catches the unwind and yields again, this panics with
+    /// [`IgnoredClose`]'s message and the generator stays suspended; use
+    /// [`try_close`](Generator::try_close) to handle that case.
+    ///
+    /// ```
+    /// use corun::Generator;
+    /// use std::cell::Cell;
+    ///
+    /// let cleaned = Cell::new(false);
+    /// struct Finally<'c>(&'c Cell<bool>);
+    /// impl Drop for Finally<'_> { fn drop(&mut self) { self.0.set(true) } }
+    ///
+    /// let mut g = Generator::new(|co| { let _f = Finally(&cleaned); loop { co.yield_(1) } });
+    /// g.start();
+    /// g.close();
+    /// assert!(cleaned.get() && g.is_complete());
+    /// ```
+    pub fn close(&mut self) {
+        if let Err(ignored) = self.try_close() {
+            panic!("Generator::close: {ignored}; the generator stays suspended at that yield")
+        }
+    }
+
+    /// Like [`close`](Generator::close), but a body that ignores the close
+    /// (catches the unwind and yields) gives an error holding what it
+    /// yielded, instead of a panic.
+    pub fn try_close(&mut self) -> Result<(), IgnoredClose<Y>> {
+        match self.close_inner() {
+            Ok(()) => Ok(()),
+            Err(CloseFailure::Ignored(value)) => Err(IgnoredClose { value }),
+            Err(CloseFailure::Panicked(p)) => std::panic::resume_unwind(p),
+        }
+    }
+
+    /// Starts a task's body or wakes it after a wait (executor use).
+    pub(crate) fn run_task(&mut self) -> TaskStep<R> {
+        let signal = if self.started {
+            Resume::Wake
+        } else {
+            Resume::Start
+        };
+        match self.step(signal) {
+            Step::Waiting => TaskStep::Parked,
+            Step::Returned(r) => TaskStep::Returned(r),
+            Step::Panicked(p) => TaskStep::Panicked(p),
+            Step::Yielded(_) => {
+                panic!("corun internal error: a task body yielded a value")
+            }
+        }
+    }
+}
+
+/// Dropping a suspended generator closes it. If its body ignores that close
+/// (catches the unwind and yields again), a warning is printed and the body's
+/// stack is leaked without running any more of it, as Python clears the frame
+/// of a generator that ignored `GeneratorExit` in its finaliser.
+impl<Y, S, R> Drop for Generator<'_, Y, S, R> {
+    fn drop(&mut self) {
+        if self.life == Life::Complete {
+            return;
+        }
+        match self.close_inner() {
+            Ok(()) => {}
+            Err(CloseFailure::Ignored(value)) => {
+                drop(value);
+                eprintln!(
+                    "corun: a generator ignored close() while being dropped (it yielded \
+                     again); its stack is leaked without running more of it"
+                );
+                self.delegates.clear();
+                // Leaking is sound: the stack is never resumed or reused.
+                std::mem::forget(self.coroutine.take());
+            }
+            Err(CloseFailure::Panicked(p)) => std::panic::resume_unwind(p),
+        }
+    }
+}

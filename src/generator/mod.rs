@@ -1,0 +1,276 @@
+//! Generators: Python's generator protocol on stackful coroutines.
+//!
+//! A [`Generator`] owns a corosensei coroutine on a pooled, guarded stack.
+//! Its body gets a [`Co`] to yield through. `yield_from` hands subgenerators
+//! to the root's delegate stack (see `protocol`), so delegation depth costs
+//! nothing per value.
+
+mod builder;
+mod co;
+mod drive;
+mod protocol;
+mod state;
+
+pub use builder::GeneratorBuilder;
+pub use co::Co;
+pub(crate) use co::{park_current, ParkError};
+pub use drive::IgnoredClose;
+pub use state::GeneratorState;
+
+use crate::stack::{GuardedStack, StackError};
+use protocol::{DelegatePtr, Payload, Resume, Suspend};
+use std::marker::PhantomData;
+
+type Coroutine<Y, S, R> =
+    corosensei::Coroutine<Resume<S>, Suspend<Y, S>, Result<R, Payload>, GuardedStack>;
+
+/// Where a generator is in its life (Python's `inspect.getgeneratorstate`,
+/// without RUNNING: a running generator is borrowed by its caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Life {
+    Created,
+    Suspended,
+    Complete,
+}
+
+/// A generator that yields `Y`, is sent `S` and returns `R`: Python's
+/// `typing.Generator[Y, S, R]`.
+///
+/// The body is a closure that receives a [`Co`] and runs on its own stack, so
+/// it can yield from any depth of ordinary calls. It does not run until
+/// [`start`](Generator::start). It may borrow data that outlives `'a`.
+///
+/// ```
+/// use corun::{Generator, GeneratorState};
+///
+/// let words = String::from("borrowed words here");
+/// let mut g = Generator::new(|co| {
+///     for w in words.split(' ') {
+///         co.yield_(w); // yields &str borrowed from `words`
+///     }
+///     words.len()
+/// });
+/// assert_eq!(g.start(), GeneratorState::Yielded("borrowed"));
+/// assert_eq!(g.send(()), GeneratorState::Yielded("words"));
+/// assert_eq!(g.send(()), GeneratorState::Yielded("here"));
+/// assert_eq!(g.send(()), GeneratorState::Complete(19));
+/// ```
+///
+/// Generators stay on the thread that made them:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: T) {}
+/// assert_send(corun::Generator::<u32>::new(|co| co.yield_(1)));
+/// ```
+#[must_use = "a generator does nothing until it is started"]
+pub struct Generator<'a, Y, S = (), R = ()> {
+    /// `None` once the body has finished: its stack is back in the pool.
+    coroutine: Option<Coroutine<Y, S, R>>,
+    life: Life,
+    /// Active delegates, innermost last (see `protocol`).
+    delegates: Vec<DelegatePtr<Y, S>>,
+    stack_size: usize,
+    /// Lowest usable address of the stack, for measuring it.
+    stack_bottom: usize,
+    /// Whether the body has begun running.
+    started: bool,
+    /// The stack high-water mark, when measured (see the builder).
+    measured: Option<usize>,
+    /// `'a` bounds what the body borrows; `*mut ()` makes it `!Send`/`!Sync`.
+    _marker: PhantomData<(&'a (), *mut ())>,
+}
+
+impl<'a, Y, S, R> Generator<'a, Y, S, R> {
+    /// Creates a generator whose body is `body`. The body does not run yet.
+    ///
+    /// # Panics
+    ///
+    /// If no stack can be mapped (see [`StackError`]); [`Generator::try_new`]
+    /// returns that error instead.
+    pub fn new<F>(body: F) -> Self
+    where
+        F: FnOnce(&Co<Y, S>) -> R + 'a,
+    {
+        GeneratorBuilder::new().build(body)
+    }
+
+    /// Like [`Generator::new`], but returns an error when no stack can be
+    /// mapped (for example when `vm.max_map_count` is reached).
+    pub fn try_new<F>(body: F) -> Result<Self, StackError>
+    where
+        F: FnOnce(&Co<Y, S>) -> R + 'a,
+    {
+        GeneratorBuilder::new().try_build(body)
+    }
+
+    /// A builder for a generator with a chosen stack size or stack
+    /// measurement.
+    pub fn builder() -> GeneratorBuilder {
+        GeneratorBuilder::new()
+    }
+
+    /// Runs the body until its first yield or its end: Python's first
+    /// `next(g)`.
+    ///
+    /// # Panics
+    ///
+    /// If the generator has already started or is complete (closed before
+    /// starting counts as complete). A panic in the body reaches the caller
+    /// with its original payload, after the body's destructors have run; the
+    /// generator is then complete.
+    pub fn start(&mut self) -> GeneratorState<Y, R> {
+        if self.life != Life::Created {
+            self.misuse(
+                "start",
+                "start() may be called only once, on a new generator",
+            );
+        }
+        self.resume_public(Resume::Start)
+    }
+
+    /// Sends `value` in as the result of the pending `yield_` and runs the
+    /// body to its next yield or its end: Python's `g.send(value)`.
+    ///
+    /// # Panics
+    ///
+    /// If the generator has not started (call [`start`](Generator::start)
+    /// first) or is complete. A panic in the body propagates as in `start`.
+    #[inline]
+    pub fn send(&mut self, value: S) -> GeneratorState<Y, R> {
+        if self.life != Life::Suspended {
+            self.misuse(
+                "send",
+                "call start() first; after completion nothing may be sent",
+            );
+        }
+        self.resume_public(Resume::Send(value))
+    }
+
+    /// Whether the body has begun running (`false` for a generator closed
+    /// before it started).
+    pub fn is_started(&self) -> bool {
+        self.started
+    }
+
+    /// Whether the body has finished: returned, panicked, or was closed.
+    pub fn is_complete(&self) -> bool {
+        self.life == Life::Complete
+    }
+
+    /// The usable size of this generator's stack, in bytes.
+    pub fn stack_size(&self) -> usize {
+        self.stack_size
+    }
+
+    /// How many bytes of its stack the body has used at most, if the
+    /// generator was built with
+    /// [`measure_stack_usage`](GeneratorBuilder::measure_stack_usage).
+    ///
+    /// Size stacks with it the way may and generator-rs users do: run a
+    /// representative workload, read the mark, add headroom.
+    pub fn stack_high_water(&self) -> Option<usize> {
+        self.measured?;
+        match &self.coroutine {
+            Some(_) => self.measure_now(),
+            None => self.measured,
+        }
+    }
+
+    #[inline(always)]
+    fn resume_public(&mut self, signal: Resume<S>) -> GeneratorState<Y, R> {
+        match self.step_forwarding_waits(signal) {
+            drive::Step::Yielded(y) => GeneratorState::Yielded(y),
+            drive::Step::Waiting => unreachable!("waits are forwarded"),
+            drive::Step::Returned(r) => GeneratorState::Complete(r),
+            drive::Step::Panicked(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+
+    #[cold]
+    fn misuse(&self, op: &str, hint: &str) -> ! {
+        let state = match self.life {
+            Life::Created => "has not started",
+            Life::Suspended => "has already started",
+            Life::Complete => "is already complete",
+        };
+        panic!("Generator::{op}: the generator {state}; {hint}")
+    }
+}
+
+impl<'a, Y, T, E, R> Generator<'a, Y, Result<T, E>, R> {
+    /// Raises `error` inside the body at its pending `yield_`: Python's
+    /// `g.throw(error)`. The body sees `Err(error)` from `co.yield_(..)` and
+    /// usually propagates it with `?`.
+    ///
+    /// On a generator that has not started or is complete, the body does not
+    /// run: the error comes straight back as `Err(error)` and the generator is
+    /// complete, as Python raises it at once.
+    ///
+    /// ```
+    /// use corun::{Generator, GeneratorState};
+    ///
+    /// let mut g = Generator::new(|co: &corun::Co<u32, Result<(), String>>| {
+    ///     co.yield_(1)?;
+    ///     Ok(())
+    /// });
+    /// assert_eq!(g.start(), GeneratorState::Yielded(1));
+    /// assert_eq!(g.throw("bad".into()), Ok(GeneratorState::Complete(Err("bad".into()))));
+    /// assert_eq!(g.throw("again".into()), Err("again".to_string()));
+    /// ```
+    pub fn throw(&mut self, error: E) -> Result<GeneratorState<Y, R>, E> {
+        match self.life {
+            Life::Suspended => Ok(self.send(Err(error))),
+            Life::Created | Life::Complete => {
+                self.close();
+                Err(error)
+            }
+        }
+    }
+}
+
+/// A generator that is sent `()` is an iterator over its yields. It is fused:
+/// after the body ends, `next` keeps returning `None`. The return value is
+/// dropped; use [`Generator::send`] to see it.
+impl<Y, R> Iterator for Generator<'_, Y, (), R> {
+    type Item = Y;
+
+    #[inline]
+    fn next(&mut self) -> Option<Y> {
+        let signal = match self.life {
+            Life::Suspended => Resume::Send(()),
+            Life::Created => Resume::Start,
+            Life::Complete => return None,
+        };
+        match self.resume_public(signal) {
+            GeneratorState::Yielded(y) => Some(y),
+            GeneratorState::Complete(_) => None,
+        }
+    }
+}
+
+impl<Y, R> std::iter::FusedIterator for Generator<'_, Y, (), R> {}
+
+impl<Y, S, R> std::fmt::Debug for Generator<'_, Y, S, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.life {
+            Life::Created => "created",
+            Life::Suspended => "suspended",
+            Life::Complete => "complete",
+        };
+        f.debug_struct("Generator")
+            .field("state", &state)
+            .field("delegation_depth", &self.delegates.len())
+            .field("stack_size", &self.stack_size)
+            .finish()
+    }
+}
+
+/// Auto traits that must hold, checked at compile time.
+#[allow(dead_code)]
+fn _auto_traits() {
+    fn unpin<T: Unpin>() {}
+    unpin::<Generator<'static, u8, u8, u8>>();
+}
+
+#[cfg(test)]
+mod tests;

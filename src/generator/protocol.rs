@@ -1,0 +1,124 @@
+//! The messages that cross a generator's stack switch, and the delegate stack.
+//!
+//! Rules of the delegate stack ("O(1) yield from"):
+//! 1. `Co::yield_from(sub)` does not relay values through its own stack. It
+//!    puts `sub` in a [`DelegateSlot`] on its own frame and suspends with
+//!    [`Suspend::Delegate`], a pointer to that slot.
+//! 2. Whoever resumed it (the root: the generator the user called `send` on)
+//!    pushes the pointer on its delegate stack, adopts any delegates the sub
+//!    already had, and from then on resumes the innermost delegate directly.
+//!    Depth costs nothing per value.
+//! 3. When the innermost completes, the root pops it and resumes the next
+//!    one down with [`Resume::SubDone`] (the return value waits in the slot)
+//!    or [`Resume::SubPanicked`] (the panic payload, re-raised there).
+//! 4. A slot pointer is valid while its delegator is suspended inside
+//!    `yield_from`: the delegator only resumes after the pointer is popped.
+//!    Closing pops innermost first, so the pointer never dangles.
+//! 5. [`Suspend::Wait`] asks the resumer to suspend whatever it runs on (a
+//!    task) until woken; the resumer then resumes the same delegate with
+//!    [`Resume::Wake`].
+
+use super::Generator;
+use std::any::Any;
+use std::ptr::NonNull;
+
+/// A caught panic.
+pub(crate) type Payload = Box<dyn Any + Send + 'static>;
+
+/// What a resumer sends into a coroutine.
+pub(crate) enum Resume<S> {
+    /// The first resumption: the body starts.
+    Start,
+    /// A value for the pending `yield_`.
+    Send(S),
+    /// Unwind from the pending suspension (close or cancel).
+    Close,
+    /// The delegate this frame was waiting on completed; its value is in the slot.
+    SubDone,
+    /// The delegate this frame was waiting on panicked.
+    SubPanicked(Payload),
+    /// The wait this frame asked for is over.
+    Wake,
+}
+
+/// What a coroutine hands to its resumer when it suspends.
+pub(crate) enum Suspend<Y, S> {
+    /// `yield_(value)`.
+    Value(Y),
+    /// `yield_from(sub)`: drive this delegate until it completes.
+    Delegate(DelegatePtr<Y, S>),
+    /// Suspend the enclosing task; resume me with `Wake`.
+    Wait,
+}
+
+/// A type-erased pointer to a [`DelegateSlot`] on a suspended delegator's
+/// stack. Its trait-object lifetime is erased to `'static`; rule 4 above is
+/// what keeps it valid.
+pub(crate) type DelegatePtr<Y, S> = NonNull<dyn Delegate<Y, S>>;
+
+/// One step of a delegate, as the root sees it.
+pub(crate) enum DelegateStep<Y, S> {
+    Yielded(Y),
+    Wait,
+    Delegated(DelegatePtr<Y, S>),
+    Returned,
+    Panicked(Payload),
+}
+
+/// The root's view of a subgenerator whose return type it does not know.
+pub(crate) trait Delegate<Y, S> {
+    /// Resumes the subgenerator's own coroutine once.
+    fn step(&mut self, signal: Resume<S>) -> DelegateStep<Y, S>;
+    /// The first signal for a newly pushed delegate: `Start` for a fresh one,
+    /// `Send(first)` for one that had already started.
+    fn initial_signal(&mut self) -> Resume<S>;
+    /// Moves the delegates the subgenerator already had onto `into`.
+    fn adopt_delegates(&mut self, into: &mut Vec<DelegatePtr<Y, S>>);
+}
+
+/// A subgenerator being delegated to, and the slot for its return value.
+pub(crate) struct DelegateSlot<'g, Y, S, R> {
+    pub(crate) generator: Generator<'g, Y, S, R>,
+    pub(crate) first: Option<S>,
+    pub(crate) result: Option<R>,
+}
+
+impl<Y, S, R> Delegate<Y, S> for DelegateSlot<'_, Y, S, R> {
+    fn step(&mut self, signal: Resume<S>) -> DelegateStep<Y, S> {
+        use corosensei::CoroutineResult::{Return, Yield};
+        match self.generator.resume_own(signal) {
+            Yield(Suspend::Value(y)) => DelegateStep::Yielded(y),
+            Yield(Suspend::Wait) => DelegateStep::Wait,
+            Yield(Suspend::Delegate(p)) => DelegateStep::Delegated(p),
+            Return(Ok(r)) => {
+                self.generator.finish();
+                self.result = Some(r);
+                DelegateStep::Returned
+            }
+            Return(Err(p)) => {
+                self.generator.finish();
+                DelegateStep::Panicked(p)
+            }
+        }
+    }
+
+    fn initial_signal(&mut self) -> Resume<S> {
+        match self.first.take() {
+            Some(s) => Resume::Send(s),
+            None => Resume::Start,
+        }
+    }
+
+    fn adopt_delegates(&mut self, into: &mut Vec<DelegatePtr<Y, S>>) {
+        into.append(&mut self.generator.delegates);
+    }
+}
+
+/// Erases the lifetime of a slot pointer (see [`DelegatePtr`]).
+pub(crate) fn erase<'s, Y, S>(slot: &'s mut (dyn Delegate<Y, S> + 's)) -> DelegatePtr<Y, S> {
+    let ptr: NonNull<dyn Delegate<Y, S> + 's> = NonNull::from(slot);
+    // SAFETY: only the trait object's lifetime bound changes; the layout of
+    // the fat pointer is identical. Rule 4 of the module docs keeps every
+    // use of the pointer inside the slot's real lifetime.
+    unsafe { std::mem::transmute::<NonNull<dyn Delegate<Y, S> + 's>, DelegatePtr<Y, S>>(ptr) }
+}

@@ -1,0 +1,173 @@
+//! Stacks for coroutines: guarded mappings, a per-thread pool, and the
+//! stack-overflow report.
+//!
+//! Layout of one stack (addresses grow upward):
+//!
+//! ```text
+//! limit                limit + page                                   base
+//!   | guard (PROT_NONE) |  usable (PROT_READ | PROT_WRITE)  ...  <- sp |
+//! ```
+//!
+//! A guarded stack costs two memory maps (the guard and the usable part
+//! differ in protection), which is what `vm.max_map_count` limits.
+
+mod context;
+mod error;
+mod overflow;
+mod pool;
+
+pub(crate) use context::{current_context, set_current_context, ContextHeader};
+pub use error::StackError;
+pub(crate) use pool::{acquire, release};
+
+use std::io;
+
+/// The usable size of a coroutine stack when none is given: 64 KiB.
+///
+/// Only the pages a coroutine touches become resident memory; the rest is
+/// address space. Raise it per generator with
+/// [`GeneratorBuilder::stack_size`](crate::GeneratorBuilder::stack_size) when
+/// a body recurses deeply (a stack overflow reports itself and names this
+/// setting).
+pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
+
+pub(crate) fn page_size() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static PAGE: AtomicUsize = AtomicUsize::new(0);
+    let cached = PAGE.load(Ordering::Relaxed);
+    if cached != 0 {
+        return cached;
+    }
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    PAGE.store(page, Ordering::Relaxed);
+    page
+}
+
+/// Rounds a requested usable size up to whole pages (at least one).
+pub(crate) fn round_to_pages(size: usize) -> usize {
+    let page = page_size();
+    size.max(page).div_ceil(page) * page
+}
+
+/// An mmap'd stack with a guard page below it. Owns its mapping.
+pub(crate) struct GuardedStack {
+    /// Lowest address of the mapping: the guard page starts here.
+    limit: usize,
+    /// Usable bytes above the guard page.
+    usable: usize,
+}
+
+impl GuardedStack {
+    /// Maps a stack with `usable` bytes (already page-rounded) and a guard.
+    pub(crate) fn map(usable: usize) -> Result<Self, StackError> {
+        let page = page_size();
+        let len = usable + page;
+        // SAFETY: an anonymous private mapping at an address of the kernel's
+        // choosing touches no existing memory.
+        let addr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if addr == libc::MAP_FAILED {
+            return Err(StackError::new(usable, io::Error::last_os_error()));
+        }
+        let stack = GuardedStack {
+            limit: addr as usize,
+            usable,
+        };
+        // SAFETY: the range lies inside the mapping made just above; on
+        // failure `stack` is dropped, which unmaps it.
+        let rc = unsafe {
+            libc::mprotect(
+                (addr as usize + page) as *mut libc::c_void,
+                usable,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
+        };
+        if rc != 0 {
+            return Err(StackError::new(usable, io::Error::last_os_error()));
+        }
+        Ok(stack)
+    }
+
+    pub(crate) fn usable(&self) -> usize {
+        self.usable
+    }
+
+    /// The lowest usable address (just above the guard page).
+    pub(crate) fn bottom(&self) -> usize {
+        self.limit + page_size()
+    }
+
+    /// One past the highest usable address.
+    pub(crate) fn top(&self) -> usize {
+        self.limit + page_size() + self.usable
+    }
+
+    /// The guard page's address range.
+    pub(crate) fn guard(&self) -> (usize, usize) {
+        (self.limit, self.limit + page_size())
+    }
+}
+
+impl Drop for GuardedStack {
+    fn drop(&mut self) {
+        // SAFETY: the mapping was made by `map` with exactly this range and is
+        // owned by this value alone; no coroutine runs on it any more because
+        // a stack is only dropped once its coroutine has finished.
+        unsafe {
+            libc::munmap(self.limit as *mut libc::c_void, self.usable + page_size());
+        }
+    }
+}
+
+// SAFETY: `base` and `limit` describe a mapping that stays valid for as long
+// as this value lives, with a PROT_NONE guard page below the usable part, as
+// corosensei requires. `limit` includes the guard page.
+unsafe impl corosensei::stack::Stack for GuardedStack {
+    fn base(&self) -> corosensei::stack::StackPointer {
+        corosensei::stack::StackPointer::new(self.top()).expect("a mapping is never at address 0")
+    }
+
+    fn limit(&self) -> corosensei::stack::StackPointer {
+        corosensei::stack::StackPointer::new(self.limit).expect("a mapping is never at address 0")
+    }
+}
+
+impl std::fmt::Debug for GuardedStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardedStack")
+            .field("bottom", &format_args!("{:#x}", self.bottom()))
+            .field("usable", &self.usable)
+            .finish()
+    }
+}
+
+/// Counts the bytes of a stack that were ever written, by finding the lowest
+/// non-zero word above the guard page. Exact on a freshly mapped stack (the
+/// kernel hands out zeroed pages); on a recycled one it includes what earlier
+/// users touched.
+pub(crate) fn high_water(bottom: usize, top: usize) -> usize {
+    let mut addr = bottom;
+    while addr < top {
+        // SAFETY: `addr` lies in the usable, readable part of a live mapping
+        // and is word-aligned (the bottom is page-aligned). Reading a page
+        // never written maps the shared zero page and costs no memory.
+        let word = unsafe { std::ptr::read_volatile(addr as *const usize) };
+        if word != 0 {
+            return top - addr;
+        }
+        addr += std::mem::size_of::<usize>();
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests;
