@@ -30,8 +30,15 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(unreachable_pub, missing_debug_implementations)]
 
+mod executor;
 mod generator;
+mod loom;
 mod stack;
 
+pub use executor::{
+    await_, interval, sleep, sleep_future, sleep_until, spawn, spawn_future, timeout, yield_now,
+    Elapsed, Executor, ExecutorBuilder, Interval, JoinError, JoinHandle, Sleep, TaskId, TaskInfo,
+    TaskKind, TaskState,
+};
 pub use generator::{Co, Generator, GeneratorBuilder, GeneratorState, IgnoredClose};
 pub use stack::{StackError, DEFAULT_STACK_SIZE};

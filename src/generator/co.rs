@@ -81,7 +81,7 @@ impl<Y, S> Co<Y, S> {
 
     #[inline(always)]
     fn check_running(&self, what: &str) {
-        if current_context() != &self.frame.header as *const ContextHeader {
+        if !std::ptr::eq(current_context(), &self.frame.header) {
             misuse(what);
         }
         if std::thread::panicking() {

@@ -15,10 +15,12 @@ pub use builder::GeneratorBuilder;
 pub use co::Co;
 pub(crate) use co::{park_current, ParkError};
 pub use drive::IgnoredClose;
+pub(crate) use drive::TaskStep;
+pub(crate) use protocol::Payload;
 pub use state::GeneratorState;
 
 use crate::stack::{GuardedStack, StackError};
-use protocol::{DelegatePtr, Payload, Resume, Suspend};
+use protocol::{DelegatePtr, Resume, Suspend};
 use std::marker::PhantomData;
 
 type Coroutine<Y, S, R> =

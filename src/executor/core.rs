@@ -1,0 +1,284 @@
+//! The executor's core: the task table, the run queue, the driver it parks
+//! in, and the loop pieces that `block_on` and `run` are made of.
+//!
+//! The loop, in order:
+//! 1. Pop a task from the run queue, mark it running and run it until it
+//!    parks or ends. A task woken while running is queued again at once.
+//! 2. Every `BUDGET` tasks, and whenever the queue is empty, drain wakes
+//!    from other threads and fire expired timers.
+//! 3. With nothing ready, park in the driver (mio `Poll`) until the next
+//!    deadline or until another thread wakes a task (see `park.rs`).
+
+use super::park::Park;
+use super::remote::{Remote, RemoteKey, TaskWaker};
+use super::task::{Ran, RunQueue, RunState, TaskRef};
+use super::timer::Timers;
+use crate::GeneratorBuilder;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+/// Tasks run between two looks at timers and other threads' wakes.
+const BUDGET: usize = 64;
+
+const UNBLOCK_TOKEN: mio::Token = mio::Token(usize::MAX);
+
+pub(crate) struct Core {
+    pub(crate) queue: Rc<RunQueue>,
+    table: RefCell<Table>,
+    current: RefCell<Option<TaskRef>>,
+    pub(crate) timers: Timers,
+    pub(crate) remote: Arc<Remote>,
+    poll: RefCell<mio::Poll>,
+    events: RefCell<mio::Events>,
+    pub(crate) stack: GeneratorBuilder,
+    next_id: Cell<u64>,
+}
+
+/// Live tasks by slot, for remote wakes, introspection and teardown.
+#[derive(Default)]
+struct Table {
+    slots: Vec<Option<TaskRef>>,
+    free: Vec<usize>,
+    live: usize,
+}
+
+impl Core {
+    pub(crate) fn new(stack: GeneratorBuilder) -> std::io::Result<Self> {
+        let poll = mio::Poll::new()?;
+        let unblock = mio::Waker::new(poll.registry(), UNBLOCK_TOKEN)?;
+        Ok(Core {
+            queue: Rc::new(RunQueue::new()),
+            table: RefCell::new(Table::default()),
+            current: RefCell::new(None),
+            timers: Timers::default(),
+            remote: Arc::new(Remote::new(unblock)),
+            poll: RefCell::new(poll),
+            events: RefCell::new(mio::Events::with_capacity(256)),
+            stack,
+            next_id: Cell::new(1),
+        })
+    }
+
+    pub(crate) fn next_id(&self) -> super::TaskId {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        super::TaskId(id)
+    }
+
+    /// Adds a task to the table (it must already be in its run queue or
+    /// owned by a scope).
+    pub(crate) fn register(&self, task: &TaskRef) {
+        let mut table = self.table.borrow_mut();
+        let key = match table.free.pop() {
+            Some(key) => {
+                table.slots[key] = Some(task.clone());
+                key
+            }
+            None => {
+                table.slots.push(Some(task.clone()));
+                table.slots.len() - 1
+            }
+        };
+        table.live += 1;
+        task.header().table_key.set(key);
+    }
+
+    pub(crate) fn unregister(&self, task: &TaskRef) {
+        let key = task.header().table_key.get();
+        let removed = {
+            let mut table = self.table.borrow_mut();
+            let owned = table
+                .slots
+                .get(key)
+                .and_then(|s| s.as_ref())
+                .is_some_and(|t| Rc::ptr_eq(t, task));
+            if !owned {
+                return;
+            }
+            table.free.push(key);
+            table.live -= 1;
+            table.slots[key].take()
+        };
+        drop(removed);
+    }
+
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.table.borrow().live
+    }
+
+    pub(crate) fn all_tasks(&self) -> Vec<TaskRef> {
+        self.table
+            .borrow()
+            .slots
+            .iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    fn lookup(&self, key: RemoteKey) -> Option<TaskRef> {
+        let table = self.table.borrow();
+        let task = table.slots.get(key.0)?.as_ref()?;
+        (task.header().id.0 == key.1).then(|| task.clone())
+    }
+
+    pub(crate) fn current_task(&self) -> Option<TaskRef> {
+        self.current.borrow().clone()
+    }
+
+    /// The waker of `task`, made once and cached.
+    pub(crate) fn waker_for(&self, header: &super::task::Header) -> Waker {
+        if let Some(waker) = &*header.waker.borrow() {
+            return waker.clone();
+        }
+        let waker = Waker::from(Arc::new(TaskWaker {
+            remote: self.remote.clone(),
+            key: (header.table_key.get(), header.id.0),
+        }));
+        *header.waker.borrow_mut() = Some(waker.clone());
+        waker
+    }
+
+    /// Runs `f` as `task`'s turn: marks it running and current, then files
+    /// it by how the turn ended.
+    pub(crate) fn turn<R>(
+        &self,
+        task: &TaskRef,
+        f: impl FnOnce() -> R,
+        ran: impl Fn(&R) -> Ran,
+    ) -> R {
+        let header = task.header();
+        header.state.set(RunState::Running);
+        header.notified.set(false);
+        let previous = self.current.replace(Some(task.clone()));
+        let result = f();
+        *self.current.borrow_mut() = previous;
+        match ran(&result) {
+            Ran::Done => {
+                header.state.set(RunState::Done);
+                self.unregister(task);
+            }
+            Ran::Parked => {
+                if header.notified.get() || header.cancel_requested.get() {
+                    header.state.set(RunState::Scheduled);
+                    header.home.push(task.clone());
+                } else {
+                    header.state.set(RunState::Blocked);
+                }
+            }
+        }
+        result
+    }
+
+    /// Runs one task's turn: its body, or its cancellation if requested.
+    pub(crate) fn run_task(&self, task: &TaskRef) {
+        let cancel = task.header().cancel_requested.get();
+        self.turn(
+            task,
+            || {
+                if cancel {
+                    task.cancel_now()
+                } else {
+                    task.run()
+                }
+            },
+            |ran| *ran,
+        );
+    }
+
+    /// Runs queued tasks until the queue is empty or `stop` is popped (then
+    /// returns `true`).
+    pub(crate) fn run_ready(&self, stop: Option<&TaskRef>) -> bool {
+        let mut budget = BUDGET;
+        while let Some(task) = self.queue.pop() {
+            if stop.is_some_and(|s| Rc::ptr_eq(s, &task)) {
+                return true;
+            }
+            self.run_task(&task);
+            budget -= 1;
+            if budget == 0 {
+                budget = BUDGET;
+                self.poll_events(Some(Duration::ZERO));
+            }
+        }
+        false
+    }
+
+    /// Drains wakes from other threads and fires expired timers.
+    fn collect_wakes(&self) {
+        while let Some(key) = self.remote.pop() {
+            if let Some(task) = self.lookup(key) {
+                super::task::wake(&task);
+            }
+        }
+        if !self.timers.is_empty() {
+            self.timers.fire_expired(Instant::now());
+        }
+    }
+
+    /// Waits in the driver for at most `timeout` (`None`: until woken), then
+    /// collects wakes.
+    fn poll_events(&self, timeout: Option<Duration>) {
+        self.collect_wakes();
+        if timeout != Some(Duration::ZERO) && !self.queue.is_empty() {
+            return;
+        }
+        let block = match timeout {
+            Some(Duration::ZERO) => false,
+            _ => self.remote.park.transition_park() == Park::Block,
+        };
+        if block || timeout == Some(Duration::ZERO) && self.has_io() {
+            let mut events = self.events.borrow_mut();
+            // EINTR and friends just end the wait early; the loop retries.
+            let _ = self.poll.borrow_mut().poll(&mut events, timeout);
+            if block {
+                self.remote.park.transition_unpark();
+            }
+        }
+        self.collect_wakes();
+    }
+
+    fn has_io(&self) -> bool {
+        false
+    }
+
+    /// Parks until something is ready: the next timer, or a wake.
+    pub(crate) fn park(&self) {
+        let timeout = self
+            .timers
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        self.poll_events(timeout);
+    }
+
+    /// Ends every task: unstarted ones are dropped, suspended ones unwind.
+    /// A destructor that panics is reported on stderr, never re-raised here.
+    pub(crate) fn shutdown(self: &Rc<Self>) {
+        let _enter = super::context::Enter::for_teardown(self);
+        // Tasks that ignore cancellation get a second chance, then are
+        // dropped (their generator leaks its stack with a warning).
+        for _round in 0..2 {
+            let tasks = self.all_tasks();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.turn(&task, || task.cancel_now(), |ran| *ran)
+                }));
+                if outcome.is_err() {
+                    eprintln!("corun: a task's destructor panicked while its executor shut down");
+                    self.unregister(&task);
+                }
+            }
+        }
+        for task in self.all_tasks() {
+            self.unregister(&task);
+        }
+        self.queue.clear();
+        self.timers.clear();
+    }
+}

@@ -1,0 +1,95 @@
+//! The park/notify handshake between an executor and the threads that wake
+//! its tasks. This is the only place its compare-and-swaps happen.
+//!
+//! States of the word:
+//! - `EMPTY`: the executor is running, or about to check for work.
+//! - `PARKED`: the executor is blocked (or about to block) in its driver.
+//! - `NOTIFIED`: work was pushed since the executor last looked.
+//!
+//! Rules:
+//! 1. A waker pushes its task onto the remote queue *first*, then swaps the
+//!    word to `NOTIFIED`. Only if the previous state was `PARKED` does it pay
+//!    for the system call that unblocks the driver. A swap, not a CAS, so a
+//!    waker never retries and never spins.
+//! 2. Before blocking, the executor CASes `EMPTY → PARKED`. If that fails the
+//!    word was `NOTIFIED`: it resets it to `EMPTY` and drains the queue
+//!    instead of blocking, so a push made before the CAS is never missed. The
+//!    reset is a swap, so a notification landing between the CAS and the
+//!    reset is also read, not overwritten unseen.
+//! 3. After the driver returns, the executor swaps the word back to `EMPTY`
+//!    and drains the queue. A notification that raced with the block was
+//!    either seen by the CAS (rule 2) or paid for the system call (rule 1).
+//! 4. All transitions use `AcqRel`/`Acquire`, so the queue push in rule 1
+//!    happens-before the drain that follows rule 2 or 3.
+
+use crate::loom::{AtomicU8, Ordering};
+
+const EMPTY: u8 = 0;
+const PARKED: u8 = 1;
+const NOTIFIED: u8 = 2;
+
+/// The park word of one executor.
+#[derive(Debug)]
+pub(crate) struct ParkState {
+    word: AtomicU8,
+}
+
+/// What a notifier must do after rule 1.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notify {
+    /// The executor is blocked in its driver: unblock it.
+    Unblock,
+    /// The executor will see the work without help.
+    Nothing,
+}
+
+/// What the executor may do after rule 2.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Park {
+    /// Block in the driver.
+    Block,
+    /// Work arrived: drain the queue instead.
+    Skip,
+}
+
+impl ParkState {
+    pub(crate) fn new() -> Self {
+        ParkState {
+            word: AtomicU8::new(EMPTY),
+        }
+    }
+
+    /// Rule 1, called by wakers after pushing their task.
+    pub(crate) fn transition_notify(&self) -> Notify {
+        match self.word.swap(NOTIFIED, Ordering::AcqRel) {
+            PARKED => Notify::Unblock,
+            _ => Notify::Nothing,
+        }
+    }
+
+    /// Rule 2, called by the executor before blocking.
+    pub(crate) fn transition_park(&self) -> Park {
+        match self
+            .word
+            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => Park::Block,
+            Err(_) => {
+                // A swap, not a store: a notifier that swapped in between is
+                // read (Acquire) here, so its push is visible to the drain.
+                self.word.swap(EMPTY, Ordering::AcqRel);
+                Park::Skip
+            }
+        }
+    }
+
+    /// Rule 3, called by the executor when the driver returns.
+    pub(crate) fn transition_unpark(&self) {
+        self.word.swap(EMPTY, Ordering::AcqRel);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -1,0 +1,1 @@
+//! loom model of the park/notify handshake (filled in below).

@@ -1,0 +1,157 @@
+//! Wait lists: who is waiting for something, in arrival order.
+//!
+//! Every blocking primitive (join, channels, semaphores, ...) keeps one.
+//! Rules:
+//! 1. A waiter registers, then parks. Being single-threaded, nothing can
+//!    wake it between the two steps, so no wake-up is lost.
+//! 2. A wake removes the entry it wakes. A waiter that finds its entry gone
+//!    was notified.
+//! 3. Every registration is held by a [`WaitEntry`] guard. If the waiter is
+//!    cancelled or times out, the guard removes the entry, so no stale wake
+//!    reaches a task that no longer waits. If the entry had already been
+//!    notified and the waiter leaves without using the notification, the
+//!    guard can pass it on ([`WaitEntry::forward_unused`]), so a permit or a
+//!    value is never stranded.
+//! 4. Waiters are woken in FIFO order.
+
+use super::task::{wake, TaskRef};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::task::Waker;
+
+/// Something to wake: a stackful task, or a future's `Waker`.
+pub(crate) enum Waiter {
+    Task(TaskRef),
+    Waker(Waker),
+}
+
+impl Waiter {
+    pub(crate) fn wake(self) {
+        match self {
+            Waiter::Task(task) => wake(&task),
+            Waiter::Waker(waker) => waker.wake(),
+        }
+    }
+}
+
+/// A FIFO of waiters with removal by key.
+#[derive(Default)]
+pub(crate) struct WaitList {
+    entries: RefCell<BTreeMap<u64, Waiter>>,
+    next_key: Cell<u64>,
+}
+
+impl WaitList {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a waiter at the back; returns its key.
+    pub(crate) fn register(&self, waiter: Waiter) -> u64 {
+        let key = self.next_key.get();
+        self.next_key.set(key + 1);
+        self.entries.borrow_mut().insert(key, waiter);
+        key
+    }
+
+    /// Registers a future's waker, or refreshes it if `key` is still waiting.
+    /// Returns the key to keep.
+    pub(crate) fn register_waker(&self, key: Option<u64>, waker: &Waker) -> u64 {
+        if let Some(key) = key {
+            if let Some(Waiter::Waker(w)) = self.entries.borrow_mut().get_mut(&key) {
+                if !w.will_wake(waker) {
+                    w.clone_from(waker);
+                }
+                return key;
+            }
+        }
+        self.register(Waiter::Waker(waker.clone()))
+    }
+
+    /// Removes a waiter; `true` if it was still waiting (not yet notified).
+    pub(crate) fn remove(&self, key: u64) -> bool {
+        let removed = self.entries.borrow_mut().remove(&key);
+        removed.is_some()
+    }
+
+    /// Whether `key` is still waiting.
+    pub(crate) fn contains(&self, key: u64) -> bool {
+        self.entries.borrow().contains_key(&key)
+    }
+
+    /// Wakes the oldest waiter; `false` if there was none.
+    pub(crate) fn wake_one(&self) -> bool {
+        let first = self.entries.borrow_mut().pop_first();
+        match first {
+            Some((_, waiter)) => {
+                waiter.wake();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes every waiter.
+    pub(crate) fn wake_all(&self) {
+        let all = std::mem::take(&mut *self.entries.borrow_mut());
+        for (_, waiter) in all {
+            waiter.wake();
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.borrow().len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.borrow().is_empty()
+    }
+}
+
+/// A registration of the current stackful task on a [`WaitList`]; removes
+/// itself when dropped (rule 3).
+pub(crate) struct WaitEntry<'l> {
+    list: &'l WaitList,
+    key: u64,
+    forward_unused: bool,
+    used: bool,
+}
+
+impl<'l> WaitEntry<'l> {
+    /// Registers `task` on `list`.
+    pub(crate) fn new(list: &'l WaitList, task: TaskRef) -> Self {
+        let key = list.register(Waiter::Task(task));
+        WaitEntry {
+            list,
+            key,
+            forward_unused: false,
+            used: false,
+        }
+    }
+
+    /// Whether a wake has removed this entry.
+    pub(crate) fn is_notified(&self) -> bool {
+        !self.list.contains(self.key)
+    }
+
+    /// If this entry is notified but dropped without [`WaitEntry::consume`],
+    /// wake the next waiter in its place.
+    pub(crate) fn forward_unused(mut self) -> Self {
+        self.forward_unused = true;
+        self
+    }
+
+    /// Marks the notification as used.
+    pub(crate) fn consume(&mut self) {
+        self.used = true;
+    }
+}
+
+impl Drop for WaitEntry<'_> {
+    fn drop(&mut self) {
+        let was_waiting = self.list.remove(self.key);
+        if !was_waiting && self.forward_unused && !self.used {
+            self.list.wake_one();
+        }
+    }
+}
