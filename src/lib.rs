@@ -34,6 +34,7 @@ mod executor;
 mod generator;
 mod loom;
 mod stack;
+pub mod sync;
 
 pub use executor::{
     await_, interval, sleep, sleep_future, sleep_until, spawn, spawn_future, timeout, yield_now,

@@ -15,6 +15,19 @@ pub(crate) type Yielder<Y, S> = corosensei::Yielder<Resume<S>, Suspend<Y, S>>;
 #[derive(Debug)]
 pub(crate) struct GeneratorExit;
 
+/// The panic payload a delegator unwinds with when its subgenerator ignored
+/// a close (Python raises `RuntimeError` in the delegator there).
+#[derive(Debug)]
+pub(crate) struct SubIgnoredClose;
+
+fn assert_not_complete<Y, S, R2>(sub: &Generator<'_, Y, S, R2>) {
+    assert!(
+        !sub.is_complete(),
+        "Co::yield_from: the subgenerator is already complete, so it has no \
+         return value left to give (Python's yield from returns None here)"
+    );
+}
+
 /// The type-erased part of a running coroutine's context that code without
 /// the generator's types (the executor's waits) can use.
 #[repr(C)]
@@ -149,6 +162,7 @@ impl<Y, S> Co<Y, S> {
     /// assert_eq!(outer.collect::<Vec<_>>(), [1, 2, 3]);
     /// ```
     pub fn yield_from<R2>(&self, sub: Generator<'_, Y, S, R2>) -> R2 {
+        assert_not_complete(&sub);
         assert!(
             !sub.is_started(),
             "Co::yield_from: the subgenerator has already started; use \
@@ -185,11 +199,7 @@ impl<Y, S> Co<Y, S> {
 
     fn delegate<R2>(&self, sub: Generator<'_, Y, S, R2>, first: Option<S>) -> R2 {
         self.check_running("Co::yield_from");
-        assert!(
-            !sub.is_complete(),
-            "Co::yield_from: the subgenerator is already complete, so it has no \
-             return value left to give (Python's yield from returns None here)"
-        );
+        assert_not_complete(&sub);
         let mut slot = DelegateSlot {
             generator: sub,
             first,

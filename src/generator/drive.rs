@@ -1,7 +1,7 @@
 //! Driving a generator: one step of the root and its delegate stack, close,
 //! drop, and the entry point the executor uses for tasks.
 
-use super::co::{park_current, GeneratorExit, ParkError};
+use super::co::{park_current, GeneratorExit, ParkError, SubIgnoredClose};
 use super::protocol::{DelegatePtr, DelegateStep, Payload, Resume, Suspend};
 use super::{Generator, Life};
 use crate::stack::{self, current_context, set_current_context};
@@ -21,6 +21,11 @@ pub(crate) enum Step<Y, R> {
 /// caught the unwind (`catch_unwind`) and yielded again. Python raises
 /// `RuntimeError("generator ignored GeneratorExit")` here. The generator stays
 /// suspended at that yield.
+///
+/// If a *delegate* (a subgenerator run by `yield_from`) ignores the close, its
+/// delegators unwind as if it had panicked (Python raises `RuntimeError` in
+/// them), their destructors run, and the generator is complete; the error
+/// then holds no value.
 ///
 /// ```
 /// use corun::Generator;
@@ -263,6 +268,8 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                         self.finish();
                         return if p.is::<GeneratorExit>() {
                             Ok(())
+                        } else if p.is::<SubIgnoredClose>() {
+                            Err(CloseFailure::Ignored(None))
                         } else {
                             Err(CloseFailure::Panicked(p))
                         };
@@ -272,7 +279,14 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             };
             // SAFETY: as in `step_delegated`.
             match unsafe { (*top.as_ptr()).step(signal) } {
-                DelegateStep::Yielded(y) => return Err(CloseFailure::Ignored(Some(y))),
+                // Python: the subgenerator's close raises RuntimeError into
+                // its delegator, which unwinds (its `finally` runs). The
+                // ignoring sub is left in its slot and dropped with it.
+                DelegateStep::Yielded(y) => {
+                    drop(y);
+                    self.delegates.pop();
+                    signal = Resume::SubPanicked(Box::new(SubIgnoredClose));
+                }
                 DelegateStep::Wait => {
                     self.forward_close_wait()?;
                     signal = Resume::Wake;
@@ -388,7 +402,17 @@ impl<Y, S, R> Drop for Generator<'_, Y, S, R> {
                 // Leaking is sound: the stack is never resumed or reused.
                 std::mem::forget(self.coroutine.take());
             }
-            Err(CloseFailure::Panicked(p)) => std::panic::resume_unwind(p),
+            Err(CloseFailure::Panicked(p)) => {
+                if std::thread::panicking() {
+                    // Re-raising here would abort the process.
+                    eprintln!(
+                        "corun: a generator's destructor panicked while it was dropped \
+                         during another panic; that second panic is dropped"
+                    );
+                } else {
+                    std::panic::resume_unwind(p)
+                }
+            }
         }
     }
 }
