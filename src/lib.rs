@@ -37,9 +37,9 @@ mod stack;
 pub mod sync;
 
 pub use executor::{
-    await_, interval, sleep, sleep_future, sleep_until, spawn, spawn_future, timeout, yield_now,
-    Elapsed, Executor, ExecutorBuilder, Interval, JoinError, JoinHandle, Sleep, TaskId, TaskInfo,
-    TaskKind, TaskState,
+    await_, interval, scope, sleep, sleep_future, sleep_until, spawn, spawn_future, timeout,
+    yield_now, Elapsed, Executor, ExecutorBuilder, Interval, JoinError, JoinHandle, Scope,
+    ScopedJoinHandle, Sleep, TaskId, TaskInfo, TaskKind, TaskState,
 };
 pub use generator::{Co, Generator, GeneratorBuilder, GeneratorState, IgnoredClose};
 pub use stack::{StackError, DEFAULT_STACK_SIZE};

@@ -2,7 +2,7 @@
 //! `JoinError`.
 
 use super::context;
-use super::task::{wake, Joinable, RunState};
+use super::task::{wake, Joinable, RunState, TaskRef};
 use super::wait::{WaitEntry, WaitList};
 use super::TaskId;
 use crate::generator::Payload;
@@ -26,6 +26,17 @@ pub(crate) struct JoinSlot<T> {
     joiners: WaitList,
 }
 
+/// A join slot whose value type is erased: for reporting failures.
+pub(crate) trait FailSlot {
+    fn fail(&self, error: JoinError);
+}
+
+impl<T> FailSlot for JoinSlot<T> {
+    fn fail(&self, error: JoinError) {
+        self.complete(Err(error));
+    }
+}
+
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
         JoinSlot {
@@ -40,6 +51,25 @@ impl<T> JoinSlot<T> {
         self.joiners.wake_all();
     }
 
+    /// Waits (suspending the current task) until the outcome is stored and
+    /// takes it. `target` is the task being joined.
+    pub(crate) fn wait(&self, target: &TaskRef, what: &str) -> Result<T, JoinError> {
+        loop {
+            if let Some(outcome) = self.take() {
+                return outcome;
+            }
+            let me = context::current_task(what);
+            if Rc::ptr_eq(&me, target) {
+                panic!("{what}: a task cannot join itself (it would wait forever)");
+            }
+            let _entry = WaitEntry::new(&self.joiners, me);
+            if context::park("join").is_err() {
+                // The joiner is being torn down: it cannot wait any more.
+                return Err(JoinError::cancelled());
+            }
+        }
+    }
+
     fn take(&self) -> Option<Result<T, JoinError>> {
         let mut state = self.state.borrow_mut();
         match std::mem::replace(&mut *state, SlotState::Taken) {
@@ -51,7 +81,7 @@ impl<T> JoinSlot<T> {
         }
     }
 
-    fn is_ready(&self) -> bool {
+    pub(crate) fn is_ready(&self) -> bool {
         matches!(*self.state.borrow(), SlotState::Ready(_))
     }
 }
@@ -208,21 +238,8 @@ impl<T> JoinHandle<T> {
     ///
     /// Outside a corun task, and when a task joins itself.
     pub fn join(self) -> Result<T, JoinError> {
-        let slot = self.task.slot();
-        loop {
-            if let Some(outcome) = slot.take() {
-                return outcome;
-            }
-            let me = context::current_task("JoinHandle::join");
-            if std::ptr::addr_eq(Rc::as_ptr(&me), Rc::as_ptr(&self.task)) {
-                panic!("JoinHandle::join: a task cannot join itself (it would wait forever)");
-            }
-            let _entry = WaitEntry::new(&slot.joiners, me);
-            if context::park("join").is_err() {
-                // The joiner is being torn down: it cannot wait any more.
-                return Err(JoinError::cancelled());
-            }
-        }
+        let target: TaskRef = self.task.clone();
+        self.task.slot().wait(&target, "JoinHandle::join")
     }
 
     /// Requests cancellation: the task unwinds from where it is suspended
@@ -233,14 +250,18 @@ impl<T> JoinHandle<T> {
     /// A task that catches the unwind (`catch_unwind`) and goes on is not
     /// forced: cancellation is a request, as in asyncio.
     pub fn cancel(&self) {
-        let header = self.task.header();
-        if header.state.get() == RunState::Done {
-            return;
-        }
-        header.cancel_requested.set(true);
-        let task: super::task::TaskRef = self.task.clone();
-        wake(&task);
+        request_cancel(&(self.task.clone() as TaskRef));
     }
+}
+
+/// Marks a task for cancellation and makes sure its owner gets to it.
+pub(crate) fn request_cancel(task: &TaskRef) {
+    let header = task.header();
+    if header.state.get() == RunState::Done {
+        return;
+    }
+    header.cancel_requested.set(true);
+    wake(task);
 }
 
 impl<T> Future for JoinHandle<T> {

@@ -15,6 +15,7 @@ mod kinds;
 mod park;
 #[allow(dead_code)]
 mod remote;
+mod scope;
 #[allow(dead_code)]
 mod task;
 mod timer;
@@ -27,6 +28,7 @@ pub use api::{
 };
 pub use info::{TaskInfo, TaskState};
 pub use join::{JoinError, JoinHandle};
+pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use task::{TaskId, TaskKind};
 
 #[allow(unused_imports)] // used by the sync layer

@@ -108,6 +108,10 @@ pub(crate) trait Task {
     /// unstarted body is dropped, a suspended one unwinds. Its join slot
     /// reports a cancellation.
     fn cancel_now(&self) -> Ran;
+    /// For a task spawned in a scope: its index in the scope's table.
+    fn scope_index(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// A task with a typed join slot, as its `JoinHandle` sees it.

@@ -1,0 +1,415 @@
+//! Structured concurrency: `corun::scope`, `std::thread::scope` and trio's
+//! nurseries for coroutines.
+//!
+//! Rules:
+//! 1. A scope is a small scheduler run by the task that opened it (the
+//!    owner). Its tasks may borrow the owner's locals: their bodies live in
+//!    the scope, never in the executor's `'static` table, and the scope does
+//!    not return before every one of them has ended.
+//! 2. The scope's run queue names the owner: a wake of a scoped task queues
+//!    it there and wakes the owner, who runs it on its own turn. Scoped tasks
+//!    therefore interleave with every other task of the executor.
+//! 3. The scope's body (the closure given to `scope`) is itself a scoped
+//!    task, so it can wait while its children run.
+//! 4. If any scoped task (or the body) panics, every other one is cancelled:
+//!    it unwinds from where it waits, its destructors run. When all have
+//!    ended, `scope` re-raises the first panic.
+//! 5. If the owner itself is cancelled or unwinds, every scoped task is
+//!    closed before the scope's frame goes away.
+
+use super::context::{current_core, current_task};
+use super::core::Core;
+use super::join::{request_cancel, FailSlot, JoinError, JoinSlot};
+use super::kinds::TaskGenerator;
+use super::task::{Header, Ran, RunQueue, Task, TaskKind, TaskRef};
+use crate::generator::{Payload, TaskStep};
+use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::rc::Rc;
+
+/// A handle to spawn tasks that may borrow from outside the scope; see
+/// [`scope`].
+///
+/// It is a cheap `Clone`: a scoped task that spawns siblings captures a
+/// clone.
+pub struct Scope<'env> {
+    inner: Rc<ScopeInner<'env>>,
+}
+
+struct ScopeInner<'env> {
+    core: Rc<Core>,
+    queue: Rc<RunQueue>,
+    entries: RefCell<Vec<Option<Entry<'env>>>>,
+    live: Cell<usize>,
+    panic: RefCell<Option<Payload>>,
+    ended: Cell<bool>,
+    /// The scope's body, cancelled too when a scoped task panics.
+    main: RefCell<Option<TaskRef>>,
+    /// Invariant in `'env`, as `std::thread::Scope` is.
+    _env: PhantomData<&'env mut &'env ()>,
+}
+
+struct Entry<'env> {
+    task: TaskRef,
+    generator: TaskGenerator<'env, ()>,
+    slot: Rc<dyn FailSlot + 'env>,
+}
+
+/// The scheduler's stand-in for a scoped task; its body lives in the scope.
+struct ScopedTask {
+    header: Header,
+    index: usize,
+}
+
+impl Task for ScopedTask {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn run(&self) -> Ran {
+        // Never run by the executor: the scope's owner runs the body.
+        Ran::Parked
+    }
+
+    fn cancel_now(&self) -> Ran {
+        // Executor teardown: the owner's unwinding closes the body.
+        Ran::Done
+    }
+
+    fn scope_index(&self) -> Option<usize> {
+        Some(self.index)
+    }
+}
+
+/// A handle to a task spawned in a [`scope`]: join it or cancel it.
+pub struct ScopedJoinHandle<'env, T> {
+    task: TaskRef,
+    slot: Rc<JoinSlot<T>>,
+    _env: PhantomData<&'env ()>,
+}
+
+impl<T> ScopedJoinHandle<'_, T> {
+    /// Waits for the task and returns its value, or why there is none.
+    /// Suspends only the calling task.
+    pub fn join(self) -> Result<T, JoinError> {
+        self.slot.wait(&self.task, "ScopedJoinHandle::join")
+    }
+
+    /// Requests cancellation (see [`JoinHandle::cancel`](crate::JoinHandle::cancel)).
+    pub fn cancel(&self) {
+        request_cancel(&self.task);
+    }
+
+    /// Whether the task has ended.
+    pub fn is_finished(&self) -> bool {
+        self.slot.is_ready() || self.task.header().state.get() == super::task::RunState::Done
+    }
+}
+
+impl<T> std::fmt::Debug for ScopedJoinHandle<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopedJoinHandle")
+            .field("id", &self.task.header().id)
+            .finish()
+    }
+}
+
+impl<'env> Clone for Scope<'env> {
+    fn clone(&self) -> Self {
+        Scope {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Scope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope")
+            .field("live_tasks", &self.inner.live.get())
+            .finish()
+    }
+}
+
+impl<'env> Scope<'env> {
+    /// Spawns a task that may borrow anything that outlives the scope. It
+    /// runs concurrently with the scope's body and the executor's other
+    /// tasks, and is joined before [`scope`] returns.
+    ///
+    /// # Panics
+    ///
+    /// If the scope has already ended (a clone of it escaped), or no stack
+    /// can be mapped.
+    #[track_caller]
+    pub fn spawn<F, T>(&self, body: F) -> ScopedJoinHandle<'env, T>
+    where
+        F: FnOnce() -> T + 'env,
+        T: 'env,
+    {
+        let inner = &self.inner;
+        assert!(
+            !inner.ended.get(),
+            "Scope::spawn: the scope has already ended; spawn inside the closure given to corun::scope"
+        );
+        let slot = Rc::new(JoinSlot::new());
+        let result = slot.clone();
+        let generator = inner
+            .core
+            .stack
+            .clone()
+            .build(move |_| result.complete(Ok(body())));
+        let index = inner.entries.borrow().len();
+        let header = Header::new(
+            inner.core.next_id(),
+            TaskKind::Scoped,
+            Location::caller(),
+            inner.queue.clone(),
+        );
+        let task: TaskRef = Rc::new(ScopedTask { header, index });
+        inner.entries.borrow_mut().push(Some(Entry {
+            task: task.clone(),
+            generator,
+            slot: slot.clone(),
+        }));
+        inner.live.set(inner.live.get() + 1);
+        inner.core.register(&task);
+        inner.queue.push(task.clone());
+        ScopedJoinHandle {
+            task,
+            slot,
+            _env: PhantomData,
+        }
+    }
+}
+
+impl<'env> ScopeInner<'env> {
+    /// Runs (or cancels) the scoped task at `index` for one turn.
+    fn run_entry(&self, index: usize) {
+        let Some(mut entry) = self.entries.borrow_mut()[index].take() else {
+            return;
+        };
+        let task = entry.task.clone();
+        let cancel = task.header().cancel_requested.get();
+        let outcome = self.core.turn(
+            &task,
+            || {
+                if cancel {
+                    close_generator(&mut entry.generator)
+                } else {
+                    match entry.generator.run_task() {
+                        TaskStep::Parked => None,
+                        TaskStep::Returned(()) => Some(Ok(())),
+                        TaskStep::Panicked(p) => Some(Err(p)),
+                    }
+                }
+            },
+            |outcome| {
+                if outcome.is_some() {
+                    Ran::Done
+                } else {
+                    Ran::Parked
+                }
+            },
+        );
+        match outcome {
+            None => self.entries.borrow_mut()[index] = Some(entry),
+            Some(result) => {
+                self.live.set(self.live.get() - 1);
+                if let Err(payload) = result {
+                    entry
+                        .slot
+                        .fail(JoinError::panicked(Box::new(panic_text(&payload))));
+                    self.record_panic(payload);
+                } else if cancel {
+                    entry.slot.fail(JoinError::cancelled());
+                }
+            }
+        }
+    }
+
+    /// Rule 4: the first panic is kept; everyone else is cancelled.
+    fn record_panic(&self, payload: Payload) {
+        let mut panic = self.panic.borrow_mut();
+        if panic.is_none() {
+            *panic = Some(payload);
+        }
+        drop(panic);
+        let mut tasks: Vec<TaskRef> = self
+            .entries
+            .borrow()
+            .iter()
+            .flatten()
+            .map(|e| e.task.clone())
+            .collect();
+        tasks.extend(self.main.borrow().clone());
+        for task in tasks {
+            request_cancel(&task);
+        }
+    }
+
+    /// Rule 5: closes every scoped task still alive, then breaks the cycles.
+    fn close_all(&self) {
+        self.ended.set(true);
+        loop {
+            let next = self
+                .entries
+                .borrow_mut()
+                .iter_mut()
+                .find_map(|slot| slot.take());
+            let Some(mut entry) = next else { break };
+            let task = entry.task.clone();
+            let closed = close_generator(&mut entry.generator);
+            if let Some(Err(payload)) = &closed {
+                eprintln!(
+                    "corun: a scoped task's destructor panicked while its scope closed: {}",
+                    panic_text(payload)
+                );
+            }
+            entry.slot.fail(JoinError::cancelled());
+            task.header().state.set(super::task::RunState::Done);
+            self.core.unregister(&task);
+            drop(entry);
+        }
+        self.live.set(0);
+        self.queue.clear();
+        self.main.borrow_mut().take();
+    }
+}
+
+/// Closes a task generator; `None` if it ignored the close and lives on.
+fn close_generator<T>(generator: &mut TaskGenerator<'_, T>) -> Option<Result<(), Payload>> {
+    match catch_unwind(AssertUnwindSafe(|| generator.try_close())) {
+        Ok(Ok(())) => Some(Ok(())),
+        Ok(Err(_ignored)) => None,
+        Err(payload) => Some(Err(payload)),
+    }
+}
+
+fn panic_text(payload: &Payload) -> String {
+    payload
+        .downcast_ref::<&'static str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a scoped task panicked".to_string())
+}
+
+/// Runs `body` with a [`Scope`] whose tasks may borrow the caller's locals,
+/// and returns when the body and every task spawned in the scope have ended:
+/// `std::thread::scope` and trio's nurseries, for coroutines.
+///
+/// If the body or any scoped task panics, the others are cancelled (they
+/// unwind from where they wait), and once all have ended the first panic is
+/// re-raised here.
+///
+/// # Panics
+///
+/// Outside a task; and as described above.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let ex = corun::Executor::new();
+/// let mut hits = vec![0; 3];
+/// ex.block_on(|| {
+///     corun::scope(|s| {
+///         for (i, slot) in hits.iter_mut().enumerate() {
+///             s.spawn(move || {
+///                 corun::sleep(Duration::from_millis(3 - i as u64));
+///                 *slot += i + 1;
+///             });
+///         }
+///     });
+/// });
+/// assert_eq!(hits, [1, 2, 3]);
+/// ```
+#[track_caller]
+pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
+    let core = current_core("corun::scope");
+    let owner = current_task("corun::scope");
+    let queue = Rc::new(RunQueue::new());
+    queue.set_owner(Some(owner.clone()));
+    let inner = Rc::new(ScopeInner {
+        core: core.clone(),
+        queue: queue.clone(),
+        entries: RefCell::new(Vec::new()),
+        live: Cell::new(0),
+        panic: RefCell::new(None),
+        ended: Cell::new(false),
+        main: RefCell::new(None),
+        _env: PhantomData,
+    });
+    let scope = Scope {
+        inner: inner.clone(),
+    };
+    let _close_all = super::CallOnDrop(|| inner.close_all());
+    let main_header = Header::new(
+        core.next_id(),
+        TaskKind::Scoped,
+        Location::caller(),
+        queue.clone(),
+    );
+    let main: TaskRef = Rc::new(super::kinds::ForeignTask::new(main_header));
+    core.register(&main);
+    *inner.main.borrow_mut() = Some(main.clone());
+    let _unregister = super::CallOnDrop(|| core.unregister(&main));
+    let mut main_body: TaskGenerator<'_, R> = core.stack.clone().build(|_| body(&scope));
+    let mut result: Option<R> = None;
+    let mut main_done = false;
+    queue.push(main.clone());
+    loop {
+        while let Some(task) = queue.pop() {
+            if !Rc::ptr_eq(&task, &main) {
+                if let Some(index) = task.scope_index() {
+                    inner.run_entry(index);
+                }
+                continue;
+            }
+            if main_done {
+                continue;
+            }
+            let cancel = main.header().cancel_requested.get();
+            let step = core.turn(
+                &main,
+                || {
+                    if cancel {
+                        match close_generator(&mut main_body) {
+                            None => TaskStep::Parked,
+                            Some(Ok(())) => TaskStep::Panicked(Box::new("cancelled")),
+                            Some(Err(p)) => TaskStep::Panicked(p),
+                        }
+                    } else {
+                        main_body.run_task()
+                    }
+                },
+                |step| match step {
+                    TaskStep::Parked => Ran::Parked,
+                    _ => Ran::Done,
+                },
+            );
+            match step {
+                TaskStep::Parked => {}
+                TaskStep::Returned(value) => {
+                    result = Some(value);
+                    main_done = true;
+                }
+                TaskStep::Panicked(payload) => {
+                    main_done = true;
+                    if !cancel {
+                        inner.record_panic(payload);
+                    }
+                }
+            }
+        }
+        if main_done && inner.live.get() == 0 {
+            break;
+        }
+        if super::api::park_task(&owner, Some("scope")).is_err() {
+            break;
+        }
+    }
+    drop(main_body);
+    if let Some(payload) = inner.panic.borrow_mut().take() {
+        std::panic::resume_unwind(payload);
+    }
+    result.expect("corun internal error: a scope ended without its body's value")
+}

@@ -1,0 +1,171 @@
+//! Structured concurrency: `corun::scope`.
+use corun::{scope, sleep, spawn, yield_now, Executor};
+use std::cell::{Cell, RefCell};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+#[test]
+fn scoped_tasks_borrow_locals_and_are_joined_before_scope_returns() {
+    let ex = Executor::new();
+    let mut counts = vec![0u32; 4];
+    let shared = RefCell::new(Vec::new());
+    let value = ex.block_on(|| {
+        scope(|s| {
+            for (i, c) in counts.iter_mut().enumerate() {
+                let shared = &shared;
+                s.spawn(move || {
+                    sleep(Duration::from_millis(4 - i as u64));
+                    *c += 1;
+                    shared.borrow_mut().push(i);
+                });
+            }
+            "body done"
+        })
+    });
+    assert_eq!(value, "body done");
+    assert_eq!(counts, [1, 1, 1, 1]);
+    assert_eq!(*shared.borrow(), [3, 2, 1, 0], "they ran concurrently, shortest sleep first");
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+fn scoped_join_gives_values_and_the_body_waits_meanwhile() {
+    let ex = Executor::new();
+    let base = 10;
+    let total = ex.block_on(|| {
+        scope(|s| {
+            let a = s.spawn(|| {
+                sleep(Duration::from_millis(2));
+                base + 1
+            });
+            let b = s.spawn(|| base + 2);
+            a.join().unwrap() + b.join().unwrap()
+        })
+    });
+    assert_eq!(total, 23);
+}
+
+#[test]
+fn scoped_tasks_interleave_with_other_executor_tasks() {
+    let ex = Executor::new();
+    let log = RefCell::new(Vec::new());
+    ex.block_on(|| {
+        let outside = spawn(|| {
+            for _ in 0..3 {
+                yield_now();
+            }
+            7
+        });
+        scope(|s| {
+            s.spawn(|| {
+                for i in 0..3 {
+                    log.borrow_mut().push(i);
+                    yield_now();
+                }
+            });
+        });
+        assert_eq!(outside.join().unwrap(), 7);
+    });
+    assert_eq!(*log.borrow(), [0, 1, 2]);
+}
+
+#[test]
+fn a_panic_cancels_the_others_then_propagates() {
+    let ex = Executor::new();
+    let dropped = Cell::new(0);
+    struct Guard<'a>(&'a Cell<u32>);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let err = ex.block_on(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            scope(|s| {
+                s.spawn(|| {
+                    let _g = Guard(&dropped);
+                    sleep(Duration::from_secs(60));
+                });
+                s.spawn(|| {
+                    let _g = Guard(&dropped);
+                    sleep(Duration::from_secs(60));
+                });
+                s.spawn(|| {
+                    sleep(Duration::from_millis(1));
+                    panic!("child failed");
+                });
+                let _g = Guard(&dropped);
+                sleep(Duration::from_secs(60));
+            })
+        }))
+    })
+    .unwrap_err();
+    assert_eq!(*err.downcast_ref::<&str>().unwrap(), "child failed");
+    assert_eq!(dropped.get(), 3, "both siblings and the body unwound");
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+fn a_cancelled_scoped_task_reports_cancelled() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        scope(|s| {
+            let h = s.spawn(|| sleep(Duration::from_secs(60)));
+            yield_now();
+            h.cancel();
+            assert!(h.join().unwrap_err().is_cancelled());
+        })
+    });
+}
+
+#[test]
+fn nested_spawn_through_a_scope_clone_and_nested_scopes() {
+    let ex = Executor::new();
+    let hits = Cell::new(0);
+    ex.block_on(|| {
+        scope(|s| {
+            let s2 = s.clone();
+            let hits = &hits;
+            s.spawn(move || {
+                s2.spawn(move || hits.set(hits.get() + 1));
+                scope(|inner| {
+                    inner.spawn(|| hits.set(hits.get() + 10));
+                });
+            });
+        })
+    });
+    assert_eq!(hits.get(), 11);
+}
+
+#[test]
+fn dropping_the_executor_closes_scoped_tasks_of_a_suspended_owner() {
+    let dropped = Cell::new(0);
+    struct Guard<'a>(&'a Cell<u32>);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let ex = Executor::new();
+    let r = ex.block_on(|| {
+        corun::timeout(Duration::from_millis(5), || {
+            scope(|s| {
+                s.spawn(|| {
+                    let _g = Guard(&dropped);
+                    sleep(Duration::from_secs(60));
+                });
+                let _g = Guard(&dropped);
+                sleep(Duration::from_secs(60));
+            })
+        })
+    });
+    assert!(r.is_err());
+    assert_eq!(dropped.get(), 2, "the timeout unwound the scope and its task");
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+#[should_panic(expected = "corun::scope called outside a corun task")]
+fn scope_outside_a_task_panics() {
+    scope(|_| ());
+}
