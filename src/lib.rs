@@ -42,4 +42,4 @@ pub use executor::{
     ScopedJoinHandle, Sleep, TaskId, TaskInfo, TaskKind, TaskState,
 };
 pub use generator::{Co, Generator, GeneratorBuilder, GeneratorState, IgnoredClose};
-pub use stack::{StackError, DEFAULT_STACK_SIZE};
+pub use stack::{StackError, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};

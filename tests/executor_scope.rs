@@ -24,7 +24,11 @@ fn scoped_tasks_borrow_locals_and_are_joined_before_scope_returns() {
     });
     assert_eq!(value, "body done");
     assert_eq!(counts, [1, 1, 1, 1]);
-    assert_eq!(*shared.borrow(), [3, 2, 1, 0], "they ran concurrently, shortest sleep first");
+    assert_eq!(
+        *shared.borrow(),
+        [3, 2, 1, 0],
+        "they ran concurrently, shortest sleep first"
+    );
     assert!(ex.tasks().is_empty());
 }
 
@@ -79,27 +83,28 @@ fn a_panic_cancels_the_others_then_propagates() {
             self.0.set(self.0.get() + 1);
         }
     }
-    let err = ex.block_on(|| {
-        catch_unwind(AssertUnwindSafe(|| {
-            scope(|s| {
-                s.spawn(|| {
+    let err = ex
+        .block_on(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                scope(|s| {
+                    s.spawn(|| {
+                        let _g = Guard(&dropped);
+                        sleep(Duration::from_secs(60));
+                    });
+                    s.spawn(|| {
+                        let _g = Guard(&dropped);
+                        sleep(Duration::from_secs(60));
+                    });
+                    s.spawn(|| {
+                        sleep(Duration::from_millis(1));
+                        panic!("child failed");
+                    });
                     let _g = Guard(&dropped);
                     sleep(Duration::from_secs(60));
-                });
-                s.spawn(|| {
-                    let _g = Guard(&dropped);
-                    sleep(Duration::from_secs(60));
-                });
-                s.spawn(|| {
-                    sleep(Duration::from_millis(1));
-                    panic!("child failed");
-                });
-                let _g = Guard(&dropped);
-                sleep(Duration::from_secs(60));
-            })
-        }))
-    })
-    .unwrap_err();
+                })
+            }))
+        })
+        .unwrap_err();
     assert_eq!(*err.downcast_ref::<&str>().unwrap(), "child failed");
     assert_eq!(dropped.get(), 3, "both siblings and the body unwound");
     assert!(ex.tasks().is_empty());
@@ -160,7 +165,11 @@ fn dropping_the_executor_closes_scoped_tasks_of_a_suspended_owner() {
         })
     });
     assert!(r.is_err());
-    assert_eq!(dropped.get(), 2, "the timeout unwound the scope and its task");
+    assert_eq!(
+        dropped.get(),
+        2,
+        "the timeout unwound the scope and its task"
+    );
     assert!(ex.tasks().is_empty());
 }
 

@@ -27,7 +27,11 @@ fn a_sub_that_ignores_close_unwinds_its_delegator() {
     });
     assert_eq!(g.start().yielded(), Some(1));
     let err = g.try_close().unwrap_err();
-    assert_eq!(err.into_value(), None, "a delegate's yield is not handed out");
+    assert_eq!(
+        err.into_value(),
+        None,
+        "a delegate's yield is not handed out"
+    );
     assert!(g.is_complete(), "the delegator ends closed, as in Python");
     assert_eq!(
         *log.borrow(),

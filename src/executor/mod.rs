@@ -89,6 +89,34 @@ impl ExecutorBuilder {
         self
     }
 
+    /// Runs stackful tasks on stacks carved from large shared mappings,
+    /// without guard pages, so that far more tasks can be alive at once than
+    /// `vm.max_map_count` allows guarded stacks (about 32,000 on a default
+    /// Linux): 1,024 stacks share one memory map. A canary at the bottom of
+    /// each stack is checked at every switch and aborts the process loudly if
+    /// a task overflowed.
+    ///
+    /// # Safety
+    ///
+    /// Every task body must stay within [`stack_size`](Self::stack_size):
+    /// an overflow corrupts the neighbouring task's stack before the canary
+    /// check can catch it, which is undefined behaviour. See
+    /// [`GeneratorBuilder::unguarded_stack`].
+    ///
+    /// ```
+    /// // SAFETY: these bodies use well under 16 KiB of stack.
+    /// let ex = unsafe { corun::Executor::builder().stack_size(16 * 1024).unguarded_stacks() }.build();
+    /// let handles: Vec<_> = (0..100).map(|i| ex.spawn(move || i * 2)).collect();
+    /// let sum: i32 = ex.block_on(|| handles.into_iter().map(|h| h.join().unwrap()).sum());
+    /// assert_eq!(sum, 9900);
+    /// ```
+    pub unsafe fn unguarded_stacks(mut self) -> Self {
+        // The caller took on this function's contract, which is the
+        // generator builder's `unguarded_stack` contract.
+        self.stack = self.stack.with_unguarded_stack();
+        self
+    }
+
     /// Makes the executor.
     ///
     /// # Panics

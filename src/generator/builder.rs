@@ -1,8 +1,9 @@
 //! Building a generator with a chosen stack.
 
-use super::co::Co;
+use super::co::{Co, GeneratorExit};
+use super::protocol::{Payload, Resume};
 use super::{Coroutine, Generator, Life};
-use crate::stack::{self, ContextHeader, StackError, DEFAULT_STACK_SIZE};
+use crate::stack::{self, ContextHeader, StackError, StackKind, DEFAULT_STACK_SIZE};
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -11,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// ```
 /// use corun::Generator;
 ///
-/// let g = Generator::<u32>::builder()
+/// let g: Generator<'_, u32> = corun::GeneratorBuilder::new()
 ///     .stack_size(256 * 1024)
 ///     .build(|co| co.yield_(7));
 /// assert!(g.stack_size() >= 256 * 1024);
@@ -20,6 +21,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub struct GeneratorBuilder {
     stack_size: usize,
     measure: bool,
+    kind: StackKind,
 }
 
 impl Default for GeneratorBuilder {
@@ -34,6 +36,7 @@ impl GeneratorBuilder {
         GeneratorBuilder {
             stack_size: DEFAULT_STACK_SIZE,
             measure: false,
+            kind: StackKind::Guarded,
         }
     }
 
@@ -51,14 +54,56 @@ impl GeneratorBuilder {
     /// ```
     /// use corun::Generator;
     ///
-    /// let mut g = Generator::<u32>::builder()
+    /// let mut g: Generator<'_, u32> = corun::GeneratorBuilder::new()
     ///     .measure_stack_usage()
-    ///     .build(|co| { let buf = [1u8; 8192]; co.yield_(buf.iter().map(|&b| b as u32).sum()) });
+    ///     .build(|co| {
+    ///         let buf = std::hint::black_box([1u8; 8192]);
+    ///         co.yield_(buf.iter().map(|&b| b as u32).sum())
+    ///     });
     /// g.start();
     /// assert!(g.stack_high_water().unwrap() >= 8192);
     /// ```
     pub fn measure_stack_usage(mut self) -> Self {
         self.measure = true;
+        self.kind = StackKind::Fresh;
+        self
+    }
+
+    /// Runs the generator on a stack carved from a large shared mapping,
+    /// with no guard page: thousands of such stacks cost one memory map,
+    /// so far more coroutines fit than `vm.max_map_count` allows guarded
+    /// ones (about 32,000 on a default Linux).
+    ///
+    /// A canary word at the bottom of the stack is checked every time the
+    /// coroutine switches out; if it changed, the process aborts with a
+    /// message naming the stack size.
+    ///
+    /// # Safety
+    ///
+    /// The body must never use more stack than [`stack_size`](Self::stack_size).
+    /// An overflow writes into the memory below the stack (another
+    /// coroutine's stack) before the canary check can notice: that is
+    /// undefined behaviour. Size stacks with
+    /// [`measure_stack_usage`](Self::measure_stack_usage) first.
+    ///
+    /// ```
+    /// use corun::Generator;
+    ///
+    /// // SAFETY: this body uses a few hundred bytes of its 16 KiB stack.
+    /// let g: Generator<'_, u32> =
+    ///     unsafe { corun::GeneratorBuilder::new().stack_size(16 * 1024).unguarded_stack() }
+    ///         .build(|co| co.yield_(1));
+    /// assert_eq!(g.collect::<Vec<_>>(), [1]);
+    /// ```
+    pub unsafe fn unguarded_stack(self) -> Self {
+        self.with_unguarded_stack()
+    }
+
+    /// [`unguarded_stack`](Self::unguarded_stack) for callers that already
+    /// carry its contract (the executor's own `unsafe` opt-in).
+    pub(crate) fn with_unguarded_stack(mut self) -> Self {
+        self.kind = StackKind::Unguarded;
+        self.measure = false;
         self
     }
 
@@ -83,7 +128,9 @@ impl GeneratorBuilder {
     where
         F: FnOnce(&Co<Y, S>) -> R + 'a,
     {
-        let stack = stack::acquire(self.stack_size, self.measure)?;
+        let stack = stack::acquire(self.stack_size, self.kind)?;
+        let canary = stack.canary();
+        let stack_bottom = stack.bottom();
         let (guard_lo, guard_hi) = stack.guard();
         let header = ContextHeader {
             guard_lo,
@@ -91,7 +138,10 @@ impl GeneratorBuilder {
             usable: stack.usable(),
         };
         let stack_size = stack.usable();
-        let wrapper = move |yielder: &super::co::Yielder<Y, S>, _first| {
+        let wrapper = move |yielder: &super::co::Yielder<Y, S>, first| {
+            if let Resume::Close = first {
+                return drop_unstarted(body);
+            }
             let co = Co::new(header, yielder);
             co.enter();
             // Every panic, including the unwind that close() starts, is
@@ -112,10 +162,23 @@ impl GeneratorBuilder {
             life: Life::Created,
             delegates: Vec::new(),
             stack_size,
-            stack_bottom: guard_hi,
+            stack_bottom,
             started: false,
+            canary,
             measured: self.measure.then_some(0),
             _marker: PhantomData,
         })
+    }
+}
+
+/// Closed before it started: drops the body unrun, on the coroutine's own
+/// stack and inside `catch_unwind`, so a capture whose `Drop` panics is
+/// reported once and never dropped twice. Out of line, to keep the body
+/// wrapper's frame small.
+#[inline(never)]
+fn drop_unstarted<B, R>(body: B) -> Result<R, Payload> {
+    match catch_unwind(AssertUnwindSafe(move || drop(body))) {
+        Ok(()) => Err(Box::new(GeneratorExit)),
+        Err(payload) => Err(payload),
     }
 }

@@ -54,6 +54,18 @@ pub(crate) struct Frame {
 /// });
 /// assert_eq!(squares.collect::<Vec<_>>(), [1, 4, 9]);
 /// ```
+///
+/// A `Co` belongs to one stack on one thread:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: &T) {}
+/// let g = corun::Generator::<u32>::new(|co| assert_send(co));
+/// ```
+///
+/// ```compile_fail
+/// fn assert_sync<T: Sync>(_: &T) {}
+/// let g = corun::Generator::<u32>::new(|co| assert_sync(co));
+/// ```
 #[repr(C)]
 pub struct Co<Y, S = ()> {
     frame: Frame,

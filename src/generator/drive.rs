@@ -31,7 +31,7 @@ pub(crate) enum Step<Y, R> {
 /// use corun::Generator;
 /// use std::panic::{catch_unwind, AssertUnwindSafe};
 ///
-/// let mut stubborn = Generator::new(|co| {
+/// let mut stubborn: Generator<'_, i32> = Generator::new(|co| {
 ///     let _ = catch_unwind(AssertUnwindSafe(|| co.yield_(1)));
 ///     co.yield_(2); // yields while being closed
 /// });
@@ -99,6 +99,9 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         let resumer = current_context();
         let result = coroutine.resume(signal);
         set_current_context(resumer);
+        if let Some(canary) = self.canary {
+            stack::check_canary(canary, self.stack_size);
+        }
         result
     }
 
@@ -236,13 +239,17 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         match self.life {
             Life::Complete => return Ok(()),
             Life::Created => {
-                // Dropping the body without running it: corosensei drops the
-                // unstarted closure in place.
-                if let Some(coroutine) = self.coroutine.as_mut() {
-                    coroutine.force_unwind();
-                }
+                // The body wrapper sees `Close` first and drops the body
+                // without running it.
+                let outcome = self.resume_own(Resume::Close);
+                self.started = false;
                 self.finish();
-                return Ok(());
+                return match outcome {
+                    CoroutineResult::Return(Err(p)) if !p.is::<GeneratorExit>() => {
+                        Err(CloseFailure::Panicked(p))
+                    }
+                    _ => Ok(()),
+                };
             }
             Life::Suspended => {}
         }

@@ -19,12 +19,12 @@ pub(crate) use drive::TaskStep;
 pub(crate) use protocol::Payload;
 pub use state::GeneratorState;
 
-use crate::stack::{GuardedStack, StackError};
+use crate::stack::{Stack, StackError};
 use protocol::{DelegatePtr, Resume, Suspend};
 use std::marker::PhantomData;
 
 type Coroutine<Y, S, R> =
-    corosensei::Coroutine<Resume<S>, Suspend<Y, S>, Result<R, Payload>, GuardedStack>;
+    corosensei::Coroutine<Resume<S>, Suspend<Y, S>, Result<R, Payload>, Stack>;
 
 /// Where a generator is in its life (Python's `inspect.getgeneratorstate`,
 /// without RUNNING: a running generator is borrowed by its caller).
@@ -58,11 +58,33 @@ enum Life {
 /// assert_eq!(g.send(()), GeneratorState::Complete(19));
 /// ```
 ///
-/// Generators stay on the thread that made them:
+/// Generators stay on the thread that made them, and are not shared:
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>(_: T) {}
 /// assert_send(corun::Generator::<u32>::new(|co| co.yield_(1)));
+/// ```
+///
+/// ```compile_fail
+/// fn assert_sync<T: Sync>(_: &T) {}
+/// assert_sync(&corun::Generator::<u32>::new(|co| co.yield_(1)));
+/// ```
+///
+/// A generator cannot outlive what its body borrows:
+///
+/// ```compile_fail
+/// let g = {
+///     let words = String::from("short-lived");
+///     corun::Generator::<&str>::new(|co| co.yield_(words.as_str()))
+/// };
+/// ```
+///
+/// A body's `Co` cannot leave it:
+///
+/// ```compile_fail
+/// let mut escaped = None;
+/// let mut g = corun::Generator::<u32>::new(|co| escaped = Some(co));
+/// g.start();
 /// ```
 #[must_use = "a generator does nothing until it is started"]
 pub struct Generator<'a, Y, S = (), R = ()> {
@@ -76,6 +98,8 @@ pub struct Generator<'a, Y, S = (), R = ()> {
     stack_bottom: usize,
     /// Whether the body has begun running.
     started: bool,
+    /// The canary of an unguarded stack, checked at every switch.
+    canary: Option<usize>,
     /// The stack high-water mark, when measured (see the builder).
     measured: Option<usize>,
     /// `'a` bounds what the body borrows; `*mut ()` makes it `!Send`/`!Sync`.
@@ -211,7 +235,7 @@ impl<'a, Y, T, E, R> Generator<'a, Y, Result<T, E>, R> {
     /// ```
     /// use corun::{Generator, GeneratorState};
     ///
-    /// let mut g = Generator::new(|co: &corun::Co<u32, Result<(), String>>| {
+    /// let mut g = Generator::new(|co: &corun::Co<u32, Result<(), String>>| -> Result<(), String> {
     ///     co.yield_(1)?;
     ///     Ok(())
     /// });
@@ -271,7 +295,14 @@ impl<Y, S, R> std::fmt::Debug for Generator<'_, Y, S, R> {
 #[allow(dead_code)]
 fn _auto_traits() {
     fn unpin<T: Unpin>() {}
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn send<T: Send>() {}
     unpin::<Generator<'static, u8, u8, u8>>();
+    send_sync::<crate::StackError>();
+    send_sync::<GeneratorState<u8, String>>();
+    send_sync::<GeneratorBuilder>();
+    send_sync::<IgnoredClose<u8>>();
+    send::<crate::JoinError>();
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use std::io;
 ///
 /// ```
 /// let err = corun::Generator::<u32>::builder()
-///     .stack_size(usize::MAX / 2)
-///     .try_build(|co| co.yield_(1))
+///     .stack_size(1 << 50) // 1 PiB: more than the address space
+///     .try_build(|co: &corun::Co<u32>| co.yield_(1))
 ///     .unwrap_err();
 /// assert!(err.to_string().contains("could not map"));
 /// ```
@@ -36,6 +36,17 @@ impl StackError {
         }
     }
 
+    pub(crate) fn too_large(requested: usize) -> Self {
+        StackError {
+            requested,
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the stack size does not fit in the address space",
+            ),
+            max_map_count: None,
+        }
+    }
+
     /// The usable stack size that was asked for, in bytes.
     pub fn requested_size(&self) -> usize {
         self.requested
@@ -49,6 +60,14 @@ impl StackError {
 
 impl fmt::Display for StackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.source.kind() == io::ErrorKind::InvalidInput {
+            return write!(
+                f,
+                "corun could not map a coroutine stack of {} bytes: {}; ask for a smaller \
+                 stack size",
+                self.requested, self.source
+            );
+        }
         write!(
             f,
             "corun could not map a {} KiB coroutine stack: {}. ",

@@ -11,11 +11,13 @@
 //! A guarded stack costs two memory maps (the guard and the usable part
 //! differ in protection), which is what `vm.max_map_count` limits.
 
+mod carved;
 mod context;
 mod error;
 mod overflow;
 mod pool;
 
+pub(crate) use carved::check_canary;
 pub(crate) use context::{current_context, set_current_context, ContextHeader};
 pub use error::StackError;
 pub(crate) use pool::{acquire, release};
@@ -31,6 +33,10 @@ use std::io;
 /// setting).
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 
+/// The smallest usable stack handed out: smaller requests are rounded up to
+/// it, because an unoptimised build needs a few KiB just to start a body.
+pub const MIN_STACK_SIZE: usize = 8 * 1024;
+
 pub(crate) fn page_size() -> usize {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static PAGE: AtomicUsize = AtomicUsize::new(0);
@@ -44,10 +50,18 @@ pub(crate) fn page_size() -> usize {
     page
 }
 
-/// Rounds a requested usable size up to whole pages (at least one).
-pub(crate) fn round_to_pages(size: usize) -> usize {
+/// Rounds a requested usable size up to whole pages (at least one); `None`
+/// if that does not fit in the address space.
+pub(crate) fn round_to_pages(size: usize) -> Option<usize> {
     let page = page_size();
-    size.max(page).div_ceil(page) * page
+    size.max(MIN_STACK_SIZE)
+        .checked_next_multiple_of(page)
+        .filter(|&s| s <= isize::MAX as usize / 2)
+}
+
+/// [`round_to_pages`], or the error for an impossible size.
+pub(crate) fn checked_size(size: usize) -> Result<usize, StackError> {
+    round_to_pages(size).ok_or_else(|| StackError::too_large(size))
 }
 
 /// An mmap'd stack with a guard page below it. Owns its mapping.
@@ -62,7 +76,9 @@ impl GuardedStack {
     /// Maps a stack with `usable` bytes (already page-rounded) and a guard.
     pub(crate) fn map(usable: usize) -> Result<Self, StackError> {
         let page = page_size();
-        let len = usable + page;
+        let len = usable
+            .checked_add(page)
+            .ok_or_else(|| StackError::too_large(usable))?;
         // SAFETY: an anonymous private mapping at an address of the kernel's
         // choosing touches no existing memory.
         let addr = unsafe {
@@ -128,25 +144,85 @@ impl Drop for GuardedStack {
     }
 }
 
-// SAFETY: `base` and `limit` describe a mapping that stays valid for as long
-// as this value lives, with a PROT_NONE guard page below the usable part, as
-// corosensei requires. `limit` includes the guard page.
-unsafe impl corosensei::stack::Stack for GuardedStack {
-    fn base(&self) -> corosensei::stack::StackPointer {
-        corosensei::stack::StackPointer::new(self.top()).expect("a mapping is never at address 0")
-    }
-
-    fn limit(&self) -> corosensei::stack::StackPointer {
-        corosensei::stack::StackPointer::new(self.limit).expect("a mapping is never at address 0")
-    }
-}
-
 impl std::fmt::Debug for GuardedStack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuardedStack")
             .field("bottom", &format_args!("{:#x}", self.bottom()))
             .field("usable", &self.usable)
             .finish()
+    }
+}
+
+/// Which kind of stack a coroutine asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum StackKind {
+    /// Pooled, guarded (the default).
+    #[default]
+    Guarded,
+    /// Guarded and freshly mapped (exact high-water marks).
+    Fresh,
+    /// Carved from a shared mapping, no guard page (unsafe opt-in).
+    Unguarded,
+}
+
+/// A coroutine's stack: guarded, or carved without a guard.
+#[derive(Debug)]
+pub(crate) enum Stack {
+    Guarded(GuardedStack),
+    Carved(carved::CarvedStack),
+}
+
+impl Stack {
+    pub(crate) fn usable(&self) -> usize {
+        match self {
+            Stack::Guarded(s) => s.usable(),
+            Stack::Carved(s) => s.usable(),
+        }
+    }
+
+    pub(crate) fn bottom(&self) -> usize {
+        match self {
+            Stack::Guarded(s) => s.bottom(),
+            Stack::Carved(s) => s.bottom(),
+        }
+    }
+
+    /// The guard page's range; empty for a carved stack.
+    pub(crate) fn guard(&self) -> (usize, usize) {
+        match self {
+            Stack::Guarded(s) => s.guard(),
+            Stack::Carved(_) => (0, 0),
+        }
+    }
+
+    /// The canary to check at every switch, for a carved stack.
+    pub(crate) fn canary(&self) -> Option<usize> {
+        match self {
+            Stack::Guarded(_) => None,
+            Stack::Carved(s) => Some(s.canary_addr()),
+        }
+    }
+}
+
+// SAFETY: both variants describe memory that stays mapped while the value
+// lives. A guarded stack has the guard page corosensei asks for; a carved
+// one does not, and is only handed out to callers who took on that risk
+// through an `unsafe` opt-in (its canary is checked at every switch).
+unsafe impl corosensei::stack::Stack for Stack {
+    fn base(&self) -> corosensei::stack::StackPointer {
+        let top = match self {
+            Stack::Guarded(s) => s.top(),
+            Stack::Carved(s) => s.top(),
+        };
+        corosensei::stack::StackPointer::new(top).expect("a mapping is never at address 0")
+    }
+
+    fn limit(&self) -> corosensei::stack::StackPointer {
+        let limit = match self {
+            Stack::Guarded(s) => s.guard().0,
+            Stack::Carved(s) => s.canary_addr(),
+        };
+        corosensei::stack::StackPointer::new(limit).expect("a mapping is never at address 0")
     }
 }
 

@@ -2,7 +2,7 @@
 //! costs no system call in steady state (a fresh mapping costs about 12 µs
 //! here, a reused one nothing).
 
-use super::{round_to_pages, GuardedStack, StackError};
+use super::{carved, checked_size, GuardedStack, Stack, StackError, StackKind};
 use std::cell::RefCell;
 
 /// Stacks kept per size per thread. Beyond this, released stacks are unmapped
@@ -21,9 +21,17 @@ thread_local! {
 }
 
 /// Takes a stack of at least `size` usable bytes from this thread's pool, or
-/// maps a new one. `fresh` skips the pool (for exact high-water marks).
-pub(crate) fn acquire(size: usize, fresh: bool) -> Result<GuardedStack, StackError> {
-    let usable = round_to_pages(size);
+/// maps a new one.
+pub(crate) fn acquire(size: usize, kind: StackKind) -> Result<Stack, StackError> {
+    match kind {
+        StackKind::Unguarded => carved::acquire(size).map(Stack::Carved),
+        StackKind::Guarded => acquire_guarded(size, false).map(Stack::Guarded),
+        StackKind::Fresh => acquire_guarded(size, true).map(Stack::Guarded),
+    }
+}
+
+fn acquire_guarded(size: usize, fresh: bool) -> Result<GuardedStack, StackError> {
+    let usable = checked_size(size)?;
     if !fresh {
         let pooled = POOL
             .try_with(|pool| {
@@ -44,7 +52,14 @@ pub(crate) fn acquire(size: usize, fresh: bool) -> Result<GuardedStack, StackErr
 }
 
 /// Gives a stack whose coroutine has finished back to this thread's pool.
-pub(crate) fn release(stack: GuardedStack) {
+pub(crate) fn release(stack: Stack) {
+    match stack {
+        Stack::Guarded(s) => release_guarded(s),
+        Stack::Carved(s) => carved::release(s),
+    }
+}
+
+fn release_guarded(stack: GuardedStack) {
     // During thread teardown the pool may be gone: the stack is unmapped.
     let _ = POOL.try_with(move |pool| {
         let mut pool = pool.borrow_mut();

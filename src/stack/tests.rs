@@ -1,28 +1,61 @@
 use super::*;
 
-#[test]
-fn sizes_round_up_to_whole_pages() {
-    let page = page_size();
-    assert_eq!(round_to_pages(0), page);
-    assert_eq!(round_to_pages(1), page);
-    assert_eq!(round_to_pages(page + 1), 2 * page);
+fn acquire_guarded_for_test(fresh: bool) -> GuardedStack {
+    let kind = if fresh {
+        StackKind::Fresh
+    } else {
+        StackKind::Guarded
+    };
+    match acquire(DEFAULT_STACK_SIZE, kind).unwrap() {
+        Stack::Guarded(s) => s,
+        Stack::Carved(_) => unreachable!(),
+    }
 }
 
 #[test]
-fn released_stacks_are_reused() {
-    let a = acquire(DEFAULT_STACK_SIZE, false).unwrap();
-    let addr = a.bottom();
+fn carved_stacks_have_intact_canaries_and_are_reused() {
+    let a = acquire(16 * 1024, StackKind::Unguarded).unwrap();
+    let canary = a.canary().unwrap();
+    check_canary(canary, a.usable());
+    assert_eq!(a.guard(), (0, 0));
+    let bottom = a.bottom();
     release(a);
-    let before = pool::pooled();
-    let b = acquire(DEFAULT_STACK_SIZE, false).unwrap();
-    assert_eq!(b.bottom(), addr, "the pooled stack comes back");
-    assert_eq!(pool::pooled(), before - 1);
+    let b = acquire(16 * 1024, StackKind::Unguarded).unwrap();
+    assert_eq!(b.bottom(), bottom, "the freed carved stack comes back");
     release(b);
 }
 
 #[test]
+fn sizes_round_up_to_whole_pages() {
+    let page = page_size();
+    assert_eq!(round_to_pages(0), Some(MIN_STACK_SIZE));
+    assert_eq!(round_to_pages(1), Some(MIN_STACK_SIZE));
+    assert_eq!(
+        round_to_pages(MIN_STACK_SIZE + 1),
+        Some(MIN_STACK_SIZE + page)
+    );
+    assert_eq!(round_to_pages(usize::MAX), None);
+    assert!(checked_size(usize::MAX - 4095)
+        .unwrap_err()
+        .to_string()
+        .contains("smaller stack size"));
+}
+
+#[test]
+fn released_stacks_are_reused() {
+    let a = acquire_guarded_for_test(false);
+    let addr = a.bottom();
+    release(Stack::Guarded(a));
+    let before = pool::pooled();
+    let b = acquire_guarded_for_test(false);
+    assert_eq!(b.bottom(), addr, "the pooled stack comes back");
+    assert_eq!(pool::pooled(), before - 1);
+    release(Stack::Guarded(b));
+}
+
+#[test]
 fn fresh_stacks_are_zero_and_report_no_use() {
-    let s = acquire(DEFAULT_STACK_SIZE, true).unwrap();
+    let s = acquire_guarded_for_test(true);
     assert_eq!(high_water(s.bottom(), s.top()), 0);
     // SAFETY: writing inside the usable range of a live stack we own.
     unsafe { std::ptr::write_volatile((s.top() - 100) as *mut u8, 1) };
@@ -35,9 +68,9 @@ fn fresh_stacks_are_zero_and_report_no_use() {
 
 #[test]
 fn impossible_sizes_give_an_error_that_says_what_to_do() {
-    let err = GuardedStack::map(round_to_pages(1 << 50)).unwrap_err();
+    let err = GuardedStack::map(round_to_pages(1 << 50).unwrap()).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("could not map"), "{text}");
     assert!(text.contains("vm.max_map_count"), "{text}");
-    assert_eq!(err.requested_size(), round_to_pages(1 << 50));
+    assert_eq!(err.requested_size(), round_to_pages(1 << 50).unwrap());
 }

@@ -1,0 +1,172 @@
+//! Unguarded stacks carved from large shared mappings: the opt-in for more
+//! coroutines than `vm.max_map_count` allows guarded stacks.
+//!
+//! Layout of one chunk (one memory map, `STACKS_PER_CHUNK` stacks):
+//!
+//! ```text
+//! | canary | stack 0 ...  | canary | stack 1 ...  | ...
+//! ^ bottom of stack 0     ^ bottom of stack 1
+//! ```
+//!
+//! A stack that overflows runs into the top of the stack below it: there is
+//! no guard page to stop it. It first overwrites its own canary, the word at
+//! its bottom, which is checked every time the coroutine switches out; a
+//! changed canary aborts the process with a message. By then the neighbour
+//! may already be damaged, which is why asking for these stacks is `unsafe`.
+//!
+//! Chunks are never unmapped: a leaked generator's stack must stay valid,
+//! and stacks are reused through the free lists.
+
+use super::{checked_size, round_to_pages, StackError};
+use std::cell::RefCell;
+
+/// Stacks per mapping: one map serves this many coroutines.
+const STACKS_PER_CHUNK: usize = 1024;
+
+/// Bytes reserved at the bottom of each carved stack for the canary.
+const CANARY_BYTES: usize = 64;
+
+const CANARY_SEED: usize = 0x5eed_c0de_dead_beef_u64 as usize;
+
+/// One unguarded stack inside a chunk.
+#[derive(Debug)]
+pub(crate) struct CarvedStack {
+    bottom: usize,
+    usable: usize,
+}
+
+impl CarvedStack {
+    pub(crate) fn usable(&self) -> usize {
+        self.usable
+    }
+
+    pub(crate) fn bottom(&self) -> usize {
+        self.bottom
+    }
+
+    pub(crate) fn top(&self) -> usize {
+        self.bottom + self.usable
+    }
+
+    /// The canary's address: the lowest word of the stack's reserved bottom.
+    pub(crate) fn canary_addr(&self) -> usize {
+        self.bottom - CANARY_BYTES
+    }
+
+    fn write_canary(&self) {
+        let addr = self.canary_addr();
+        // SAFETY: the canary word lies in this stack's reserved bottom bytes,
+        // inside a live read-write chunk mapping, and is word-aligned
+        // (chunk and slot sizes are page multiples).
+        unsafe { std::ptr::write_volatile(addr as *mut usize, CANARY_SEED ^ addr) };
+    }
+}
+
+/// Aborts loudly if the canary at `addr` was overwritten.
+#[inline(always)]
+pub(crate) fn check_canary(addr: usize, usable: usize) {
+    // SAFETY: `addr` is the canary of a carved stack still owned by a live
+    // generator (the caller holds it), inside a chunk that is never unmapped.
+    let value = unsafe { std::ptr::read_volatile(addr as *const usize) };
+    if value != CANARY_SEED ^ addr {
+        canary_broken(usable);
+    }
+}
+
+#[cold]
+fn canary_broken(usable: usize) -> ! {
+    eprintln!(
+        "corun: stack overflow in a coroutine on an unguarded stack: it ran past the end of \
+         its {} KiB stack and overwrote its canary; memory below it may be corrupted. Give it \
+         a bigger stack (stack_size), or use guarded stacks. Aborting.",
+        usable / 1024
+    );
+    std::process::abort();
+}
+
+#[derive(Default)]
+struct Arena {
+    /// (usable size, free stacks of that size).
+    free: Vec<(usize, Vec<CarvedStack>)>,
+}
+
+thread_local! {
+    static ARENA: RefCell<Arena> = RefCell::new(Arena::default());
+}
+
+/// Takes an unguarded stack of at least `size` usable bytes from this
+/// thread's arena, mapping a new chunk when none is free.
+pub(crate) fn acquire(size: usize) -> Result<CarvedStack, StackError> {
+    let usable = checked_size(size)?;
+    ARENA
+        .try_with(|arena| {
+            let mut arena = arena.borrow_mut();
+            let index = match arena.free.iter().position(|(s, _)| *s == usable) {
+                Some(i) => i,
+                None => {
+                    arena.free.push((usable, Vec::new()));
+                    arena.free.len() - 1
+                }
+            };
+            let free = &mut arena.free[index].1;
+            if free.is_empty() {
+                map_chunk(usable, free)?;
+            }
+            let stack = free.pop().expect("a chunk was just mapped");
+            stack.write_canary();
+            Ok(stack)
+        })
+        .unwrap_or_else(|_| {
+            Err(StackError::new(
+                usable,
+                std::io::Error::other("the thread is exiting"),
+            ))
+        })
+}
+
+/// Returns a carved stack whose coroutine has finished to the free list.
+pub(crate) fn release(stack: CarvedStack) {
+    // During thread teardown the arena is gone; the chunk memory stays
+    // mapped (never unmapped), so forgetting the stack is harmless.
+    let _ = ARENA.try_with(move |arena| {
+        let mut arena = arena.borrow_mut();
+        if let Some((_, free)) = arena.free.iter_mut().find(|(s, _)| *s == stack.usable) {
+            free.push(stack);
+        }
+    });
+}
+
+fn map_chunk(usable: usize, free: &mut Vec<CarvedStack>) -> Result<(), StackError> {
+    let slot = usable
+        .checked_add(CANARY_BYTES)
+        .and_then(round_to_pages)
+        .ok_or_else(|| StackError::too_large(usable))?;
+    let len = slot
+        .checked_mul(STACKS_PER_CHUNK)
+        .ok_or_else(|| StackError::too_large(usable))?;
+    // SAFETY: an anonymous private mapping at an address of the kernel's
+    // choosing touches no existing memory.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if addr == libc::MAP_FAILED {
+        return Err(StackError::new(usable, std::io::Error::last_os_error()));
+    }
+    let base = addr as usize;
+    // Pushed in reverse so the lowest stacks are handed out first.
+    for i in (0..STACKS_PER_CHUNK).rev() {
+        let slot_start = base + i * slot;
+        free.push(CarvedStack {
+            bottom: slot_start + slot - usable,
+            usable,
+        });
+    }
+    Ok(())
+}
