@@ -1,5 +1,9 @@
-//! A tour of corun: generators with Python's protocol.
-use corun::{Co, Generator, GeneratorState};
+//! A tour of corun: generators with Python's protocol, then the executor
+//! whose tasks are those coroutines.
+//!
+//! Run: `cargo run --release --example tour`
+use corun::{Co, Executor, Generator, GeneratorState};
+use std::time::Duration;
 
 fn main() {
     println!("== an infinite generator, used as an iterator");
@@ -47,4 +51,57 @@ fn main() {
         state = outer.send(());
     }
     println!("returned {:?}", state.complete());
+
+    println!("\n== the executor: tasks that read like blocking code");
+    executor_tour();
+}
+
+fn executor_tour() {
+    let ex = Executor::new();
+    let report = ex.block_on(|| {
+        // Spawn tasks: each sleeps without blocking the others.
+        let workers: Vec<_> = (1..=3u64)
+            .map(|i| {
+                corun::spawn(move || {
+                    corun::sleep(Duration::from_millis(10 * (4 - i)));
+                    println!("worker {i} woke up");
+                    i * 10
+                })
+            })
+            .collect();
+        let total: u64 = workers.into_iter().map(|h| h.join().unwrap()).sum();
+        println!("joined workers: total {total}");
+
+        // A generator inside a task may wait: the whole task suspends and
+        // resumes straight back into the generator (Python's async generators).
+        let ticks = Generator::new(|co| {
+            for i in 0..3 {
+                corun::sleep(Duration::from_millis(2));
+                co.yield_(i);
+            }
+        });
+        let got: Vec<u32> = ticks.collect();
+        println!("async-style generator yielded {got:?}");
+
+        // Structured concurrency: scoped tasks borrow locals.
+        let mut squares = [0u64; 4];
+        corun::scope(|s| {
+            for (i, slot) in squares.iter_mut().enumerate() {
+                s.spawn(move || {
+                    corun::yield_now();
+                    *slot = (i as u64 + 1).pow(2);
+                });
+            }
+        });
+        println!("scoped squares: {squares:?}");
+
+        // Timeouts unwind the body where it waits.
+        let slow = corun::timeout(Duration::from_millis(5), || {
+            corun::sleep(Duration::from_secs(60))
+        });
+        println!("slow operation: {:?}", slow.map_err(|e| e.to_string()));
+        (total, got, squares)
+    });
+    assert_eq!(report, (60, vec![0, 1, 2], [1, 4, 9, 16]));
+    println!("tasks left: {}", ex.tasks().len());
 }

@@ -1,0 +1,101 @@
+//! Sleep, timeout and cancel: the three ways a task stops waiting.
+//!
+//! Run: `cargo run --release --example timeouts`
+use corun::{sleep, spawn, timeout, Executor};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Logs when it is dropped: Python's `finally`.
+struct Finally(&'static str, Rc<RefCell<Vec<String>>>);
+
+impl Drop for Finally {
+    fn drop(&mut self) {
+        self.1.borrow_mut().push(format!("{}: cleaned up", self.0));
+    }
+}
+
+fn main() {
+    let ex = Executor::new();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let started = Instant::now();
+
+    ex.block_on(|| {
+        // 1. sleep: three tasks sleep different times and wake in order.
+        let handles: Vec<_> = [30u64, 10, 20]
+            .into_iter()
+            .map(|ms| {
+                let log = log.clone();
+                spawn(move || {
+                    sleep(Duration::from_millis(ms));
+                    log.borrow_mut().push(format!("slept {ms} ms"));
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+
+        // 2. timeout: a slow body is unwound when time runs out, and its
+        //    destructors run; a fast one finishes normally. The body may
+        //    borrow locals.
+        let mut attempts = 0;
+        let slow = timeout(Duration::from_millis(15), || {
+            let _f = Finally("slow body", log.clone());
+            loop {
+                attempts += 1;
+                sleep(Duration::from_millis(4));
+            }
+        });
+        assert!(slow.is_err());
+        log.borrow_mut()
+            .push(format!("slow body timed out after {attempts} attempts"));
+        let fast = timeout(Duration::from_millis(50), || {
+            sleep(Duration::from_millis(1));
+            "fast result"
+        });
+        assert_eq!(fast, Ok("fast result"));
+        log.borrow_mut().push("fast body finished in time".into());
+
+        // Nested: the inner deadline fires first.
+        let nested = timeout(Duration::from_millis(40), || {
+            timeout(Duration::from_millis(5), || sleep(Duration::from_secs(10)))
+        });
+        assert_eq!(nested.map(|inner| inner.is_err()), Ok(true));
+        log.borrow_mut()
+            .push("inner timeout fired inside the outer one".into());
+
+        // 3. cancel: the task unwinds where it waits; join reports it.
+        let l = log.clone();
+        let worker = spawn(move || {
+            let _f = Finally("worker", l);
+            sleep(Duration::from_secs(3600));
+        });
+        sleep(Duration::from_millis(1));
+        worker.cancel();
+        let err = worker.join().unwrap_err();
+        assert!(err.is_cancelled());
+        log.borrow_mut().push(format!("worker: {err}"));
+    });
+
+    for line in log.borrow().iter() {
+        println!("{line}");
+    }
+    let expected_start = [
+        "slept 10 ms",
+        "slept 20 ms",
+        "slept 30 ms",
+        "slow body: cleaned up",
+    ];
+    assert_eq!(&log.borrow()[..4], expected_start);
+    assert!(log
+        .borrow()
+        .iter()
+        .any(|l| l == "worker: task was cancelled"));
+    let elapsed = started.elapsed();
+    println!("total {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "nothing waited for its full sleep"
+    );
+}
