@@ -3,10 +3,10 @@
 use super::context::{current_core, current_task};
 use super::join::JoinHandle;
 use super::kinds::{FutureTask, StackfulTask};
-use super::task::{wake, Header, TaskKind, TaskRef};
+use super::task::{Header, TaskKind, TaskRef};
 use super::timer::TimerGuard;
 use super::wait::Waiter;
-use crate::generator::{ParkError, TaskStep};
+use crate::generator::{ParkError, TaskStep, WaitKind};
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -105,7 +105,7 @@ pub(crate) fn park_task(task: &TaskRef, reason: Option<&'static str>) -> Result<
     if let Some(reason) = reason {
         task.header().blocked_on.set(reason);
     }
-    crate::generator::park_current()
+    super::context::park_as(reason.unwrap_or("corun::timeout"), WaitKind::Blocked)
 }
 
 /// Lets every other ready task run once, then goes on: Python's
@@ -130,9 +130,11 @@ pub(crate) fn park_task(task: &TaskRef, reason: Option<&'static str>) -> Result<
 /// assert_eq!(*order.borrow(), ["before yield", "spawned", "after yield"]);
 /// ```
 pub fn yield_now() {
-    let task = current_task("corun::yield_now");
-    wake(&task);
-    let _ = park_task(&task, Some("yield_now"));
+    // The scheduler queues a yielded task again itself: no lookup here.
+    if let Err(ParkError::NotInCoroutine) = crate::generator::park_current(WaitKind::Yielded) {
+        current_task("corun::yield_now");
+        super::context::park_as("corun::yield_now", WaitKind::Yielded).ok();
+    }
 }
 
 /// Suspends the task for `duration`; other tasks run meanwhile.
@@ -152,7 +154,7 @@ pub fn yield_now() {
 /// ```
 pub fn sleep(duration: Duration) {
     match Instant::now().checked_add(duration) {
-        Some(deadline) => sleep_until(deadline),
+        Some(deadline) => sleep_until_named(deadline, "corun::sleep"),
         None => sleep_until_forever(),
     }
 }
@@ -168,8 +170,12 @@ fn sleep_until_forever() {
 ///
 /// Outside a task (see [`sleep`]).
 pub fn sleep_until(deadline: Instant) {
-    let core = current_core("corun::sleep_until");
-    let task = current_task("corun::sleep_until");
+    sleep_until_named(deadline, "corun::sleep_until");
+}
+
+fn sleep_until_named(deadline: Instant, what: &str) {
+    let core = current_core(what);
+    let task = current_task(what);
     while Instant::now() < deadline {
         let key = core.timers.insert(deadline, Waiter::Task(task.clone()));
         let _entry = TimerGuard {
@@ -228,12 +234,14 @@ pub fn timeout<T>(duration: Duration, body: impl FnOnce() -> T) -> Result<T, sup
     });
     let expired = || deadline.is_some_and(|d| Instant::now() >= d);
     loop {
-        match generator.run_task() {
+        // A yield inside the body is passed on as a yield, so the task is
+        // queued again rather than left waiting for a wake that never comes.
+        let kind = match generator.run_task() {
             TaskStep::Returned(value) => return Ok(value),
             TaskStep::Panicked(payload) => std::panic::resume_unwind(payload),
-            TaskStep::Parked => {}
-        }
-        if expired() || park_task(&task, None).is_err() || expired() {
+            TaskStep::Parked(kind) => kind,
+        };
+        if expired() || super::context::park_as("corun::timeout", kind).is_err() || expired() {
             generator.close();
             return Err(Elapsed(()));
         }
@@ -317,7 +325,7 @@ impl Interval {
     /// Waits for the next tick and returns when it was due.
     pub fn tick(&mut self) -> Instant {
         let due = self.next;
-        sleep_until(due);
+        sleep_until_named(due, "Interval::tick");
         let now = Instant::now();
         self.next = due + self.period;
         if self.next <= now {

@@ -3,7 +3,7 @@
 
 use super::core::Core;
 use super::task::TaskRef;
-use crate::generator::{park_current, ParkError};
+use crate::generator::{park_current, ParkError, WaitKind};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -49,11 +49,34 @@ fn outside(what: &str) -> ! {
 
 /// Suspends the current task until it is woken. `Err` means it could not
 /// wait (it is unwinding): the caller should return at once.
+///
+/// # Panics
+///
+/// In a future task (`spawn_future`), which has no stack to suspend.
 pub(crate) fn park(reason: &'static str) -> Result<(), ParkError> {
     if let Some(task) = try_current_core().and_then(|core| core.current_task()) {
         task.header().blocked_on.set(reason);
     }
-    park_current()
+    park_as(reason, WaitKind::Blocked)
+}
+
+/// Suspends the innermost coroutine for `kind`; `what` names the caller in
+/// the panic a future task gets.
+#[inline]
+pub(crate) fn park_as(what: &str, kind: WaitKind) -> Result<(), ParkError> {
+    match park_current(kind) {
+        Err(ParkError::NotInCoroutine) => in_future_task(what),
+        other => other,
+    }
+}
+
+#[cold]
+fn in_future_task(what: &str) -> ! {
+    panic!(
+        "{what}: this blocking wait was called from a future task (spawn_future) or outside \
+         any coroutine; a future task has no stack to suspend: use the async form there \
+         (sleep_future, .await on the JoinHandle or on the sync type's future)"
+    )
 }
 
 /// Makes `core` the thread's executor until dropped.

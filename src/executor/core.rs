@@ -28,7 +28,9 @@ const UNBLOCK_TOKEN: mio::Token = mio::Token(usize::MAX);
 pub(crate) struct Core {
     pub(crate) queue: Rc<RunQueue>,
     table: RefCell<Table>,
-    current: RefCell<Option<TaskRef>>,
+    /// The task whose turn it is. A `Cell`: a turn moves a clone in and
+    /// out, and a scope's turns nest inside their owner's.
+    current: Cell<Option<TaskRef>>,
     pub(crate) timers: Timers,
     pub(crate) remote: Arc<Remote>,
     poll: RefCell<mio::Poll>,
@@ -52,7 +54,7 @@ impl Core {
         Ok(Core {
             queue: Rc::new(RunQueue::new()),
             table: RefCell::new(Table::default()),
-            current: RefCell::new(None),
+            current: Cell::new(None),
             timers: Timers::default(),
             remote: Arc::new(Remote::new(unblock)),
             poll: RefCell::new(poll),
@@ -126,7 +128,10 @@ impl Core {
     }
 
     pub(crate) fn current_task(&self) -> Option<TaskRef> {
-        self.current.borrow().clone()
+        let task = self.current.take();
+        let copy = task.clone();
+        self.current.set(task);
+        copy
     }
 
     /// The waker of `task`, made once and cached.
@@ -144,41 +149,45 @@ impl Core {
 
     /// Runs `f` as `task`'s turn: marks it running and current, then files
     /// it by how the turn ended.
+    #[inline]
     pub(crate) fn turn<R>(
         &self,
-        task: &TaskRef,
-        f: impl FnOnce() -> R,
+        task: TaskRef,
+        f: impl FnOnce(&TaskRef) -> R,
         ran: impl Fn(&R) -> Ran,
     ) -> R {
         let header = task.header();
         header.state.set(RunState::Running);
         header.notified.set(false);
         let previous = self.current.replace(Some(task.clone()));
-        let result = f();
-        *self.current.borrow_mut() = previous;
-        match ran(&result) {
+        let result = f(&task);
+        self.current.set(previous);
+        let requeue = match ran(&result) {
             Ran::Done => {
                 header.state.set(RunState::Done);
-                self.unregister(task);
+                self.unregister(&task);
+                false
             }
-            Ran::Parked => {
-                if header.notified.get() || header.cancel_requested.get() {
-                    header.state.set(RunState::Scheduled);
-                    header.home.push(task.clone());
-                } else {
-                    header.state.set(RunState::Blocked);
-                }
-            }
+            Ran::Yielded => true,
+            Ran::Parked => header.notified.get() || header.cancel_requested.get(),
+        };
+        if requeue {
+            header.state.set(RunState::Scheduled);
+            let home = Rc::clone(&header.home);
+            home.push(task);
+        } else if header.state.get() == RunState::Running {
+            header.state.set(RunState::Blocked);
         }
         result
     }
 
     /// Runs one task's turn: its body, or its cancellation if requested.
-    pub(crate) fn run_task(&self, task: &TaskRef) {
+    #[inline]
+    pub(crate) fn run_task(&self, task: TaskRef) {
         let cancel = task.header().cancel_requested.get();
         self.turn(
             task,
-            || {
+            |task| {
                 if cancel {
                     task.cancel_now()
                 } else {
@@ -197,7 +206,7 @@ impl Core {
             if stop.is_some_and(|s| Rc::ptr_eq(s, &task)) {
                 return true;
             }
-            self.run_task(&task);
+            self.run_task(task);
             budget -= 1;
             if budget == 0 {
                 budget = BUDGET;
@@ -267,7 +276,7 @@ impl Core {
             }
             for task in tasks {
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.turn(&task, || task.cancel_now(), |ran| *ran)
+                    self.turn(task.clone(), |task| task.cancel_now(), |ran| *ran)
                 }));
                 if outcome.is_err() {
                     eprintln!("corun: a task's destructor panicked while its executor shut down");

@@ -236,7 +236,9 @@ impl<T> JoinHandle<T> {
     ///
     /// # Panics
     ///
-    /// Outside a corun task, and when a task joins itself.
+    /// When it has to wait but is not called from a stackful task (outside
+    /// any task, or in a future task: `.await` the handle there), and when a
+    /// task joins itself. A finished task's result is returned anywhere.
     pub fn join(self) -> Result<T, JoinError> {
         let target: TaskRef = self.task.clone();
         self.task.slot().wait(&target, "JoinHandle::join")
@@ -248,7 +250,10 @@ impl<T> JoinHandle<T> {
     /// is dropped without running. Cancelling a finished task does nothing.
     ///
     /// A task that catches the unwind (`catch_unwind`) and goes on is not
-    /// forced: cancellation is a request, as in asyncio.
+    /// forced: cancellation is a request, as in asyncio. A destructor that
+    /// panics while the task unwinds aborts the process (a panic during
+    /// unwinding); one that panics while an unstarted task's closure is
+    /// dropped makes `join` report that panic.
     pub fn cancel(&self) {
         request_cancel(&(self.task.clone() as TaskRef));
     }

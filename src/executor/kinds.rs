@@ -85,7 +85,7 @@ where
             return Ran::Done;
         };
         match generator.run_task() {
-            TaskStep::Parked => Ran::Parked,
+            step @ TaskStep::Parked(_) => Ran::of(&step),
             TaskStep::Returned(value) => {
                 *stage = Stage::Finished;
                 drop(stage);

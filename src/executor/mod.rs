@@ -238,16 +238,9 @@ impl Executor {
                 core.park();
                 continue;
             }
-            let step = core.turn(
-                &main,
-                || body.run_task(),
-                |step| match step {
-                    TaskStep::Parked => Ran::Parked,
-                    _ => Ran::Done,
-                },
-            );
+            let step = core.turn(main.clone(), |_| body.run_task(), Ran::of);
             match step {
-                TaskStep::Parked => {}
+                TaskStep::Parked(_) => {}
                 TaskStep::Returned(value) => return value,
                 TaskStep::Panicked(payload) => std::panic::resume_unwind(payload),
             }
@@ -299,8 +292,12 @@ impl Executor {
 impl Drop for Executor {
     /// Unwinds every suspended task (its destructors run) and drops every
     /// unstarted one without running it. A destructor that waits (`sleep`,
-    /// say) returns at once instead of suspending; one that panics is
-    /// reported on stderr.
+    /// say) returns at once instead of suspending.
+    ///
+    /// A suspended stackful task's destructors run while its stack unwinds,
+    /// so one that panics aborts the process, as any panic during unwinding
+    /// does in Rust. Panics from dropping unstarted closures and future tasks
+    /// are caught and reported on stderr.
     fn drop(&mut self) {
         self.core.shutdown();
     }

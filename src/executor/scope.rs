@@ -22,7 +22,7 @@ use super::core::Core;
 use super::join::{request_cancel, FailSlot, JoinError, JoinSlot};
 use super::kinds::TaskGenerator;
 use super::task::{Header, Ran, RunQueue, Task, TaskKind, TaskRef};
-use crate::generator::{Payload, TaskStep};
+use crate::generator::{Payload, TaskStep, WaitKind};
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
@@ -190,27 +190,26 @@ impl<'env> ScopeInner<'env> {
         };
         let task = entry.task.clone();
         let cancel = task.header().cancel_requested.get();
-        let outcome = self.core.turn(
-            &task,
-            || {
+        let step = self.core.turn(
+            task,
+            |_| {
                 if cancel {
-                    close_generator(&mut entry.generator)
-                } else {
-                    match entry.generator.run_task() {
-                        TaskStep::Parked => None,
-                        TaskStep::Returned(()) => Some(Ok(())),
-                        TaskStep::Panicked(p) => Some(Err(p)),
+                    match close_generator(&mut entry.generator) {
+                        None => TaskStep::Parked(WaitKind::Blocked),
+                        Some(Ok(())) => TaskStep::Returned(()),
+                        Some(Err(p)) => TaskStep::Panicked(p),
                     }
-                }
-            },
-            |outcome| {
-                if outcome.is_some() {
-                    Ran::Done
                 } else {
-                    Ran::Parked
+                    entry.generator.run_task()
                 }
             },
+            Ran::of,
         );
+        let outcome = match step {
+            TaskStep::Parked(_) => None,
+            TaskStep::Returned(()) => Some(Ok(())),
+            TaskStep::Panicked(p) => Some(Err(p)),
+        };
         match outcome {
             None => self.entries.borrow_mut()[index] = Some(entry),
             Some(result) => {
@@ -357,7 +356,11 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
     let mut main_done = false;
     queue.push(main.clone());
     loop {
-        while let Some(task) = queue.pop() {
+        // One round runs what was ready when it began; tasks that yield go
+        // to the back for the next round, after the owner itself has yielded
+        // to the rest of the executor (rule 2: no starving it).
+        for _ in 0..queue.len() {
+            let Some(task) = queue.pop() else { break };
             if !Rc::ptr_eq(&task, &main) {
                 if let Some(index) = task.scope_index() {
                     inner.run_entry(index);
@@ -369,11 +372,11 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
             }
             let cancel = main.header().cancel_requested.get();
             let step = core.turn(
-                &main,
-                || {
+                main.clone(),
+                |_| {
                     if cancel {
                         match close_generator(&mut main_body) {
-                            None => TaskStep::Parked,
+                            None => TaskStep::Parked(WaitKind::Blocked),
                             Some(Ok(())) => TaskStep::Panicked(Box::new("cancelled")),
                             Some(Err(p)) => TaskStep::Panicked(p),
                         }
@@ -381,13 +384,10 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
                         main_body.run_task()
                     }
                 },
-                |step| match step {
-                    TaskStep::Parked => Ran::Parked,
-                    _ => Ran::Done,
-                },
+                Ran::of,
             );
             match step {
-                TaskStep::Parked => {}
+                TaskStep::Parked(_) => {}
                 TaskStep::Returned(value) => {
                     result = Some(value);
                     main_done = true;
@@ -403,7 +403,13 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
         if main_done && inner.live.get() == 0 {
             break;
         }
-        if super::api::park_task(&owner, Some("scope")).is_err() {
+        let kind = if queue.is_empty() {
+            owner.header().blocked_on.set("scope");
+            WaitKind::Blocked
+        } else {
+            WaitKind::Yielded
+        };
+        if super::context::park_as("corun::scope", kind).is_err() {
             break;
         }
     }

@@ -95,8 +95,23 @@ impl Header {
 /// What running a task once did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ran {
+    /// Waiting to be woken.
     Parked,
+    /// Ready again at once (`yield_now`).
+    Yielded,
     Done,
+}
+
+impl Ran {
+    /// How a task generator's step ended, for the scheduler.
+    pub(crate) fn of<T>(step: &crate::generator::TaskStep<T>) -> Ran {
+        use crate::generator::{TaskStep, WaitKind};
+        match step {
+            TaskStep::Parked(WaitKind::Blocked) => Ran::Parked,
+            TaskStep::Parked(WaitKind::Yielded) => Ran::Yielded,
+            TaskStep::Returned(_) | TaskStep::Panicked(_) => Ran::Done,
+        }
+    }
 }
 
 /// The scheduler's view of a task.
@@ -124,6 +139,8 @@ pub(crate) trait Joinable<T>: Task {
 pub(crate) struct RunQueue {
     queue: RefCell<VecDeque<TaskRef>>,
     owner: RefCell<Option<TaskRef>>,
+    /// Whether `owner` is set: the executor's own queue skips the borrow.
+    has_owner: Cell<bool>,
 }
 
 impl RunQueue {
@@ -131,18 +148,23 @@ impl RunQueue {
         RunQueue {
             queue: RefCell::new(VecDeque::new()),
             owner: RefCell::new(None),
+            has_owner: Cell::new(false),
         }
     }
 
     pub(crate) fn set_owner(&self, owner: Option<TaskRef>) {
+        self.has_owner.set(owner.is_some());
         *self.owner.borrow_mut() = owner;
     }
 
+    #[inline]
     pub(crate) fn push(&self, task: TaskRef) {
         self.queue.borrow_mut().push_back(task);
-        let owner = self.owner.borrow().clone();
-        if let Some(owner) = owner {
-            wake(&owner);
+        if self.has_owner.get() {
+            let owner = self.owner.borrow().clone();
+            if let Some(owner) = owner {
+                wake(&owner);
+            }
         }
     }
 
@@ -154,10 +176,15 @@ impl RunQueue {
         self.queue.borrow().is_empty()
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.queue.borrow().len()
+    }
+
     pub(crate) fn clear(&self) {
         let drained: Vec<TaskRef> = self.queue.borrow_mut().drain(..).collect();
         drop(drained);
         self.owner.borrow_mut().take();
+        self.has_owner.set(false);
     }
 }
 

@@ -93,6 +93,9 @@ impl WaitList {
 
     /// Wakes every waiter.
     pub(crate) fn wake_all(&self) {
+        if self.entries.borrow().is_empty() {
+            return;
+        }
         let all = std::mem::take(&mut *self.entries.borrow_mut());
         for (_, waiter) in all {
             waiter.wake();

@@ -1,7 +1,7 @@
 //! `Co`: the handle a generator body yields through, and the wait hook that
 //! lets code deep inside a body suspend the task that drives it.
 
-use super::protocol::{erase, DelegateSlot, Resume, Suspend};
+use super::protocol::{erase, DelegateSlot, Resume, Suspend, WaitKind};
 use super::Generator;
 use crate::stack::{current_context, set_current_context, ContextHeader};
 use std::marker::PhantomData;
@@ -34,7 +34,7 @@ fn assert_not_complete<Y, S, R2>(sub: &Generator<'_, Y, S, R2>) {
 pub(crate) struct Frame {
     pub(crate) header: ContextHeader,
     /// Suspends this coroutine with `Suspend::Wait`; returns when woken.
-    wait: unsafe fn(*const Frame),
+    wait: unsafe fn(*const Frame, WaitKind),
 }
 
 /// The handle a generator body yields through: Python's `yield` and
@@ -284,12 +284,12 @@ impl<Y, S> std::fmt::Debug for Co<Y, S> {
 ///
 /// `frame` must point at the `frame` field of a live `Co<Y, S>` whose body is
 /// the innermost running coroutine of this thread.
-unsafe fn wait_on<Y, S>(frame: *const Frame) {
+unsafe fn wait_on<Y, S>(frame: *const Frame, kind: WaitKind) {
     // SAFETY: `Co` is `#[repr(C)]` with `frame` first, so the pointer to the
     // frame is a pointer to the Co; the caller guarantees it is alive and
     // running, which is what `suspend` needs.
     let co = unsafe { &*frame.cast::<Co<Y, S>>() };
-    match co.suspend(Suspend::Wait) {
+    match co.suspend(Suspend::Wait(kind)) {
         Resume::Wake => {}
         other => unexpected(other),
     }
@@ -310,7 +310,8 @@ pub(crate) enum ParkError {
 /// Inside a generator inside a task, the generator suspends with a wait
 /// signal; its resumer forwards the wait up, level by level, to the task.
 /// If the coroutine is closed or cancelled meanwhile, this unwinds.
-pub(crate) fn park_current() -> Result<(), ParkError> {
+#[inline]
+pub(crate) fn park_current(kind: WaitKind) -> Result<(), ParkError> {
     let ctx = current_context();
     if ctx.is_null() {
         return Err(ParkError::NotInCoroutine);
@@ -323,7 +324,7 @@ pub(crate) fn park_current() -> Result<(), ParkError> {
     // `Co` (only `Co::enter` sets a non-null one, and resumers restore the
     // previous value when a coroutine switches out), and `Frame` starts with
     // that header (`#[repr(C)]`).
-    unsafe { ((*frame).wait)(frame) };
+    unsafe { ((*frame).wait)(frame, kind) };
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! drop, and the entry point the executor uses for tasks.
 
 use super::co::{park_current, GeneratorExit, ParkError, SubIgnoredClose};
-use super::protocol::{DelegatePtr, DelegateStep, Payload, Resume, Suspend};
+use super::protocol::{DelegatePtr, DelegateStep, Payload, Resume, Suspend, WaitKind};
 use super::{Generator, Life};
 use crate::stack::{self, current_context, set_current_context};
 use corosensei::CoroutineResult;
@@ -12,7 +12,7 @@ use std::fmt;
 pub(crate) enum Step<Y, R> {
     Yielded(Y),
     /// The body asked to suspend its task (see `park_current`).
-    Waiting,
+    Waiting(WaitKind),
     Returned(R),
     Panicked(Payload),
 }
@@ -78,8 +78,9 @@ enum CloseFailure<Y> {
 
 /// What one run of a task produced.
 pub(crate) enum TaskStep<R> {
-    /// The task waits; run it again when it is woken.
-    Parked,
+    /// The task waits; run it again when it is woken (or at once, for
+    /// [`WaitKind::Yielded`]).
+    Parked(WaitKind),
     Returned(R),
     Panicked(Payload),
 }
@@ -94,8 +95,10 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         let Some(coroutine) = self.coroutine.as_mut() else {
             panic!("corun internal error: resuming a generator whose body has finished")
         };
-        self.life = Life::Suspended;
-        self.started = true;
+        if !self.started {
+            self.life = Life::Suspended;
+            self.started = true;
+        }
         let resumer = current_context();
         let result = coroutine.resume(signal);
         set_current_context(resumer);
@@ -130,6 +133,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         if self.delegates.is_empty() {
             match self.resume_own(signal) {
                 CoroutineResult::Yield(Suspend::Value(y)) => Step::Yielded(y),
+                CoroutineResult::Yield(Suspend::Wait(kind)) => Step::Waiting(kind),
                 other => self.own_outcome(other),
             }
         } else {
@@ -144,7 +148,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     ) -> Step<Y, R> {
         match out {
             CoroutineResult::Yield(Suspend::Value(y)) => Step::Yielded(y),
-            CoroutineResult::Yield(Suspend::Wait) => Step::Waiting,
+            CoroutineResult::Yield(Suspend::Wait(kind)) => Step::Waiting(kind),
             CoroutineResult::Yield(Suspend::Delegate(p)) => {
                 let signal = self.push_delegate(p);
                 self.step_delegated(signal)
@@ -187,7 +191,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             // resume (and drop the slot) until the pointer is popped.
             match unsafe { (*top.as_ptr()).step(signal) } {
                 DelegateStep::Yielded(y) => return Step::Yielded(y),
-                DelegateStep::Wait => return Step::Waiting,
+                DelegateStep::Wait(kind) => return Step::Waiting(kind),
                 DelegateStep::Delegated(p) => signal = self.push_delegate(p),
                 DelegateStep::Returned => {
                     self.delegates.pop();
@@ -201,23 +205,36 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         }
     }
 
+    /// The slow half of `send`'s fast path: whatever the own coroutine
+    /// produced other than a plain yield.
+    #[inline(never)]
+    pub(super) fn send_outcome(
+        &mut self,
+        out: CoroutineResult<Suspend<Y, S>, Result<R, Payload>>,
+    ) -> Step<Y, R> {
+        match self.own_outcome(out) {
+            Step::Waiting(kind) => self.forward_waits(kind),
+            other => other,
+        }
+    }
+
     /// Runs a step for a public caller: a wait is forwarded to whatever runs
     /// the caller (its task), then the body is woken and goes on.
     #[inline(always)]
     pub(super) fn step_forwarding_waits(&mut self, signal: Resume<S>) -> Step<Y, R> {
         match self.step(signal) {
-            Step::Waiting => self.forward_waits(),
+            Step::Waiting(kind) => self.forward_waits(kind),
             other => other,
         }
     }
 
     #[inline(never)]
-    fn forward_waits(&mut self) -> Step<Y, R> {
+    fn forward_waits(&mut self, mut kind: WaitKind) -> Step<Y, R> {
         loop {
-            match park_current() {
+            match park_current(kind) {
                 Ok(()) => {}
                 Err(ParkError::NotInCoroutine) => panic!(
-                    "a generator body waited (sleep, recv, await_, a socket read, ...) but \
+                    "a generator body waited (sleep, yield_now, recv, await_, a socket read, ...) but \
                      the code resuming the generator is not running in a corun task: \
                      drive it from inside Executor::block_on or a spawned task"
                 ),
@@ -227,7 +244,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 ),
             }
             match self.step(Resume::Wake) {
-                Step::Waiting => continue,
+                Step::Waiting(next) => kind = next,
                 other => return other,
             }
         }
@@ -260,8 +277,8 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                     CoroutineResult::Yield(Suspend::Value(y)) => {
                         return Err(CloseFailure::Ignored(Some(y)))
                     }
-                    CoroutineResult::Yield(Suspend::Wait) => {
-                        self.forward_close_wait()?;
+                    CoroutineResult::Yield(Suspend::Wait(kind)) => {
+                        self.forward_close_wait(kind)?;
                         signal = Resume::Wake;
                     }
                     CoroutineResult::Yield(Suspend::Delegate(p)) => {
@@ -294,8 +311,8 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                     self.delegates.pop();
                     signal = Resume::SubPanicked(Box::new(SubIgnoredClose));
                 }
-                DelegateStep::Wait => {
-                    self.forward_close_wait()?;
+                DelegateStep::Wait(kind) => {
+                    self.forward_close_wait(kind)?;
                     signal = Resume::Wake;
                 }
                 DelegateStep::Delegated(p) => signal = self.push_delegate(p),
@@ -319,8 +336,8 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
 
     /// A body that caught its close and then waited on its task: forward the
     /// wait if the caller runs in a task, else the close is ignored.
-    fn forward_close_wait(&mut self) -> Result<(), CloseFailure<Y>> {
-        park_current().map_err(|_| CloseFailure::Ignored(None))
+    fn forward_close_wait(&mut self, kind: WaitKind) -> Result<(), CloseFailure<Y>> {
+        park_current(kind).map_err(|_| CloseFailure::Ignored(None))
     }
 
     /// Closes the generator: Python's `g.close()`.
@@ -378,7 +395,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             Resume::Start
         };
         match self.step(signal) {
-            Step::Waiting => TaskStep::Parked,
+            Step::Waiting(kind) => TaskStep::Parked(kind),
             Step::Returned(r) => TaskStep::Returned(r),
             Step::Panicked(p) => TaskStep::Panicked(p),
             Step::Yielded(_) => {

@@ -17,6 +17,7 @@ pub(crate) use co::{park_current, ParkError};
 pub use drive::IgnoredClose;
 pub(crate) use drive::TaskStep;
 pub(crate) use protocol::Payload;
+pub(crate) use protocol::WaitKind;
 pub use state::GeneratorState;
 
 use crate::stack::{Stack, StackError};
@@ -169,7 +170,23 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 "call start() first; after completion nothing may be sent",
             );
         }
-        self.resume_public(Resume::Send(value))
+        if !self.delegates.is_empty() {
+            return self.resume_public(Resume::Send(value));
+        }
+        // The common case, kept small enough to inline: a body that yields.
+        match self.resume_own(Resume::Send(value)) {
+            corosensei::CoroutineResult::Yield(Suspend::Value(y)) => GeneratorState::Yielded(y),
+            other => Self::public_state(self.send_outcome(other)),
+        }
+    }
+
+    fn public_state(step: drive::Step<Y, R>) -> GeneratorState<Y, R> {
+        match step {
+            drive::Step::Yielded(y) => GeneratorState::Yielded(y),
+            drive::Step::Waiting(_) => unreachable!("waits are forwarded"),
+            drive::Step::Returned(r) => GeneratorState::Complete(r),
+            drive::Step::Panicked(payload) => std::panic::resume_unwind(payload),
+        }
     }
 
     /// Whether the body has begun running (`false` for a generator closed
@@ -204,12 +221,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
 
     #[inline(always)]
     fn resume_public(&mut self, signal: Resume<S>) -> GeneratorState<Y, R> {
-        match self.step_forwarding_waits(signal) {
-            drive::Step::Yielded(y) => GeneratorState::Yielded(y),
-            drive::Step::Waiting => unreachable!("waits are forwarded"),
-            drive::Step::Returned(r) => GeneratorState::Complete(r),
-            drive::Step::Panicked(payload) => std::panic::resume_unwind(payload),
-        }
+        Self::public_state(self.step_forwarding_waits(signal))
     }
 
     #[cold]
@@ -262,12 +274,12 @@ impl<Y, R> Iterator for Generator<'_, Y, (), R> {
 
     #[inline]
     fn next(&mut self) -> Option<Y> {
-        let signal = match self.life {
-            Life::Suspended => Resume::Send(()),
-            Life::Created => Resume::Start,
+        let state = match self.life {
+            Life::Suspended => self.send(()),
+            Life::Created => self.start(),
             Life::Complete => return None,
         };
-        match self.resume_public(signal) {
+        match state {
             GeneratorState::Yielded(y) => Some(y),
             GeneratorState::Complete(_) => None,
         }

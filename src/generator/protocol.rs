@@ -48,7 +48,17 @@ pub(crate) enum Suspend<Y, S> {
     /// `yield_from(sub)`: drive this delegate until it completes.
     Delegate(DelegatePtr<Y, S>),
     /// Suspend the enclosing task; resume me with `Wake`.
-    Wait,
+    Wait(WaitKind),
+}
+
+/// Why a coroutine asks its task to suspend. The generator layer only
+/// forwards it; the executor decides what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitKind {
+    /// Until something wakes the task.
+    Blocked,
+    /// Only to let other tasks run: the task is ready again at once.
+    Yielded,
 }
 
 /// A type-erased pointer to a [`DelegateSlot`] on a suspended delegator's
@@ -59,7 +69,7 @@ pub(crate) type DelegatePtr<Y, S> = NonNull<dyn Delegate<Y, S>>;
 /// One step of a delegate, as the root sees it.
 pub(crate) enum DelegateStep<Y, S> {
     Yielded(Y),
-    Wait,
+    Wait(WaitKind),
     Delegated(DelegatePtr<Y, S>),
     Returned,
     Panicked(Payload),
@@ -88,7 +98,7 @@ impl<Y, S, R> Delegate<Y, S> for DelegateSlot<'_, Y, S, R> {
         use corosensei::CoroutineResult::{Return, Yield};
         match self.generator.resume_own(signal) {
             Yield(Suspend::Value(y)) => DelegateStep::Yielded(y),
-            Yield(Suspend::Wait) => DelegateStep::Wait,
+            Yield(Suspend::Wait(kind)) => DelegateStep::Wait(kind),
             Yield(Suspend::Delegate(p)) => DelegateStep::Delegated(p),
             Return(Ok(r)) => {
                 self.generator.finish();

@@ -165,64 +165,98 @@ pub(crate) enum StackKind {
     Unguarded,
 }
 
-/// A coroutine's stack: guarded, or carved without a guard.
+/// A coroutine's stack: guarded, or carved without a guard. Its base and
+/// limit are computed once: corosensei reads the base at every resume.
 #[derive(Debug)]
-pub(crate) enum Stack {
+pub(crate) struct Stack {
+    base: corosensei::stack::StackPointer,
+    limit: corosensei::stack::StackPointer,
+    memory: StackMemory,
+}
+
+#[derive(Debug)]
+enum StackMemory {
     Guarded(GuardedStack),
     Carved(carved::CarvedStack),
 }
 
 impl Stack {
+    fn new(memory: StackMemory) -> Self {
+        let (top, limit) = match &memory {
+            StackMemory::Guarded(s) => (s.top(), s.guard().0),
+            StackMemory::Carved(s) => (s.top(), s.canary_addr()),
+        };
+        let pointer = |addr| {
+            corosensei::stack::StackPointer::new(addr).expect("a mapping is never at address 0")
+        };
+        Stack {
+            base: pointer(top),
+            limit: pointer(limit),
+            memory,
+        }
+    }
+
+    pub(crate) fn guarded(stack: GuardedStack) -> Self {
+        Self::new(StackMemory::Guarded(stack))
+    }
+
+    pub(crate) fn carved(stack: carved::CarvedStack) -> Self {
+        Self::new(StackMemory::Carved(stack))
+    }
+
     pub(crate) fn usable(&self) -> usize {
-        match self {
-            Stack::Guarded(s) => s.usable(),
-            Stack::Carved(s) => s.usable(),
+        match &self.memory {
+            StackMemory::Guarded(s) => s.usable(),
+            StackMemory::Carved(s) => s.usable(),
         }
     }
 
     pub(crate) fn bottom(&self) -> usize {
-        match self {
-            Stack::Guarded(s) => s.bottom(),
-            Stack::Carved(s) => s.bottom(),
+        match &self.memory {
+            StackMemory::Guarded(s) => s.bottom(),
+            StackMemory::Carved(s) => s.bottom(),
         }
     }
 
     /// The guard page's range; empty for a carved stack.
     pub(crate) fn guard(&self) -> (usize, usize) {
-        match self {
-            Stack::Guarded(s) => s.guard(),
-            Stack::Carved(_) => (0, 0),
+        match &self.memory {
+            StackMemory::Guarded(s) => s.guard(),
+            StackMemory::Carved(_) => (0, 0),
         }
     }
 
     /// The canary to check at every switch, for a carved stack.
     pub(crate) fn canary(&self) -> Option<usize> {
-        match self {
-            Stack::Guarded(_) => None,
-            Stack::Carved(s) => Some(s.canary_addr()),
+        match &self.memory {
+            StackMemory::Guarded(_) => None,
+            StackMemory::Carved(s) => Some(s.canary_addr()),
+        }
+    }
+
+    /// The guarded stack inside, if it is one (for the pool).
+    pub(crate) fn into_parts(self) -> Result<GuardedStack, carved::CarvedStack> {
+        match self.memory {
+            StackMemory::Guarded(s) => Ok(s),
+            StackMemory::Carved(s) => Err(s),
         }
     }
 }
 
-// SAFETY: both variants describe memory that stays mapped while the value
-// lives. A guarded stack has the guard page corosensei asks for; a carved
-// one does not, and is only handed out to callers who took on that risk
-// through an `unsafe` opt-in (its canary is checked at every switch).
+// SAFETY: `base` and `limit` describe memory that stays mapped while the
+// value lives (they are computed from it once). A guarded stack has the
+// guard page corosensei asks for; a carved one does not, and is only handed
+// out to callers who took on that risk through an `unsafe` opt-in (its
+// canary is checked at every switch).
 unsafe impl corosensei::stack::Stack for Stack {
+    #[inline(always)]
     fn base(&self) -> corosensei::stack::StackPointer {
-        let top = match self {
-            Stack::Guarded(s) => s.top(),
-            Stack::Carved(s) => s.top(),
-        };
-        corosensei::stack::StackPointer::new(top).expect("a mapping is never at address 0")
+        self.base
     }
 
+    #[inline(always)]
     fn limit(&self) -> corosensei::stack::StackPointer {
-        let limit = match self {
-            Stack::Guarded(s) => s.guard().0,
-            Stack::Carved(s) => s.canary_addr(),
-        };
-        corosensei::stack::StackPointer::new(limit).expect("a mapping is never at address 0")
+        self.limit
     }
 }
 

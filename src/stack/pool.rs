@@ -24,9 +24,9 @@ thread_local! {
 /// maps a new one.
 pub(crate) fn acquire(size: usize, kind: StackKind) -> Result<Stack, StackError> {
     match kind {
-        StackKind::Unguarded => carved::acquire(size).map(Stack::Carved),
-        StackKind::Guarded => acquire_guarded(size, false).map(Stack::Guarded),
-        StackKind::Fresh => acquire_guarded(size, true).map(Stack::Guarded),
+        StackKind::Unguarded => carved::acquire(size).map(Stack::carved),
+        StackKind::Guarded => acquire_guarded(size, false).map(Stack::guarded),
+        StackKind::Fresh => acquire_guarded(size, true).map(Stack::guarded),
     }
 }
 
@@ -53,9 +53,9 @@ fn acquire_guarded(size: usize, fresh: bool) -> Result<GuardedStack, StackError>
 
 /// Gives a stack whose coroutine has finished back to this thread's pool.
 pub(crate) fn release(stack: Stack) {
-    match stack {
-        Stack::Guarded(s) => release_guarded(s),
-        Stack::Carved(s) => carved::release(s),
+    match stack.into_parts() {
+        Ok(guarded) => release_guarded(guarded),
+        Err(carved) => carved::release(carved),
     }
 }
 

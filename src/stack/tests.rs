@@ -6,9 +6,9 @@ fn acquire_guarded_for_test(fresh: bool) -> GuardedStack {
     } else {
         StackKind::Guarded
     };
-    match acquire(DEFAULT_STACK_SIZE, kind).unwrap() {
-        Stack::Guarded(s) => s,
-        Stack::Carved(_) => unreachable!(),
+    match acquire(DEFAULT_STACK_SIZE, kind).unwrap().into_parts() {
+        Ok(s) => s,
+        Err(_) => unreachable!(),
     }
 }
 
@@ -45,12 +45,12 @@ fn sizes_round_up_to_whole_pages() {
 fn released_stacks_are_reused() {
     let a = acquire_guarded_for_test(false);
     let addr = a.bottom();
-    release(Stack::Guarded(a));
+    release(Stack::guarded(a));
     let before = pool::pooled();
     let b = acquire_guarded_for_test(false);
     assert_eq!(b.bottom(), addr, "the pooled stack comes back");
     assert_eq!(pool::pooled(), before - 1);
-    release(Stack::Guarded(b));
+    release(Stack::guarded(b));
 }
 
 #[test]

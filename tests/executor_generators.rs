@@ -1,0 +1,364 @@
+//! Generators inside tasks may wait: a body that sleeps, awaits or joins
+//! suspends the whole task and resumes straight back into the generator,
+//! at any delegation depth; and closing a waiting generator unwinds it.
+
+use corun::{Co, Executor, Generator, GeneratorState};
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(3600);
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn push(log: &Log, s: impl Into<String>) {
+    log.borrow_mut().push(s.into());
+}
+
+/// Pushes its name onto a log when dropped.
+struct Named(Log, &'static str);
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        push(&self.0, self.1);
+    }
+}
+
+fn message(payload: Box<dyn Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(p) => match p.downcast::<&'static str>() {
+            Ok(s) => s.to_string(),
+            Err(_) => panic!("panic payload is not a string"),
+        },
+    }
+}
+
+#[test]
+fn a_generator_body_sleeps_inside_a_task() {
+    let ex = Executor::new();
+    let v: Vec<u32> = ex.block_on(|| {
+        let g = Generator::new(|co| {
+            for i in 0..3 {
+                corun::sleep(Duration::from_millis(1));
+                co.yield_(i);
+            }
+        });
+        g.collect()
+    });
+    assert_eq!(v, [0, 1, 2]);
+}
+
+#[test]
+fn a_waiting_generator_lets_other_tasks_run() {
+    let ex = Executor::new();
+    let log: Log = Rc::default();
+    let l = log.clone();
+    let other = ex.spawn(move || {
+        for i in 0..3 {
+            push(&l, format!("other {i}"));
+            corun::yield_now();
+        }
+    });
+    let l = log.clone();
+    ex.block_on(move || {
+        let mut g = Generator::new(|co: &Co<u32>| {
+            push(&l, "gen before wait");
+            corun::yield_now(); // the task suspends; `other` runs
+            push(&l, "gen after wait");
+            co.yield_(1);
+        });
+        assert_eq!(g.start(), GeneratorState::Yielded(1));
+        other.join().unwrap();
+    });
+    assert_eq!(
+        *log.borrow(),
+        [
+            "other 0",
+            "gen before wait",
+            "other 1",
+            "gen after wait",
+            "other 2"
+        ]
+    );
+}
+
+#[test]
+fn a_generator_body_awaits_and_joins() {
+    let ex = Executor::new();
+    let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+    let sent = ex.spawn(move || {
+        corun::sleep(Duration::from_millis(2));
+        tx.send(10).unwrap();
+    });
+    let worker = ex.spawn(|| {
+        corun::sleep(Duration::from_millis(1));
+        5
+    });
+    let total = ex.block_on(move || {
+        let mut g: Generator<'_, u32, u32, u32> = Generator::new(move |co| {
+            let a = corun::await_(rx).unwrap();
+            let b = co.yield_(a);
+            let c = worker.join().unwrap();
+            a + b + c
+        });
+        assert_eq!(g.start(), GeneratorState::Yielded(10));
+        let r = g.send(100).complete().unwrap();
+        sent.join().unwrap();
+        r
+    });
+    assert_eq!(total, 115);
+}
+
+#[test]
+fn a_generator_body_waits_in_a_timeout() {
+    let ex = Executor::new();
+    let v: Vec<bool> = ex.block_on(|| {
+        Generator::new(|co| {
+            co.yield_(corun::timeout(LONG, || corun::sleep(Duration::from_millis(1))).is_ok());
+            co.yield_(corun::timeout(Duration::from_millis(1), || corun::sleep(LONG)).is_ok());
+        })
+        .collect()
+    });
+    assert_eq!(v, [true, false]);
+}
+
+#[test]
+fn nested_delegates_wait_at_depth() {
+    let ex = Executor::new();
+    fn level(depth: u32) -> Generator<'static, u32, (), u32> {
+        Generator::new(move |co| {
+            if depth == 0 {
+                corun::sleep(Duration::from_millis(1));
+                co.yield_(0);
+                corun::yield_now();
+                co.yield_(1);
+                100
+            } else {
+                corun::yield_now();
+                let r = co.yield_from(level(depth - 1));
+                corun::sleep(Duration::from_millis(1));
+                co.yield_(depth + 1);
+                r + depth
+            }
+        })
+    }
+    let (items, ret) = ex.block_on(|| {
+        let mut g = level(4);
+        let mut items = vec![];
+        let mut state = g.start();
+        loop {
+            match state {
+                GeneratorState::Yielded(v) => items.push(v),
+                GeneratorState::Complete(r) => break (items, r),
+            }
+            state = g.send(());
+        }
+    });
+    // Innermost yields first, then each level's own yield on the way out.
+    assert_eq!(items, [0, 1, 2, 3, 4, 5]);
+    assert_eq!(ret, 100 + 1 + 2 + 3 + 4);
+}
+
+#[test]
+fn two_tasks_drive_their_own_waiting_generators() {
+    let ex = Executor::new();
+    let log: Log = Rc::default();
+    let mut handles = vec![];
+    for name in ["a", "b"] {
+        let l = log.clone();
+        handles.push(ex.spawn(move || {
+            let g = Generator::new(|co| {
+                for i in 0..3 {
+                    corun::yield_now(); // switches to the other task
+                    co.yield_(format!("{name}{i}"));
+                }
+            });
+            for item in g {
+                push(&l, item);
+            }
+        }));
+    }
+    ex.block_on(|| handles.into_iter().for_each(|h| h.join().unwrap()));
+    assert_eq!(*log.borrow(), ["a0", "b0", "a1", "b1", "a2", "b2"]);
+}
+
+#[test]
+fn generators_borrow_task_locals_while_waiting() {
+    let ex = Executor::new();
+    let mut counts = vec![0; 3];
+    ex.block_on(|| {
+        let g = Generator::new(|co| {
+            for (i, c) in counts.iter_mut().enumerate() {
+                corun::sleep(Duration::from_millis(1));
+                *c += i + 1;
+                co.yield_(i);
+            }
+        });
+        assert_eq!(g.count(), 3);
+    });
+    assert_eq!(counts, [1, 2, 3]);
+}
+
+#[test]
+fn a_waiting_generator_driven_by_a_future_task_panics() {
+    // A future task has no stack to suspend, so a generator it drives may
+    // not wait.
+    let ex = Executor::new();
+    let dropped = Rc::new(Cell::new(0));
+    struct DropCount(Rc<Cell<u32>>);
+    impl Drop for DropCount {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let d = dropped.clone();
+    let h = ex.spawn_future(async move {
+        let mut g: Generator<'_, u32> = Generator::new(move |co| {
+            let _d = DropCount(d);
+            corun::sleep(Duration::from_millis(1));
+            co.yield_(1);
+        });
+        g.start();
+    });
+    let e = ex.block_on(|| h.join().unwrap_err());
+    let msg = message(e.into_panic());
+    assert!(msg.contains("not running in a corun task"), "{msg}");
+    // The generator was closed from its wait: its destructors ran.
+    assert_eq!(dropped.get(), 1);
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+fn a_waiting_generator_outside_any_executor_panics() {
+    let mut g: Generator<'_, u32> = Generator::new(|co| {
+        corun::sleep(Duration::from_millis(1));
+        co.yield_(1);
+    });
+    let msg =
+        message(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.start())).unwrap_err());
+    assert!(msg.contains("called outside a corun task"), "{msg}");
+    assert!(g.is_complete());
+}
+
+#[test]
+fn a_generator_that_left_its_task_cannot_wait() {
+    // Made and started inside a task, resumed after block_on returned.
+    let ex = Executor::new();
+    let mut g: Generator<'static, u32> = ex.block_on(|| {
+        let mut g = Generator::new(|co| {
+            co.yield_(1);
+            corun::yield_now();
+            co.yield_(2);
+        });
+        assert_eq!(g.start(), GeneratorState::Yielded(1));
+        g
+    });
+    let msg =
+        message(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.send(()))).unwrap_err());
+    // yield_now does not look the task up (that keeps it cheap): the
+    // generator forwards the yield, and its resumer, outside any task, says so.
+    assert!(msg.contains("not running in a corun task"), "{msg}");
+}
+
+#[test]
+fn cancelling_a_task_closes_its_waiting_generator() {
+    let ex = Executor::new();
+    let log: Log = Rc::default();
+    let l = log.clone();
+    let h = ex.spawn(move || {
+        let _task = Named(l.clone(), "task");
+        let mut g: Generator<'_, u32> = Generator::new(|co| {
+            let _gen = Named(l.clone(), "generator");
+            co.yield_(1);
+            corun::sleep(LONG); // waits here when cancelled
+            co.yield_(2);
+        });
+        g.start();
+        g.send(());
+        push(&l, "unreachable");
+    });
+    let e = ex.block_on(|| {
+        corun::yield_now();
+        h.cancel();
+        h.join().unwrap_err()
+    });
+    assert!(e.is_cancelled());
+    assert_eq!(*log.borrow(), ["generator", "task"]);
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+fn cancelling_a_task_closes_waiting_delegates_innermost_first() {
+    let ex = Executor::new();
+    let log: Log = Rc::default();
+    let l = log.clone();
+    let h = ex.spawn(move || {
+        let l2 = l.clone();
+        let inner: Generator<'static, u32> = Generator::new(move |co| {
+            let _n = Named(l2, "inner");
+            co.yield_(1);
+            corun::await_(futures::future::pending::<()>());
+        });
+        let l3 = l.clone();
+        let outer: Generator<'static, u32> = Generator::new(move |co| {
+            let _n = Named(l3, "outer");
+            co.yield_from(inner);
+        });
+        let _n = Named(l.clone(), "task");
+        outer.for_each(drop);
+    });
+    let e = ex.block_on(|| {
+        corun::yield_now();
+        h.cancel();
+        h.join().unwrap_err()
+    });
+    assert!(e.is_cancelled());
+    assert_eq!(*log.borrow(), ["inner", "outer", "task"]);
+}
+
+#[test]
+fn a_timeout_closes_a_waiting_generator() {
+    let ex = Executor::new();
+    let log: Log = Rc::default();
+    let l = log.clone();
+    let (r, seen) = ex.block_on(move || {
+        let mut seen = vec![];
+        let r = corun::timeout(Duration::from_millis(3), || {
+            let g: Generator<'_, u32> = Generator::new(|co| {
+                let _n = Named(l.clone(), "generator");
+                co.yield_(1);
+                corun::sleep(LONG);
+                co.yield_(2);
+            });
+            for v in g {
+                seen.push(v);
+            }
+        });
+        (r, seen)
+    });
+    assert!(r.is_err());
+    assert_eq!(seen, [1]);
+    assert_eq!(*log.borrow(), ["generator"]);
+}
+
+#[test]
+fn executor_teardown_closes_waiting_generators() {
+    let log: Log = Rc::default();
+    {
+        let ex = Executor::new();
+        let l = log.clone();
+        drop(ex.spawn(move || {
+            let g: Generator<'_, u32> = Generator::new(|co| {
+                let _n = Named(l.clone(), "generator");
+                corun::sleep(LONG);
+                co.yield_(1);
+            });
+            g.for_each(drop);
+        }));
+        ex.block_on(corun::yield_now);
+        assert!(log.borrow().is_empty());
+    }
+    assert_eq!(*log.borrow(), ["generator"]);
+}

@@ -1,0 +1,187 @@
+//! Scale: unstarted tasks cost no stack, ten thousand stackful tasks wait at
+//! once, a million future tasks wait at once, and running out of memory maps is an
+//! error that names `vm.max_map_count`.
+
+use corun::Executor;
+use futures::FutureExt;
+use std::cell::Cell;
+use std::process::Command;
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The tests here measure the process (memory maps, memory): run them one at
+/// a time so they do not see each other's stacks.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn map_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count()
+}
+
+#[test]
+fn unstarted_tasks_cost_no_stacks() {
+    let _serial = serial();
+    const N: usize = 100_000;
+    let ex = Executor::new();
+    let ran = Rc::new(Cell::new(0_usize));
+    let before = map_count();
+    for _ in 0..N {
+        let r = ran.clone();
+        drop(ex.spawn(move || r.set(r.get() + 1)));
+    }
+    let after = map_count();
+    // A stack is two maps (guard + stack); heap growth adds a handful.
+    assert!(
+        after.saturating_sub(before) < 100,
+        "{before} maps before spawning, {after} after"
+    );
+    assert_eq!(ex.tasks().len(), N);
+    assert_eq!(ran.get(), 0);
+    ex.run();
+    assert_eq!(ran.get(), N);
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+fn ten_thousand_sleeping_stackful_tasks() {
+    let _serial = serial();
+    const N: usize = 10_000;
+    let ex = Executor::new();
+    let started = Rc::new(Cell::new(0_usize));
+    let finished = Rc::new(Cell::new(0_usize));
+    let gate = Rc::new(Cell::new(false));
+    for _ in 0..N {
+        let (s, f, g) = (started.clone(), finished.clone(), gate.clone());
+        drop(ex.spawn(move || {
+            s.set(s.get() + 1);
+            while !g.get() {
+                corun::sleep(Duration::from_millis(1));
+            }
+            f.set(f.get() + 1);
+        }));
+    }
+    ex.block_on(|| {
+        while started.get() < N {
+            corun::sleep(Duration::from_millis(1));
+        }
+        // All of them are alive and asleep at once, each on its own stack.
+        assert_eq!(finished.get(), 0);
+        assert_eq!(ex.tasks().len(), N + 1);
+        gate.set(true);
+    });
+    ex.run();
+    assert_eq!(finished.get(), N);
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+fn a_million_future_tasks() {
+    let _serial = serial();
+    const N: usize = 1_000_000;
+    let ex = Executor::new();
+    let waiting = Rc::new(Cell::new(0_usize));
+    let done = Rc::new(Cell::new(0_usize));
+    let (open, gate) = futures::channel::oneshot::channel::<()>();
+    let gate = gate.shared();
+    for i in 0..N {
+        let (w, d, g) = (waiting.clone(), done.clone(), gate.clone());
+        drop(ex.spawn_future(async move {
+            w.set(w.get() + 1);
+            g.await.unwrap();
+            // Then a million timers, a few distinct deadlines.
+            corun::sleep_future(Duration::from_millis((i % 4) as u64)).await;
+            d.set(d.get() + 1);
+        }));
+    }
+    drop(gate);
+    // Every task runs up to the gate before the main task's first turn, so
+    // all of them are pending at once.
+    ex.block_on(|| {
+        assert_eq!(waiting.get(), N);
+        assert_eq!(done.get(), 0);
+        open.send(()).unwrap();
+    });
+    ex.run();
+    assert_eq!(done.get(), N);
+    assert!(ex.tasks().is_empty());
+}
+
+const CHILD_ENV: &str = "CORUN_SCALE_CHILD";
+
+/// The process's virtual memory size, in bytes.
+fn vm_size() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmSize:"))
+        .expect("VmSize in /proc/self/status");
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("VmSize value");
+    kib * 1024
+}
+
+/// Caps the address space at `bytes`, so that a new mapping bigger than the
+/// headroom fails as if the map budget were spent.
+fn limit_address_space(bytes: u64) {
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: setrlimit reads the struct we pass and nothing else.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+}
+
+#[test]
+fn spawning_past_the_map_budget_is_an_error() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        // Lowering a process-wide limit would break the other tests: do it
+        // in a fresh process running only this test.
+        let name = "spawning_past_the_map_budget_is_an_error";
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "child failed\n{stdout}\n{stderr}");
+        assert!(stdout.contains("1 passed"), "{stdout}");
+        return;
+    }
+    // Big stacks, so one more cannot fit in the headroom left for the heap.
+    const STACK: usize = 64 << 20;
+    let ex = Executor::builder().stack_size(STACK).build();
+    ex.block_on(|| {
+        // The main task's stack is mapped by now; leave 16 MiB of headroom.
+        limit_address_space(vm_size() + (16 << 20));
+        let err = ex.try_spawn(|| ()).unwrap_err();
+        assert!(err.to_string().contains("vm.max_map_count"), "{err}");
+        assert_eq!(err.requested_size(), STACK);
+
+        // A plain spawn maps its stack at its first turn and reports the
+        // failure through its join.
+        let ran = Rc::new(Cell::new(false));
+        let r = ran.clone();
+        let h = corun::spawn(move || r.set(true));
+        let e = h.join().unwrap_err();
+        assert!(!e.is_panic() && !e.is_cancelled());
+        let stack_error = e.stack_error().expect("a stack error");
+        assert!(stack_error.to_string().contains("vm.max_map_count"));
+        assert!(e.to_string().starts_with("task could not start"), "{e}");
+        assert!(!ran.get());
+
+        // Future tasks need no stack and still run.
+        assert_eq!(corun::spawn_future(async { 3 }).join().unwrap(), 3);
+    });
+    assert!(ex.tasks().is_empty());
+}

@@ -1,0 +1,385 @@
+//! Time: `sleep`, `sleep_until`, `interval`, `timeout`, `sleep_future`, and
+//! an idle executor parking in the OS instead of spinning.
+
+use corun::{Elapsed, Executor};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// Adds one to a shared counter when dropped.
+struct DropCount(Rc<Cell<u32>>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+const LONG: Duration = Duration::from_secs(3600);
+
+#[test]
+fn sleep_waits_at_least_its_duration() {
+    let ex = Executor::new();
+    let start = Instant::now();
+    ex.block_on(|| corun::sleep(Duration::from_millis(5)));
+    assert!(start.elapsed() >= Duration::from_millis(5));
+    // Zero and past deadlines return without waiting for a timer.
+    ex.block_on(|| {
+        corun::sleep(Duration::ZERO);
+        corun::sleep_until(Instant::now() - Duration::from_millis(1));
+    });
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+fn sleep_until_reaches_its_deadline() {
+    let ex = Executor::new();
+    let deadline = Instant::now() + Duration::from_millis(4);
+    ex.block_on(|| corun::sleep_until(deadline));
+    assert!(Instant::now() >= deadline);
+}
+
+#[test]
+fn sleepers_wake_in_deadline_order() {
+    let ex = Executor::new();
+    let order = Rc::new(RefCell::new(Vec::new()));
+    // Deadlines fixed up front, so the order cannot depend on how fast the
+    // tasks were started.
+    let base = Instant::now() + Duration::from_millis(5);
+    for ms in [3_u64, 1, 2] {
+        let o = order.clone();
+        drop(ex.spawn(move || {
+            corun::sleep_until(base + Duration::from_millis(ms));
+            o.borrow_mut().push(ms);
+        }));
+    }
+    ex.run();
+    assert_eq!(*order.borrow(), [1, 2, 3]);
+}
+
+#[test]
+fn equal_deadlines_wake_in_the_order_they_were_set() {
+    let ex = Executor::new();
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let deadline = Instant::now() + Duration::from_millis(2);
+    for i in 0..5 {
+        let o = order.clone();
+        drop(ex.spawn(move || {
+            corun::sleep_until(deadline);
+            o.borrow_mut().push(i);
+        }));
+    }
+    ex.run();
+    assert_eq!(*order.borrow(), [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn sleeping_task_lets_others_run() {
+    let ex = Executor::new();
+    let ticks = Rc::new(Cell::new(0));
+    let t = ticks.clone();
+    let busy = ex.spawn(move || {
+        for _ in 0..10 {
+            t.set(t.get() + 1);
+            corun::yield_now();
+        }
+    });
+    let seen = ex.block_on(|| {
+        corun::sleep(Duration::from_millis(5));
+        ticks.get()
+    });
+    assert_eq!(seen, 10);
+    assert!(busy.is_finished());
+}
+
+#[test]
+fn interval_ticks_are_spaced_by_the_period() {
+    let ex = Executor::new();
+    let period = Duration::from_millis(2);
+    let ticks = ex.block_on(|| {
+        let mut clock = corun::interval(period);
+        assert_eq!(clock.period(), period);
+        (0..4).map(|_| clock.tick()).collect::<Vec<_>>()
+    });
+    // Ticks are on the period grid; a tick can only be skipped (never
+    // bunched) if the thread was descheduled, so allow multiples.
+    for pair in ticks.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= period, "{gap:?}");
+        assert_eq!(gap.as_nanos() % period.as_nanos(), 0, "{gap:?}");
+    }
+}
+
+#[test]
+fn interval_skips_missed_ticks_instead_of_bunching() {
+    let ex = Executor::new();
+    let period = Duration::from_millis(4);
+    ex.block_on(|| {
+        let mut clock = corun::interval(period);
+        let first = clock.tick();
+        // Hog the thread for several periods: the task misses ticks.
+        std::thread::sleep(period * 3 + period / 2);
+        let busy_end = Instant::now();
+        let late = clock.tick();
+        assert_eq!(late - first, period, "the late tick fires at once");
+        let next = clock.tick();
+        // The missed ticks were skipped: the next one is due after the busy
+        // spell ended, still on the period grid.
+        assert!(next > busy_end);
+        assert_eq!((next - first).as_nanos() % period.as_nanos(), 0);
+    });
+}
+
+#[test]
+fn interval_of_zero_panics() {
+    let err = std::panic::catch_unwind(|| corun::interval(Duration::ZERO)).unwrap_err();
+    let msg = err.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert_eq!(msg, "corun::interval: the period must not be zero");
+}
+
+#[test]
+fn timeout_ok_when_the_body_finishes_first() {
+    let ex = Executor::new();
+    let r = ex.block_on(|| {
+        corun::timeout(LONG, || {
+            corun::sleep(Duration::from_millis(1));
+            5
+        })
+    });
+    assert_eq!(r, Ok(5));
+    // A body that never waits is not checked against the clock.
+    assert_eq!(ex.block_on(|| corun::timeout(Duration::MAX, || 6)), Ok(6));
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+fn timeout_elapses_and_unwinds_the_body() {
+    let ex = Executor::new();
+    let dropped = Rc::new(Cell::new(0));
+    let reached_end = Cell::new(false);
+    let d = dropped.clone();
+    let r = ex.block_on(|| {
+        corun::timeout(Duration::from_millis(5), || {
+            let _guard = DropCount(d);
+            corun::sleep(LONG);
+            reached_end.set(true);
+        })
+    });
+    let elapsed: Elapsed = r.unwrap_err();
+    assert_eq!(elapsed.to_string(), "deadline has elapsed");
+    assert_eq!(dropped.get(), 1);
+    assert!(!reached_end.get());
+    assert!(ex.tasks().is_empty());
+}
+
+#[test]
+fn timeout_body_borrows_locals() {
+    let ex = Executor::new();
+    let mut steps = Vec::new();
+    let label = String::from("step");
+    let r = ex.block_on(|| {
+        corun::timeout(Duration::from_millis(20), || loop {
+            steps.push(label.clone());
+            corun::sleep(Duration::from_millis(1));
+        })
+    });
+    assert!(r.is_err());
+    assert!(!steps.is_empty());
+    assert!(steps.iter().all(|s| s == "step"));
+}
+
+#[test]
+fn nested_timeout_inner_shorter() {
+    let ex = Executor::new();
+    let dropped = Rc::new(Cell::new(0));
+    let (d1, d2) = (dropped.clone(), dropped.clone());
+    let r = ex.block_on(|| {
+        corun::timeout(LONG, || {
+            let _outer = DropCount(d1);
+            let inner = corun::timeout(Duration::from_millis(3), || {
+                let _inner = DropCount(d2);
+                corun::sleep(LONG);
+            });
+            // Only the inner body unwound; the outer goes on normally.
+            (inner.is_err(), dropped.get())
+        })
+    });
+    assert_eq!(r, Ok((true, 1)));
+    assert_eq!(dropped.get(), 2);
+}
+
+#[test]
+fn nested_timeout_outer_shorter() {
+    let ex = Executor::new();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    struct Named(Rc<RefCell<Vec<&'static str>>>, &'static str);
+    impl Drop for Named {
+        fn drop(&mut self) {
+            self.0.borrow_mut().push(self.1);
+        }
+    }
+    let (l1, l2) = (log.clone(), log.clone());
+    let r = ex.block_on(|| {
+        corun::timeout(Duration::from_millis(3), || {
+            let _outer = Named(l1, "outer");
+            let inner = corun::timeout(LONG, || {
+                let _inner = Named(l2, "inner");
+                corun::sleep(LONG);
+            });
+            unreachable!("the outer deadline unwinds the inner body: {inner:?}");
+        })
+    });
+    assert!(r.is_err());
+    // Innermost first, like any unwind.
+    assert_eq!(*log.borrow(), ["inner", "outer"]);
+}
+
+#[test]
+fn timeout_propagates_a_panic_in_its_body() {
+    let ex = Executor::new();
+    let msg = ex.block_on(|| {
+        let caught = std::panic::catch_unwind(|| {
+            corun::timeout(LONG, || -> u32 {
+                corun::sleep(Duration::from_millis(1));
+                panic!("body failed")
+            })
+        });
+        *caught.unwrap_err().downcast::<&str>().unwrap()
+    });
+    assert_eq!(msg, "body failed");
+}
+
+/// A future that counts its polls and is ready once `open` is set; its
+/// waker is kept so a test can wake it by hand.
+struct Gate {
+    open: Rc<Cell<bool>>,
+    polls: Rc<Cell<u32>>,
+    waker: Rc<RefCell<Option<Waker>>>,
+}
+
+impl Future for Gate {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.polls.set(self.polls.get() + 1);
+        if self.open.get() {
+            return Poll::Ready(());
+        }
+        *self.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+#[test]
+fn finished_timeout_leaves_no_stale_wake_up() {
+    let ex = Executor::new();
+    let open = Rc::new(Cell::new(false));
+    let polls = Rc::new(Cell::new(0));
+    let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let gate = Gate {
+        open: open.clone(),
+        polls: polls.clone(),
+        waker: waker.clone(),
+    };
+    let (o, w) = (open.clone(), waker.clone());
+    // Opens the gate well after the timeout's deadline has passed.
+    let opener = ex.spawn(move || {
+        corun::sleep(Duration::from_millis(30));
+        o.set(true);
+        w.borrow_mut().take().unwrap().wake();
+    });
+    ex.block_on(|| {
+        assert_eq!(corun::timeout(Duration::from_millis(5), || 1), Ok(1));
+        // If the finished timeout's timer still woke this task at 5 ms, the
+        // gate would be polled a third time.
+        corun::await_(gate);
+        opener.join().unwrap();
+    });
+    assert_eq!(polls.get(), 2);
+}
+
+#[test]
+fn sleep_future_in_a_future_task() {
+    let ex = Executor::new();
+    let start = Instant::now();
+    let h = ex.spawn_future(async {
+        corun::sleep_future(Duration::from_millis(3)).await;
+        corun::sleep_future(Duration::ZERO).await;
+        "slept"
+    });
+    assert_eq!(ex.block_on(|| h.join().unwrap()), "slept");
+    assert!(start.elapsed() >= Duration::from_millis(3));
+}
+
+#[test]
+fn dropped_sleep_future_removes_its_timer() {
+    let ex = Executor::new();
+    let open = Rc::new(Cell::new(false));
+    let polls = Rc::new(Cell::new(0));
+    let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let gate = Gate {
+        open: open.clone(),
+        polls: polls.clone(),
+        waker: waker.clone(),
+    };
+    let h = ex.spawn_future(async move {
+        let short = corun::sleep_future(Duration::from_millis(1));
+        let long = corun::sleep_future(Duration::from_millis(10));
+        let winner =
+            match futures::future::select(std::pin::pin!(short), std::pin::pin!(long)).await {
+                futures::future::Either::Left(_) => "short",
+                futures::future::Either::Right(_) => "long",
+            };
+        // `long` was dropped while pending. Had its timer stayed, it would
+        // wake this task at 10 ms and poll the gate once more.
+        gate.await;
+        winner
+    });
+    let (o, w) = (open.clone(), waker.clone());
+    drop(ex.spawn(move || {
+        corun::sleep(Duration::from_millis(40));
+        o.set(true);
+        w.borrow_mut().take().unwrap().wake();
+    }));
+    ex.run();
+    assert_eq!(ex.block_on(|| h.join().unwrap()), "short");
+    assert_eq!(polls.get(), 2);
+}
+
+#[test]
+fn sleep_future_awaited_inside_a_stackful_task() {
+    let ex = Executor::new();
+    let start = Instant::now();
+    ex.block_on(|| corun::await_(corun::sleep_future(Duration::from_millis(2))));
+    assert!(start.elapsed() >= Duration::from_millis(2));
+}
+
+fn thread_cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct we pass; zeroed is a valid
+    // `rusage` (plain integers).
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::getrusage(libc::RUSAGE_THREAD, &mut usage), 0);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+#[test]
+fn an_idle_executor_parks_without_spinning() {
+    let ex = Executor::new();
+    let sleeper = ex.spawn(|| corun::sleep(Duration::from_secs(1)));
+    let before = thread_cpu_time();
+    ex.block_on(|| sleeper.join().unwrap());
+    let cpu = thread_cpu_time() - before;
+    // A resource bound, not a speed test: a spinning loop would burn the
+    // whole second; parking in epoll costs next to nothing.
+    assert!(
+        cpu < Duration::from_millis(10),
+        "{cpu:?} of CPU for 1 s idle"
+    );
+}
