@@ -39,17 +39,19 @@ fn main() {
         // 2. timeout: a slow body is unwound when time runs out, and its
         //    destructors run; a fast one finishes normally. The body may
         //    borrow locals.
-        let mut attempts = 0;
+        let attempts = std::cell::Cell::new(0);
         let slow = timeout(Duration::from_millis(15), || {
             let _f = Finally("slow body", log.clone());
             loop {
-                attempts += 1;
+                attempts.set(attempts.get() + 1);
                 sleep(Duration::from_millis(4));
             }
         });
         assert!(slow.is_err());
-        log.borrow_mut()
-            .push(format!("slow body timed out after {attempts} attempts"));
+        log.borrow_mut().push(format!(
+            "slow body timed out after {} attempts",
+            attempts.get()
+        ));
         let fast = timeout(Duration::from_millis(50), || {
             sleep(Duration::from_millis(1));
             "fast result"

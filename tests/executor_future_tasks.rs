@@ -10,7 +10,8 @@ fn panic_text(e: corun::JoinError) -> String {
 #[test]
 fn blocking_waits_in_a_future_task_panic_with_a_clear_message() {
     let ex = Executor::new();
-    let checks: Vec<(&str, Box<dyn Fn()>)> = vec![
+    type Check = (&'static str, Box<dyn Fn()>);
+    let checks: Vec<Check> = vec![
         (
             "sleep",
             Box::new(|| corun::sleep(Duration::from_millis(50))),

@@ -61,7 +61,7 @@ fn unguarded_generators_run_and_recycle_their_stacks() {
         let gens: Vec<Generator<'_, usize>> = (0..2_000)
             .map(|i| builder.clone().build(move |co| co.yield_(i + round)))
             .collect();
-        let total: usize = gens.into_iter().flat_map(|g| g).sum();
+        let total: usize = gens.into_iter().flatten().sum();
         assert_eq!(total, (0..2_000).map(|i| i + round).sum::<usize>());
     }
 }

@@ -177,6 +177,15 @@ impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
 
 /// Access to a [`Mutex`]'s value; unlocks (handing the lock to the oldest
 /// waiter) when dropped. May be held across suspensions.
+///
+/// ```
+/// let m = corun::sync::Mutex::new(String::from("a"));
+/// let mut guard = m.try_lock().unwrap();
+/// guard.push('b');
+/// assert_eq!(*guard, "ab");
+/// drop(guard);
+/// assert!(!m.is_locked());
+/// ```
 #[must_use = "the mutex unlocks as soon as the guard is dropped"]
 pub struct MutexGuard<'a, T> {
     // Declared first so the borrow ends before the permit goes on.
@@ -211,6 +220,12 @@ impl<T: fmt::Display> fmt::Display for MutexGuard<'_, T> {
 }
 
 /// The future of [`Mutex::lock_async`].
+///
+/// ```
+/// let m = corun::sync::Mutex::new(1);
+/// let fut: corun::sync::Lock<'_, i32> = m.lock_async();
+/// assert_eq!(*futures::executor::block_on(fut), 1);
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Lock<'a, T> {
     mutex: &'a Mutex<T>,
@@ -236,6 +251,13 @@ impl<T> fmt::Debug for Lock<'_, T> {
 }
 
 /// [`Mutex::try_lock`] found the mutex locked, or others waiting for it.
+///
+/// ```
+/// let m = corun::sync::Mutex::new(());
+/// let _held = m.try_lock().unwrap();
+/// let err = m.try_lock().unwrap_err();
+/// assert_eq!(err.to_string(), "the mutex is locked");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryLockError(());
 

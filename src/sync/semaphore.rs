@@ -87,11 +87,10 @@ impl Semaphore {
     ///
     /// If the count would overflow `usize`.
     pub fn add_permits(&self, n: usize) {
-        let total = self
-            .permits
-            .get()
-            .checked_add(n)
-            .unwrap_or_else(|| panic!("Semaphore::add_permits: the permit count overflows usize"));
+        let total =
+            self.permits.get().checked_add(n).unwrap_or_else(|| {
+                panic!("Semaphore::add_permits: the permit count overflows usize")
+            });
         self.permits.set(total);
         self.grant();
     }
@@ -220,7 +219,7 @@ impl Semaphore {
         reason: &'static str,
     ) -> Result<(), AcquireError> {
         let mut op = AcquireOp::new(self, n);
-        match block(what, reason, || op.poll(None, what)) {
+        match block(reason, || op.poll(None, what)) {
             Ok(result) => result,
             Err(Unwinding) => Err(AcquireError(AcquireErrorKind::Unwinding)),
         }
@@ -397,6 +396,13 @@ impl fmt::Debug for SemaphorePermit<'_> {
 
 /// The future of [`Semaphore::acquire_async`] /
 /// [`acquire_many_async`](Semaphore::acquire_many_async).
+///
+/// ```
+/// let sem = corun::sync::Semaphore::new(2);
+/// let fut: corun::sync::Acquire<'_> = sem.acquire_many_async(2);
+/// let permit = futures::executor::block_on(fut).unwrap();
+/// assert_eq!(permit.num_permits(), 2);
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Acquire<'a> {
     op: AcquireOp<'a>,
@@ -408,7 +414,12 @@ impl<'a> Future for Acquire<'a> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let op = &mut self.op;
         op.poll(Some(cx.waker()), "corun::sync::Acquire::poll")
-            .map(|r| r.map(|()| SemaphorePermit { sem: op.sem, n: op.n }))
+            .map(|r| {
+                r.map(|()| SemaphorePermit {
+                    sem: op.sem,
+                    n: op.n,
+                })
+            })
     }
 }
 
@@ -422,6 +433,15 @@ impl fmt::Debug for Acquire<'_> {
 }
 
 /// Why [`Semaphore::acquire`] returned no permit.
+///
+/// ```
+/// let ex = corun::Executor::new();
+/// let sem = corun::sync::Semaphore::new(0);
+/// sem.close();
+/// let err = ex.block_on(|| sem.acquire().unwrap_err());
+/// assert!(err.is_closed());
+/// assert_eq!(err.to_string(), "semaphore closed");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AcquireError(AcquireErrorKind);
 
@@ -453,6 +473,15 @@ impl fmt::Display for AcquireError {
 impl std::error::Error for AcquireError {}
 
 /// Why [`Semaphore::try_acquire`] returned no permit.
+///
+/// ```
+/// use corun::sync::{Semaphore, TryAcquireError};
+///
+/// let sem = Semaphore::new(0);
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+/// sem.close();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryAcquireError {
     /// Not enough permits are free, or others are waiting first.

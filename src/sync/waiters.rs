@@ -21,7 +21,6 @@
 //!    stranded.
 
 use crate::executor::wait::Waiter;
-use crate::generator::ParkError;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::task::{Poll, Waker};
@@ -181,10 +180,9 @@ pub(crate) struct Unwinding;
 ///
 /// # Panics
 ///
-/// In a future task (`spawn_future`), which has no stack to suspend: the
-/// message names `what` and points to its async form.
+/// In a future task (`spawn_future`), which has no stack to suspend (the
+/// executor's `park` says so, naming `reason`).
 pub(crate) fn block<T>(
-    what: &str,
     reason: &'static str,
     mut poll: impl FnMut() -> Poll<T>,
 ) -> Result<T, Unwinding> {
@@ -192,13 +190,8 @@ pub(crate) fn block<T>(
         if let Poll::Ready(value) = poll() {
             return Ok(value);
         }
-        match crate::executor::park(reason) {
-            Ok(()) => {}
-            Err(ParkError::Unwinding) => return Err(Unwinding),
-            Err(ParkError::NotInCoroutine) => panic!(
-                "{what} called in a future task (spawn_future), which cannot suspend: \
-                 use its async form (the `_async` method) and .await it"
-            ),
+        if crate::executor::park(reason).is_err() {
+            return Err(Unwinding);
         }
     }
 }

@@ -1,0 +1,414 @@
+//! Wake-ups without data: `Notify` (tokio's, with a stored permit) and
+//! `Event` (Python's `asyncio.Event`).
+//!
+//! Rules for `Notify`:
+//! 1. `notify_one` hands a notification to the oldest waiter; with no
+//!    waiter, it stores one permit (at most one), taken by the next
+//!    `notified`.
+//! 2. `notify_waiters` hands a notification to everyone waiting now and
+//!    stores nothing.
+//! 3. A waiter that leaves without using a `notify_one` notification
+//!    (cancelled, timed out, its future dropped) passes it on as a new
+//!    `notify_one`, so it is never lost.
+//!
+//! Rules for `Event`:
+//! 4. `set` wakes every waiter; each returns even if the event is cleared
+//!    again before it runs (it was set while it waited).
+
+use super::waiters::{block, waiter_for, Cancelled, Entry, WaitQueue};
+use crate::executor::wait::WaitList;
+use std::cell::Cell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// Wakes waiting tasks, one or all, without passing data: tokio's
+/// `Notify`.
+///
+/// **Fairness.** [`notify_one`](Notify::notify_one) wakes the task that has
+/// waited longest. If no task waits, it stores a permit, so a notification
+/// that comes before the wait is not lost.
+///
+/// ```
+/// use corun::sync::Notify;
+/// use std::rc::Rc;
+///
+/// let ex = corun::Executor::new();
+/// let ready = Rc::new(Notify::new());
+/// let r = ready.clone();
+/// let waiter = ex.spawn(move || {
+///     r.notified();
+///     "woken"
+/// });
+/// ex.block_on(|| {
+///     corun::yield_now(); // the waiter is waiting now
+///     ready.notify_one();
+///     assert_eq!(waiter.join().unwrap(), "woken");
+/// });
+/// ```
+pub struct Notify {
+    permit: Cell<bool>,
+    waiters: WaitQueue<(), Wake>,
+}
+
+/// How a waiter was notified.
+enum Wake {
+    One,
+    All,
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl Notify {
+    /// A `Notify` with no stored permit.
+    pub fn new() -> Self {
+        Notify {
+            permit: Cell::new(false),
+            waiters: WaitQueue::new(),
+        }
+    }
+
+    /// Waits for a notification, suspending the calling task; returns at
+    /// once if a permit is stored (and takes it).
+    ///
+    /// While the task is unwinding (a destructor run by cancellation), it
+    /// returns at once instead of waiting.
+    ///
+    /// # Panics
+    ///
+    /// If it has to wait outside a corun task, or in a future task (use
+    /// [`notified_async`](Notify::notified_async) there).
+    ///
+    /// ```
+    /// let ex = corun::Executor::new();
+    /// let n = corun::sync::Notify::new();
+    /// n.notify_one(); // no one waits: the permit is stored
+    /// ex.block_on(|| n.notified()); // takes it without waiting
+    /// ```
+    pub fn notified(&self) {
+        const WHAT: &str = "corun::sync::Notify::notified";
+        let mut op = NotifiedOp {
+            notify: self,
+            key: None,
+        };
+        let _ = block("Notify::notified", || op.poll(None, WHAT));
+    }
+
+    /// A future of a notification, for future tasks and async code. It
+    /// takes its place in the queue when first polled (a `notify_waiters`
+    /// before that does not reach it); dropping it leaves the queue.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let ex = corun::Executor::new();
+    /// let n = Rc::new(corun::sync::Notify::new());
+    /// let n2 = n.clone();
+    /// let h = ex.spawn_future(async move { n2.notified_async().await });
+    /// ex.block_on(|| {
+    ///     corun::yield_now();
+    ///     n.notify_waiters();
+    ///     h.join().unwrap();
+    /// });
+    /// ```
+    pub fn notified_async(&self) -> Notified<'_> {
+        Notified {
+            op: NotifiedOp {
+                notify: self,
+                key: None,
+            },
+        }
+    }
+
+    /// Wakes the task that has waited longest, or stores a permit for the
+    /// next wait if none waits (rule 1).
+    pub fn notify_one(&self) {
+        if self.waiters.complete_front(Wake::One).is_err() {
+            self.permit.set(true);
+        }
+    }
+
+    /// Wakes every task waiting now; stores no permit (rule 2).
+    pub fn notify_waiters(&self) {
+        self.waiters.complete_all(|| Wake::All);
+    }
+
+    fn poll_notified(&self, key: &mut Option<u64>, waker: Option<&Waker>, what: &str) -> Poll<()> {
+        match *key {
+            None => {
+                if self.permit.replace(false) {
+                    return Poll::Ready(());
+                }
+                *key = Some(self.waiters.push(waiter_for(waker, what), ()));
+                Poll::Pending
+            }
+            Some(k) => match self.waiters.take(k, waker) {
+                Entry::Waiting => Poll::Pending,
+                Entry::Done(_) => {
+                    *key = None;
+                    Poll::Ready(())
+                }
+            },
+        }
+    }
+
+    /// A waiter leaves (rule 3).
+    fn abandon(&self, key: u64) {
+        if let Cancelled::Unused(Wake::One) = self.waiters.cancel(key) {
+            self.notify_one();
+        }
+    }
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notify")
+            .field("permit", &self.permit.get())
+            .field("waiters", &self.waiters.len())
+            .finish()
+    }
+}
+
+struct NotifiedOp<'a> {
+    notify: &'a Notify,
+    key: Option<u64>,
+}
+
+impl NotifiedOp<'_> {
+    fn poll(&mut self, waker: Option<&Waker>, what: &str) -> Poll<()> {
+        self.notify.poll_notified(&mut self.key, waker, what)
+    }
+}
+
+impl Drop for NotifiedOp<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.notify.abandon(key);
+        }
+    }
+}
+
+/// The future of [`Notify::notified_async`].
+///
+/// ```
+/// let n = corun::sync::Notify::new();
+/// n.notify_one();
+/// let fut: corun::sync::Notified<'_> = n.notified_async();
+/// futures::executor::block_on(fut); // takes the stored permit
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Notified<'a> {
+    op: NotifiedOp<'a>,
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.op
+            .poll(Some(cx.waker()), "corun::sync::Notified::poll")
+    }
+}
+
+impl fmt::Debug for Notified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified")
+            .field("queued", &self.op.key.is_some())
+            .finish()
+    }
+}
+
+/// A flag tasks can wait for: Python's `asyncio.Event`. [`set`](Event::set)
+/// wakes every waiter (rule 4); while set, [`wait`](Event::wait) returns at
+/// once; [`clear`](Event::clear) makes later waits wait again. Waiters are
+/// woken in the order they began to wait.
+///
+/// ```
+/// use corun::sync::Event;
+/// use std::rc::Rc;
+///
+/// let ex = corun::Executor::new();
+/// let go = Rc::new(Event::new());
+/// let handles: Vec<_> = (0..3)
+///     .map(|i| {
+///         let go = go.clone();
+///         ex.spawn(move || {
+///             go.wait();
+///             i
+///         })
+///     })
+///     .collect();
+/// ex.block_on(|| {
+///     corun::yield_now();
+///     go.set();
+///     let done: Vec<i32> = corun::sync::join_all(handles)
+///         .into_iter()
+///         .map(Result::unwrap)
+///         .collect();
+///     assert_eq!(done, [0, 1, 2]);
+/// });
+/// ```
+pub struct Event {
+    set: Cell<bool>,
+    waiters: WaitList,
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event::new()
+    }
+}
+
+impl Event {
+    /// An event that is not set.
+    pub fn new() -> Self {
+        Event {
+            set: Cell::new(false),
+            waiters: WaitList::new(),
+        }
+    }
+
+    /// Sets the flag and wakes every waiting task.
+    pub fn set(&self) {
+        self.set.set(true);
+        self.waiters.wake_all();
+    }
+
+    /// Clears the flag: later waits wait for the next [`set`](Event::set).
+    ///
+    /// ```
+    /// let e = corun::sync::Event::new();
+    /// e.set();
+    /// e.clear();
+    /// assert!(!e.is_set());
+    /// ```
+    pub fn clear(&self) {
+        self.set.set(false);
+    }
+
+    /// Whether the flag is set.
+    pub fn is_set(&self) -> bool {
+        self.set.get()
+    }
+
+    /// Waits until the flag is set, suspending the calling task; returns at
+    /// once if it is set already.
+    ///
+    /// While the task is unwinding (a destructor run by cancellation), it
+    /// returns at once instead of waiting.
+    ///
+    /// # Panics
+    ///
+    /// If it has to wait outside a corun task, or in a future task (use
+    /// [`wait_async`](Event::wait_async) there).
+    pub fn wait(&self) {
+        const WHAT: &str = "corun::sync::Event::wait";
+        let mut op = EventOp {
+            event: self,
+            key: None,
+        };
+        let _ = block("Event::wait", || op.poll(None, WHAT));
+    }
+
+    /// A future that completes when the flag is set, for future tasks and
+    /// async code.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let ex = corun::Executor::new();
+    /// let e = Rc::new(corun::sync::Event::new());
+    /// let e2 = e.clone();
+    /// let h = ex.spawn_future(async move { e2.wait_async().await });
+    /// e.set();
+    /// ex.block_on(|| h.join().unwrap());
+    /// ```
+    pub fn wait_async(&self) -> EventWait<'_> {
+        EventWait {
+            op: EventOp {
+                event: self,
+                key: None,
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("set", &self.set.get())
+            .field("waiters", &self.waiters.len())
+            .finish()
+    }
+}
+
+struct EventOp<'a> {
+    event: &'a Event,
+    key: Option<u64>,
+}
+
+impl EventOp<'_> {
+    fn poll(&mut self, waker: Option<&Waker>, what: &str) -> Poll<()> {
+        let list = &self.event.waiters;
+        // Woken by `set` (the wake removed our entry): done, even if the
+        // event was cleared since (rule 4).
+        let woken = self.key.is_some_and(|key| !list.contains(key));
+        if woken || self.event.is_set() {
+            if let Some(key) = self.key.take() {
+                list.remove(key);
+            }
+            return Poll::Ready(());
+        }
+        self.key = Some(match waker {
+            Some(waker) => list.register_waker(self.key, waker),
+            None => match self.key {
+                Some(key) => key,
+                None => list.register(waiter_for(None, what)),
+            },
+        });
+        Poll::Pending
+    }
+}
+
+impl Drop for EventOp<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.event.waiters.remove(key);
+        }
+    }
+}
+
+/// The future of [`Event::wait_async`].
+///
+/// ```
+/// let e = corun::sync::Event::new();
+/// e.set();
+/// let fut: corun::sync::EventWait<'_> = e.wait_async();
+/// futures::executor::block_on(fut); // set: ready at once
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct EventWait<'a> {
+    op: EventOp<'a>,
+}
+
+impl Future for EventWait<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.op
+            .poll(Some(cx.waker()), "corun::sync::EventWait::poll")
+    }
+}
+
+impl fmt::Debug for EventWait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventWait")
+            .field("waiting", &self.op.key.is_some())
+            .finish()
+    }
+}
