@@ -4,6 +4,7 @@
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU8, Ordering};
 #[cfg(loom)]
+#[allow(unused_imports)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex};
 
 #[cfg(not(loom))]

@@ -1,7 +1,8 @@
 //! Building a generator with a chosen stack.
 
 use super::co::{Co, GeneratorExit};
-use super::protocol::{Payload, Resume};
+use super::mailbox::{Mailbox, ResumeTag};
+use super::protocol::Payload;
 use super::{Coroutine, Generator, Life};
 use crate::stack::{self, ContextHeader, StackError, StackKind, DEFAULT_STACK_SIZE};
 use std::marker::PhantomData;
@@ -128,7 +129,20 @@ impl GeneratorBuilder {
     where
         F: FnOnce(&Co<Y, S>) -> R + 'a,
     {
-        let stack = stack::acquire(self.stack_size, self.kind)?;
+        let mut stack = stack::acquire(self.stack_size, self.kind)?;
+        let Some(mailbox) = stack.reserve_top(
+            std::mem::size_of::<Mailbox<Y, S>>(),
+            std::mem::align_of::<Mailbox<Y, S>>(),
+        ) else {
+            let needed = std::mem::size_of::<Mailbox<Y, S>>();
+            stack::release(stack);
+            return Err(StackError::too_large(needed));
+        };
+        let mailbox = mailbox.cast::<Mailbox<Y, S>>();
+        // SAFETY: `reserve_top` handed out this region of the stack for the
+        // mailbox alone, suitably aligned and inside the writable part; the
+        // coroutine's frames start below it.
+        unsafe { mailbox.as_ptr().write(Mailbox::empty()) };
         let canary = stack.canary();
         let stack_bottom = stack.bottom();
         let (guard_lo, guard_hi) = stack.guard();
@@ -138,11 +152,12 @@ impl GeneratorBuilder {
             usable: stack.usable(),
         };
         let stack_size = stack.usable();
-        let wrapper = move |yielder: &super::co::Yielder<Y, S>, first| {
-            if let Resume::Close = first {
+        let mailbox_for_body = mailbox.as_ptr();
+        let wrapper = move |yielder: &super::co::Yielder, first| {
+            if let ResumeTag::Close = first {
                 return drop_unstarted(body);
             }
-            let co = Co::new(header, yielder);
+            let co = Co::new(header, yielder, mailbox_for_body);
             co.enter();
             // Every panic, including the unwind that close() starts, is
             // caught here so that resume never unwinds into the resumer.
@@ -155,10 +170,11 @@ impl GeneratorBuilder {
         // first. If the generator is leaked (`mem::forget`), its stack is
         // leaked with it and never resumed or reused, so nothing dangling is
         // ever read and no pinned value on that stack is ever overwritten.
-        let coroutine: Coroutine<Y, S, R> =
+        let coroutine: Coroutine<R> =
             unsafe { corosensei::Coroutine::with_stack_unchecked(stack, wrapper) };
         Ok(Generator {
             coroutine: Some(coroutine),
+            mailbox,
             life: Life::Created,
             delegates: Vec::new(),
             stack_size,

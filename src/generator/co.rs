@@ -1,6 +1,7 @@
 //! `Co`: the handle a generator body yields through, and the wait hook that
 //! lets code deep inside a body suspend the task that drives it.
 
+use super::mailbox::{post_suspend, take_resume, Mailbox, ResumeTag, SuspendTag};
 use super::protocol::{erase, DelegateSlot, Resume, Suspend, WaitKind};
 use super::Generator;
 use crate::stack::{current_context, set_current_context, ContextHeader};
@@ -8,7 +9,7 @@ use std::marker::PhantomData;
 use std::panic::resume_unwind;
 
 /// The yielder type corosensei hands the body.
-pub(crate) type Yielder<Y, S> = corosensei::Yielder<Resume<S>, Suspend<Y, S>>;
+pub(crate) type Yielder = corosensei::Yielder<ResumeTag, SuspendTag>;
 
 /// The panic payload that unwinds a body from its suspension point when it is
 /// closed or cancelled. Bodies never see it unless they `catch_unwind`.
@@ -69,19 +70,25 @@ pub(crate) struct Frame {
 #[repr(C)]
 pub struct Co<Y, S = ()> {
     frame: Frame,
-    yielder: *const Yielder<Y, S>,
+    yielder: *const Yielder,
+    mailbox: *mut Mailbox<Y, S>,
     /// `!Send` and `!Sync`: the handle belongs to one stack on one thread.
     _not_send: PhantomData<*mut ()>,
 }
 
 impl<Y, S> Co<Y, S> {
-    pub(crate) fn new(header: ContextHeader, yielder: &Yielder<Y, S>) -> Self {
+    pub(crate) fn new(
+        header: ContextHeader,
+        yielder: &Yielder,
+        mailbox: *mut Mailbox<Y, S>,
+    ) -> Self {
         Co {
             frame: Frame {
                 header,
                 wait: wait_on::<Y, S>,
             },
             yielder,
+            mailbox,
             _not_send: PhantomData,
         }
     }
@@ -99,7 +106,13 @@ impl<Y, S> Co<Y, S> {
         // proved this code runs on this Co's own coroutine stack, so the
         // yielder, which lives at the base of that stack, is alive and is the
         // one to suspend through.
-        let resumed = unsafe { (*self.yielder).suspend(out) };
+        // The mailbox rules (see `mailbox`) hold: this body runs, its
+        // resumer is suspended until the switch below.
+        let resumed = unsafe {
+            let tag = post_suspend(self.mailbox, out);
+            let tag = (*self.yielder).suspend(tag);
+            take_resume(self.mailbox, tag)
+        };
         self.enter();
         resumed
     }

@@ -2,6 +2,7 @@
 //! drop, and the entry point the executor uses for tasks.
 
 use super::co::{park_current, GeneratorExit, ParkError, SubIgnoredClose};
+use super::mailbox::{post_resume, take_suspend};
 use super::protocol::{DelegatePtr, DelegateStep, Payload, Resume, Suspend, WaitKind};
 use super::{Generator, Life};
 use crate::stack::{self, current_context, set_current_context};
@@ -100,12 +101,24 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             self.started = true;
         }
         let resumer = current_context();
-        let result = coroutine.resume(signal);
+        let mailbox = self.mailbox.as_ptr();
+        // SAFETY: the mailbox lives at the top of this generator's stack for
+        // as long as its coroutine does, and the body is suspended until
+        // `resume` switches to it (mailbox rules 1 and 2).
+        let tag = unsafe { post_resume(mailbox, signal) };
+        let result = coroutine.resume(tag);
         set_current_context(resumer);
         if let Some(canary) = self.canary {
             stack::check_canary(canary, self.stack_size);
         }
-        result
+        match result {
+            CoroutineResult::Yield(tag) => {
+                // SAFETY: as above; the body is suspended again.
+                let out = unsafe { take_suspend(mailbox, tag) };
+                CoroutineResult::Yield(out)
+            }
+            CoroutineResult::Return(r) => CoroutineResult::Return(r),
+        }
     }
 
     /// Marks the body finished and gives its stack back to the pool.
@@ -115,6 +128,10 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             self.measured = self.measure_now();
         }
         if let Some(coroutine) = self.coroutine.take() {
+            // SAFETY: the body has finished, so nothing else will touch the
+            // mailbox; it is dropped once, before its stack is reused
+            // (mailbox rule 3).
+            unsafe { std::ptr::drop_in_place(self.mailbox.as_ptr()) };
             stack::release(coroutine.into_stack());
         }
     }

@@ -8,6 +8,7 @@
 mod builder;
 mod co;
 mod drive;
+mod mailbox;
 mod protocol;
 mod state;
 
@@ -24,8 +25,12 @@ use crate::stack::{Stack, StackError};
 use protocol::{DelegatePtr, Resume, Suspend};
 use std::marker::PhantomData;
 
-type Coroutine<Y, S, R> =
-    corosensei::Coroutine<Resume<S>, Suspend<Y, S>, Result<R, Payload>, Stack>;
+type Coroutine<R> = corosensei::Coroutine<
+    mailbox::ResumeTag,
+    mailbox::SuspendTag,
+    Result<R, protocol::Payload>,
+    Stack,
+>;
 
 /// Where a generator is in its life (Python's `inspect.getgeneratorstate`,
 /// without RUNNING: a running generator is borrowed by its caller).
@@ -90,7 +95,9 @@ enum Life {
 #[must_use = "a generator does nothing until it is started"]
 pub struct Generator<'a, Y, S = (), R = ()> {
     /// `None` once the body has finished: its stack is back in the pool.
-    coroutine: Option<Coroutine<Y, S, R>>,
+    coroutine: Option<Coroutine<R>>,
+    /// Where values cross the switch, at the top of the stack (see `mailbox`).
+    mailbox: std::ptr::NonNull<mailbox::Mailbox<Y, S>>,
     life: Life,
     /// Active delegates, innermost last (see `protocol`).
     delegates: Vec<DelegatePtr<Y, S>>,

@@ -234,6 +234,30 @@ impl Stack {
         }
     }
 
+    /// Sets aside `size` bytes aligned to `align` at the top of the stack
+    /// for the caller's own use, moving the base corosensei sees below them.
+    /// `None` if that would leave less than [`MIN_STACK_SIZE`] / 2 usable.
+    pub(crate) fn reserve_top(
+        &mut self,
+        size: usize,
+        align: usize,
+    ) -> Option<std::ptr::NonNull<u8>> {
+        const STACK_ALIGN: usize = 16;
+        let base = self.base.get();
+        let start = base.checked_sub(size)? & !(align.max(1) - 1);
+        let new_base = start & !(STACK_ALIGN - 1);
+        if new_base < self.limit.get() + self.usable().min(MIN_STACK_SIZE) / 2 + self.guard_len() {
+            return None;
+        }
+        self.base = corosensei::stack::StackPointer::new(new_base)?;
+        std::ptr::NonNull::new(start as *mut u8)
+    }
+
+    fn guard_len(&self) -> usize {
+        let (lo, hi) = self.guard();
+        hi - lo
+    }
+
     /// The guarded stack inside, if it is one (for the pool).
     pub(crate) fn into_parts(self) -> Result<GuardedStack, carved::CarvedStack> {
         match self.memory {

@@ -1,0 +1,168 @@
+//! The mailbox: where values cross a stack switch.
+//!
+//! corosensei passes a value larger than a register through a pointer to the
+//! other side's stack and copies it; a rich enum of a signal and its value
+//! costs that on every switch. Instead, only a one-byte tag crosses the
+//! switch, and the value waits in a mailbox at a fixed place at the top of
+//! the generator's own stack, which both sides know:
+//!
+//! ```text
+//!   top of the mapping -> | Mailbox<Y, S> | corosensei's initial frame ... <- sp
+//! ```
+//!
+//! Rules:
+//! 1. Exactly one side runs at a time (the resumer is suspended in `resume`
+//!    while the body runs, and the body in `suspend` while the resumer
+//!    runs), so the two never touch the mailbox at once.
+//! 2. A side puts a value in just before it switches and the other side
+//!    takes it out right after the switch; at rest every slot is empty.
+//! 3. The mailbox lives as long as the stack, which the generator owns; it
+//!    is dropped in place when the body has finished and before the stack
+//!    goes back to the pool, and leaked with the stack if the generator is.
+
+use super::protocol::{DelegatePtr, Payload, Resume, Suspend, WaitKind};
+
+/// What the resumer sends across the switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResumeTag {
+    Start,
+    Send,
+    Close,
+    SubDone,
+    SubPanicked,
+    Wake,
+}
+
+/// What the body sends back across the switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SuspendTag {
+    Value,
+    Delegate,
+    Wait(WaitKind),
+}
+
+/// The slots beside the tags.
+pub(crate) struct Mailbox<Y, S> {
+    sent: Option<S>,
+    yielded: Option<Y>,
+    delegate: Option<DelegatePtr<Y, S>>,
+    panic: Option<Payload>,
+}
+
+impl<Y, S> Mailbox<Y, S> {
+    pub(crate) fn empty() -> Self {
+        Mailbox {
+            sent: None,
+            yielded: None,
+            delegate: None,
+            panic: None,
+        }
+    }
+}
+
+/// Resumer side: posts the signal's value and returns the tag to send.
+///
+/// # Safety
+///
+/// `mailbox` points at the live mailbox of the generator about to be
+/// resumed, and its body is suspended (rule 1).
+#[inline(always)]
+pub(crate) unsafe fn post_resume<Y, S>(
+    mailbox: *mut Mailbox<Y, S>,
+    signal: Resume<S>,
+) -> ResumeTag {
+    // SAFETY: the caller guarantees the mailbox is live and that nobody
+    // else touches it now.
+    let mailbox = unsafe { &mut *mailbox };
+    match signal {
+        Resume::Start => ResumeTag::Start,
+        Resume::Send(value) => {
+            mailbox.sent = Some(value);
+            ResumeTag::Send
+        }
+        Resume::Close => ResumeTag::Close,
+        Resume::SubDone => ResumeTag::SubDone,
+        Resume::SubPanicked(payload) => {
+            mailbox.panic = Some(payload);
+            ResumeTag::SubPanicked
+        }
+        Resume::Wake => ResumeTag::Wake,
+    }
+}
+
+/// Body side: takes the value that came with `tag`.
+///
+/// # Safety
+///
+/// As [`post_resume`], from the body's side, right after the switch.
+#[inline(always)]
+pub(crate) unsafe fn take_resume<Y, S>(mailbox: *mut Mailbox<Y, S>, tag: ResumeTag) -> Resume<S> {
+    // SAFETY: the caller guarantees the mailbox is live and that the
+    // resumer is suspended.
+    let mailbox = unsafe { &mut *mailbox };
+    match tag {
+        ResumeTag::Start => Resume::Start,
+        ResumeTag::Send => Resume::Send(take(&mut mailbox.sent)),
+        ResumeTag::Close => Resume::Close,
+        ResumeTag::SubDone => Resume::SubDone,
+        ResumeTag::SubPanicked => Resume::SubPanicked(take(&mut mailbox.panic)),
+        ResumeTag::Wake => Resume::Wake,
+    }
+}
+
+/// Body side: posts what it suspends with and returns the tag.
+///
+/// # Safety
+///
+/// As [`take_resume`], just before the switch.
+#[inline(always)]
+pub(crate) unsafe fn post_suspend<Y, S>(
+    mailbox: *mut Mailbox<Y, S>,
+    out: Suspend<Y, S>,
+) -> SuspendTag {
+    // SAFETY: as in `take_resume`.
+    let mailbox = unsafe { &mut *mailbox };
+    match out {
+        Suspend::Value(value) => {
+            mailbox.yielded = Some(value);
+            SuspendTag::Value
+        }
+        Suspend::Delegate(delegate) => {
+            mailbox.delegate = Some(delegate);
+            SuspendTag::Delegate
+        }
+        Suspend::Wait(kind) => SuspendTag::Wait(kind),
+    }
+}
+
+/// Resumer side: takes what the body suspended with.
+///
+/// # Safety
+///
+/// As [`post_resume`], right after the switch back.
+#[inline(always)]
+pub(crate) unsafe fn take_suspend<Y, S>(
+    mailbox: *mut Mailbox<Y, S>,
+    tag: SuspendTag,
+) -> Suspend<Y, S> {
+    // SAFETY: as in `post_resume`.
+    let mailbox = unsafe { &mut *mailbox };
+    match tag {
+        SuspendTag::Value => Suspend::Value(take(&mut mailbox.yielded)),
+        SuspendTag::Delegate => Suspend::Delegate(take(&mut mailbox.delegate)),
+        SuspendTag::Wait(kind) => Suspend::Wait(kind),
+    }
+}
+
+#[inline(always)]
+fn take<T>(slot: &mut Option<T>) -> T {
+    match slot.take() {
+        Some(value) => value,
+        None => empty_slot(),
+    }
+}
+
+#[cold]
+fn empty_slot() -> ! {
+    panic!("corun internal error: a mailbox slot was empty when its tag said otherwise")
+}
