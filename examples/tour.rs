@@ -102,6 +102,19 @@ fn executor_tour() {
         println!("slow operation: {:?}", slow.map_err(|e| e.to_string()));
         (total, got, squares)
     });
+
+    // Channels: `send` waits while the channel is full (backpressure), and
+    // the receiver's loop ends when every sender is gone.
+    let (tx, rx) = corun::sync::channel(2);
+    let producer = ex.spawn(move || {
+        for i in 1..=5u32 {
+            tx.send(i * i).unwrap();
+        }
+    });
+    let received: Vec<u32> = ex.block_on(|| rx.iter().collect());
+    println!("received over a channel of capacity 2: {received:?}");
+    assert!(producer.is_finished());
+    assert_eq!(received, [1, 4, 9, 16, 25]);
     assert_eq!(report, (60, vec![0, 1, 2], [1, 4, 9, 16]));
     println!("tasks left: {}", ex.tasks().len());
 }

@@ -43,3 +43,8 @@ pub use executor::{
 };
 pub use generator::{Co, Generator, GeneratorBuilder, GeneratorState, IgnoredClose};
 pub use stack::{StackError, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
+
+/// The README's examples run as doc tests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
