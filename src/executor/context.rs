@@ -54,9 +54,11 @@ fn outside(what: &str) -> ! {
 ///
 /// In a future task (`spawn_future`), which has no stack to suspend.
 pub(crate) fn park(reason: &'static str) -> Result<(), ParkError> {
-    if let Some(task) = try_current_core().and_then(|core| core.current_task()) {
-        task.header().blocked_on.set(reason);
-    }
+    CURRENT.with(|c| {
+        if let Some(core) = &*c.borrow() {
+            core.set_blocked_on(reason);
+        }
+    });
     park_as(reason, WaitKind::Blocked)
 }
 

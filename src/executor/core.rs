@@ -127,6 +127,15 @@ impl Core {
         (task.header().id.0 == key.1).then(|| task.clone())
     }
 
+    /// Notes what the running task is about to wait on (for `tasks()`).
+    pub(crate) fn set_blocked_on(&self, reason: &'static str) {
+        let task = self.current.take();
+        if let Some(task) = &task {
+            task.header().blocked_on.set(reason);
+        }
+        self.current.set(task);
+    }
+
     pub(crate) fn current_task(&self) -> Option<TaskRef> {
         let task = self.current.take();
         let copy = task.clone();
@@ -173,8 +182,12 @@ impl Core {
         };
         if requeue {
             header.state.set(RunState::Scheduled);
-            let home = Rc::clone(&header.home);
-            home.push(task);
+            if Rc::ptr_eq(&header.home, &self.queue) {
+                self.queue.push(task);
+            } else {
+                let home = Rc::clone(&header.home);
+                home.push(task);
+            }
         } else if header.state.get() == RunState::Running {
             header.state.set(RunState::Blocked);
         }

@@ -16,7 +16,7 @@
 
 use super::task::{wake, TaskRef};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::task::Waker;
 
 /// Something to wake: a stackful task, or a future's `Waker`.
@@ -34,10 +34,11 @@ impl Waiter {
     }
 }
 
-/// A FIFO of waiters with removal by key.
+/// A FIFO of waiters with removal by key. Keys only grow, so the queue is
+/// sorted by key and a waiter is found by binary search.
 #[derive(Default)]
 pub(crate) struct WaitList {
-    entries: RefCell<BTreeMap<u64, Waiter>>,
+    entries: RefCell<VecDeque<(u64, Waiter)>>,
     next_key: Cell<u64>,
 }
 
@@ -50,19 +51,26 @@ impl WaitList {
     pub(crate) fn register(&self, waiter: Waiter) -> u64 {
         let key = self.next_key.get();
         self.next_key.set(key + 1);
-        self.entries.borrow_mut().insert(key, waiter);
+        self.entries.borrow_mut().push_back((key, waiter));
         key
+    }
+
+    fn position(entries: &VecDeque<(u64, Waiter)>, key: u64) -> Option<usize> {
+        entries.binary_search_by_key(&key, |(k, _)| *k).ok()
     }
 
     /// Registers a future's waker, or refreshes it if `key` is still waiting.
     /// Returns the key to keep.
     pub(crate) fn register_waker(&self, key: Option<u64>, waker: &Waker) -> u64 {
         if let Some(key) = key {
-            if let Some(Waiter::Waker(w)) = self.entries.borrow_mut().get_mut(&key) {
-                if !w.will_wake(waker) {
-                    w.clone_from(waker);
+            let mut entries = self.entries.borrow_mut();
+            if let Some(i) = Self::position(&entries, key) {
+                if let (_, Waiter::Waker(w)) = &mut entries[i] {
+                    if !w.will_wake(waker) {
+                        w.clone_from(waker);
+                    }
+                    return key;
                 }
-                return key;
             }
         }
         self.register(Waiter::Waker(waker.clone()))
@@ -70,18 +78,21 @@ impl WaitList {
 
     /// Removes a waiter; `true` if it was still waiting (not yet notified).
     pub(crate) fn remove(&self, key: u64) -> bool {
-        let removed = self.entries.borrow_mut().remove(&key);
+        let removed = {
+            let mut entries = self.entries.borrow_mut();
+            Self::position(&entries, key).and_then(|i| entries.remove(i))
+        };
         removed.is_some()
     }
 
     /// Whether `key` is still waiting.
     pub(crate) fn contains(&self, key: u64) -> bool {
-        self.entries.borrow().contains_key(&key)
+        Self::position(&self.entries.borrow(), key).is_some()
     }
 
     /// Wakes the oldest waiter; `false` if there was none.
     pub(crate) fn wake_one(&self) -> bool {
-        let first = self.entries.borrow_mut().pop_first();
+        let first = self.entries.borrow_mut().pop_front();
         match first {
             Some((_, waiter)) => {
                 waiter.wake();

@@ -128,10 +128,6 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             self.measured = self.measure_now();
         }
         if let Some(coroutine) = self.coroutine.take() {
-            // SAFETY: the body has finished, so nothing else will touch the
-            // mailbox; it is dropped once, before its stack is reused
-            // (mailbox rule 3).
-            unsafe { std::ptr::drop_in_place(self.mailbox.as_ptr()) };
             stack::release(coroutine.into_stack());
         }
     }

@@ -16,11 +16,12 @@
 //!    runs), so the two never touch the mailbox at once.
 //! 2. A side puts a value in just before it switches and the other side
 //!    takes it out right after the switch; at rest every slot is empty.
-//! 3. The mailbox lives as long as the stack, which the generator owns; it
-//!    is dropped in place when the body has finished and before the stack
-//!    goes back to the pool, and leaked with the stack if the generator is.
+//! 3. The mailbox lives as long as the stack, which the generator owns. At
+//!    rest it holds nothing, so nothing needs dropping when the stack goes
+//!    back to the pool or is leaked with the generator.
 
 use super::protocol::{DelegatePtr, Payload, Resume, Suspend, WaitKind};
+use std::mem::MaybeUninit;
 
 /// What the resumer sends across the switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,21 +42,23 @@ pub(crate) enum SuspendTag {
     Wait(WaitKind),
 }
 
-/// The slots beside the tags.
+/// The slots beside the tags. A slot holds a value only between the post on
+/// one side and the take on the other (rule 2), and its tag says which slot
+/// is full, so the slots need no "empty" state of their own.
 pub(crate) struct Mailbox<Y, S> {
-    sent: Option<S>,
-    yielded: Option<Y>,
-    delegate: Option<DelegatePtr<Y, S>>,
-    panic: Option<Payload>,
+    sent: MaybeUninit<S>,
+    yielded: MaybeUninit<Y>,
+    delegate: MaybeUninit<DelegatePtr<Y, S>>,
+    panic: MaybeUninit<Payload>,
 }
 
 impl<Y, S> Mailbox<Y, S> {
     pub(crate) fn empty() -> Self {
         Mailbox {
-            sent: None,
-            yielded: None,
-            delegate: None,
-            panic: None,
+            sent: MaybeUninit::uninit(),
+            yielded: MaybeUninit::uninit(),
+            delegate: MaybeUninit::uninit(),
+            panic: MaybeUninit::uninit(),
         }
     }
 }
@@ -77,13 +80,13 @@ pub(crate) unsafe fn post_resume<Y, S>(
     match signal {
         Resume::Start => ResumeTag::Start,
         Resume::Send(value) => {
-            mailbox.sent = Some(value);
+            mailbox.sent.write(value);
             ResumeTag::Send
         }
         Resume::Close => ResumeTag::Close,
         Resume::SubDone => ResumeTag::SubDone,
         Resume::SubPanicked(payload) => {
-            mailbox.panic = Some(payload);
+            mailbox.panic.write(payload);
             ResumeTag::SubPanicked
         }
         Resume::Wake => ResumeTag::Wake,
@@ -102,10 +105,17 @@ pub(crate) unsafe fn take_resume<Y, S>(mailbox: *mut Mailbox<Y, S>, tag: ResumeT
     let mailbox = unsafe { &mut *mailbox };
     match tag {
         ResumeTag::Start => Resume::Start,
-        ResumeTag::Send => Resume::Send(take(&mut mailbox.sent)),
+        ResumeTag::Send => {
+            // SAFETY: the tag says the resumer posted into exactly this slot
+            // just before the switch; it is read once.
+            Resume::Send(unsafe { mailbox.sent.assume_init_read() })
+        }
         ResumeTag::Close => Resume::Close,
         ResumeTag::SubDone => Resume::SubDone,
-        ResumeTag::SubPanicked => Resume::SubPanicked(take(&mut mailbox.panic)),
+        ResumeTag::SubPanicked => {
+            // SAFETY: as for `Send`.
+            Resume::SubPanicked(unsafe { mailbox.panic.assume_init_read() })
+        }
         ResumeTag::Wake => Resume::Wake,
     }
 }
@@ -124,11 +134,11 @@ pub(crate) unsafe fn post_suspend<Y, S>(
     let mailbox = unsafe { &mut *mailbox };
     match out {
         Suspend::Value(value) => {
-            mailbox.yielded = Some(value);
+            mailbox.yielded.write(value);
             SuspendTag::Value
         }
         Suspend::Delegate(delegate) => {
-            mailbox.delegate = Some(delegate);
+            mailbox.delegate.write(delegate);
             SuspendTag::Delegate
         }
         Suspend::Wait(kind) => SuspendTag::Wait(kind),
@@ -148,21 +158,15 @@ pub(crate) unsafe fn take_suspend<Y, S>(
     // SAFETY: as in `post_resume`.
     let mailbox = unsafe { &mut *mailbox };
     match tag {
-        SuspendTag::Value => Suspend::Value(take(&mut mailbox.yielded)),
-        SuspendTag::Delegate => Suspend::Delegate(take(&mut mailbox.delegate)),
+        SuspendTag::Value => {
+            // SAFETY: the tag says the body posted into exactly this slot
+            // just before the switch; it is read once.
+            Suspend::Value(unsafe { mailbox.yielded.assume_init_read() })
+        }
+        SuspendTag::Delegate => {
+            // SAFETY: as for `Value`.
+            Suspend::Delegate(unsafe { mailbox.delegate.assume_init_read() })
+        }
         SuspendTag::Wait(kind) => Suspend::Wait(kind),
     }
-}
-
-#[inline(always)]
-fn take<T>(slot: &mut Option<T>) -> T {
-    match slot.take() {
-        Some(value) => value,
-        None => empty_slot(),
-    }
-}
-
-#[cold]
-fn empty_slot() -> ! {
-    panic!("corun internal error: a mailbox slot was empty when its tag said otherwise")
 }

@@ -218,6 +218,9 @@ impl Semaphore {
         what: &str,
         reason: &'static str,
     ) -> Result<(), AcquireError> {
+        if !self.closed.get() && self.take_now(n) {
+            return Ok(());
+        }
         let mut op = AcquireOp::new(self, n);
         match block(reason, || op.poll(None, what)) {
             Ok(result) => result,

@@ -22,7 +22,7 @@
 
 use crate::executor::wait::Waiter;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::task::{Poll, Waker};
 
 /// A FIFO of waiters, each waiting with data `D` for an outcome `O`.
@@ -31,8 +31,10 @@ pub(crate) struct WaitQueue<D, O> {
 }
 
 struct Inner<D, O> {
-    waiting: BTreeMap<u64, (Waiter, D)>,
-    done: BTreeMap<u64, O>,
+    // Keys ascend from front to back: found by binary search.
+    waiting: VecDeque<(u64, Waiter, D)>,
+    // Usually 0 or 1 entries: found by linear search.
+    done: Vec<(u64, O)>,
     next_key: u64,
 }
 
@@ -56,8 +58,8 @@ impl<D, O> WaitQueue<D, O> {
     pub(crate) fn new() -> Self {
         WaitQueue {
             inner: RefCell::new(Inner {
-                waiting: BTreeMap::new(),
-                done: BTreeMap::new(),
+                waiting: VecDeque::new(),
+                done: Vec::new(),
                 next_key: 0,
             }),
         }
@@ -68,7 +70,7 @@ impl<D, O> WaitQueue<D, O> {
         let mut inner = self.inner.borrow_mut();
         let key = inner.next_key;
         inner.next_key += 1;
-        inner.waiting.insert(key, (waiter, data));
+        inner.waiting.push_back((key, waiter, data));
         key
     }
 
@@ -88,7 +90,7 @@ impl<D, O> WaitQueue<D, O> {
     where
         D: Copy,
     {
-        self.inner.borrow().waiting.values().next().map(|(_, d)| *d)
+        self.inner.borrow().waiting.front().map(|(_, _, d)| *d)
     }
 
     /// Hands `outcome` to the oldest waiter and wakes it (rule 2), or gives
@@ -96,9 +98,9 @@ impl<D, O> WaitQueue<D, O> {
     pub(crate) fn complete_front(&self, outcome: O) -> Result<(), O> {
         let waiter = {
             let mut inner = self.inner.borrow_mut();
-            match inner.waiting.pop_first() {
-                Some((key, (waiter, _))) => {
-                    inner.done.insert(key, outcome);
+            match inner.waiting.pop_front() {
+                Some((key, waiter, _)) => {
+                    inner.done.push((key, outcome));
                     waiter
                 }
                 None => return Err(outcome),
@@ -116,8 +118,8 @@ impl<D, O> WaitQueue<D, O> {
             let waiting = std::mem::take(&mut inner.waiting);
             waiting
                 .into_iter()
-                .map(|(key, (waiter, _))| {
-                    inner.done.insert(key, outcome());
+                .map(|(key, waiter, _)| {
+                    inner.done.push((key, outcome()));
                     waiter
                 })
                 .collect()
@@ -131,10 +133,14 @@ impl<D, O> WaitQueue<D, O> {
     /// `waker` is given, makes sure that waker is the one woken.
     pub(crate) fn take(&self, key: u64, waker: Option<&Waker>) -> Entry<O> {
         let mut inner = self.inner.borrow_mut();
-        if let Some(outcome) = inner.done.remove(&key) {
-            return Entry::Done(outcome);
+        if let Some(i) = inner.done.iter().position(|(k, _)| *k == key) {
+            return Entry::Done(inner.done.swap_remove(i).1);
         }
-        if let (Some(waker), Some((Waiter::Waker(w), _))) = (waker, inner.waiting.get_mut(&key)) {
+        let i = inner.waiting.binary_search_by_key(&key, |e| e.0);
+        if let (Some(waker), Ok(i)) = (waker, i) {
+            let Some((_, Waiter::Waker(w), _)) = inner.waiting.get_mut(i) else {
+                return Entry::Waiting;
+            };
             if !w.will_wake(waker) {
                 w.clone_from(waker);
             }
@@ -145,10 +151,13 @@ impl<D, O> WaitQueue<D, O> {
     /// Removes `key` (rule 4) and says what it held.
     pub(crate) fn cancel(&self, key: u64) -> Cancelled<O> {
         let mut inner = self.inner.borrow_mut();
-        match inner.done.remove(&key) {
-            Some(outcome) => Cancelled::Unused(outcome),
+        match inner.done.iter().position(|(k, _)| *k == key) {
+            Some(i) => Cancelled::Unused(inner.done.swap_remove(i).1),
             None => {
-                let removed = inner.waiting.remove(&key);
+                let removed = match inner.waiting.binary_search_by_key(&key, |e| e.0) {
+                    Ok(i) => inner.waiting.remove(i),
+                    Err(_) => None,
+                };
                 drop(inner);
                 // The waiter (a task reference or a waker) is dropped
                 // outside the borrow.
