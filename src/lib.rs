@@ -24,7 +24,35 @@
 //! assert_eq!(avg.send(20.0), GeneratorState::Yielded(15.0));
 //! ```
 //!
-//! See the crate's README for the Python → corun table.
+//! - an [`Executor`]: a single-threaded cooperative scheduler whose tasks are
+//!   those coroutines. A task reads like blocking code — [`sleep`],
+//!   [`JoinHandle::join`], a [`sync`] channel's `recv`, [`await_`] on any
+//!   `Future` — and waiting suspends only that task. Timers, [`timeout`],
+//!   cancellation, structured concurrency ([`scope`]) and futures interop
+//!   come with it. Python's asyncio, without colouring functions `async`.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let ex = corun::Executor::new();
+//! let total = ex.block_on(|| {
+//!     let (tx, rx) = corun::sync::channel(2);
+//!     let producer = corun::spawn(move || {
+//!         for i in 1..=5 {
+//!             tx.send(i).unwrap(); // suspends while the channel is full
+//!         }
+//!     });
+//!     let sum: u32 = rx.iter().sum();
+//!     producer.join().unwrap();
+//!     corun::timeout(Duration::from_millis(1), || corun::sleep(Duration::from_secs(9)))
+//!         .expect_err("the sleep is cut short");
+//!     sum
+//! });
+//! assert_eq!(total, 15);
+//! ```
+//!
+//! A runtime with one executor per core is not in this release yet. See the
+//! crate's README for the Python → corun tables.
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
