@@ -25,12 +25,17 @@ const BUDGET: usize = 64;
 
 const UNBLOCK_TOKEN: mio::Token = mio::Token(usize::MAX);
 
+/// `Core::current` when no task is running.
+const NO_TASK: usize = usize::MAX;
+
 pub(crate) struct Core {
     pub(crate) queue: Rc<RunQueue>,
     table: RefCell<Table>,
-    /// The task whose turn it is. A `Cell`: a turn moves a clone in and
-    /// out, and a scope's turns nest inside their owner's.
-    current: Cell<Option<TaskRef>>,
+    /// The table slot of the task whose turn it is (`NO_TASK` between
+    /// turns). A slot, not a `TaskRef`: a turn then costs no reference
+    /// count traffic, and the rare `current_task` looks the slot up. A
+    /// running task is always in the table.
+    current: Cell<usize>,
     pub(crate) timers: Timers,
     pub(crate) remote: Arc<Remote>,
     poll: RefCell<mio::Poll>,
@@ -54,7 +59,7 @@ impl Core {
         Ok(Core {
             queue: Rc::new(RunQueue::new()),
             table: RefCell::new(Table::default()),
-            current: Cell::new(None),
+            current: Cell::new(NO_TASK),
             timers: Timers::default(),
             remote: Arc::new(Remote::new(unblock)),
             poll: RefCell::new(poll),
@@ -129,18 +134,15 @@ impl Core {
 
     /// Notes what the running task is about to wait on (for `tasks()`).
     pub(crate) fn set_blocked_on(&self, reason: &'static str) {
-        let task = self.current.take();
-        if let Some(task) = &task {
+        let table = self.table.borrow();
+        if let Some(Some(task)) = table.slots.get(self.current.get()) {
             task.header().blocked_on.set(reason);
         }
-        self.current.set(task);
     }
 
     pub(crate) fn current_task(&self) -> Option<TaskRef> {
-        let task = self.current.take();
-        let copy = task.clone();
-        self.current.set(task);
-        copy
+        let table = self.table.borrow();
+        table.slots.get(self.current.get())?.clone()
     }
 
     /// The waker of `task`, made once and cached.
@@ -168,7 +170,7 @@ impl Core {
         let header = task.header();
         header.state.set(RunState::Running);
         header.notified.set(false);
-        let previous = self.current.replace(Some(task.clone()));
+        let previous = self.current.replace(header.table_key.get());
         let result = f(&task);
         self.current.set(previous);
         let requeue = match ran(&result) {

@@ -157,7 +157,7 @@ impl RunQueue {
         *self.owner.borrow_mut() = owner;
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&self, task: TaskRef) {
         self.queue.borrow_mut().push_back(task);
         if self.has_owner.get() {

@@ -2,7 +2,7 @@
 //! drop, and the entry point the executor uses for tasks.
 
 use super::co::{park_current, GeneratorExit, ParkError, SubIgnoredClose};
-use super::mailbox::{post_resume, take_suspend};
+use super::mailbox::{post_resume, take_suspend, ResumeTag, SuspendTag};
 use super::protocol::{DelegatePtr, DelegateStep, Payload, Resume, Suspend, WaitKind};
 use super::{Generator, Life};
 use crate::stack::{self, current_context, set_current_context};
@@ -93,6 +93,25 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         &mut self,
         signal: Resume<S>,
     ) -> CoroutineResult<Suspend<Y, S>, Result<R, Payload>> {
+        let mailbox = self.mailbox.as_ptr();
+        // SAFETY: the mailbox lives at the top of this generator's stack for
+        // as long as its coroutine does, and the body is suspended until
+        // `resume` switches to it (mailbox rules 1 and 2).
+        let tag = unsafe { post_resume(mailbox, signal) };
+        match self.resume_tag(tag) {
+            CoroutineResult::Yield(tag) => {
+                // SAFETY: as above; the body is suspended again.
+                let out = unsafe { take_suspend(mailbox, tag) };
+                CoroutineResult::Yield(out)
+            }
+            CoroutineResult::Return(r) => CoroutineResult::Return(r),
+        }
+    }
+
+    /// Switches to the body with a bare tag: the mailbox is the caller's
+    /// business.
+    #[inline(always)]
+    fn resume_tag(&mut self, tag: ResumeTag) -> CoroutineResult<SuspendTag, Result<R, Payload>> {
         let Some(coroutine) = self.coroutine.as_mut() else {
             panic!("corun internal error: resuming a generator whose body has finished")
         };
@@ -101,24 +120,12 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             self.started = true;
         }
         let resumer = current_context();
-        let mailbox = self.mailbox.as_ptr();
-        // SAFETY: the mailbox lives at the top of this generator's stack for
-        // as long as its coroutine does, and the body is suspended until
-        // `resume` switches to it (mailbox rules 1 and 2).
-        let tag = unsafe { post_resume(mailbox, signal) };
         let result = coroutine.resume(tag);
         set_current_context(resumer);
         if let Some(canary) = self.canary {
             stack::check_canary(canary, self.stack_size);
         }
-        match result {
-            CoroutineResult::Yield(tag) => {
-                // SAFETY: as above; the body is suspended again.
-                let out = unsafe { take_suspend(mailbox, tag) };
-                CoroutineResult::Yield(out)
-            }
-            CoroutineResult::Return(r) => CoroutineResult::Return(r),
-        }
+        result
     }
 
     /// Marks the body finished and gives its stack back to the pool.
@@ -402,12 +409,30 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
 
     /// Starts a task's body or wakes it after a wait (executor use).
     pub(crate) fn run_task(&mut self) -> TaskStep<R> {
+        if self.started && self.delegates.is_empty() {
+            // Waking a task's own body carries no value: no mailbox post,
+            // and the usual answer, another wait, needs no mailbox read.
+            let out = match self.resume_tag(ResumeTag::Wake) {
+                CoroutineResult::Yield(SuspendTag::Wait(kind)) => return TaskStep::Parked(kind),
+                CoroutineResult::Yield(tag) => {
+                    // SAFETY: the body is suspended again; the tag names the
+                    // slot it posted (mailbox rule 2).
+                    CoroutineResult::Yield(unsafe { take_suspend(self.mailbox.as_ptr(), tag) })
+                }
+                CoroutineResult::Return(r) => CoroutineResult::Return(r),
+            };
+            return Self::task_step(self.own_outcome(out));
+        }
         let signal = if self.started {
             Resume::Wake
         } else {
             Resume::Start
         };
-        match self.step(signal) {
+        Self::task_step(self.step(signal))
+    }
+
+    fn task_step(step: Step<Y, R>) -> TaskStep<R> {
+        match step {
             Step::Waiting(kind) => TaskStep::Parked(kind),
             Step::Returned(r) => TaskStep::Returned(r),
             Step::Panicked(p) => TaskStep::Panicked(p),
