@@ -147,15 +147,38 @@ impl Core {
 
     /// The waker of `task`, made once and cached.
     pub(crate) fn waker_for(&self, header: &super::task::Header) -> Waker {
-        if let Some(waker) = &*header.waker.borrow() {
-            return waker.clone();
+        if let Some(shared) = &*header.waker.borrow() {
+            return Waker::from(shared.clone());
         }
-        let waker = Waker::from(Arc::new(TaskWaker {
+        let shared = Arc::new(TaskWaker {
             remote: self.remote.clone(),
             key: (header.table_key.get(), header.id.0),
-        }));
-        *header.waker.borrow_mut() = Some(waker.clone());
+        });
+        let waker = Waker::from(shared.clone());
+        *header.waker.borrow_mut() = Some(shared);
         waker
+    }
+
+    /// Whether nothing can ever wake any task: none is ready, no timer is
+    /// set, no I/O is registered, and no `Waker` of any task exists outside
+    /// the executor (each task's shared waker state is held only by its
+    /// header). Then parking would wait forever.
+    fn is_deadlocked(&self) -> bool {
+        if !self.queue.is_empty()
+            || !self.timers.is_empty()
+            || !self.remote.is_empty()
+            || self.has_io()
+        {
+            return false;
+        }
+        let table = self.table.borrow();
+        table.slots.iter().flatten().all(|task| {
+            task.header()
+                .waker
+                .borrow()
+                .as_ref()
+                .map_or(true, |shared| Arc::strong_count(shared) == 1)
+        })
     }
 
     /// Runs `f` as `task`'s turn: marks it running and current, then files
@@ -270,12 +293,33 @@ impl Core {
     }
 
     /// Parks until something is ready: the next timer, or a wake.
+    ///
+    /// # Panics
+    ///
+    /// If nothing could ever wake any task ([`Core::is_deadlocked`]): the
+    /// message lists every task and what it waits on, where a silent hang
+    /// would tell nothing.
     pub(crate) fn park(&self) {
         let timeout = self
             .timers
             .next_deadline()
             .map(|d| d.saturating_duration_since(Instant::now()));
+        if timeout.is_none() && self.is_deadlocked() {
+            self.deadlock();
+        }
         self.poll_events(timeout);
+    }
+
+    #[cold]
+    fn deadlock(&self) -> ! {
+        let mut tasks: Vec<super::TaskInfo> =
+            self.all_tasks().iter().map(super::TaskInfo::of).collect();
+        tasks.sort_by_key(|t| t.id);
+        let dump: String = tasks.iter().map(|t| format!("  {t}\n")).collect();
+        panic!(
+            "corun: deadlock: every task is blocked and nothing can wake them (no timer, no \
+             I/O, no Waker held outside the executor):\n{dump}"
+        )
     }
 
     /// Ends every task: unstarted ones are dropped, suspended ones unwind.

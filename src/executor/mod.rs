@@ -217,7 +217,8 @@ impl Executor {
     /// # Panics
     ///
     /// If called from inside a task (wait with `join` or `await_` there). A
-    /// panic in `body` propagates after its destructors ran.
+    /// panic in `body` propagates after its destructors ran. On a deadlock
+    /// (see [`run`](Executor::run)), it panics with the list of tasks.
     #[track_caller]
     pub fn block_on<T>(&self, body: impl FnOnce() -> T) -> T {
         let core = &self.core;
@@ -247,13 +248,14 @@ impl Executor {
         }
     }
 
-    /// Runs until no task is left. A task blocked forever (on a channel no
-    /// one will send on, say) keeps this waiting: [`tasks`](Executor::tasks)
-    /// shows which.
+    /// Runs until no task is left.
     ///
     /// # Panics
     ///
-    /// If called from inside a task.
+    /// If called from inside a task; and on a deadlock: when every task is
+    /// blocked and nothing can wake one (no timer, no I/O, no `Waker` held
+    /// outside the executor), the panic lists every task and what it waits
+    /// on, instead of hanging. The executor stays usable.
     pub fn run(&self) {
         let _enter = context::Enter::new(&self.core, "Executor::run");
         loop {

@@ -10,7 +10,6 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
 use std::rc::Rc;
-use std::task::Waker;
 
 /// A shared reference to a task of any kind.
 pub(crate) type TaskRef = Rc<dyn Task>;
@@ -66,8 +65,9 @@ pub(crate) struct Header {
     pub(crate) home: Rc<RunQueue>,
     /// The task's index in its executor's table.
     pub(crate) table_key: Cell<usize>,
-    /// The `Waker` for futures the task awaits, made on first use.
-    pub(crate) waker: RefCell<Option<Waker>>,
+    /// What the task's `Waker`s share, made on first use. Its strong count
+    /// tells whether any `Waker` is out there (deadlock detection).
+    pub(crate) waker: RefCell<Option<std::sync::Arc<super::remote::TaskWaker>>>,
 }
 
 impl Header {

@@ -1,0 +1,58 @@
+//! A program whose every task waits on something no one can provide gets a
+//! panic that lists the tasks, instead of a silent hang.
+use corun::sync::channel;
+use corun::Executor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn block_on_waiting_on_a_task_that_waits_forever_reports_a_deadlock() {
+    let ex = Executor::new();
+    let (tx, rx) = channel::<u32>(1);
+    let stuck = ex.spawn(move || rx.recv());
+    let err = catch_unwind(AssertUnwindSafe(|| ex.block_on(|| stuck.join()))).unwrap_err();
+    let text = panic_text(err);
+    assert!(text.contains("deadlock"), "{text}");
+    assert!(text.contains("blocked on join"), "{text}");
+    assert!(text.contains("blocked on Receiver::recv"), "{text}");
+    // The sender was alive all along, but nothing that could use it runs.
+    drop(tx);
+}
+
+#[test]
+fn run_with_every_task_blocked_forever_reports_a_deadlock() {
+    let ex = Executor::new();
+    let (tx, rx) = channel::<u32>(1);
+    let _a = ex.spawn(move || rx.recv());
+    let _tx = tx;
+    let err = catch_unwind(AssertUnwindSafe(|| ex.run())).unwrap_err();
+    assert!(panic_text(err).contains("deadlock"));
+    // The executor is still usable afterwards and tears down cleanly.
+    assert_eq!(ex.block_on(|| 5), 5);
+}
+
+#[test]
+fn a_waker_held_by_another_thread_is_not_a_deadlock() {
+    let ex = Executor::new();
+    let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(30));
+        tx.send(7).unwrap();
+    });
+    assert_eq!(ex.block_on(|| corun::await_(rx).unwrap()), 7);
+    sender.join().unwrap();
+}
+
+#[test]
+fn a_pending_timer_is_not_a_deadlock() {
+    let ex = Executor::new();
+    let h = ex.spawn(|| corun::sleep(Duration::from_millis(5)));
+    ex.block_on(|| h.join().unwrap());
+}
