@@ -4,29 +4,12 @@
 
 use corun::{Executor, JoinError, TaskKind, TaskState};
 use futures::task::LocalSpawnExt;
-use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::Duration;
 
-fn message(payload: Box<dyn Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(p) => match p.downcast::<&'static str>() {
-            Ok(s) => s.to_string(),
-            Err(_) => panic!("panic payload is not a string"),
-        },
-    }
-}
-
-/// Runs `f`, which must panic, and returns its panic message.
-fn panic_message<T>(f: impl FnOnce() -> T) -> String {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(_) => panic!("expected a panic"),
-        Err(p) => message(p),
-    }
-}
+mod common;
+use common::{message, panic_message};
 
 /// Shared log of events, in the order they happened.
 type Log = Rc<RefCell<Vec<String>>>;

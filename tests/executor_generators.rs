@@ -3,10 +3,12 @@
 //! at any delegation depth; and closing a waiting generator unwinds it.
 
 use corun::{Co, Executor, Generator, GeneratorState};
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
+
+mod common;
+use common::message;
 
 const LONG: Duration = Duration::from_secs(3600);
 
@@ -22,16 +24,6 @@ struct Named(Log, &'static str);
 impl Drop for Named {
     fn drop(&mut self) {
         push(&self.0, self.1);
-    }
-}
-
-fn message(payload: Box<dyn Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(p) => match p.downcast::<&'static str>() {
-            Ok(s) => s.to_string(),
-            Err(_) => panic!("panic payload is not a string"),
-        },
     }
 }
 

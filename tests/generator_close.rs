@@ -2,9 +2,11 @@
 //! destructors that panic while a generator unwinds.
 
 use corun::{Co, Generator, GeneratorState, IgnoredClose};
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+mod common;
+use common::{message, panic_message};
 
 /// Pushes `name` onto a shared log when dropped: Python's `finally`.
 struct Finally<'l>(&'l RefCell<Vec<&'static str>>, &'static str);
@@ -12,24 +14,6 @@ struct Finally<'l>(&'l RefCell<Vec<&'static str>>, &'static str);
 impl Drop for Finally<'_> {
     fn drop(&mut self) {
         self.0.borrow_mut().push(self.1);
-    }
-}
-
-fn message(payload: Box<dyn Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(p) => match p.downcast::<&'static str>() {
-            Ok(s) => s.to_string(),
-            Err(_) => panic!("panic payload is not a string"),
-        },
-    }
-}
-
-/// Runs `f`, which must panic, and returns its panic message.
-fn panic_message<T>(f: impl FnOnce() -> T) -> String {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(_) => panic!("expected a panic"),
-        Err(p) => message(p),
     }
 }
 

@@ -3,9 +3,11 @@
 //! Close and drop are in `generator_close.rs`.
 
 use corun::{Co, Generator, GeneratorState};
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+mod common;
+use common::panic_message;
 
 /// Pushes `name` onto a shared log when dropped: Python's `finally`.
 struct Finally<'l>(&'l RefCell<Vec<&'static str>>, &'static str);
@@ -13,24 +15,6 @@ struct Finally<'l>(&'l RefCell<Vec<&'static str>>, &'static str);
 impl Drop for Finally<'_> {
     fn drop(&mut self) {
         self.0.borrow_mut().push(self.1);
-    }
-}
-
-fn message(payload: Box<dyn Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(p) => match p.downcast::<&'static str>() {
-            Ok(s) => s.to_string(),
-            Err(_) => panic!("panic payload is not a string"),
-        },
-    }
-}
-
-/// Runs `f`, which must panic, and returns its panic message.
-fn panic_message<T>(f: impl FnOnce() -> T) -> String {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(_) => panic!("expected a panic"),
-        Err(p) => message(p),
     }
 }
 

@@ -1,9 +1,8 @@
 use corun::sync::{
     channel, unbounded_channel, Receiver, RecvError, SendError, TryRecvError, TrySendError,
 };
-use corun::{spawn, yield_now, Executor, TaskState};
+use corun::{spawn, yield_now, Executor};
 use futures::{SinkExt, StreamExt};
-use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
@@ -11,30 +10,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
-
-/// What each task the executor knows is blocked on, in spawn order.
-fn blocked(ex: &Executor) -> Vec<&'static str> {
-    ex.tasks()
-        .iter()
-        .filter_map(|t| match t.state {
-            TaskState::Blocked { on } => Some(on),
-            _ => None,
-        })
-        .collect()
-}
+mod common;
+use common::{blocked, log, payload_text as panic_message, Log};
 
 #[test]
 fn values_arrive_in_order_bounded_and_unbounded() {

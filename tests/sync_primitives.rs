@@ -2,8 +2,8 @@ use corun::sync::{
     join_all, oneshot, Event, Mutex, Notify, RecvError, Semaphore, TryAcquireError, TryRecvError,
     WaitGroup,
 };
-use corun::{sleep, yield_now, Executor, JoinHandle, TaskState};
-use std::cell::{Cell, RefCell};
+use corun::{sleep, yield_now, Executor, JoinHandle};
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
@@ -11,29 +11,8 @@ use std::rc::Rc;
 use std::task::Context;
 use std::time::Duration;
 
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
-
-fn blocked(ex: &Executor) -> Vec<&'static str> {
-    ex.tasks()
-        .iter()
-        .filter_map(|t| match t.state {
-            TaskState::Blocked { on } => Some(on),
-            _ => None,
-        })
-        .collect()
-}
+mod common;
+use common::{blocked, log, payload_text as panic_message, Log};
 
 // ---- oneshot ----
 
