@@ -206,11 +206,23 @@ impl<Fut: Future + 'static> Joinable<Fut::Output> for FutureTask<Fut> {
 /// task): the owner runs it; the executor only schedules and lists it.
 pub(crate) struct ForeignTask {
     header: Header,
+    /// For a scoped task: its index in the scope's table.
+    scope_index: Option<usize>,
 }
 
 impl ForeignTask {
     pub(crate) fn new(header: Header) -> Self {
-        ForeignTask { header }
+        ForeignTask {
+            header,
+            scope_index: None,
+        }
+    }
+
+    pub(crate) fn scoped(header: Header, index: usize) -> Self {
+        ForeignTask {
+            header,
+            scope_index: Some(index),
+        }
     }
 }
 
@@ -225,7 +237,11 @@ impl Task for ForeignTask {
     }
 
     fn cancel_now(&self) -> Ran {
-        // The owner's own unwinding closes the body.
+        // Executor teardown: the owner's own unwinding closes the body.
         Ran::Done
+    }
+
+    fn scope_index(&self) -> Option<usize> {
+        self.scope_index
     }
 }

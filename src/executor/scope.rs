@@ -21,7 +21,7 @@ use super::context::{current_core, current_task};
 use super::core::Core;
 use super::join::{request_cancel, FailSlot, JoinError, JoinSlot};
 use super::kinds::TaskGenerator;
-use super::task::{Header, Ran, RunQueue, Task, TaskKind, TaskRef};
+use super::task::{Header, Ran, RunQueue, TaskKind, TaskRef};
 use crate::generator::{Payload, TaskStep, WaitKind};
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
@@ -54,32 +54,6 @@ struct Entry<'env> {
     task: TaskRef,
     generator: TaskGenerator<'env, ()>,
     slot: Rc<dyn FailSlot + 'env>,
-}
-
-/// The scheduler's stand-in for a scoped task; its body lives in the scope.
-struct ScopedTask {
-    header: Header,
-    index: usize,
-}
-
-impl Task for ScopedTask {
-    fn header(&self) -> &Header {
-        &self.header
-    }
-
-    fn run(&self) -> Ran {
-        // Never run by the executor: the scope's owner runs the body.
-        Ran::Parked
-    }
-
-    fn cancel_now(&self) -> Ran {
-        // Executor teardown: the owner's unwinding closes the body.
-        Ran::Done
-    }
-
-    fn scope_index(&self) -> Option<usize> {
-        Some(self.index)
-    }
 }
 
 /// A handle to a task spawned in a [`scope`]: join it or cancel it.
@@ -165,7 +139,7 @@ impl<'env> Scope<'env> {
             Location::caller(),
             inner.queue.clone(),
         );
-        let task: TaskRef = Rc::new(ScopedTask { header, index });
+        let task: TaskRef = Rc::new(super::kinds::ForeignTask::scoped(header, index));
         inner.entries.borrow_mut().push(Some(Entry {
             task: task.clone(),
             generator,
