@@ -176,12 +176,12 @@ impl GeneratorBuilder {
             coroutine: Some(coroutine),
             mailbox,
             life: Life::Created,
-            delegates: Vec::new(),
+            delegates: Default::default(),
             stack_size,
             stack_bottom,
             started: false,
-            canary,
-            measured: self.measure.then_some(0),
+            canary: canary.unwrap_or(0),
+            measured: if self.measure { 0 } else { super::NOT_MEASURED },
             _marker: PhantomData,
         })
     }

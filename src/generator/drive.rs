@@ -122,8 +122,8 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         let resumer = current_context();
         let result = coroutine.resume(tag);
         set_current_context(resumer);
-        if let Some(canary) = self.canary {
-            stack::check_canary(canary, self.stack_size);
+        if self.canary != 0 {
+            stack::check_canary(self.canary, self.stack_size);
         }
         result
     }
@@ -131,8 +131,8 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// Marks the body finished and gives its stack back to the pool.
     pub(super) fn finish(&mut self) {
         self.life = Life::Complete;
-        if self.measured.is_some() {
-            self.measured = self.measure_now();
+        if self.measured != super::NOT_MEASURED {
+            self.measured = self.measure_now().unwrap_or(0);
         }
         if let Some(coroutine) = self.coroutine.take() {
             stack::release(coroutine.into_stack());

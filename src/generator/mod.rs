@@ -22,8 +22,11 @@ pub(crate) use protocol::WaitKind;
 pub use state::GeneratorState;
 
 use crate::stack::{Stack, StackError};
-use protocol::{DelegatePtr, Resume, Suspend};
+use protocol::{Resume, Suspend};
 use std::marker::PhantomData;
+
+/// `Generator::measured` for a generator that is not measured.
+const NOT_MEASURED: usize = usize::MAX;
 
 type Coroutine<R> = corosensei::Coroutine<
     mailbox::ResumeTag,
@@ -100,16 +103,18 @@ pub struct Generator<'a, Y, S = (), R = ()> {
     mailbox: std::ptr::NonNull<mailbox::Mailbox<Y, S>>,
     life: Life,
     /// Active delegates, innermost last (see `protocol`).
-    delegates: Vec<DelegatePtr<Y, S>>,
+    delegates: protocol::DelegateStack<Y, S>,
     stack_size: usize,
     /// Lowest usable address of the stack, for measuring it.
     stack_bottom: usize,
     /// Whether the body has begun running.
     started: bool,
-    /// The canary of an unguarded stack, checked at every switch.
-    canary: Option<usize>,
-    /// The stack high-water mark, when measured (see the builder).
-    measured: Option<usize>,
+    /// The canary's address on an unguarded stack, checked at every
+    /// switch; 0 for a guarded stack. (Plain words, not `Option`s, keep the
+    /// generator within 128 bytes, which the compiler moves inline.)
+    canary: usize,
+    /// The stack high-water mark, when measured; `NOT_MEASURED` otherwise.
+    measured: usize,
     /// `'a` bounds what the body borrows; `*mut ()` makes it `!Send`/`!Sync`.
     _marker: PhantomData<(&'a (), *mut ())>,
 }
@@ -219,10 +224,12 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// Size stacks with it the way may and generator-rs users do: run a
     /// representative workload, read the mark, add headroom.
     pub fn stack_high_water(&self) -> Option<usize> {
-        self.measured?;
+        if self.measured == NOT_MEASURED {
+            return None;
+        }
         match &self.coroutine {
             Some(_) => self.measure_now(),
-            None => self.measured,
+            None => Some(self.measured),
         }
     }
 

@@ -66,6 +66,54 @@ pub(crate) enum WaitKind {
 /// what keeps it valid.
 pub(crate) type DelegatePtr<Y, S> = NonNull<dyn Delegate<Y, S>>;
 
+/// The active delegates of a root, innermost last. Boxed, because most
+/// generators never delegate: an empty stack is one null word.
+// One word when empty (a `Vec` is three): the generator stays small.
+#[allow(clippy::box_collection)]
+pub(crate) struct DelegateStack<Y, S>(Option<Box<Vec<DelegatePtr<Y, S>>>>);
+
+impl<Y, S> Default for DelegateStack<Y, S> {
+    fn default() -> Self {
+        DelegateStack(None)
+    }
+}
+
+impl<Y, S> DelegateStack<Y, S> {
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.as_ref().map_or(true, |v| v.is_empty())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |v| v.len())
+    }
+
+    pub(crate) fn last(&self) -> Option<&DelegatePtr<Y, S>> {
+        self.0.as_ref()?.last()
+    }
+
+    pub(crate) fn push(&mut self, delegate: DelegatePtr<Y, S>) {
+        self.0.get_or_insert_with(Default::default).push(delegate);
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<DelegatePtr<Y, S>> {
+        self.0.as_mut()?.pop()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0 = None;
+    }
+
+    /// Moves every delegate of `other` onto the end of this stack.
+    pub(crate) fn append(&mut self, other: &mut DelegateStack<Y, S>) {
+        if let Some(mut theirs) = other.0.take() {
+            self.0
+                .get_or_insert_with(Default::default)
+                .append(&mut theirs);
+        }
+    }
+}
+
 /// One step of a delegate, as the root sees it.
 pub(crate) enum DelegateStep<Y, S> {
     Yielded(Y),
@@ -83,7 +131,7 @@ pub(crate) trait Delegate<Y, S> {
     /// `Send(first)` for one that had already started.
     fn initial_signal(&mut self) -> Resume<S>;
     /// Moves the delegates the subgenerator already had onto `into`.
-    fn adopt_delegates(&mut self, into: &mut Vec<DelegatePtr<Y, S>>);
+    fn adopt_delegates(&mut self, into: &mut DelegateStack<Y, S>);
 }
 
 /// A subgenerator being delegated to, and the slot for its return value.
@@ -119,7 +167,7 @@ impl<Y, S, R> Delegate<Y, S> for DelegateSlot<'_, Y, S, R> {
         }
     }
 
-    fn adopt_delegates(&mut self, into: &mut Vec<DelegatePtr<Y, S>>) {
+    fn adopt_delegates(&mut self, into: &mut DelegateStack<Y, S>) {
         into.append(&mut self.generator.delegates);
     }
 }
