@@ -13,13 +13,10 @@ mod info;
 mod join;
 mod kinds;
 mod park;
-#[allow(dead_code)]
 mod remote;
 mod scope;
-#[allow(dead_code)]
 mod task;
 mod timer;
-#[allow(dead_code)] // parts used by the sync layer
 pub(crate) mod wait;
 
 pub use api::{
@@ -31,8 +28,7 @@ pub use join::{JoinError, JoinHandle};
 pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use task::{TaskId, TaskKind};
 
-#[allow(unused_imports)] // used by the sync layer
-pub(crate) use context::{current_core, current_task, park};
+pub(crate) use context::{current_task, park};
 pub(crate) use task::TaskRef;
 
 use self::core::Core;

@@ -1,6 +1,8 @@
 //! Wait lists: who is waiting for something, in arrival order.
 //!
-//! Every blocking primitive (join, channels, semaphores, ...) keeps one.
+//! Primitives where a woken waiter re-checks its condition (join, oneshot,
+//! events, wait groups) keep one; those that hand a resource to a waiter
+//! (semaphores, channels) use `sync::waiters`, which records the hand-off.
 //! Rules:
 //! 1. A waiter registers, then parks. Being single-threaded, nothing can
 //!    wake it between the two steps, so no wake-up is lost.
@@ -8,11 +10,8 @@
 //!    was notified.
 //! 3. Every registration is held by a [`WaitEntry`] guard. If the waiter is
 //!    cancelled or times out, the guard removes the entry, so no stale wake
-//!    reaches a task that no longer waits. If the entry had already been
-//!    notified and the waiter leaves without using the notification, the
-//!    guard can pass it on ([`WaitEntry::forward_unused`]), so a permit or a
-//!    value is never stranded.
-//! 4. Waiters are woken in FIFO order.
+//!    reaches a task that no longer waits.
+//! 4. Waiters are kept, and woken, in FIFO order.
 
 use super::task::{wake, TaskRef};
 use std::cell::{Cell, RefCell};
@@ -90,18 +89,6 @@ impl WaitList {
         Self::position(&self.entries.borrow(), key).is_some()
     }
 
-    /// Wakes the oldest waiter; `false` if there was none.
-    pub(crate) fn wake_one(&self) -> bool {
-        let first = self.entries.borrow_mut().pop_front();
-        match first {
-            Some((_, waiter)) => {
-                waiter.wake();
-                true
-            }
-            None => false,
-        }
-    }
-
     /// Wakes every waiter.
     pub(crate) fn wake_all(&self) {
         if self.entries.borrow().is_empty() {
@@ -116,10 +103,6 @@ impl WaitList {
     pub(crate) fn len(&self) -> usize {
         self.entries.borrow().len()
     }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.entries.borrow().is_empty()
-    }
 }
 
 /// A registration of the current stackful task on a [`WaitList`]; removes
@@ -127,45 +110,18 @@ impl WaitList {
 pub(crate) struct WaitEntry<'l> {
     list: &'l WaitList,
     key: u64,
-    forward_unused: bool,
-    used: bool,
 }
 
 impl<'l> WaitEntry<'l> {
     /// Registers `task` on `list`.
     pub(crate) fn new(list: &'l WaitList, task: TaskRef) -> Self {
         let key = list.register(Waiter::Task(task));
-        WaitEntry {
-            list,
-            key,
-            forward_unused: false,
-            used: false,
-        }
-    }
-
-    /// Whether a wake has removed this entry.
-    pub(crate) fn is_notified(&self) -> bool {
-        !self.list.contains(self.key)
-    }
-
-    /// If this entry is notified but dropped without [`WaitEntry::consume`],
-    /// wake the next waiter in its place.
-    pub(crate) fn forward_unused(mut self) -> Self {
-        self.forward_unused = true;
-        self
-    }
-
-    /// Marks the notification as used.
-    pub(crate) fn consume(&mut self) {
-        self.used = true;
+        WaitEntry { list, key }
     }
 }
 
 impl Drop for WaitEntry<'_> {
     fn drop(&mut self) {
-        let was_waiting = self.list.remove(self.key);
-        if !was_waiting && self.forward_unused && !self.used {
-            self.list.wake_one();
-        }
+        self.list.remove(self.key);
     }
 }
