@@ -10,6 +10,9 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+mod common;
+use common::PanicsInDrop;
+
 const LONG: Duration = Duration::from_secs(3600);
 
 /// Adds one to a shared counter when dropped.
@@ -402,21 +405,15 @@ fn a_join_in_a_destructor_during_cancel_gives_up() {
 
 #[test]
 fn a_panicking_destructor_of_an_unstarted_task_gives_a_panic() {
-    struct PanicsInDrop;
-    impl Drop for PanicsInDrop {
-        fn drop(&mut self) {
-            panic!("drop failed");
-        }
-    }
     let ex = Executor::new();
-    let p = PanicsInDrop;
+    let p = PanicsInDrop("drop failed");
     let h = ex.spawn(move || drop(p));
     h.cancel();
     let e = ex.block_on(|| h.join().unwrap_err());
     assert!(e.is_panic(), "{e:?}");
     assert_eq!(e.to_string(), "task panicked: drop failed");
 
-    let p = PanicsInDrop;
+    let p = PanicsInDrop("drop failed");
     let h = ex.spawn_future(async move { drop(p) });
     h.cancel();
     let e = ex.block_on(|| h.join().unwrap_err());
@@ -426,15 +423,9 @@ fn a_panicking_destructor_of_an_unstarted_task_gives_a_panic() {
 
 #[test]
 fn a_panicking_destructor_of_a_suspended_future_task_gives_a_panic() {
-    struct PanicsInDrop;
-    impl Drop for PanicsInDrop {
-        fn drop(&mut self) {
-            panic!("future drop failed");
-        }
-    }
     let ex = Executor::new();
     let h = ex.spawn_future(async move {
-        let _p = PanicsInDrop;
+        let _p = PanicsInDrop("future drop failed");
         corun::sleep_future(LONG).await;
     });
     let e = cancel_after_it_waits(&ex, h);

@@ -10,19 +10,15 @@ use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod common;
+use common::map_count;
+
 /// The tests here measure the process (memory maps, memory): run them one at
 /// a time so they do not see each other's stacks.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn map_count() -> usize {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .count()
 }
 
 #[test]

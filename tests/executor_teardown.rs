@@ -8,6 +8,9 @@ use std::process::Command;
 use std::rc::Rc;
 use std::time::Duration;
 
+mod common;
+use common::PanicsInDrop;
+
 const LONG: Duration = Duration::from_secs(3600);
 
 /// Adds one to a shared counter when dropped.
@@ -175,14 +178,6 @@ fn a_destructor_that_spawns_during_teardown() {
     }
     assert_eq!(late.get(), 1);
     assert!(!late_ran.get());
-}
-
-struct PanicsInDrop(&'static str);
-
-impl Drop for PanicsInDrop {
-    fn drop(&mut self) {
-        panic!("{}", self.0);
-    }
 }
 
 #[test]

@@ -6,12 +6,8 @@ use std::process::Command;
 use std::rc::Rc;
 use std::time::Duration;
 
-fn map_count() -> usize {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .count()
-}
+mod common;
+use common::map_count;
 
 #[test]
 fn a_hundred_thousand_concurrent_stackful_tasks() {

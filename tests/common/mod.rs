@@ -50,3 +50,20 @@ pub fn blocked(ex: &corun::Executor) -> Vec<&'static str> {
         })
         .collect()
 }
+
+/// How many memory maps the process has (`/proc/self/maps` lines).
+pub fn map_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count()
+}
+
+/// Panics with its message when dropped.
+pub struct PanicsInDrop(pub &'static str);
+
+impl Drop for PanicsInDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.0);
+    }
+}
