@@ -354,3 +354,100 @@ fn executor_teardown_closes_waiting_generators() {
     }
     assert_eq!(*log.borrow(), ["generator"]);
 }
+
+/// A generator whose body sleeps between yields, logging its cleanup.
+fn slow_counter(log: Rc<RefCell<Vec<&'static str>>>) -> Generator<'static, u32, u32> {
+    Generator::new(move |co| {
+        struct Finally(Rc<RefCell<Vec<&'static str>>>);
+        impl Drop for Finally {
+            fn drop(&mut self) {
+                self.0.borrow_mut().push("generator finally");
+            }
+        }
+        let _finally = Finally(log);
+        let mut x = co.yield_(0);
+        loop {
+            corun::sleep(Duration::from_millis(50));
+            x = co.yield_(x + 1);
+        }
+    })
+}
+
+#[test]
+fn a_timeout_inside_a_generators_wait_closes_the_generator() {
+    // Python: asyncio.wait_for throws CancelledError into the generator,
+    // which then ends; later sends raise StopIteration.
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let ex = Executor::new();
+    let (elapsed, second_send) = ex.block_on(|| {
+        let mut g = slow_counter(log.clone());
+        g.start();
+        let elapsed = corun::timeout(Duration::from_millis(5), || g.send(1)).is_err();
+        assert!(g.is_complete());
+        let second = common::panic_message(|| g.send(2));
+        (elapsed, second)
+    });
+    assert!(elapsed);
+    assert_eq!(*log.borrow(), ["generator finally"]);
+    assert!(
+        second_send.contains("after completion nothing may be sent"),
+        "{second_send}"
+    );
+}
+
+#[test]
+fn cancelling_a_task_inside_a_generators_wait_closes_the_generator() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let ex = Executor::new();
+    let task = ex.spawn({
+        let log = log.clone();
+        move || {
+            let mut g = slow_counter(log.clone());
+            g.start();
+            g.send(1);
+            log.borrow_mut().push("not reached");
+        }
+    });
+    let joined = ex.block_on(|| {
+        corun::sleep(Duration::from_millis(5));
+        task.cancel();
+        task.join()
+    });
+    assert!(joined.unwrap_err().is_cancelled());
+    assert_eq!(*log.borrow(), ["generator finally"]);
+}
+
+#[test]
+fn a_generators_wait_in_a_cancelled_tasks_cleanup_returns_at_once() {
+    // The task is unwinding and cannot suspend, so a generator it runs from
+    // a destructor cannot either: its waits return at once, as the task's
+    // own would (unwinding rule 5), instead of panicking in a destructor.
+    let log = Rc::new(RefCell::new(Vec::new()));
+    struct RunsGenerator(Rc<RefCell<Vec<&'static str>>>);
+    impl Drop for RunsGenerator {
+        fn drop(&mut self) {
+            let mut g = slow_counter(self.0.clone());
+            g.start();
+            if g.send(1) == GeneratorState::Yielded(2) {
+                self.0.borrow_mut().push("cleanup generator went on");
+            }
+        }
+    }
+    let ex = Executor::new();
+    let task = ex.spawn({
+        let log = log.clone();
+        move || {
+            let _cleanup = RunsGenerator(log);
+            corun::sleep(Duration::from_secs(60));
+        }
+    });
+    ex.block_on(|| {
+        corun::yield_now();
+        task.cancel();
+        assert!(task.join().unwrap_err().is_cancelled());
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["cleanup generator went on", "generator finally"]
+    );
+}

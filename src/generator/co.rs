@@ -3,6 +3,7 @@
 
 use super::mailbox::{post_suspend, take_resume, Mailbox, ResumeTag, SuspendTag};
 use super::protocol::{erase, DelegateSlot, Resume, Suspend, WaitKind};
+use super::unwinding::UnwindState;
 use super::Generator;
 use crate::stack::{current_context, set_current_context, ContextHeader};
 use std::marker::PhantomData;
@@ -36,6 +37,8 @@ pub(crate) struct Frame {
     pub(crate) header: ContextHeader,
     /// Suspends this coroutine with `Suspend::Wait`; returns when woken.
     wait: unsafe fn(*const Frame, WaitKind),
+    /// Whether this coroutine is being unwound (see `unwinding`).
+    unwind: UnwindState,
 }
 
 /// The handle a generator body yields through: Python's `yield` and
@@ -86,6 +89,7 @@ impl<Y, S> Co<Y, S> {
             frame: Frame {
                 header,
                 wait: wait_on::<Y, S>,
+                unwind: UnwindState::starting(),
             },
             yielder,
             mailbox,
@@ -111,6 +115,7 @@ impl<Y, S> Co<Y, S> {
         let resumed = unsafe {
             let tag = post_suspend(self.mailbox, out);
             let tag = (*self.yielder).suspend(tag);
+            self.frame.unwind.resumed(matches!(tag, ResumeTag::Close));
             take_resume(self.mailbox, tag)
         };
         self.enter();
@@ -122,7 +127,7 @@ impl<Y, S> Co<Y, S> {
         if !std::ptr::eq(current_context(), &self.frame.header) {
             misuse(what);
         }
-        if std::thread::panicking() {
+        if self.frame.unwind.is_unwinding() {
             yield_while_unwinding(what);
         }
     }
@@ -313,8 +318,8 @@ unsafe fn wait_on<Y, S>(frame: *const Frame, kind: WaitKind) {
 pub(crate) enum ParkError {
     /// The thread is not running a corun coroutine.
     NotInCoroutine,
-    /// The running coroutine is unwinding (closed, cancelled or panicking):
-    /// suspending it now would abort the process, so the wait is skipped.
+    /// The running coroutine is unwinding (closed, cancelled or panicking;
+    /// see `unwinding`): it cannot suspend, so the wait is skipped.
     Unwinding,
 }
 
@@ -329,15 +334,17 @@ pub(crate) fn park_current(kind: WaitKind) -> Result<(), ParkError> {
     if ctx.is_null() {
         return Err(ParkError::NotInCoroutine);
     }
-    if std::thread::panicking() {
-        return Err(ParkError::Unwinding);
-    }
     let frame = ctx.cast::<Frame>();
     // SAFETY: every context set on this thread is the header of a running
     // `Co` (only `Co::enter` sets a non-null one, and resumers restore the
     // previous value when a coroutine switches out), and `Frame` starts with
     // that header (`#[repr(C)]`).
-    unsafe { ((*frame).wait)(frame, kind) };
+    let frame = unsafe { &*frame };
+    if frame.unwind.is_unwinding() {
+        return Err(ParkError::Unwinding);
+    }
+    // SAFETY: as above: `frame` is the running `Co`'s, as `wait` requires.
+    unsafe { (frame.wait)(frame, kind) };
     Ok(())
 }
 

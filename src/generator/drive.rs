@@ -128,6 +128,15 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         result
     }
 
+    /// Gives up on a body that ignored its close: it is never resumed again,
+    /// and its stack is leaked rather than reused.
+    fn leak_body(&mut self) {
+        self.delegates.clear();
+        self.life = Life::Complete;
+        // Leaking is sound: the stack is never resumed or reused.
+        std::mem::forget(self.coroutine.take());
+    }
+
     /// Marks the body finished and gives its stack back to the pool.
     pub(super) fn finish(&mut self) {
         self.life = Life::Complete;
@@ -248,22 +257,28 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         }
     }
 
+    ///
+    /// If the resumer's own wait unwinds instead (its task is cancelled or
+    /// timed out, or it is itself a generator being closed), this generator
+    /// is closed first, so that its destructors run and later sends get the
+    /// ordinary "complete" answer instead of a body stuck in a wait. If the
+    /// resumer is unwinding already and cannot wait at all, this body's wait
+    /// returns at once (`unwinding` rule 5).
     #[inline(never)]
     fn forward_waits(&mut self, mut kind: WaitKind) -> Step<Y, R> {
         loop {
-            match park_current(kind) {
-                Ok(()) => {}
+            let closer = CloseOnUnwind(Some(self));
+            let parked = park_current(kind);
+            let this = closer.defuse();
+            match parked {
+                Ok(()) | Err(ParkError::Unwinding) => {}
                 Err(ParkError::NotInCoroutine) => panic!(
                     "a generator body waited (sleep, yield_now, recv, await_, a socket read, ...) but \
                      the code resuming the generator is not running in a corun task: \
                      drive it from inside Executor::block_on or a spawned task"
                 ),
-                Err(ParkError::Unwinding) => panic!(
-                    "a generator body waited while the thread is unwinding; nothing can \
-                     suspend now"
-                ),
             }
-            match self.step(Resume::Wake) {
+            match this.step(Resume::Wake) {
                 Step::Waiting(next) => kind = next,
                 other => return other,
             }
@@ -443,6 +458,43 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     }
 }
 
+/// Closes a generator whose body is suspended in a wait if the resumer's
+/// forwarding of that wait unwinds (see `forward_waits`).
+struct CloseOnUnwind<'g, 'a, Y, S, R>(Option<&'g mut Generator<'a, Y, S, R>>);
+
+impl<'g, 'a, Y, S, R> CloseOnUnwind<'g, 'a, Y, S, R> {
+    /// The wait returned normally: nothing to close.
+    fn defuse(mut self) -> &'g mut Generator<'a, Y, S, R> {
+        self.0.take().expect("a CloseOnUnwind is defused once")
+    }
+}
+
+impl<Y, S, R> Drop for CloseOnUnwind<'_, '_, Y, S, R> {
+    fn drop(&mut self) {
+        // Only an unwind gets here with the generator still held; a panic
+        // escaping now would abort, so close's own failures are reported and
+        // the unwind goes on.
+        let Some(generator) = self.0.take() else {
+            return;
+        };
+        match generator.close_inner() {
+            Ok(()) => {}
+            Err(CloseFailure::Ignored(value)) => {
+                drop(value);
+                eprintln!(
+                    "corun: a generator interrupted in a wait ignored close() (it yielded \
+                     again); its stack is leaked without running more of it"
+                );
+                generator.leak_body();
+            }
+            Err(CloseFailure::Panicked(_)) => eprintln!(
+                "corun: a generator interrupted in a wait panicked while it was closed; \
+                 that panic is dropped, since another unwind is in flight"
+            ),
+        }
+    }
+}
+
 /// Dropping a suspended generator closes it. If its body ignores that close
 /// (catches the unwind and yields again), a warning is printed and the body's
 /// stack is leaked without running any more of it, as Python clears the frame
@@ -460,9 +512,7 @@ impl<Y, S, R> Drop for Generator<'_, Y, S, R> {
                     "corun: a generator ignored close() while being dropped (it yielded \
                      again); its stack is leaked without running more of it"
                 );
-                self.delegates.clear();
-                // Leaking is sound: the stack is never resumed or reused.
-                std::mem::forget(self.coroutine.take());
+                self.leak_body();
             }
             Err(CloseFailure::Panicked(p)) => {
                 if std::thread::panicking() {

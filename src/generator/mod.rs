@@ -11,6 +11,7 @@ mod drive;
 mod mailbox;
 mod protocol;
 mod state;
+mod unwinding;
 
 pub use builder::GeneratorBuilder;
 pub use co::Co;

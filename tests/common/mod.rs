@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod child;
+
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
