@@ -6,6 +6,7 @@
 //! nothing per value.
 
 mod builder;
+mod close;
 mod co;
 mod drive;
 mod mailbox;
@@ -14,9 +15,10 @@ mod state;
 mod unwinding;
 
 pub use builder::GeneratorBuilder;
+pub use close::IgnoredClose;
+pub(crate) use close::TaskClose;
 pub use co::Co;
 pub(crate) use co::{park_current, ParkError};
-pub use drive::IgnoredClose;
 pub(crate) use drive::TaskStep;
 pub(crate) use protocol::Payload;
 pub(crate) use protocol::WaitKind;
