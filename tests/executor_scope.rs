@@ -1,8 +1,13 @@
 //! Structured concurrency: `corun::scope`.
+
 use corun::{scope, sleep, spawn, yield_now, Executor};
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::time::Duration;
+
+mod common;
+use common::DropCount;
 
 #[test]
 fn scoped_tasks_borrow_locals_and_are_joined_before_scope_returns() {
@@ -74,32 +79,54 @@ fn scoped_tasks_interleave_with_other_executor_tasks() {
 }
 
 #[test]
+fn a_scoped_task_that_keeps_yielding_does_not_starve_the_executor() {
+    let ex = Executor::new();
+    let outside_ran = Cell::new(false);
+    ex.block_on(|| {
+        let flag = Rc::new(Cell::new(false));
+        let f = flag.clone();
+        let outside = spawn(move || f.set(true));
+        scope(|s| {
+            s.spawn(|| {
+                // Spins on yield until the outside task has run.
+                for _ in 0..1_000 {
+                    if flag.get() {
+                        outside_ran.set(true);
+                        return;
+                    }
+                    yield_now();
+                }
+            });
+        });
+        outside.join().unwrap();
+    });
+    assert!(
+        outside_ran.get(),
+        "the scoped task saw the outside task run"
+    );
+}
+
+#[test]
 fn a_panic_cancels_the_others_then_propagates() {
     let ex = Executor::new();
     let dropped = Cell::new(0);
-    struct Guard<'a>(&'a Cell<u32>);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            self.0.set(self.0.get() + 1);
-        }
-    }
     let err = ex
         .block_on(|| {
             catch_unwind(AssertUnwindSafe(|| {
                 scope(|s| {
                     s.spawn(|| {
-                        let _g = Guard(&dropped);
+                        let _g = DropCount(&dropped);
                         sleep(Duration::from_secs(60));
                     });
                     s.spawn(|| {
-                        let _g = Guard(&dropped);
+                        let _g = DropCount(&dropped);
                         sleep(Duration::from_secs(60));
                     });
                     s.spawn(|| {
                         sleep(Duration::from_millis(1));
                         panic!("child failed");
                     });
-                    let _g = Guard(&dropped);
+                    let _g = DropCount(&dropped);
                     sleep(Duration::from_secs(60));
                 })
             }))
@@ -145,21 +172,15 @@ fn nested_spawn_through_a_scope_clone_and_nested_scopes() {
 #[test]
 fn dropping_the_executor_closes_scoped_tasks_of_a_suspended_owner() {
     let dropped = Cell::new(0);
-    struct Guard<'a>(&'a Cell<u32>);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            self.0.set(self.0.get() + 1);
-        }
-    }
     let ex = Executor::new();
     let r = ex.block_on(|| {
         corun::timeout(Duration::from_millis(5), || {
             scope(|s| {
                 s.spawn(|| {
-                    let _g = Guard(&dropped);
+                    let _g = DropCount(&dropped);
                     sleep(Duration::from_secs(60));
                 });
-                let _g = Guard(&dropped);
+                let _g = DropCount(&dropped);
                 sleep(Duration::from_secs(60));
             })
         })

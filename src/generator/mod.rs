@@ -333,6 +333,3 @@ fn _auto_traits() {
     send_sync::<IgnoredClose<u8>>();
     send::<crate::JoinError>();
 }
-
-#[cfg(test)]
-mod tests;
