@@ -434,3 +434,35 @@ fn a_task_that_ignores_its_cancel_goes_on() {
     });
     assert_eq!(v.unwrap(), "ignored");
 }
+
+#[test]
+fn a_task_that_catches_its_cancellation_and_returns_keeps_its_value() {
+    // asyncio: a task that suppresses CancelledError and returns a value
+    // completes with that value, whether or not its handler awaits.
+    let ex = Executor::new();
+    let no_wait = ex.spawn(|| {
+        let caught = std::panic::catch_unwind(|| corun::sleep(LONG)).is_err();
+        if caught {
+            "caught, no wait"
+        } else {
+            "slept"
+        }
+    });
+    let waits = ex.spawn(|| {
+        let caught = std::panic::catch_unwind(|| corun::sleep(LONG)).is_err();
+        corun::sleep(Duration::from_millis(2));
+        if caught {
+            "caught, then waited"
+        } else {
+            "slept"
+        }
+    });
+    let (a, b) = ex.block_on(|| {
+        corun::yield_now();
+        no_wait.cancel();
+        waits.cancel();
+        (no_wait.join(), waits.join())
+    });
+    assert_eq!(a.unwrap(), "caught, no wait");
+    assert_eq!(b.unwrap(), "caught, then waited");
+}

@@ -331,15 +331,9 @@ fn executor_teardown_closes_waiting_generators() {
 }
 
 /// A generator whose body sleeps between yields, logging its cleanup.
-fn slow_counter(log: Rc<RefCell<Vec<&'static str>>>) -> Generator<'static, u32, u32> {
+fn slow_counter(log: Log<&'static str>) -> Generator<'static, u32, u32> {
     Generator::new(move |co| {
-        struct Finally(Rc<RefCell<Vec<&'static str>>>);
-        impl Drop for Finally {
-            fn drop(&mut self) {
-                self.0.borrow_mut().push("generator finally");
-            }
-        }
-        let _finally = Finally(log);
+        let _finally = Finally(log, "generator finally");
         let mut x = co.yield_(0);
         loop {
             corun::sleep(Duration::from_millis(50));
@@ -352,14 +346,14 @@ fn slow_counter(log: Rc<RefCell<Vec<&'static str>>>) -> Generator<'static, u32, 
 fn a_timeout_inside_a_generators_wait_closes_the_generator() {
     // Python: asyncio.wait_for throws CancelledError into the generator,
     // which then ends; later sends raise StopIteration.
-    let log = Rc::new(RefCell::new(Vec::new()));
+    let log = common::log();
     let ex = Executor::new();
     let (elapsed, second_send) = ex.block_on(|| {
         let mut g = slow_counter(log.clone());
         g.start();
         let elapsed = corun::timeout(Duration::from_millis(5), || g.send(1)).is_err();
         assert!(g.is_complete());
-        let second = common::panic_message(|| g.send(2));
+        let second = panic_message(|| g.send(2));
         (elapsed, second)
     });
     assert!(elapsed);
@@ -372,7 +366,7 @@ fn a_timeout_inside_a_generators_wait_closes_the_generator() {
 
 #[test]
 fn cancelling_a_task_inside_a_generators_wait_closes_the_generator() {
-    let log = Rc::new(RefCell::new(Vec::new()));
+    let log = common::log();
     let ex = Executor::new();
     let task = ex.spawn({
         let log = log.clone();
@@ -397,8 +391,7 @@ fn a_generators_wait_in_a_cancelled_tasks_cleanup_returns_at_once() {
     // The task is unwinding and cannot suspend, so a generator it runs from
     // a destructor cannot either: its waits return at once, as the task's
     // own would (unwinding rule 5), instead of panicking in a destructor.
-    let log = Rc::new(RefCell::new(Vec::new()));
-    struct RunsGenerator(Rc<RefCell<Vec<&'static str>>>);
+    struct RunsGenerator(Log<&'static str>);
     impl Drop for RunsGenerator {
         fn drop(&mut self) {
             let mut g = slow_counter(self.0.clone());
@@ -408,6 +401,7 @@ fn a_generators_wait_in_a_cancelled_tasks_cleanup_returns_at_once() {
             }
         }
     }
+    let log = common::log();
     let ex = Executor::new();
     let task = ex.spawn({
         let log = log.clone();

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 mod common;
-use common::DropCount;
+use common::{DropCount, LONG};
 
 #[test]
 fn scoped_tasks_borrow_locals_and_are_joined_before_scope_returns() {
@@ -198,4 +198,55 @@ fn dropping_the_executor_closes_scoped_tasks_of_a_suspended_owner() {
 #[should_panic(expected = "corun::scope called outside a corun task")]
 fn scope_outside_a_task_panics() {
     scope(|_| ());
+}
+
+#[test]
+fn a_scoped_task_that_catches_its_cancellation_may_wait_in_its_cleanup() {
+    let ex = Executor::new();
+    let ticks = Cell::new(0);
+    let (joined, ticked) = ex.block_on(|| {
+        corun::scope(|s| {
+            let stubborn = s.spawn(|| {
+                let caught = std::panic::catch_unwind(|| corun::sleep(LONG)).is_err();
+                corun::sleep(Duration::from_millis(5));
+                caught
+            });
+            let ticker = s.spawn(|| {
+                for _ in 0..10 {
+                    corun::sleep(Duration::from_millis(1));
+                    ticks.set(ticks.get() + 1);
+                }
+            });
+            corun::yield_now();
+            stubborn.cancel();
+            let joined = stubborn.join();
+            ticker.join().unwrap();
+            (joined, ticks.get())
+        })
+    });
+    assert!(
+        joined.unwrap(),
+        "the task caught its cancellation and returned"
+    );
+    assert_eq!(ticked, 10);
+}
+
+#[test]
+fn a_scope_body_that_catches_a_siblings_panic_may_sleep_after_it() {
+    let ex = Executor::new();
+    let outcome = ex.block_on(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            corun::scope(|s| {
+                s.spawn(|| {
+                    corun::yield_now();
+                    panic!("sibling fails");
+                });
+                let caught = std::panic::catch_unwind(|| corun::sleep(LONG)).is_err();
+                corun::sleep(Duration::from_millis(2));
+                caught
+            })
+        }))
+    });
+    let payload = outcome.expect_err("the sibling's panic is re-raised by scope");
+    assert_eq!(common::payload_message(payload), "sibling fails");
 }

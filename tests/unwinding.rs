@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::child::in_child_process;
+use common::in_child_process;
 use common::panic_message;
 
 /// Collects a fresh generator's values when dropped.

@@ -3,8 +3,6 @@
 //! the process.
 #![allow(dead_code)] // each test binary uses its own subset
 
-pub mod child;
-
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -138,6 +136,30 @@ pub fn run_child(name: &str) -> Output {
         .env(CHILD_ENV, name)
         .output()
         .expect("spawn the child test process")
+}
+
+/// Runs `body` in a child process (see [`run_child`]) when called from the
+/// test `name`: in the parent, waits for the child and panics with its
+/// output if it failed (an abort included) or did not run the test, and
+/// returns its stderr; in the child, runs `body`.
+pub fn in_child_process(name: &str, body: impl FnOnce()) -> String {
+    if is_child(name) {
+        body();
+        return String::new();
+    }
+    let out = run_child(name);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "the child running {name} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child did not run {name}:\n{stdout}"
+    );
+    stderr
 }
 
 // ---- Views of the executor and the process ----
