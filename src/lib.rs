@@ -60,9 +60,12 @@
 
 mod executor;
 mod generator;
+pub mod io;
 mod loom;
+pub mod net;
 mod stack;
 pub mod sync;
+mod unblock;
 
 pub use executor::{
     await_, interval, scope, sleep, sleep_future, sleep_until, spawn, spawn_future, timeout,
@@ -71,6 +74,7 @@ pub use executor::{
 };
 pub use generator::{Co, Generator, GeneratorBuilder, GeneratorState, IgnoredClose};
 pub use stack::{StackError, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
+pub use unblock::{unblock, unblock_future};
 
 /// The README's examples run as doc tests, so they cannot rot.
 #[cfg(doctest)]

@@ -10,6 +10,7 @@
 //!    deadline or until another thread wakes a task (see `park.rs`).
 
 use super::park::Park;
+use super::reactor::Reactor;
 use super::remote::{Remote, RemoteKey, TaskWaker};
 use super::task::{Ran, RunQueue, RunState, TaskRef};
 use super::timer::Timers;
@@ -40,6 +41,8 @@ pub(crate) struct Core {
     pub(crate) remote: Arc<Remote>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
+    /// Registered I/O sources and their waiters (`reactor.rs`).
+    pub(crate) reactor: Reactor,
     pub(crate) stack: GeneratorBuilder,
     next_id: Cell<u64>,
 }
@@ -62,6 +65,7 @@ impl Core {
             current: Cell::new(NO_TASK),
             timers: Timers::default(),
             remote: Arc::new(Remote::new(unblock)),
+            reactor: Reactor::new(poll.registry().try_clone()?),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
             stack,
@@ -269,6 +273,7 @@ impl Core {
     /// Waits in the driver for at most `timeout` (`None`: until woken), then
     /// collects wakes.
     fn poll_events(&self, timeout: Option<Duration>) {
+        self.reactor.drain_released();
         self.collect_wakes();
         if timeout != Some(Duration::ZERO) && !self.queue.is_empty() {
             return;
@@ -284,12 +289,17 @@ impl Core {
             if block {
                 self.remote.park.transition_unpark();
             }
+            for event in events.iter() {
+                if event.token() != UNBLOCK_TOKEN {
+                    self.reactor.dispatch(event);
+                }
+            }
         }
         self.collect_wakes();
     }
 
     fn has_io(&self) -> bool {
-        false
+        self.reactor.has_waiters()
     }
 
     /// Parks until something is ready: the next timer, or a wake.
@@ -348,5 +358,6 @@ impl Core {
         }
         self.queue.clear();
         self.timers.clear();
+        self.reactor.clear();
     }
 }

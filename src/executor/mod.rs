@@ -13,6 +13,7 @@ mod info;
 mod join;
 mod kinds;
 mod park;
+pub(crate) mod reactor;
 mod remote;
 mod scope;
 mod task;

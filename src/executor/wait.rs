@@ -118,6 +118,11 @@ impl<'l> WaitEntry<'l> {
         let key = list.register(Waiter::Task(task));
         WaitEntry { list, key }
     }
+
+    /// The entry's key in its list.
+    pub(crate) fn key(&self) -> u64 {
+        self.key
+    }
 }
 
 impl Drop for WaitEntry<'_> {

@@ -1,0 +1,296 @@
+//! The reactor: the executor's side of I/O. Sources (sockets, pipes, any
+//! fd) registered on the executor's mio `Poll`, a readiness record per
+//! source with the tasks and wakers waiting on it, and the wait a stackful
+//! task makes for readiness. The I/O types live in `crate::io` and
+//! `crate::net`; this file is all the executor knows of them.
+//!
+//! Rules:
+//! 1. A source is registered once, edge-triggered, for reading and writing,
+//!    under a token made of its slot and a generation number. An event whose
+//!    token names a freed or reused slot is ignored, so an event for a
+//!    source already gone is harmless.
+//! 2. Each record keeps, per direction, the stackful tasks waiting (a wait
+//!    list) and the waker of the future waiting. An event wakes the
+//!    directions it reports (an error or a hang-up wakes both, so every
+//!    waiter tries again and meets the error or the end of the stream).
+//! 3. An operation tries the system call first, and waits only after a
+//!    `WouldBlock`. Single-threaded: no event is dispatched between the
+//!    failed call and the wait's registration, so an edge that comes after
+//!    the call wakes the wait (no lost wake-up), and one that came before
+//!    it is the data the call found. No readiness is cached: a wake only
+//!    means "try again".
+//! 4. Every wait is held by a guard: a task cancelled, timed out or dropped
+//!    while it waits leaves its record's list, and its timer, so no stale
+//!    wake reaches it. A future's waker sits in its direction's slot until
+//!    the next event or until its source goes.
+//! 5. A source is deregistered and its record freed when its owner is
+//!    dropped on the executor's thread. Dropped anywhere else, its token
+//!    goes on the reactor's release queue (the one cross-thread piece) and
+//!    the executor frees the record at its next poll; closing the fd has
+//!    already taken it out of epoll.
+//! 6. The deadlock detector asks `has_waiters`: a task or waker waiting for
+//!    I/O can be woken by the outside world.
+
+use super::context::{current_task, try_current_core};
+use super::timer::TimerGuard;
+use super::wait::{WaitEntry, WaitList};
+use crate::loom::Arc;
+use concurrent_queue::ConcurrentQueue;
+use mio::unix::SourceFd;
+use slab::Slab;
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::task::Waker;
+use std::time::Instant;
+
+/// Which way an operation moves data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read = 0,
+    Write = 1,
+}
+
+/// Tokens released away from the executor's thread (rule 5). Its address
+/// also tells one reactor from another.
+pub(crate) type ReleaseQueue = ConcurrentQueue<usize>;
+
+/// The readiness record of one registered source.
+pub(crate) struct Source {
+    lists: [WaitList; 2],
+    wakers: [RefCell<Option<Waker>>; 2],
+    /// The reactor's count of waits in progress (rule 6).
+    waiting: Rc<Cell<usize>>,
+}
+
+impl Source {
+    /// Wakes everyone waiting on `dir`: an event, or a local change that
+    /// the kernel may not report (our own `shutdown`).
+    pub(crate) fn wake(&self, dir: Direction) {
+        self.lists[dir as usize].wake_all();
+        let waker = self.wakers[dir as usize].borrow_mut().take();
+        if let Some(waker) = waker {
+            self.waiting.set(self.waiting.get() - 1);
+            waker.wake();
+        }
+    }
+
+    /// Makes `waker` the one woken by `dir`'s next event.
+    pub(crate) fn set_waker(&self, dir: Direction, waker: &Waker) {
+        let mut slot = self.wakers[dir as usize].borrow_mut();
+        match &mut *slot {
+            Some(w) if w.will_wake(waker) => {}
+            Some(w) => w.clone_from(waker),
+            None => {
+                self.waiting.set(self.waiting.get() + 1);
+                *slot = Some(waker.clone());
+            }
+        }
+    }
+
+    fn drop_wakers(&self) {
+        for slot in &self.wakers {
+            if slot.borrow_mut().take().is_some() {
+                self.waiting.set(self.waiting.get() - 1);
+            }
+        }
+    }
+}
+
+/// The executor's registered sources.
+pub(crate) struct Reactor {
+    registry: mio::Registry,
+    slots: RefCell<Slab<(u32, Rc<Source>)>>,
+    generation: Cell<u32>,
+    waiting: Rc<Cell<usize>>,
+    released: Arc<ReleaseQueue>,
+}
+
+fn token(slot: usize, generation: u32) -> mio::Token {
+    mio::Token((generation as usize) << 32 | slot)
+}
+
+fn split(token: mio::Token) -> (usize, u32) {
+    (token.0 & 0xffff_ffff, (token.0 >> 32) as u32)
+}
+
+impl Reactor {
+    pub(crate) fn new(registry: mio::Registry) -> Self {
+        Reactor {
+            registry,
+            slots: RefCell::new(Slab::new()),
+            generation: Cell::new(0),
+            waiting: Rc::new(Cell::new(0)),
+            released: Arc::new(ConcurrentQueue::unbounded()),
+        }
+    }
+
+    /// This reactor's release queue, which also identifies it.
+    pub(crate) fn release_queue(&self) -> &Arc<ReleaseQueue> {
+        &self.released
+    }
+
+    /// Registers `fd` (rule 1); returns its token and record. The
+    /// registration itself reports the fd's current readiness at the next
+    /// poll.
+    pub(crate) fn register(&self, fd: RawFd) -> io::Result<(usize, Rc<Source>)> {
+        let generation = self.generation.get().wrapping_add(1);
+        self.generation.set(generation);
+        let source = Rc::new(Source {
+            lists: [WaitList::new(), WaitList::new()],
+            wakers: [RefCell::new(None), RefCell::new(None)],
+            waiting: self.waiting.clone(),
+        });
+        let slot = self.slots.borrow_mut().insert((generation, source.clone()));
+        let tok = token(slot, generation);
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        let mut fd_source = SourceFd(&fd);
+        let registered = match self.registry.register(&mut fd_source, tok, interest) {
+            // Still registered from an owner that left this executor
+            // without deregistering (`into_std` off its thread): take over.
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+                self.registry.reregister(&mut fd_source, tok, interest)
+            }
+            other => other,
+        };
+        if let Err(e) = registered {
+            self.slots.borrow_mut().remove(slot);
+            return Err(e);
+        }
+        Ok((tok.0, source))
+    }
+
+    /// The record of a live token.
+    pub(crate) fn source(&self, tok: usize) -> Option<Rc<Source>> {
+        let (slot, generation) = split(mio::Token(tok));
+        let slots = self.slots.borrow();
+        let (g, source) = slots.get(slot)?;
+        (*g == generation).then(|| source.clone())
+    }
+
+    /// Takes `fd` out of the poll and frees its record (rule 5). `fd` must
+    /// still be open.
+    pub(crate) fn deregister(&self, tok: usize, fd: RawFd) {
+        // Failing means the fd is no longer in the poll: nothing to undo.
+        let _ = self.registry.deregister(&mut SourceFd(&fd));
+        self.free(tok);
+    }
+
+    fn free(&self, tok: usize) {
+        if self.source(tok).is_none() {
+            return;
+        }
+        let (slot, _) = split(mio::Token(tok));
+        let (_, source) = self.slots.borrow_mut().remove(slot);
+        source.drop_wakers();
+    }
+
+    /// Frees the records released away from this thread (rule 5).
+    pub(crate) fn drain_released(&self) {
+        while let Ok(tok) = self.released.pop() {
+            self.free(tok);
+        }
+    }
+
+    /// Wakes the waiters of each event's source (rule 2).
+    pub(crate) fn dispatch(&self, event: &mio::event::Event) {
+        let Some(source) = self.source(event.token().0) else {
+            return;
+        };
+        let broken = event.is_error();
+        if broken || event.is_readable() || event.is_read_closed() || event.is_priority() {
+            source.wake(Direction::Read);
+        }
+        if broken || event.is_writable() || event.is_write_closed() {
+            source.wake(Direction::Write);
+        }
+    }
+
+    /// Whether any task or waker waits for I/O (rule 6).
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.waiting.get() > 0
+    }
+
+    /// Frees every record (executor teardown).
+    pub(crate) fn clear(&self) {
+        let slots = std::mem::take(&mut *self.slots.borrow_mut());
+        for (_, (_, source)) in slots {
+            source.drop_wakers();
+        }
+    }
+}
+
+/// Runs `f` with the reactor of the executor running on this thread.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Reactor) -> R) -> Option<R> {
+    try_current_core().map(|core| f(&core.reactor))
+}
+
+/// Whether a task (stackful or future) is running on this thread, so a wait
+/// suspends it instead of blocking the thread.
+pub(crate) fn in_task() -> bool {
+    try_current_core().is_some_and(|core| core.current_task().is_some())
+}
+
+/// How a stackful task's wait for readiness ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// An event (or a local wake) came: try the operation again.
+    Ready,
+    /// The deadline passed first.
+    TimedOut,
+    /// The task is unwinding and cannot suspend.
+    Unwinding,
+}
+
+/// Suspends the running stackful task until `dir` of `source` is woken or
+/// `deadline` passes; `reason` shows in `Executor::tasks` (rule 4).
+///
+/// # Panics
+///
+/// Outside a task, or in a future task (no stack to suspend).
+pub(crate) fn wait(
+    source: &Source,
+    dir: Direction,
+    deadline: Option<Instant>,
+    reason: &'static str,
+) -> Waited {
+    let core = super::context::current_core(reason);
+    let task = current_task(reason);
+    let list = &source.lists[dir as usize];
+    let entry = WaitEntry::new(list, task.clone());
+    let _counted = Counted::new(&source.waiting);
+    let _timer = deadline.map(|d| TimerGuard {
+        timers: &core.timers,
+        key: core
+            .timers
+            .insert(d, super::wait::Waiter::Task(task.clone())),
+    });
+    loop {
+        if super::context::park(reason).is_err() {
+            return Waited::Unwinding;
+        }
+        if !list.contains(entry.key()) {
+            return Waited::Ready;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Waited::TimedOut;
+        }
+    }
+}
+
+/// One wait in progress, counted for the deadlock detector while it lasts.
+struct Counted<'c>(&'c Cell<usize>);
+
+impl<'c> Counted<'c> {
+    fn new(count: &'c Cell<usize>) -> Self {
+        count.set(count.get() + 1);
+        Counted(count)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
+}

@@ -1,0 +1,224 @@
+//! `Evented<T>`: a non-blocking fd and its registration with whichever
+//! executor uses it. Every I/O type is one of these plus its own methods;
+//! this file is where an operation that would block becomes a wait.
+//!
+//! An operation, in order (see the reactor's rules in
+//! `executor/reactor.rs`):
+//! 1. Try the system call. Anything but `WouldBlock` is the answer.
+//! 2. In a task: register the fd with the running executor if it is not
+//!    yet (lazily, so a socket made outside any executor and moved in
+//!    works), and wait for the direction's next event
+//!    (a stackful task suspends; a future stores its waker and returns
+//!    `Pending`). Then go to 1.
+//! 3. Outside any task (a plain thread): block the thread in `poll` on the
+//!    fd (`thread_wait.rs`), then go to 1. So the calls behave as std's do.
+//! 4. A deadline (the std-style timeouts) that passes while waiting ends
+//!    the operation with `WouldBlock`, as std's timeouts do on Unix.
+
+use super::thread_wait;
+use crate::executor::reactor::{self, Direction, ReleaseQueue, Source, Waited};
+use crate::loom::Arc;
+use std::cell::RefCell;
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// A non-blocking `T` (a std socket, a pipe end, a dup'd fd) that waits
+/// through the reactor. `Send` if `T` is, like std's types; not `Sync`:
+/// the registration is per thread.
+pub(crate) struct Evented<T: AsFd> {
+    inner: Option<T>,
+    bound: RefCell<Option<Bound>>,
+}
+
+/// A registration with one executor's reactor.
+struct Bound {
+    /// The reactor's release queue: identifies it and takes the token back
+    /// if the owner is dropped elsewhere.
+    reactor: Arc<ReleaseQueue>,
+    token: usize,
+}
+
+impl<T: AsFd> Evented<T> {
+    /// Wraps `inner`, which must already be in non-blocking mode.
+    pub(crate) fn new(inner: T) -> Self {
+        Evented {
+            inner: Some(inner),
+            bound: RefCell::new(None),
+        }
+    }
+
+    pub(crate) fn get_ref(&self) -> &T {
+        self.inner
+            .as_ref()
+            .expect("an Evented always has its fd until dropped")
+    }
+
+    fn raw_fd(&self) -> RawFd {
+        self.get_ref().as_fd().as_raw_fd()
+    }
+
+    /// Takes the fd out of the reactor and gives it back.
+    pub(crate) fn into_inner(mut self) -> T {
+        self.release();
+        self.inner.take().expect("into_inner runs once")
+    }
+
+    /// This fd's record in the running executor's reactor, registering it
+    /// there first if needed (step 2). `None` outside any executor.
+    fn source(&self) -> Option<io::Result<Rc<Source>>> {
+        reactor::with_current(|r| {
+            let mut bound = self.bound.borrow_mut();
+            if let Some(b) = &*bound {
+                if Arc::ptr_eq(&b.reactor, r.release_queue()) {
+                    if let Some(source) = r.source(b.token) {
+                        return Ok(source);
+                    }
+                } else {
+                    // Moved to another executor: the old one frees its
+                    // record; closing the fd later takes it out of that
+                    // executor's epoll.
+                    let _ = b.reactor.push(b.token);
+                }
+            }
+            let (token, source) = r.register(self.raw_fd())?;
+            *bound = Some(Bound {
+                reactor: r.release_queue().clone(),
+                token,
+            });
+            Ok(source)
+        })
+    }
+
+    /// Runs `op` until it does not say `WouldBlock`, waiting for `dir` in
+    /// between (steps 1–4). `what` shows in `Executor::tasks`.
+    pub(crate) fn blocking<R>(
+        &self,
+        dir: Direction,
+        timeout: Option<Duration>,
+        what: &'static str,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut deadline = None;
+        loop {
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                other => return other,
+            }
+            if let Some(t) = timeout {
+                deadline.get_or_insert_with(|| Instant::now().checked_add(t));
+            }
+            self.wait(dir, deadline.flatten(), what)?;
+        }
+    }
+
+    /// Waits once for `dir`: an event in a task, `poll` outside one.
+    pub(crate) fn wait(
+        &self,
+        dir: Direction,
+        deadline: Option<Instant>,
+        what: &'static str,
+    ) -> io::Result<()> {
+        if !reactor::in_task() {
+            return match thread_wait::wait(self.get_ref().as_fd(), dir, deadline)? {
+                true => Ok(()),
+                false => Err(timed_out(what)),
+            };
+        }
+        let source = self.source().expect("in_task implies a running executor")?;
+        match reactor::wait(&source, dir, deadline, what) {
+            Waited::Ready => Ok(()),
+            Waited::TimedOut => Err(timed_out(what)),
+            Waited::Unwinding => Err(io::Error::other(format!(
+                "{what}: the task is unwinding (cancelled or its executor dropped) and \
+                 cannot wait for I/O"
+            ))),
+        }
+    }
+
+    /// The future form of [`blocking`](Self::blocking): one try, then the
+    /// waker is stored for `dir`'s next event.
+    ///
+    /// # Panics
+    ///
+    /// If it would wait outside a corun executor: corun's I/O futures are
+    /// woken by the executor's reactor.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        what: &'static str,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        match op(self.get_ref()) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            other => return Poll::Ready(other),
+        }
+        let source = match self.source() {
+            Some(Ok(source)) => source,
+            Some(Err(e)) => return Poll::Ready(Err(e)),
+            None => panic!(
+                "{what} polled outside a corun executor: corun's I/O futures are woken by \
+                 the executor's reactor; poll them in a corun task (spawn_future, await_)"
+            ),
+        };
+        source.set_waker(dir, cx.waker());
+        Poll::Pending
+    }
+
+    /// Wakes everyone waiting for `dir` on this fd in the running executor,
+    /// for changes the kernel may not report (our own `shutdown`).
+    pub(crate) fn wake(&self, dir: Direction) {
+        let bound = self.bound.borrow();
+        let Some(b) = &*bound else { return };
+        let source = reactor::with_current(|r| {
+            Arc::ptr_eq(&b.reactor, r.release_queue())
+                .then(|| r.source(b.token))
+                .flatten()
+        });
+        if let Some(Some(source)) = source {
+            drop(bound);
+            source.wake(dir);
+        }
+    }
+
+    /// Deregisters: at once on the executor's thread, else through its
+    /// release queue.
+    fn release(&mut self) {
+        let Some(b) = self.bound.get_mut().take() else {
+            return;
+        };
+        let fd = self.raw_fd();
+        let here = reactor::with_current(|r| {
+            let mine = Arc::ptr_eq(&b.reactor, r.release_queue());
+            if mine {
+                r.deregister(b.token, fd);
+            }
+            mine
+        });
+        if here != Some(true) {
+            let _ = b.reactor.push(b.token);
+        }
+    }
+}
+
+fn timed_out(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::WouldBlock, format!("{what} timed out"))
+}
+
+impl<T: AsFd> Drop for Evented<T> {
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            self.release();
+        }
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for Evented<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get_ref().fmt(f)
+    }
+}

@@ -1,0 +1,143 @@
+//! `UnixDatagram`: Unix-domain datagrams whose sends and receives suspend
+//! only the calling task.
+
+use super::timeouts::socket_common;
+use super::Timeouts;
+use crate::executor::reactor::Direction;
+use crate::io::traits::evented_fd;
+use crate::io::Evented;
+use std::fmt;
+use std::io;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+/// A Unix-domain datagram socket: std's
+/// [`UnixDatagram`](std::os::unix::net::UnixDatagram), suspending only the
+/// calling task.
+///
+/// ```
+/// let ex = corun::Executor::new();
+/// let n = ex.block_on(|| {
+///     let (a, b) = corun::net::UnixDatagram::pair().unwrap();
+///     corun::spawn(move || a.send(b"one datagram").unwrap());
+///     let mut buf = [0; 64];
+///     b.recv(&mut buf).unwrap() // suspends until it comes
+/// });
+/// assert_eq!(n, 12);
+/// ```
+pub struct UnixDatagram {
+    io: Evented<std::os::unix::net::UnixDatagram>,
+    timeouts: Timeouts,
+}
+
+evented_fd!(UnixDatagram);
+
+impl UnixDatagram {
+    socket_common!(std::os::unix::net::UnixDatagram);
+
+    /// Binds to the socket file `path`.
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address.
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
+    }
+
+    /// Two connected sockets (`socketpair`).
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
+    }
+
+    /// Sets the default peer.
+    pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
+        self.io.get_ref().connect(path)
+    }
+
+    /// Sends to the connected peer, suspending while its queue is full.
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.blocking(
+            Direction::Write,
+            self.timeouts.write(),
+            "UnixDatagram::send",
+            |s| s.send(buf),
+        )
+    }
+
+    /// Sends to the socket at `path`.
+    pub fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io.blocking(
+            Direction::Write,
+            self.timeouts.write(),
+            "UnixDatagram::send_to",
+            |s| s.send_to(buf, path),
+        )
+    }
+
+    /// Receives one datagram from the connected peer.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.blocking(
+            Direction::Read,
+            self.timeouts.read(),
+            "UnixDatagram::recv",
+            |s| s.recv(buf),
+        )
+    }
+
+    /// Receives one datagram and its sender's address.
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.blocking(
+            Direction::Read,
+            self.timeouts.read(),
+            "UnixDatagram::recv_from",
+            |s| s.recv_from(buf),
+        )
+    }
+
+    /// [`send`](Self::send) for future tasks and async code.
+    pub async fn send_async(&self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Write, "UnixDatagram::send", |s| s.send(buf))
+        })
+        .await
+    }
+
+    /// [`recv`](Self::recv) for future tasks and async code.
+    pub async fn recv_async(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Read, "UnixDatagram::recv", |s| s.recv(buf))
+        })
+        .await
+    }
+
+    /// Shuts down one half or both.
+    pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)?;
+        self.io.wake(Direction::Read);
+        self.io.wake(Direction::Write);
+        Ok(())
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("UnixDatagram")
+            .field(self.io.get_ref())
+            .finish()
+    }
+}

@@ -1,0 +1,58 @@
+//! `unblock`: a blocking call (DNS, files, a C library) on a thread pool,
+//! suspending only the calling task. The pool is smol's `blocking` crate:
+//! threads are started on demand (up to 500) and exit after a second idle.
+
+/// Runs `f` on a thread pool and returns its result; the calling task
+/// suspends meanwhile, so the executor's other tasks keep running. Outside
+/// any task, `f` simply runs on the calling thread, which blocks as it
+/// would anyway.
+///
+/// If the task is cancelled or times out while `f` runs, the task unwinds
+/// at once; `f` runs to its end on the pool and its result is dropped.
+///
+/// In a future task (`spawn_future`) or async code, await
+/// [`unblock_future`] instead.
+///
+/// # Panics
+///
+/// In a future task (no stack to suspend); and if `f` panics, the panic
+/// is resumed in the caller.
+///
+/// ```
+/// let ex = corun::Executor::new();
+/// let len = ex.block_on(|| {
+///     let ticker = corun::spawn(|| corun::sleep(std::time::Duration::from_millis(1)));
+///     let len = corun::unblock(|| std::fs::read("Cargo.toml").map(|v| v.len())).unwrap();
+///     ticker.join().unwrap(); // ran while the read was on the pool
+///     len
+/// });
+/// assert!(len > 0);
+/// ```
+pub fn unblock<T, F>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    if crate::executor::reactor::in_task() {
+        crate::await_(blocking::unblock(f))
+    } else {
+        f()
+    }
+}
+
+/// [`unblock`] as a future, for future tasks and async code: `f` runs on
+/// the thread pool, and dropping the future before it ends detaches `f`
+/// (its result is dropped).
+///
+/// ```
+/// let ex = corun::Executor::new();
+/// let h = ex.spawn_future(async { corun::unblock_future(|| 6 * 7).await });
+/// assert_eq!(ex.block_on(|| h.join().unwrap()), 42);
+/// ```
+pub fn unblock_future<T, F>(f: F) -> impl std::future::Future<Output = T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    blocking::unblock(f)
+}
