@@ -1,0 +1,130 @@
+//! UDP: echo in both task styles, outside a task, timeouts and errors.
+
+use corun::net::UdpSocket;
+use corun::Executor;
+use std::io;
+use std::time::Duration;
+
+fn echo_once(server: &UdpSocket) {
+    let mut buf = [0; 1500];
+    let (n, peer) = server.recv_from(&mut buf).unwrap();
+    server.send_to(&buf[..n], peer).unwrap();
+}
+
+#[test]
+fn echo_between_stackful_tasks() {
+    let ex = Executor::new();
+    let replies = ex.block_on(|| {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let s = corun::spawn(move || (0..10).for_each(|_| echo_once(&server)));
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.connect(addr).unwrap();
+        let mut replies = Vec::new();
+        for i in 0..10u8 {
+            client.send(&[i; 3]).unwrap();
+            let mut buf = [0; 16];
+            let n = client.recv(&mut buf).unwrap();
+            replies.push(buf[..n].to_vec());
+        }
+        s.join().unwrap();
+        replies
+    });
+    for (i, r) in replies.iter().enumerate() {
+        assert_eq!(r, &[i as u8; 3]);
+    }
+}
+
+#[test]
+fn echo_between_future_tasks() {
+    let ex = Executor::new();
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    let s = ex.spawn_future(async move {
+        let mut buf = [0; 64];
+        let (n, peer) = server.recv_from_async(&mut buf).await.unwrap();
+        server.send_to_async(&buf[..n], peer).await.unwrap();
+    });
+    let c = ex.spawn_future(async move {
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.send_to_async(b"datagram", addr).await.unwrap();
+        let mut buf = [0; 64];
+        let (n, from) = client.recv_from_async(&mut buf).await.unwrap();
+        assert_eq!(from, addr);
+        buf[..n].to_vec()
+    });
+    let reply = ex.block_on(|| {
+        s.join().unwrap();
+        c.join().unwrap()
+    });
+    assert_eq!(reply, b"datagram");
+}
+
+#[test]
+fn outside_a_task_recv_blocks_the_thread() {
+    let ex = Executor::new();
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    let t = std::thread::spawn(move || {
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.send_to(b"from a thread", addr).unwrap();
+        let mut buf = [0; 64];
+        let first = client.recv(&mut buf).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let (n, _) = client.recv_from(&mut buf).unwrap();
+        (first, buf[..n].to_vec())
+    });
+    ex.block_on(|| {
+        let mut buf = [0; 64];
+        let (n, peer) = server.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"from a thread");
+        server.send_to(b"one", peer).unwrap();
+        server.send_to(b"two", peer).unwrap();
+    });
+    let (first, second) = t.join().unwrap();
+    assert_eq!(first, 3);
+    assert_eq!(second, b"two");
+}
+
+#[test]
+fn a_recv_past_its_timeout_fails_with_would_block() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+        let err = s.recv_from(&mut [0; 8]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    });
+}
+
+#[test]
+fn a_connected_socket_sees_the_refusal_of_a_closed_port() {
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.connect(closed).unwrap();
+        s.send(b"anyone?").unwrap();
+        // The ICMP port-unreachable comes back as an error on the socket.
+        let err = s.recv(&mut [0; 8]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+    });
+}
+
+#[test]
+fn address_in_use_and_std_conversions() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let err = UdpSocket::bind(a.local_addr().unwrap()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        let std_socket = a.into_std().unwrap();
+        let a = UdpSocket::from_std(std_socket).unwrap();
+        assert!(format!("{a:?}").starts_with("UdpSocket"));
+    });
+}
