@@ -17,6 +17,7 @@
 //! Chunks are never unmapped: a leaked generator's stack must stay valid,
 //! and stacks are reused through the free lists.
 
+use super::mapping::{Access, Mapping, Reserve};
 use super::{checked_size, round_to_pages, StackError};
 use std::cell::RefCell;
 
@@ -144,22 +145,10 @@ fn map_chunk(usable: usize, free: &mut Vec<CarvedStack>) -> Result<(), StackErro
     let len = slot
         .checked_mul(STACKS_PER_CHUNK)
         .ok_or_else(|| StackError::too_large(usable))?;
-    // SAFETY: an anonymous private mapping at an address of the kernel's
-    // choosing touches no existing memory.
-    let addr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if addr == libc::MAP_FAILED {
-        return Err(StackError::new(usable, std::io::Error::last_os_error()));
-    }
-    let base = addr as usize;
+    // Leaked: a chunk is never unmapped (see the module docs).
+    let base = Mapping::new(len, Access::ReadWrite, Reserve::Lazily)
+        .map_err(|e| StackError::new(usable, e))?
+        .leak();
     // Pushed in reverse so the lowest stacks are handed out first.
     for i in (0..STACKS_PER_CHUNK).rev() {
         let slot_start = base + i * slot;

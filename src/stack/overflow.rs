@@ -14,6 +14,7 @@
 //!    into the previous handler (std's own overflow report, or the default).
 
 use super::context::current_context;
+use super::mapping::{Access, Mapping, Reserve};
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::sync::Once;
@@ -50,21 +51,21 @@ pub(super) fn install_handler() {
     ensure_alt_stack();
 }
 
-/// Unmaps the alternate stack this module gave a thread when it exits.
-struct AltStack(usize);
+/// The alternate signal stack this module gave a thread: disabled, then
+/// unmapped (by the field's own drop), when the thread exits.
+struct AltStack {
+    /// Held only to be dropped after the stack is disabled.
+    _mapping: Mapping,
+}
 
 impl Drop for AltStack {
     fn drop(&mut self) {
-        if self.0 == 0 {
-            return;
-        }
-        // SAFETY: disabling the alternate stack before unmapping it means no
-        // handler can run on freed memory; the mapping is ours.
+        // SAFETY: disabling the alternate stack before the mapping is dropped
+        // (right after this body) means no handler can run on freed memory.
         unsafe {
             let mut disable: libc::stack_t = std::mem::zeroed();
             disable.ss_flags = libc::SS_DISABLE;
             libc::sigaltstack(&disable, std::ptr::null_mut());
-            libc::munmap(self.0 as *mut libc::c_void, ALT_STACK_SIZE);
         }
     }
 }
@@ -78,38 +79,27 @@ fn ensure_alt_stack() {
     if ALT_CHECKED.with(|c| c.replace(true)) {
         return;
     }
-    // SAFETY: querying with a null new-stack pointer changes nothing; the
-    // mapping handed to sigaltstack is fresh, readable and writable, and is
-    // kept alive by ALT_OWNED until the thread exits.
-    unsafe {
+    // SAFETY: querying with a null new-stack pointer changes nothing.
+    let has_one = unsafe {
         let mut old: libc::stack_t = std::mem::zeroed();
-        if libc::sigaltstack(std::ptr::null(), &mut old) != 0 {
-            return;
-        }
-        if old.ss_flags & libc::SS_DISABLE == 0 {
-            return;
-        }
-        let mem = libc::mmap(
-            std::ptr::null_mut(),
-            ALT_STACK_SIZE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
-        if mem == libc::MAP_FAILED {
-            return;
-        }
-        let new = libc::stack_t {
-            ss_sp: mem,
-            ss_flags: 0,
-            ss_size: ALT_STACK_SIZE,
-        };
-        if libc::sigaltstack(&new, std::ptr::null_mut()) == 0 {
-            ALT_OWNED.with(|o| o.set(Some(AltStack(mem as usize))));
-        } else {
-            libc::munmap(mem, ALT_STACK_SIZE);
-        }
+        libc::sigaltstack(std::ptr::null(), &mut old) != 0 || old.ss_flags & libc::SS_DISABLE == 0
+    };
+    if has_one {
+        return;
+    }
+    let Ok(mapping) = Mapping::new(ALT_STACK_SIZE, Access::ReadWrite, Reserve::UpFront) else {
+        return;
+    };
+    let new = libc::stack_t {
+        ss_sp: mapping.addr() as *mut libc::c_void,
+        ss_flags: 0,
+        ss_size: mapping.len(),
+    };
+    // SAFETY: the stack handed to sigaltstack is a fresh, readable and
+    // writable mapping, kept alive by ALT_OWNED until the thread exits (and
+    // unmapped at once, by the drop of `mapping`, if it is refused).
+    if unsafe { libc::sigaltstack(&new, std::ptr::null_mut()) } == 0 {
+        ALT_OWNED.with(|o| o.set(Some(AltStack { _mapping: mapping })));
     }
 }
 

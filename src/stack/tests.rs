@@ -74,3 +74,15 @@ fn impossible_sizes_give_an_error_that_says_what_to_do() {
     assert!(text.contains("vm.max_map_count"), "{text}");
     assert_eq!(err.requested_size(), round_to_pages(1 << 50).unwrap());
 }
+
+#[test]
+fn a_mapping_opens_only_its_own_range() {
+    use mapping::{Access, Mapping, Reserve};
+    let page = page_size();
+    let m = Mapping::new(2 * page, Access::None, Reserve::Lazily).unwrap();
+    m.open_read_write(page, page).unwrap();
+    // SAFETY: the upper page of the live mapping was just opened for writing.
+    unsafe { std::ptr::write_volatile((m.addr() + page) as *mut u8, 7) };
+    let outside = std::panic::catch_unwind(|| m.open_read_write(page, 2 * page));
+    assert!(outside.is_err(), "a range past the end is refused");
+}
