@@ -96,13 +96,7 @@ impl GeneratorBuilder {
     ///         .build(|co| co.yield_(1));
     /// assert_eq!(g.collect::<Vec<_>>(), [1]);
     /// ```
-    pub unsafe fn unguarded_stack(self) -> Self {
-        self.with_unguarded_stack()
-    }
-
-    /// [`unguarded_stack`](Self::unguarded_stack) for callers that already
-    /// carry its contract (the executor's own `unsafe` opt-in).
-    pub(crate) fn with_unguarded_stack(mut self) -> Self {
+    pub unsafe fn unguarded_stack(mut self) -> Self {
         self.kind = StackKind::Unguarded;
         self.measure = false;
         self
@@ -180,7 +174,7 @@ impl GeneratorBuilder {
             stack_size,
             stack_bottom,
             started: false,
-            canary: canary.unwrap_or(0),
+            canary,
             measured: if self.measure { 0 } else { super::NOT_MEASURED },
             _marker: PhantomData,
         })

@@ -18,7 +18,7 @@ mod mapping;
 mod overflow;
 mod pool;
 
-pub(crate) use carved::check_canary;
+pub(crate) use carved::Canary;
 pub(crate) use context::{current_context, set_current_context, ContextHeader};
 pub use error::StackError;
 pub(crate) use pool::{acquire, release};
@@ -189,10 +189,10 @@ impl Stack {
     }
 
     /// The canary to check at every switch, for a carved stack.
-    pub(crate) fn canary(&self) -> Option<usize> {
+    pub(crate) fn canary(&self) -> Option<Canary> {
         match &self.memory {
             StackMemory::Guarded(_) => None,
-            StackMemory::Carved(s) => Some(s.canary_addr()),
+            StackMemory::Carved(s) => Some(s.canary()),
         }
     }
 
@@ -250,12 +250,23 @@ unsafe impl corosensei::stack::Stack for Stack {
 /// non-zero word above the guard page. Exact on a freshly mapped stack (the
 /// kernel hands out zeroed pages); on a recycled one it includes what earlier
 /// users touched.
-pub(crate) fn high_water(bottom: usize, top: usize) -> usize {
+///
+/// # Safety
+///
+/// `[bottom, top)` must be the usable range of a stack (`Stack::bottom` up
+/// to `bottom + Stack::usable`) that stays mapped for the whole call: its
+/// owner, a `Stack` or the coroutine holding one, must be alive. `bottom`
+/// is page-aligned, as every stack's is. No code may be running on that
+/// stack meanwhile: its coroutine is suspended, finished or not started, so
+/// the words read are not being written. (They are read as integers,
+/// never through a reference, so a suspended frame's borrows are untouched.)
+pub(crate) unsafe fn high_water(bottom: usize, top: usize) -> usize {
     let mut addr = bottom;
     while addr < top {
-        // SAFETY: `addr` lies in the usable, readable part of a live mapping
-        // and is word-aligned (the bottom is page-aligned). Reading a page
-        // never written maps the shared zero page and costs no memory.
+        // SAFETY: `addr` lies in `[bottom, top)`, the usable, readable part
+        // of a live mapping (the caller's contract), and is word-aligned (the
+        // bottom is page-aligned). Reading a page never written maps the
+        // shared zero page and costs no memory.
         let word = unsafe { std::ptr::read_volatile(addr as *const usize) };
         if word != 0 {
             return top - addr;
