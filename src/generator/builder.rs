@@ -149,13 +149,26 @@ impl GeneratorBuilder {
         let mailbox_for_body = mailbox.as_ptr();
         let wrapper = move |yielder: &super::co::Yielder, first| {
             if let ResumeTag::Close = first {
+                // No `Co` exists for this body: the resumer's context must not
+                // be seen from this stack (context rule 2), or a capture's
+                // `Drop` could yield through the resumer's `Co` from here.
+                // SAFETY: null is always a valid context.
+                unsafe { stack::set_current_context(std::ptr::null()) };
                 return drop_unstarted(body);
             }
             let co = Co::new(header, yielder, mailbox_for_body);
-            co.enter();
+            // SAFETY: `co` is this body's `Co`, on this coroutine's stack, and
+            // stays in place (only borrowed) until the context is cleared
+            // below (context rules 2 and 3).
+            unsafe { co.enter() };
             // Every panic, including the unwind that close() starts, is
             // caught here so that resume never unwinds into the resumer.
-            catch_unwind(AssertUnwindSafe(|| body(&co)))
+            let result = catch_unwind(AssertUnwindSafe(|| body(&co)));
+            // SAFETY: null is always a valid context; clearing it before `co`
+            // goes out of scope keeps the pointer from naming a dead `Co`
+            // until the resumer restores its own (context rule 3).
+            unsafe { stack::set_current_context(std::ptr::null()) };
+            result
         };
         // SAFETY: `with_stack_unchecked` drops the `'static` bounds. Borrowed
         // data in `body` is only touched while the coroutine runs, which is

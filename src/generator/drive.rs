@@ -121,7 +121,10 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         }
         let resumer = current_context();
         let result = coroutine.resume(tag);
-        set_current_context(resumer);
+        // SAFETY: `resumer` is the context of the code running here before the
+        // switch (null, or the live `Co` of the body this code runs in), which
+        // holds again now that the switch returned (context rule 2).
+        unsafe { set_current_context(resumer) };
         if let Some(canary) = self.canary {
             canary.check(self.stack_size);
         }

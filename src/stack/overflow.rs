@@ -108,9 +108,11 @@ extern "C" fn handler(signum: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
     let fault = unsafe { (*info).si_addr() } as usize;
     let ctx = current_context();
     if !ctx.is_null() {
-        // SAFETY: a non-null context points at the running coroutine's
-        // header, which lives at the top of its stack, far from the guard
-        // page that just faulted, so it is readable.
+        // SAFETY: a non-null context is the header of the live `Co` of the
+        // body running on this thread (context rules 2 and 3), at the top of
+        // its stack, far from the guard page that may just have faulted, so
+        // it is readable; it is never written after it was made (context
+        // rule 5), so the read races with nothing the signal interrupted.
         let (lo, hi, usable) = unsafe { ((*ctx).guard_lo, (*ctx).guard_hi, (*ctx).usable) };
         if fault >= lo && fault < hi {
             report_and_abort(fault, usable);
