@@ -1,4 +1,61 @@
 //! Building a generator with a chosen stack.
+//!
+//! # Borrowing bodies, and leaking them
+//!
+//! A body may borrow anything that outlives `'a`, but corosensei's safe
+//! constructors want `'static`; [`GeneratorBuilder::try_build`] uses
+//! `Coroutine::with_stack_unchecked` instead. Its documented contract (0.3.4)
+//! is: the data borrowed by the closure remains valid from the coroutine's
+//! creation until it is driven to completion or dropped; and "if the
+//! coroutine is forgotten (with `std::mem::forget`), the stack memory cannot
+//! be reclaimed and reused, and the data borrowed by `func` must remain valid
+//! indefinitely".
+//!
+//! What corun keeps of that contract, and where it goes further:
+//!
+//! 1. **Alive: kept.** Borrowed data is only touched while the body runs,
+//!    which is only inside a `resume` made through a `Generator<'a, ..>`,
+//!    which cannot outlive `'a`. Dropping a generator first closes it (the
+//!    body unwinds, or an unstarted body is dropped), so a coroutine corun
+//!    drops has completed and its drop runs no code of the body.
+//! 2. **Forgotten, the stack: kept.** A generator's coroutine is forgotten in
+//!    two ways: the user `mem::forget`s the generator (safe), or its `Drop`
+//!    finds a body that ignores close and forgets the coroutine rather than
+//!    resume it again (`drive.rs`). Either way the coroutine's `Stack` is
+//!    forgotten inside it: a guarded stack is never unmapped nor pooled, a
+//!    carved one never goes back to its free list (and chunks are never
+//!    unmapped). The memory stays mapped, untouched, for the rest of the
+//!    process, so a value pinned on it (a future, an intrusive wait node) is
+//!    never invalidated: `Pin`'s drop guarantee is met by never reusing it.
+//! 3. **Forgotten, the borrows: beyond the contract.** corun does *not* keep
+//!    the borrowed data valid indefinitely: `'a` may end right after the
+//!    leak. corun assumes instead what makes that requirement unnecessary:
+//!    nothing will ever run on, or read through, the leaked stack again.
+//!    That holds because:
+//!    - corosensei reaches a coroutine's stack and closure only through the
+//!      `Coroutine` value (`resume`, `force_unwind`, `Drop`); 0.3.4 keeps no
+//!      registry, static or thread-local of coroutines, its `Yielder` lives
+//!      on the coroutine's own stack, and its one other handle,
+//!      `trap_handler`, corun never asks for. A forgotten `Coroutine` runs
+//!      nothing.
+//!    - corun keeps no pointer into a generator's stack outside the
+//!      `Generator` itself (mailbox, delegate slots, canary, all gone with it;
+//!      `Drop` clears the delegate stack before forgetting), and the
+//!      thread's context pointer is put back by the resumer at every switch
+//!      (context rule 2 in `stack::context`), so it never names a leaked
+//!      body. The executor's wait lists hold task references and `Waker`s,
+//!      never stack addresses, and scoped tasks that borrow from a leaked
+//!      owner are run only by that owner (executor `scope` rule 2), which no
+//!      longer runs.
+//!    - What third-party code may keep, raw pointers to values pinned on the
+//!      stack, points at memory that stays mapped (point 2); such code may
+//!      write there but does not follow the body's borrows.
+//!
+//!    This is the reasoning by which safe Rust allows
+//!    `mem::forget(Box::pin(future))` for a future that borrows locals: once
+//!    no code can reach the leaked memory, what it borrows may die. A later
+//!    corosensei that kept coroutines reachable after a forget (a registry,
+//!    a debugger hook) would break this point; re-check it on upgrade.
 
 use super::co::{Co, GeneratorExit};
 use super::mailbox::{Mailbox, ResumeTag};
@@ -170,13 +227,12 @@ impl GeneratorBuilder {
             unsafe { stack::set_current_context(std::ptr::null()) };
             result
         };
-        // SAFETY: `with_stack_unchecked` drops the `'static` bounds. Borrowed
-        // data in `body` is only touched while the coroutine runs, which is
-        // only inside `resume` calls made through a `Generator<'a, ..>`, which
-        // cannot outlive `'a`; dropping a generator unwinds or drops the body
-        // first. If the generator is leaked (`mem::forget`), its stack is
-        // leaked with it and never resumed or reused, so nothing dangling is
-        // ever read and no pinned value on that stack is ever overwritten.
+        // SAFETY: `with_stack_unchecked` drops the `'static` bounds; its
+        // contract is met while the generator lives and when it is dropped
+        // (point 1 of the module docs) and, for the stack, when it is
+        // forgotten (point 2). That borrowed data may die after a forget is
+        // the one step beyond corosensei's documented contract, argued in
+        // point 3: nothing ever runs on or reads through a leaked stack.
         let coroutine: Coroutine<R> =
             unsafe { corosensei::Coroutine::with_stack_unchecked(stack, wrapper) };
         Ok(Generator {

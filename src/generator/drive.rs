@@ -465,7 +465,12 @@ impl<Y, S, R> Drop for Generator<'_, Y, S, R> {
                      again); its stack is leaked without running more of it"
                 );
                 self.delegates.clear();
-                // Leaking is sound: the stack is never resumed or reused.
+                // Leaking is sound: the stack is never resumed or reused, and
+                // nothing outside it points into it once the delegate stack is
+                // cleared. That the body's borrows may now end goes beyond
+                // corosensei's contract for a forgotten coroutine ("borrowed
+                // data must remain valid indefinitely"); why it holds anyway is
+                // point 3 of "Borrowing bodies, and leaking them" in builder.rs.
                 std::mem::forget(self.coroutine.take());
             }
             Err(CloseFailure::Panicked(p)) => {
