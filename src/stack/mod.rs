@@ -10,8 +10,16 @@
 //!
 //! A guarded stack costs two memory maps (the guard and the usable part
 //! differ in protection), which is what `vm.max_map_count` limits.
+//!
+//! Files: `mapping` (the only `mmap`/`mprotect`/`munmap` calls), this file
+//! (guarded stacks, the `Stack` corosensei runs on, measuring), `carved`
+//! (unguarded stacks and their canaries), `pool` (per-thread reuse),
+//! `context` (the running coroutine's pointer and the context rules),
+//! `overflow` (the SIGSEGV handler) and `chain` (the dispositions it
+//! replaced, and chaining to them), `error` (`StackError`).
 
 mod carved;
+mod chain;
 mod context;
 mod error;
 mod mapping;
