@@ -9,14 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 mod common;
-use common::{message, panic_message};
-
-/// Shared log of events, in the order they happened.
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn push(log: &Log, s: impl Into<String>) {
-    log.borrow_mut().push(s.into());
-}
+use common::{panic_message, payload_message, push, Log};
 
 #[test]
 fn spawn_then_join_from_block_on() {
@@ -203,12 +196,12 @@ fn join_error_for_str_and_string_panics() {
     assert!(a.is_panic() && !a.is_cancelled() && a.stack_error().is_none());
     assert_eq!(a.to_string(), "task panicked: boom");
     assert_eq!(format!("{a:?}"), r#"JoinError::Panicked("boom")"#);
-    assert_eq!(message(a.into_panic()), "boom");
+    assert_eq!(payload_message(a.into_panic()), "boom");
 
     let b = b.unwrap_err();
     assert_eq!(b.to_string(), "task panicked: boom 42");
     assert_eq!(format!("{b:?}"), r#"JoinError::Panicked("boom 42")"#);
-    assert_eq!(message(b.try_into_panic().unwrap()), "boom 42");
+    assert_eq!(payload_message(b.try_into_panic().unwrap()), "boom 42");
 
     let c = c.unwrap_err();
     assert_eq!(c.to_string(), "task panicked");
@@ -241,7 +234,7 @@ fn join_error_for_cancel() {
 #[test]
 fn a_panicking_task_is_contained() {
     let ex = Executor::new();
-    let log: Log = Rc::default();
+    let log: Log<String> = Rc::default();
     let l = log.clone();
     let bad = ex.spawn(move || {
         push(&l, "bad starts");
@@ -379,7 +372,7 @@ fn run_returns_when_every_task_ended() {
 #[test]
 fn yield_now_round_robin_is_fifo() {
     let ex = Executor::new();
-    let log: Log = Rc::default();
+    let log: Log<String> = Rc::default();
     for name in ["a", "b", "c"] {
         let l = log.clone();
         drop(ex.spawn(move || {
@@ -399,7 +392,7 @@ fn yield_now_round_robin_is_fifo() {
 #[test]
 fn yield_now_lets_a_spawned_task_run_first() {
     let ex = Executor::new();
-    let log: Log = Rc::default();
+    let log: Log<String> = Rc::default();
     let l = log.clone();
     ex.block_on(move || {
         let l2 = l.clone();

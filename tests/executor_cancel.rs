@@ -4,29 +4,12 @@
 
 use corun::{Executor, JoinError, JoinHandle};
 use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::Duration;
 
 mod common;
-use common::PanicsInDrop;
-
-const LONG: Duration = Duration::from_secs(3600);
-
-/// Adds one to a shared counter when dropped.
-struct DropCount(Rc<Cell<u32>>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
-
-fn counter() -> Rc<Cell<u32>> {
-    Rc::new(Cell::new(0))
-}
+use common::{counter, DropCount, Finally, Gate, PanicsInDrop, LONG};
 
 /// Cancels `h` from a task once it is suspended, then joins it.
 fn cancel_after_it_waits<T: 'static>(ex: &Executor, h: JoinHandle<T>) -> JoinError {
@@ -170,17 +153,11 @@ fn cancel_unwinds_a_future_task_blocked_in_await() {
 fn cancel_unwinds_a_task_inside_a_timeout_body() {
     let ex = Executor::new();
     let log = Rc::new(RefCell::new(Vec::new()));
-    struct Named(Rc<RefCell<Vec<&'static str>>>, &'static str);
-    impl Drop for Named {
-        fn drop(&mut self) {
-            self.0.borrow_mut().push(self.1);
-        }
-    }
     let l = log.clone();
     let h = ex.spawn(move || {
-        let _task = Named(l.clone(), "task");
+        let _task = Finally(l.clone(), "task");
         let _ = corun::timeout(LONG, || {
-            let _body = Named(l, "timeout body");
+            let _body = Finally(l, "timeout body");
             corun::sleep(LONG);
         });
         unreachable!("cancel does not look like a timeout");
@@ -208,23 +185,6 @@ fn cancel_from_outside_the_executor() {
     assert!(ex.block_on(|| h.join()).unwrap_err().is_cancelled());
 }
 
-/// A future that stays pending and hands its waker out, so a test can fire
-/// it after the task is gone.
-struct KeepWaker {
-    waker: Rc<RefCell<Option<Waker>>>,
-    polls: Rc<Cell<u32>>,
-}
-
-impl Future for KeepWaker {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.polls.set(self.polls.get() + 1);
-        *self.waker.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
 #[test]
 fn no_stale_wake_up_after_cancel() {
     let ex = Executor::new();
@@ -234,9 +194,11 @@ fn no_stale_wake_up_after_cancel() {
     let sleeper = ex.spawn(|| corun::sleep(Duration::from_millis(5)));
     let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
     let polls = counter();
-    let fut = KeepWaker {
-        waker: waker.clone(),
+    // A gate never opened: it stays pending and keeps its waker.
+    let fut = Gate {
+        open: Rc::default(),
         polls: polls.clone(),
+        waker: waker.clone(),
     };
     let awaiter = ex.spawn(move || corun::await_(fut));
     ex.block_on(corun::yield_now); // both wait now
@@ -252,9 +214,10 @@ fn no_stale_wake_up_after_cancel() {
     // A new task takes the freed table slot and waits on its own future.
     let new_polls = counter();
     let new_waker: Rc<RefCell<Option<Waker>>> = Rc::default();
-    let fut = KeepWaker {
-        waker: new_waker.clone(),
+    let fut = Gate {
+        open: Rc::default(),
         polls: new_polls.clone(),
+        waker: new_waker.clone(),
     };
     let newcomer = ex.spawn(move || corun::await_(fut));
     ex.block_on(|| {
@@ -470,4 +433,36 @@ fn a_task_that_ignores_its_cancel_goes_on() {
         h.join()
     });
     assert_eq!(v.unwrap(), "ignored");
+}
+
+#[test]
+fn a_task_that_catches_its_cancellation_and_returns_keeps_its_value() {
+    // asyncio: a task that suppresses CancelledError and returns a value
+    // completes with that value, whether or not its handler awaits.
+    let ex = Executor::new();
+    let no_wait = ex.spawn(|| {
+        let caught = std::panic::catch_unwind(|| corun::sleep(LONG)).is_err();
+        if caught {
+            "caught, no wait"
+        } else {
+            "slept"
+        }
+    });
+    let waits = ex.spawn(|| {
+        let caught = std::panic::catch_unwind(|| corun::sleep(LONG)).is_err();
+        corun::sleep(Duration::from_millis(2));
+        if caught {
+            "caught, then waited"
+        } else {
+            "slept"
+        }
+    });
+    let (a, b) = ex.block_on(|| {
+        corun::yield_now();
+        no_wait.cancel();
+        waits.cancel();
+        (no_wait.join(), waits.join())
+    });
+    assert_eq!(a.unwrap(), "caught, no wait");
+    assert_eq!(b.unwrap(), "caught, then waited");
 }

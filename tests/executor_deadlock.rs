@@ -1,24 +1,19 @@
 //! A program whose every task waits on something no one can provide gets a
 //! panic that lists the tasks, instead of a silent hang.
+
 use corun::sync::channel;
 use corun::Executor;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
+mod common;
+use common::panic_message;
 
 #[test]
 fn block_on_waiting_on_a_task_that_waits_forever_reports_a_deadlock() {
     let ex = Executor::new();
     let (tx, rx) = channel::<u32>(1);
     let stuck = ex.spawn(move || rx.recv());
-    let err = catch_unwind(AssertUnwindSafe(|| ex.block_on(|| stuck.join()))).unwrap_err();
-    let text = panic_text(err);
+    let text = panic_message(|| ex.block_on(|| stuck.join()));
     assert!(text.contains("deadlock"), "{text}");
     assert!(text.contains("blocked on join"), "{text}");
     assert!(text.contains("blocked on Receiver::recv"), "{text}");
@@ -32,8 +27,7 @@ fn run_with_every_task_blocked_forever_reports_a_deadlock() {
     let (tx, rx) = channel::<u32>(1);
     let _a = ex.spawn(move || rx.recv());
     let _tx = tx;
-    let err = catch_unwind(AssertUnwindSafe(|| ex.run())).unwrap_err();
-    assert!(panic_text(err).contains("deadlock"));
+    assert!(panic_message(|| ex.run()).contains("deadlock"));
     // The executor is still usable afterwards and tears down cleanly.
     assert_eq!(ex.block_on(|| 5), 5);
 }

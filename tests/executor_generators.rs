@@ -3,29 +3,12 @@
 //! at any delegation depth; and closing a waiting generator unwinds it.
 
 use corun::{Co, Executor, Generator, GeneratorState};
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
 mod common;
-use common::message;
-
-const LONG: Duration = Duration::from_secs(3600);
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn push(log: &Log, s: impl Into<String>) {
-    log.borrow_mut().push(s.into());
-}
-
-/// Pushes its name onto a log when dropped.
-struct Named(Log, &'static str);
-
-impl Drop for Named {
-    fn drop(&mut self) {
-        push(&self.0, self.1);
-    }
-}
+use common::{panic_message, payload_message, push, DropCount, Finally, Log, LONG};
 
 #[test]
 fn a_generator_body_sleeps_inside_a_task() {
@@ -45,7 +28,7 @@ fn a_generator_body_sleeps_inside_a_task() {
 #[test]
 fn a_waiting_generator_lets_other_tasks_run() {
     let ex = Executor::new();
-    let log: Log = Rc::default();
+    let log: Log<String> = Rc::default();
     let l = log.clone();
     let other = ex.spawn(move || {
         for i in 0..3 {
@@ -156,7 +139,7 @@ fn nested_delegates_wait_at_depth() {
 #[test]
 fn two_tasks_drive_their_own_waiting_generators() {
     let ex = Executor::new();
-    let log: Log = Rc::default();
+    let log: Log<String> = Rc::default();
     let mut handles = vec![];
     for name in ["a", "b"] {
         let l = log.clone();
@@ -199,12 +182,6 @@ fn a_waiting_generator_driven_by_a_future_task_panics() {
     // not wait.
     let ex = Executor::new();
     let dropped = Rc::new(Cell::new(0));
-    struct DropCount(Rc<Cell<u32>>);
-    impl Drop for DropCount {
-        fn drop(&mut self) {
-            self.0.set(self.0.get() + 1);
-        }
-    }
     let d = dropped.clone();
     let h = ex.spawn_future(async move {
         let mut g: Generator<'_, u32> = Generator::new(move |co| {
@@ -215,7 +192,7 @@ fn a_waiting_generator_driven_by_a_future_task_panics() {
         g.start();
     });
     let e = ex.block_on(|| h.join().unwrap_err());
-    let msg = message(e.into_panic());
+    let msg = payload_message(e.into_panic());
     assert!(msg.contains("not running in a corun task"), "{msg}");
     // The generator was closed from its wait: its destructors ran.
     assert_eq!(dropped.get(), 1);
@@ -228,8 +205,7 @@ fn a_waiting_generator_outside_any_executor_panics() {
         corun::sleep(Duration::from_millis(1));
         co.yield_(1);
     });
-    let msg =
-        message(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.start())).unwrap_err());
+    let msg = panic_message(|| g.start());
     assert!(msg.contains("called outside a corun task"), "{msg}");
     assert!(g.is_complete());
 }
@@ -247,8 +223,7 @@ fn a_generator_that_left_its_task_cannot_wait() {
         assert_eq!(g.start(), GeneratorState::Yielded(1));
         g
     });
-    let msg =
-        message(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.send(()))).unwrap_err());
+    let msg = panic_message(|| g.send(()));
     // yield_now does not look the task up (that keeps it cheap): the
     // generator forwards the yield, and its resumer, outside any task, says so.
     assert!(msg.contains("not running in a corun task"), "{msg}");
@@ -257,12 +232,12 @@ fn a_generator_that_left_its_task_cannot_wait() {
 #[test]
 fn cancelling_a_task_closes_its_waiting_generator() {
     let ex = Executor::new();
-    let log: Log = Rc::default();
+    let log: Log<&str> = Rc::default();
     let l = log.clone();
     let h = ex.spawn(move || {
-        let _task = Named(l.clone(), "task");
+        let _task = Finally(l.clone(), "task");
         let mut g: Generator<'_, u32> = Generator::new(|co| {
-            let _gen = Named(l.clone(), "generator");
+            let _gen = Finally(l.clone(), "generator");
             co.yield_(1);
             corun::sleep(LONG); // waits here when cancelled
             co.yield_(2);
@@ -284,21 +259,21 @@ fn cancelling_a_task_closes_its_waiting_generator() {
 #[test]
 fn cancelling_a_task_closes_waiting_delegates_innermost_first() {
     let ex = Executor::new();
-    let log: Log = Rc::default();
+    let log: Log<&str> = Rc::default();
     let l = log.clone();
     let h = ex.spawn(move || {
         let l2 = l.clone();
         let inner: Generator<'static, u32> = Generator::new(move |co| {
-            let _n = Named(l2, "inner");
+            let _n = Finally(l2, "inner");
             co.yield_(1);
             corun::await_(futures::future::pending::<()>());
         });
         let l3 = l.clone();
         let outer: Generator<'static, u32> = Generator::new(move |co| {
-            let _n = Named(l3, "outer");
+            let _n = Finally(l3, "outer");
             co.yield_from(inner);
         });
-        let _n = Named(l.clone(), "task");
+        let _n = Finally(l.clone(), "task");
         outer.for_each(drop);
     });
     let e = ex.block_on(|| {
@@ -313,13 +288,13 @@ fn cancelling_a_task_closes_waiting_delegates_innermost_first() {
 #[test]
 fn a_timeout_closes_a_waiting_generator() {
     let ex = Executor::new();
-    let log: Log = Rc::default();
+    let log: Log<&str> = Rc::default();
     let l = log.clone();
     let (r, seen) = ex.block_on(move || {
         let mut seen = vec![];
         let r = corun::timeout(Duration::from_millis(3), || {
             let g: Generator<'_, u32> = Generator::new(|co| {
-                let _n = Named(l.clone(), "generator");
+                let _n = Finally(l.clone(), "generator");
                 co.yield_(1);
                 corun::sleep(LONG);
                 co.yield_(2);
@@ -337,13 +312,13 @@ fn a_timeout_closes_a_waiting_generator() {
 
 #[test]
 fn executor_teardown_closes_waiting_generators() {
-    let log: Log = Rc::default();
+    let log: Log<&str> = Rc::default();
     {
         let ex = Executor::new();
         let l = log.clone();
         drop(ex.spawn(move || {
             let g: Generator<'_, u32> = Generator::new(|co| {
-                let _n = Named(l.clone(), "generator");
+                let _n = Finally(l.clone(), "generator");
                 corun::sleep(LONG);
                 co.yield_(1);
             });
@@ -353,4 +328,95 @@ fn executor_teardown_closes_waiting_generators() {
         assert!(log.borrow().is_empty());
     }
     assert_eq!(*log.borrow(), ["generator"]);
+}
+
+/// A generator whose body sleeps between yields, logging its cleanup.
+fn slow_counter(log: Log<&'static str>) -> Generator<'static, u32, u32> {
+    Generator::new(move |co| {
+        let _finally = Finally(log, "generator finally");
+        let mut x = co.yield_(0);
+        loop {
+            corun::sleep(Duration::from_millis(50));
+            x = co.yield_(x + 1);
+        }
+    })
+}
+
+#[test]
+fn a_timeout_inside_a_generators_wait_closes_the_generator() {
+    // Python: asyncio.wait_for throws CancelledError into the generator,
+    // which then ends; later sends raise StopIteration.
+    let log = common::log();
+    let ex = Executor::new();
+    let (elapsed, second_send) = ex.block_on(|| {
+        let mut g = slow_counter(log.clone());
+        g.start();
+        let elapsed = corun::timeout(Duration::from_millis(5), || g.send(1)).is_err();
+        assert!(g.is_complete());
+        let second = panic_message(|| g.send(2));
+        (elapsed, second)
+    });
+    assert!(elapsed);
+    assert_eq!(*log.borrow(), ["generator finally"]);
+    assert!(
+        second_send.contains("after completion nothing may be sent"),
+        "{second_send}"
+    );
+}
+
+#[test]
+fn cancelling_a_task_inside_a_generators_wait_closes_the_generator() {
+    let log = common::log();
+    let ex = Executor::new();
+    let task = ex.spawn({
+        let log = log.clone();
+        move || {
+            let mut g = slow_counter(log.clone());
+            g.start();
+            g.send(1);
+            log.borrow_mut().push("not reached");
+        }
+    });
+    let joined = ex.block_on(|| {
+        corun::sleep(Duration::from_millis(5));
+        task.cancel();
+        task.join()
+    });
+    assert!(joined.unwrap_err().is_cancelled());
+    assert_eq!(*log.borrow(), ["generator finally"]);
+}
+
+#[test]
+fn a_generators_wait_in_a_cancelled_tasks_cleanup_returns_at_once() {
+    // The task is unwinding and cannot suspend, so a generator it runs from
+    // a destructor cannot either: its waits return at once, as the task's
+    // own would (unwinding rule 5), instead of panicking in a destructor.
+    struct RunsGenerator(Log<&'static str>);
+    impl Drop for RunsGenerator {
+        fn drop(&mut self) {
+            let mut g = slow_counter(self.0.clone());
+            g.start();
+            if g.send(1) == GeneratorState::Yielded(2) {
+                self.0.borrow_mut().push("cleanup generator went on");
+            }
+        }
+    }
+    let log = common::log();
+    let ex = Executor::new();
+    let task = ex.spawn({
+        let log = log.clone();
+        move || {
+            let _cleanup = RunsGenerator(log);
+            corun::sleep(Duration::from_secs(60));
+        }
+    });
+    ex.block_on(|| {
+        corun::yield_now();
+        task.cancel();
+        assert!(task.join().unwrap_err().is_cancelled());
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["cleanup generator went on", "generator finally"]
+    );
 }

@@ -5,13 +5,12 @@
 use corun::Executor;
 use futures::FutureExt;
 use std::cell::Cell;
-use std::process::Command;
 use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::Duration;
 
 mod common;
-use common::map_count;
+use common::{is_child, map_count, run_child};
 
 /// The tests here measure the process (memory maps, memory): run them one at
 /// a time so they do not see each other's stacks.
@@ -109,8 +108,6 @@ fn a_million_future_tasks() {
     assert!(ex.tasks().is_empty());
 }
 
-const CHILD_ENV: &str = "CORUN_SCALE_CHILD";
-
 /// The process's virtual memory size, in bytes.
 fn vm_size() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -139,15 +136,11 @@ fn limit_address_space(bytes: u64) {
 
 #[test]
 fn spawning_past_the_map_budget_is_an_error() {
-    if std::env::var_os(CHILD_ENV).is_none() {
+    let name = "spawning_past_the_map_budget_is_an_error";
+    if !is_child(name) {
         // Lowering a process-wide limit would break the other tests: do it
         // in a fresh process running only this test.
-        let name = "spawning_past_the_map_budget_is_an_error";
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args([name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, "1")
-            .output()
-            .unwrap();
+        let out = run_child(name);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "child failed\n{stdout}\n{stderr}");

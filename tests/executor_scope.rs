@@ -1,8 +1,13 @@
 //! Structured concurrency: `corun::scope`.
+
 use corun::{scope, sleep, spawn, yield_now, Executor};
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::time::Duration;
+
+mod common;
+use common::{DropCount, LONG};
 
 #[test]
 fn scoped_tasks_borrow_locals_and_are_joined_before_scope_returns() {
@@ -74,32 +79,54 @@ fn scoped_tasks_interleave_with_other_executor_tasks() {
 }
 
 #[test]
+fn a_scoped_task_that_keeps_yielding_does_not_starve_the_executor() {
+    let ex = Executor::new();
+    let outside_ran = Cell::new(false);
+    ex.block_on(|| {
+        let flag = Rc::new(Cell::new(false));
+        let f = flag.clone();
+        let outside = spawn(move || f.set(true));
+        scope(|s| {
+            s.spawn(|| {
+                // Spins on yield until the outside task has run.
+                for _ in 0..1_000 {
+                    if flag.get() {
+                        outside_ran.set(true);
+                        return;
+                    }
+                    yield_now();
+                }
+            });
+        });
+        outside.join().unwrap();
+    });
+    assert!(
+        outside_ran.get(),
+        "the scoped task saw the outside task run"
+    );
+}
+
+#[test]
 fn a_panic_cancels_the_others_then_propagates() {
     let ex = Executor::new();
     let dropped = Cell::new(0);
-    struct Guard<'a>(&'a Cell<u32>);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            self.0.set(self.0.get() + 1);
-        }
-    }
     let err = ex
         .block_on(|| {
             catch_unwind(AssertUnwindSafe(|| {
                 scope(|s| {
                     s.spawn(|| {
-                        let _g = Guard(&dropped);
+                        let _g = DropCount(&dropped);
                         sleep(Duration::from_secs(60));
                     });
                     s.spawn(|| {
-                        let _g = Guard(&dropped);
+                        let _g = DropCount(&dropped);
                         sleep(Duration::from_secs(60));
                     });
                     s.spawn(|| {
                         sleep(Duration::from_millis(1));
                         panic!("child failed");
                     });
-                    let _g = Guard(&dropped);
+                    let _g = DropCount(&dropped);
                     sleep(Duration::from_secs(60));
                 })
             }))
@@ -145,21 +172,15 @@ fn nested_spawn_through_a_scope_clone_and_nested_scopes() {
 #[test]
 fn dropping_the_executor_closes_scoped_tasks_of_a_suspended_owner() {
     let dropped = Cell::new(0);
-    struct Guard<'a>(&'a Cell<u32>);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            self.0.set(self.0.get() + 1);
-        }
-    }
     let ex = Executor::new();
     let r = ex.block_on(|| {
         corun::timeout(Duration::from_millis(5), || {
             scope(|s| {
                 s.spawn(|| {
-                    let _g = Guard(&dropped);
+                    let _g = DropCount(&dropped);
                     sleep(Duration::from_secs(60));
                 });
-                let _g = Guard(&dropped);
+                let _g = DropCount(&dropped);
                 sleep(Duration::from_secs(60));
             })
         })
@@ -177,4 +198,55 @@ fn dropping_the_executor_closes_scoped_tasks_of_a_suspended_owner() {
 #[should_panic(expected = "corun::scope called outside a corun task")]
 fn scope_outside_a_task_panics() {
     scope(|_| ());
+}
+
+#[test]
+fn a_scoped_task_that_catches_its_cancellation_may_wait_in_its_cleanup() {
+    let ex = Executor::new();
+    let ticks = Cell::new(0);
+    let (joined, ticked) = ex.block_on(|| {
+        corun::scope(|s| {
+            let stubborn = s.spawn(|| {
+                let caught = std::panic::catch_unwind(|| corun::sleep(LONG)).is_err();
+                corun::sleep(Duration::from_millis(5));
+                caught
+            });
+            let ticker = s.spawn(|| {
+                for _ in 0..10 {
+                    corun::sleep(Duration::from_millis(1));
+                    ticks.set(ticks.get() + 1);
+                }
+            });
+            corun::yield_now();
+            stubborn.cancel();
+            let joined = stubborn.join();
+            ticker.join().unwrap();
+            (joined, ticks.get())
+        })
+    });
+    assert!(
+        joined.unwrap(),
+        "the task caught its cancellation and returned"
+    );
+    assert_eq!(ticked, 10);
+}
+
+#[test]
+fn a_scope_body_that_catches_a_siblings_panic_may_sleep_after_it() {
+    let ex = Executor::new();
+    let outcome = ex.block_on(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            corun::scope(|s| {
+                s.spawn(|| {
+                    corun::yield_now();
+                    panic!("sibling fails");
+                });
+                let caught = std::panic::catch_unwind(|| corun::sleep(LONG)).is_err();
+                corun::sleep(Duration::from_millis(2));
+                caught
+            })
+        }))
+    });
+    let payload = outcome.expect_err("the sibling's panic is re-raised by scope");
+    assert_eq!(common::payload_message(payload), "sibling fails");
 }

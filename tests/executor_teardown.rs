@@ -4,45 +4,11 @@
 
 use corun::{Executor, JoinError, JoinHandle};
 use std::cell::{Cell, RefCell};
-use std::process::Command;
 use std::rc::Rc;
 use std::time::Duration;
 
 mod common;
-use common::PanicsInDrop;
-
-const LONG: Duration = Duration::from_secs(3600);
-
-/// Adds one to a shared counter when dropped.
-struct DropCount(Rc<Cell<u32>>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
-
-/// Set in a child process started by [`run_in_child`].
-const CHILD_ENV: &str = "CORUN_TEARDOWN_CHILD";
-
-/// Runs the test `name` alone in a fresh process of this test binary (so an
-/// abort cannot take this process down) and returns its exit status and
-/// stderr.
-fn run_in_child(name: &str) -> (std::process::ExitStatus, String) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    (
-        out.status,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn in_child() -> bool {
-    std::env::var_os(CHILD_ENV).is_some()
-}
+use common::{is_child, run_child, DropCount, PanicsInDrop, LONG};
 
 #[test]
 fn drop_unwinds_suspended_tasks_and_drops_unstarted_ones() {
@@ -157,7 +123,7 @@ fn a_destructor_that_spawns_during_teardown() {
     // down: dropped unrun.
     let late = Rc::new(Cell::new(0));
     let late_ran = Rc::new(Cell::new(false));
-    struct SpawnsInDrop(Rc<Cell<u32>>, Rc<Cell<bool>>);
+    struct SpawnsInDrop(Rc<Cell<usize>>, Rc<Cell<bool>>);
     impl Drop for SpawnsInDrop {
         fn drop(&mut self) {
             let (g, r) = (DropCount(self.0.clone()), self.1.clone());
@@ -182,9 +148,15 @@ fn a_destructor_that_spawns_during_teardown() {
 
 #[test]
 fn a_panicking_destructor_during_teardown_is_reported() {
-    if !in_child() {
-        let (status, stderr) = run_in_child("a_panicking_destructor_during_teardown_is_reported");
-        assert!(status.success(), "child failed: {status}\n{stderr}");
+    let name = "a_panicking_destructor_during_teardown_is_reported";
+    if !is_child(name) {
+        let out = run_child(name);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "child failed: {}\n{stderr}",
+            out.status
+        );
         assert!(stderr.contains("unstarted drop failed"), "{stderr}");
         assert!(stderr.contains("future drop failed"), "{stderr}");
         assert!(stderr.contains("caught cancel then failed"), "{stderr}");

@@ -3,22 +3,12 @@
 
 use corun::{Elapsed, Executor};
 use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
-/// Adds one to a shared counter when dropped.
-struct DropCount(Rc<Cell<u32>>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
-
-const LONG: Duration = Duration::from_secs(3600);
+mod common;
+use common::{DropCount, Finally, Gate, LONG};
 
 #[test]
 fn sleep_waits_at_least_its_duration() {
@@ -215,18 +205,12 @@ fn nested_timeout_inner_shorter() {
 fn nested_timeout_outer_shorter() {
     let ex = Executor::new();
     let log = Rc::new(RefCell::new(Vec::new()));
-    struct Named(Rc<RefCell<Vec<&'static str>>>, &'static str);
-    impl Drop for Named {
-        fn drop(&mut self) {
-            self.0.borrow_mut().push(self.1);
-        }
-    }
     let (l1, l2) = (log.clone(), log.clone());
     let r = ex.block_on(|| {
         corun::timeout(Duration::from_millis(3), || {
-            let _outer = Named(l1, "outer");
+            let _outer = Finally(l1, "outer");
             let inner = corun::timeout(LONG, || {
-                let _inner = Named(l2, "inner");
+                let _inner = Finally(l2, "inner");
                 corun::sleep(LONG);
             });
             unreachable!("the outer deadline unwinds the inner body: {inner:?}");
@@ -250,27 +234,6 @@ fn timeout_propagates_a_panic_in_its_body() {
         *caught.unwrap_err().downcast::<&str>().unwrap()
     });
     assert_eq!(msg, "body failed");
-}
-
-/// A future that counts its polls and is ready once `open` is set; its
-/// waker is kept so a test can wake it by hand.
-struct Gate {
-    open: Rc<Cell<bool>>,
-    polls: Rc<Cell<u32>>,
-    waker: Rc<RefCell<Option<Waker>>>,
-}
-
-impl Future for Gate {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.polls.set(self.polls.get() + 1);
-        if self.open.get() {
-            return Poll::Ready(());
-        }
-        *self.waker.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
-    }
 }
 
 #[test]

@@ -1,21 +1,12 @@
-//! Close and drop: Python's `close()` and `finally`, ignored closes, and
-//! destructors that panic while a generator unwinds.
+//! Close and drop: Python's `close()` and `finally`, ignored closes (in a
+//! delegate too), and destructors that panic while a generator unwinds.
 
 use corun::{Co, Generator, GeneratorState, IgnoredClose};
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 mod common;
-use common::{message, panic_message};
-
-/// Pushes `name` onto a shared log when dropped: Python's `finally`.
-struct Finally<'l>(&'l RefCell<Vec<&'static str>>, &'static str);
-
-impl Drop for Finally<'_> {
-    fn drop(&mut self) {
-        self.0.borrow_mut().push(self.1);
-    }
-}
+use common::{panic_message, payload_message, Finally};
 
 #[test]
 fn yield_while_closing_panics_inside_the_destructor() {
@@ -26,7 +17,7 @@ fn yield_while_closing_panics_inside_the_destructor() {
     impl Drop for YieldOnDrop<'_> {
         fn drop(&mut self) {
             let r = catch_unwind(AssertUnwindSafe(|| self.0.yield_(99)));
-            *self.1.borrow_mut() = message(r.expect_err("yield_ must refuse to suspend"));
+            *self.1.borrow_mut() = payload_message(r.expect_err("yield_ must refuse to suspend"));
         }
     }
     let mut g: Generator<'_, u32> = Generator::new(|co| {
@@ -73,6 +64,36 @@ fn drop_unstarted_drops_captures() {
     });
     drop(g);
     assert_eq!(*log.borrow(), ["captured"]);
+}
+
+/// Panics the first time it is dropped; counts every drop.
+struct PanicsOnFirstDrop<'a>(&'a Cell<u32>);
+
+impl Drop for PanicsOnFirstDrop<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+        if self.0.get() == 1 {
+            panic!("first drop panics");
+        }
+    }
+}
+
+/// Closing an unstarted generator whose capture panics in `Drop` still
+/// leaves it complete, so the capture is not dropped a second time later.
+#[test]
+fn an_unstarted_body_whose_capture_panics_is_dropped_once() {
+    let drops = Cell::new(0);
+    let cap = PanicsOnFirstDrop(&drops);
+    let mut g: Generator<'_, u32> = Generator::new(move |co| {
+        let _c = cap;
+        co.yield_(1);
+    });
+    let err = catch_unwind(AssertUnwindSafe(|| g.close())).unwrap_err();
+    assert_eq!(*err.downcast_ref::<&str>().unwrap(), "first drop panics");
+    assert!(g.is_complete());
+    assert!(!g.is_started(), "the body never ran");
+    drop(g);
+    assert_eq!(drops.get(), 1);
 }
 
 #[test]
@@ -196,6 +217,52 @@ fn ignored_close_inside_a_delegate_unwinds_the_delegators() {
     assert_eq!(*log.borrow(), ["stubborn", "outer"]);
     g.close();
     assert_eq!(log.borrow().len(), 2);
+}
+
+/// Closing a delegator whose sub ignores the close: Python raises
+/// RuntimeError into the delegator, whose `finally` runs, and the delegator
+/// ends CLOSED.
+#[test]
+fn a_sub_that_ignores_close_unwinds_its_delegator() {
+    let log = RefCell::new(Vec::new());
+    let mut g = Generator::new(|co: &Co<u32>| {
+        let _f = Finally(&log, "g1 finally");
+        co.yield_from(Generator::new(|co: &Co<u32>| {
+            let _f = Finally(&log, "g2 finally");
+            let _ = catch_unwind(AssertUnwindSafe(|| co.yield_(1)));
+            log.borrow_mut().push("g2 caught close, yields 2");
+            co.yield_(2);
+            log.borrow_mut().push("g2 unreachable");
+        }));
+    });
+    assert_eq!(g.start().yielded(), Some(1));
+    let err = g.try_close().unwrap_err();
+    assert_eq!(
+        err.into_value(),
+        None,
+        "a delegate's yield is not handed out"
+    );
+    assert!(g.is_complete(), "the delegator ends closed, as in Python");
+    assert_eq!(
+        *log.borrow(),
+        ["g2 caught close, yields 2", "g2 finally", "g1 finally"],
+        "the ignoring sub is closed again when its slot drops, then g1 unwinds"
+    );
+}
+
+#[test]
+fn close_panics_with_the_ignored_message_when_a_sub_ignores() {
+    let mut g = Generator::new(|co: &Co<u32>| {
+        co.yield_from(Generator::new(|co: &Co<u32>| {
+            let _ = catch_unwind(AssertUnwindSafe(|| co.yield_(1)));
+            co.yield_(2);
+        }));
+    });
+    g.start();
+    let panic = catch_unwind(AssertUnwindSafe(|| g.close())).unwrap_err();
+    let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("ignored close"), "{msg}");
+    assert!(g.is_complete());
 }
 
 #[test]

@@ -5,14 +5,8 @@ use corun::{Co, Generator, GeneratorState};
 use std::cell::RefCell;
 use std::panic::{catch_unwind, panic_any, resume_unwind, AssertUnwindSafe};
 
-/// Pushes its number onto a shared log when dropped: Python's `finally`.
-struct Finally<'l, T: Copy>(&'l RefCell<Vec<T>>, T);
-
-impl<T: Copy> Drop for Finally<'_, T> {
-    fn drop(&mut self) {
-        self.0.borrow_mut().push(self.1);
-    }
-}
+mod common;
+use common::Finally;
 
 const DEEP: u64 = 1_000;
 
@@ -196,15 +190,6 @@ fn a_delegator_catches_its_subs_panic_and_goes_on() {
 
 type Sent = Result<u32, String>;
 
-/// Records which level's guard ran, for a `String` log.
-struct Named<'l>(&'l RefCell<Vec<String>>, u32);
-
-impl Drop for Named<'_> {
-    fn drop(&mut self) {
-        self.0.borrow_mut().push(format!("finally {}", self.1));
-    }
-}
-
 /// A chain where every level propagates errors with `?`; the innermost
 /// records which error reached it.
 fn fallible_named(
@@ -213,7 +198,7 @@ fn fallible_named(
     levels: u32,
     log: &RefCell<Vec<String>>,
 ) -> Result<u32, String> {
-    let _f = Named(log, pos);
+    let _f = Finally(log, format!("finally {pos}"));
     let got = co.yield_(pos);
     if pos + 1 == levels {
         if let Err(e) = &got {

@@ -15,6 +15,9 @@ use std::cell::RefCell;
 use std::panic::{catch_unwind, panic_any, resume_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
+mod common;
+use common::{payload_message, Finally};
+
 #[derive(Debug, Clone)]
 enum Instr {
     Yield,
@@ -74,16 +77,8 @@ fn child_of(node: &Node, i: usize) -> Option<&Node> {
 // ---------------------------------------------------------------------------
 // The real thing: each node is a generator body.
 
-struct Guard<'l>(&'l RefCell<Vec<usize>>, usize);
-
-impl Drop for Guard<'_> {
-    fn drop(&mut self) {
-        self.0.borrow_mut().push(self.1);
-    }
-}
-
 fn run_node(co: &Co<(usize, u64), Sent>, node: &Node, log: &RefCell<Vec<usize>>) -> Ret {
-    let _guard = Guard(log, node.id);
+    let _guard = Finally(log, node.id);
     let mut acc = node.id as u64;
     for instr in &node.program {
         match instr {
@@ -128,11 +123,7 @@ fn classify(
         Err(p) => match p.downcast::<NodePanic>() {
             Ok(np) => Outcome::Panicked(np.0),
             Err(p) => {
-                let msg = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
+                let msg = payload_message(p);
                 assert!(
                     msg.starts_with(&format!("Generator::{op}: ")),
                     "unexpected panic: {msg}"

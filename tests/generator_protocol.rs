@@ -7,16 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 mod common;
-use common::panic_message;
-
-/// Pushes `name` onto a shared log when dropped: Python's `finally`.
-struct Finally<'l>(&'l RefCell<Vec<&'static str>>, &'static str);
-
-impl Drop for Finally<'_> {
-    fn drop(&mut self) {
-        self.0.borrow_mut().push(self.1);
-    }
-}
+use common::{panic_message, DropCount, Finally};
 
 fn three() -> Generator<'static, u32, u32, &'static str> {
     Generator::new(|co| {
@@ -233,16 +224,10 @@ fn iterator_collects_and_is_fused() {
 #[test]
 fn iterator_continues_a_started_generator_and_drops_the_return_value() {
     let dropped = Cell::new(0);
-    struct Ret<'c>(&'c Cell<u32>);
-    impl Drop for Ret<'_> {
-        fn drop(&mut self) {
-            self.0.set(self.0.get() + 1);
-        }
-    }
     let mut g = Generator::new(|co| {
         co.yield_('a');
         co.yield_('b');
-        Ret(&dropped)
+        DropCount(&dropped)
     });
     assert_eq!(g.start().yielded(), Some('a'));
     assert_eq!(g.by_ref().collect::<String>(), "b");

@@ -1,17 +1,12 @@
 //! Many generators at once, stack pooling, stack sizes, stack measurement and
-//! the error when no stack can be mapped.
+//! the errors for a stack that cannot be mapped or is impossibly large.
 
 use corun::{Co, Generator, GeneratorBuilder, GeneratorState, StackError, DEFAULT_STACK_SIZE};
 use std::cell::Cell;
 use std::hint::black_box;
 
-struct Counted<'c>(&'c Cell<usize>);
-
-impl Drop for Counted<'_> {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
+mod common;
+use common::DropCount;
 
 #[test]
 fn ten_thousand_suspended_generators_then_all_dropped() {
@@ -21,7 +16,7 @@ fn ten_thousand_suspended_generators_then_all_dropped() {
         .map(|i| {
             let dropped = &dropped;
             Generator::new(move |co| {
-                let _c = Counted(dropped);
+                let _c = DropCount(dropped);
                 co.yield_(i);
                 co.yield_(i + N);
             })
@@ -46,7 +41,7 @@ fn a_hundred_thousand_sequential_generators_reuse_pooled_stacks() {
     for i in 0..100_000u64 {
         let dropped = &dropped;
         let mut g: Generator<'_, u64, u64, u64> = Generator::new(move |co| {
-            let _c = Counted(dropped);
+            let _c = DropCount(dropped);
             co.yield_(i) * 2
         });
         assert_eq!(g.start(), GeneratorState::Yielded(i));
@@ -65,7 +60,7 @@ fn a_hundred_thousand_generators_closed_while_suspended() {
     for i in 0..100_000usize {
         let dropped = &dropped;
         let mut g: Generator<'_, usize> = Generator::new(move |co| {
-            let _c = Counted(dropped);
+            let _c = DropCount(dropped);
             loop {
                 co.yield_(i);
             }
@@ -206,6 +201,20 @@ fn an_unmappable_stack_is_a_stack_error() {
     // The thread goes on making generators after the failure.
     let mut g: Generator<'_, u32> = Generator::new(|co| co.yield_(5));
     assert_eq!(g.start(), GeneratorState::Yielded(5));
+}
+
+/// Sizes near `usize::MAX` are a `StackError` too: rounding them up to whole
+/// pages must not overflow.
+#[test]
+fn impossible_stack_sizes_return_an_error() {
+    for size in [usize::MAX, usize::MAX - 4095, isize::MAX as usize] {
+        let err = GeneratorBuilder::new()
+            .stack_size(size)
+            .try_build(|co: &Co<u32>| co.yield_(1))
+            .unwrap_err();
+        assert!(err.to_string().contains("smaller stack size"), "{err}");
+        assert_eq!(err.requested_size(), size);
+    }
 }
 
 #[test]

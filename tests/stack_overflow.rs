@@ -10,24 +10,11 @@
 use corun::{Co, Generator, GeneratorBuilder, GeneratorState};
 use std::hint::black_box;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-const CHILD_ENV: &str = "CORUN_STACK_OVERFLOW_CHILD";
-
-/// Whether this process is the child spawned for test `name`.
-fn is_child(name: &str) -> bool {
-    std::env::var(CHILD_ENV).is_ok_and(|v| v == name)
-}
-
-fn run_child(name: &str) -> Output {
-    let exe = std::env::current_exe().expect("test binary path");
-    Command::new(exe)
-        .env(CHILD_ENV, name)
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .output()
-        .expect("spawn the child test process")
-}
+mod common;
+use common::{is_child, run_child};
 
 /// Recurses until the stack runs out (the `black_box` condition keeps the
 /// compiler from proving the recursion endless or turning it into a loop).

@@ -1,17 +1,21 @@
+//! Channels (`channel`, `unbounded_channel`): order and backpressure,
+//! disconnection from either end, waiters served in arrival order and
+//! cancelled ones leaving the queue, the `Stream`/`Sink` and async views, and
+//! the panics of blocking waits where no task can suspend.
+
 use corun::sync::{
     channel, unbounded_channel, Receiver, RecvError, SendError, TryRecvError, TrySendError,
 };
 use corun::{spawn, yield_now, Executor};
 use futures::{SinkExt, StreamExt};
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 mod common;
-use common::{blocked, log, payload_text as panic_message, Log};
+use common::{blocked, log, panic_message, payload_message, Log};
 
 #[test]
 fn values_arrive_in_order_bounded_and_unbounded() {
@@ -151,8 +155,7 @@ fn try_send_reports_full_and_try_recv_empty() {
 
 #[test]
 fn zero_capacity_is_refused() {
-    let err = catch_unwind(|| channel::<u8>(0)).unwrap_err();
-    assert!(panic_message(&*err).contains("corun::sync::channel"));
+    assert!(panic_message(|| channel::<u8>(0)).contains("corun::sync::channel"));
 }
 
 #[test]
@@ -419,11 +422,9 @@ fn a_dropped_send_future_gives_its_place_to_the_next() {
 #[test]
 fn waiting_outside_a_task_panics_naming_the_function() {
     let (tx, rx) = channel::<u8>(1);
-    let err = catch_unwind(AssertUnwindSafe(|| rx.recv())).unwrap_err();
-    assert!(panic_message(&*err).contains("corun::sync::Receiver::recv called outside"));
+    assert!(panic_message(|| rx.recv()).contains("corun::sync::Receiver::recv called outside"));
     tx.try_send(1).unwrap();
-    let err = catch_unwind(AssertUnwindSafe(|| tx.send(2))).unwrap_err();
-    assert!(panic_message(&*err).contains("corun::sync::Sender::send called outside"));
+    assert!(panic_message(|| tx.send(2)).contains("corun::sync::Sender::send called outside"));
     // Nothing was left queued by the failed waits.
     assert_eq!(rx.try_recv(), Ok(1));
     assert!(tx.try_send(3).is_ok());
@@ -435,7 +436,7 @@ fn blocking_recv_in_a_future_task_panics_pointing_to_recv_async() {
     let (_tx, rx) = channel::<u8>(1);
     let h = ex.spawn_future(async move { rx.recv() });
     let err = ex.block_on(|| h.join()).unwrap_err();
-    let msg = panic_message(&*err.into_panic());
+    let msg = payload_message(err.into_panic());
     assert!(msg.contains("Receiver::recv"), "{msg}");
     assert!(msg.contains("future task"), "{msg}");
 }

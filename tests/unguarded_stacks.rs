@@ -1,13 +1,14 @@
 //! The unsafe opt-in for more coroutines than `vm.max_map_count` allows
 //! guarded stacks: stacks carved from shared mappings, checked by a canary.
+
 use corun::{Executor, Generator, GeneratorBuilder};
 use std::cell::Cell;
-use std::process::Command;
+use std::os::unix::process::ExitStatusExt;
 use std::rc::Rc;
 use std::time::Duration;
 
 mod common;
-use common::map_count;
+use common::{is_child, map_count, run_child};
 
 #[test]
 fn a_hundred_thousand_concurrent_stackful_tasks() {
@@ -66,7 +67,8 @@ fn unguarded_generators_run_and_recycle_their_stacks() {
 /// canary check at the switch aborts with a message.
 #[test]
 fn an_overflow_past_the_canary_aborts_with_a_message() {
-    if std::env::var_os("CORUN_CANARY_CHILD").is_some() {
+    let name = "an_overflow_past_the_canary_aborts_with_a_message";
+    if is_child(name) {
         // SAFETY: this child deliberately breaks the contract to show the
         // canary catching it; it is expected to abort.
         let builder = unsafe {
@@ -84,26 +86,9 @@ fn an_overflow_past_the_canary_aborts_with_a_message() {
         g.start();
         unreachable!("the canary check must have aborted");
     }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "an_overflow_past_the_canary_aborts_with_a_message",
-            "--nocapture",
-        ])
-        .env("CORUN_CANARY_CHILD", "1")
-        .output()
-        .unwrap();
+    let out = run_child(name);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(
-        out.status.signal(),
-        Some(libc_sigabrt()),
-        "stderr: {stderr}"
-    );
+    assert_eq!(out.status.signal(), Some(libc::SIGABRT), "stderr: {stderr}");
     assert!(stderr.contains("overwrote its canary"), "stderr: {stderr}");
     assert!(stderr.contains("16 KiB"), "stderr: {stderr}");
-}
-
-fn libc_sigabrt() -> i32 {
-    6
 }

@@ -32,8 +32,12 @@ pub(crate) trait FailSlot {
 }
 
 impl<T> FailSlot for JoinSlot<T> {
+    /// Stores `error` unless the body already stored its own outcome (a
+    /// scoped task that caught its cancellation and returned a value).
     fn fail(&self, error: JoinError) {
-        self.complete(Err(error));
+        if matches!(*self.state.borrow(), SlotState::Pending) {
+            self.complete(Err(error));
+        }
     }
 }
 

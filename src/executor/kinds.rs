@@ -3,7 +3,7 @@
 
 use super::join::{JoinError, JoinSlot};
 use super::task::{Header, Joinable, Ran, Task};
-use crate::generator::TaskStep;
+use crate::generator::{TaskClose, TaskStep};
 use crate::{Generator, GeneratorBuilder};
 use std::cell::RefCell;
 use std::convert::Infallible;
@@ -104,24 +104,27 @@ where
         let taken = std::mem::replace(&mut *stage, Stage::Finished);
         let outcome = match taken {
             Stage::Finished => return Ran::Done,
-            Stage::Unstarted(body, _) => catch_unwind(AssertUnwindSafe(move || drop(body))),
-            Stage::Running(mut generator) => {
-                match catch_unwind(AssertUnwindSafe(|| generator.try_close())) {
-                    Ok(Err(_ignored)) => {
-                        // The body caught the unwind and waits again: it
-                        // goes on as a live task (cancellation is a request).
-                        self.header.cancel_requested.set(false);
-                        *stage = Stage::Running(generator);
-                        return Ran::Parked;
-                    }
-                    Ok(Ok(())) => Ok(()),
-                    Err(payload) => Err(payload),
-                }
+            Stage::Unstarted(body, _) => {
+                catch_unwind(AssertUnwindSafe(move || drop(body))).map(|()| None)
             }
+            Stage::Running(mut generator) => match generator.close_task() {
+                TaskClose::Ignored(kind) => {
+                    // The body caught the unwind and waits again: it goes on
+                    // as a live task (cancellation is a request).
+                    self.header.cancel_requested.set(false);
+                    *stage = Stage::Running(generator);
+                    return Ran::of(&TaskStep::<T>::Parked(kind));
+                }
+                // A body that caught the unwind and returned suppressed
+                // the cancellation, as an asyncio task may.
+                TaskClose::Closed(value) => Ok(value),
+                TaskClose::Panicked(payload) => Err(payload),
+            },
         };
         drop(stage);
         match outcome {
-            Ok(()) => self.finish(Err(JoinError::cancelled())),
+            Ok(Some(value)) => self.finish(Ok(value)),
+            Ok(None) => self.finish(Err(JoinError::cancelled())),
             Err(payload) => self.finish(Err(JoinError::panicked(payload))),
         }
     }

@@ -22,10 +22,10 @@ use super::core::Core;
 use super::join::{request_cancel, FailSlot, JoinError, JoinSlot};
 use super::kinds::TaskGenerator;
 use super::task::{Header, Ran, RunQueue, TaskKind, TaskRef};
-use crate::generator::{Payload, TaskStep, WaitKind};
+use crate::generator::{Payload, TaskClose, TaskStep, WaitKind};
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
-use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::rc::Rc;
 
 /// A handle to spawn tasks that may borrow from outside the scope; see
@@ -168,10 +168,16 @@ impl<'env> ScopeInner<'env> {
             task,
             |_| {
                 if cancel {
-                    match close_generator(&mut entry.generator) {
-                        None => TaskStep::Parked(WaitKind::Blocked),
-                        Some(Ok(())) => TaskStep::Returned(()),
-                        Some(Err(p)) => TaskStep::Panicked(p),
+                    match entry.generator.close_task() {
+                        TaskClose::Ignored(kind) => {
+                            // It caught the unwind and waits again: it goes
+                            // on (cancellation is a request), and its wait
+                            // is not to be cut short by another close.
+                            task_header_uncancel(&entry.task);
+                            TaskStep::Parked(kind)
+                        }
+                        TaskClose::Closed(_) => TaskStep::Returned(()),
+                        TaskClose::Panicked(p) => TaskStep::Panicked(p),
                     }
                 } else {
                     entry.generator.run_task()
@@ -249,12 +255,17 @@ impl<'env> ScopeInner<'env> {
     }
 }
 
-/// Closes a task generator; `None` if it ignored the close and lives on.
+fn task_header_uncancel(task: &TaskRef) {
+    task.header().cancel_requested.set(false);
+}
+
+/// Closes a task generator; `None` if it ignored the close and lives on
+/// (its wait is its own: it is not passed on to the scope's owner).
 fn close_generator<T>(generator: &mut TaskGenerator<'_, T>) -> Option<Result<(), Payload>> {
-    match catch_unwind(AssertUnwindSafe(|| generator.try_close())) {
-        Ok(Ok(())) => Some(Ok(())),
-        Ok(Err(_ignored)) => None,
-        Err(payload) => Some(Err(payload)),
+    match generator.close_task() {
+        TaskClose::Closed(_) => Some(Ok(())),
+        TaskClose::Ignored(_) => None,
+        TaskClose::Panicked(payload) => Some(Err(payload)),
     }
 }
 
@@ -349,10 +360,14 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
                 main.clone(),
                 |_| {
                     if cancel {
-                        match close_generator(&mut main_body) {
-                            None => TaskStep::Parked(WaitKind::Blocked),
-                            Some(Ok(())) => TaskStep::Panicked(Box::new("cancelled")),
-                            Some(Err(p)) => TaskStep::Panicked(p),
+                        match main_body.close_task() {
+                            TaskClose::Ignored(kind) => {
+                                task_header_uncancel(&main);
+                                TaskStep::Parked(kind)
+                            }
+                            TaskClose::Closed(Some(value)) => TaskStep::Returned(value),
+                            TaskClose::Closed(None) => TaskStep::Panicked(Box::new("cancelled")),
+                            TaskClose::Panicked(p) => TaskStep::Panicked(p),
                         }
                     } else {
                         main_body.run_task()

@@ -19,9 +19,12 @@
 //!    body unwinds, or an unstarted body is dropped), so a coroutine corun
 //!    drops has completed and its drop runs no code of the body.
 //! 2. **Forgotten, the stack: kept.** A generator's coroutine is forgotten in
-//!    two ways: the user `mem::forget`s the generator (safe), or its `Drop`
-//!    finds a body that ignores close and forgets the coroutine rather than
-//!    resume it again (`drive.rs`). Either way the coroutine's `Stack` is
+//!    two ways: the user `mem::forget`s the generator (safe), or corun gives
+//!    up on a body that ignored its close and forgets the coroutine rather
+//!    than resume it again (`leak_body` in `close.rs`, from the generator's
+//!    `Drop` or when a wait it was interrupted in unwinds; the generator is
+//!    then complete and its coroutine slot empty). Either way the coroutine's
+//!    `Stack` is
 //!    forgotten inside it: a guarded stack is never unmapped nor pooled, a
 //!    carved one never goes back to its free list (and chunks are never
 //!    unmapped). The memory stays mapped, untouched, for the rest of the
@@ -39,8 +42,10 @@
 //!      `trap_handler`, corun never asks for. A forgotten `Coroutine` runs
 //!      nothing.
 //!    - corun keeps no pointer into a generator's stack outside the
-//!      `Generator` itself (mailbox, delegate slots, canary, all gone with it;
-//!      `Drop` clears the delegate stack before forgetting), and the
+//!      `Generator` itself, and uses none of those once the coroutine is
+//!      gone: `leak_body` clears the delegate stack, and the mailbox, the
+//!      canary and the measured bounds are only used while the coroutine
+//!      slot is full (a complete generator answers from its own fields). The
 //!      thread's context pointer is put back by the resumer at every switch
 //!      (context rule 2 in `stack::context`), so it never names a leaked
 //!      body. The executor's wait lists hold task references and `Waker`s,

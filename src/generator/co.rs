@@ -3,6 +3,7 @@
 
 use super::mailbox::{post_suspend, take_resume, Mailbox, ResumeTag, SuspendTag};
 use super::protocol::{erase, DelegateSlot, Resume, Suspend, WaitKind};
+use super::unwinding::UnwindState;
 use super::Generator;
 use crate::stack::{current_context, set_current_context, ContextHeader};
 use std::marker::PhantomData;
@@ -38,6 +39,8 @@ pub(crate) struct Frame {
     pub(crate) header: ContextHeader,
     /// Suspends this coroutine with `Suspend::Wait`; returns when woken.
     wait: unsafe fn(*const Frame, WaitKind),
+    /// Whether this coroutine is being unwound (see `unwinding`).
+    unwind: UnwindState,
 }
 
 // Context rule 1, checked: `header` starts `Frame`, `frame` starts `Co` (also
@@ -96,6 +99,7 @@ impl<Y, S> Co<Y, S> {
             frame: Frame {
                 header,
                 wait: wait_on::<Y, S>,
+                unwind: UnwindState::starting(),
             },
             yielder,
             mailbox,
@@ -131,6 +135,7 @@ impl<Y, S> Co<Y, S> {
         let resumed = unsafe {
             let tag = post_suspend(self.mailbox, out);
             let tag = (*self.yielder).suspend(tag);
+            self.frame.unwind.resumed(matches!(tag, ResumeTag::Close));
             take_resume(self.mailbox, tag)
         };
         // SAFETY: the suspension returned, so this body runs on its own stack
@@ -144,7 +149,7 @@ impl<Y, S> Co<Y, S> {
         if !std::ptr::eq(current_context(), &self.frame.header) {
             misuse(what);
         }
-        if std::thread::panicking() {
+        if self.frame.unwind.is_unwinding() {
             yield_while_unwinding(what);
         }
     }
@@ -336,8 +341,8 @@ unsafe fn wait_on<Y, S>(frame: *const Frame, kind: WaitKind) {
 pub(crate) enum ParkError {
     /// The thread is not running a corun coroutine.
     NotInCoroutine,
-    /// The running coroutine is unwinding (closed, cancelled or panicking):
-    /// suspending it now would abort the process, so the wait is skipped.
+    /// The running coroutine is unwinding (closed, cancelled or panicking;
+    /// see `unwinding`): it cannot suspend, so the wait is skipped.
     Unwinding,
 }
 
@@ -352,16 +357,19 @@ pub(crate) fn park_current(kind: WaitKind) -> Result<(), ParkError> {
     if ctx.is_null() {
         return Err(ParkError::NotInCoroutine);
     }
-    if std::thread::panicking() {
-        return Err(ParkError::Unwinding);
-    }
     let frame = ctx.cast::<Frame>();
     // SAFETY: a non-null context is the header of the live `Co` whose body
     // runs on this thread, and this code runs inside that body (context rules
     // 2 and 3); `Frame` starts with that header (context rule 1), so `frame`
-    // is that Co's frame, and its hook is `wait_on` for the Co's own type
-    // (context rule 4), whose contract this meets.
-    unsafe { ((*frame).wait)(frame, kind) };
+    // is that Co's frame.
+    let frame = unsafe { &*frame };
+    if frame.unwind.is_unwinding() {
+        return Err(ParkError::Unwinding);
+    }
+    // SAFETY: as above: `frame` is the running `Co`'s, and its hook is
+    // `wait_on` for the Co's own type (context rule 4), whose contract this
+    // meets.
+    unsafe { (frame.wait)(frame, kind) };
     Ok(())
 }
 

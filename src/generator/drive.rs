@@ -1,13 +1,13 @@
-//! Driving a generator: one step of the root and its delegate stack, close,
-//! drop, and the entry point the executor uses for tasks.
+//! Driving a generator: one step of the root and its delegate stack, wait
+//! forwarding, and the entry point the executor uses for tasks.
 
-use super::co::{park_current, GeneratorExit, ParkError, SubIgnoredClose};
+use super::close::CloseOnUnwind;
+use super::co::{park_current, ParkError};
 use super::mailbox::{post_resume, take_suspend, ResumeTag, SuspendTag};
 use super::protocol::{DelegatePtr, DelegateStep, Payload, Resume, Suspend, WaitKind};
 use super::{Generator, Life};
 use crate::stack::{self, current_context, set_current_context};
 use corosensei::CoroutineResult;
-use std::fmt;
 
 /// What one step of a root generator produced.
 pub(crate) enum Step<Y, R> {
@@ -15,65 +15,6 @@ pub(crate) enum Step<Y, R> {
     /// The body asked to suspend its task (see `park_current`).
     Waiting(WaitKind),
     Returned(R),
-    Panicked(Payload),
-}
-
-/// The body went on running instead of finishing when it was closed: it
-/// caught the unwind (`catch_unwind`) and yielded again. Python raises
-/// `RuntimeError("generator ignored GeneratorExit")` here. The generator stays
-/// suspended at that yield.
-///
-/// If a *delegate* (a subgenerator run by `yield_from`) ignores the close, its
-/// delegators unwind as if it had panicked (Python raises `RuntimeError` in
-/// them), their destructors run, and the generator is complete; the error
-/// then holds no value.
-///
-/// ```
-/// use corun::Generator;
-/// use std::panic::{catch_unwind, AssertUnwindSafe};
-///
-/// let mut stubborn: Generator<'_, i32> = Generator::new(|co| {
-///     let _ = catch_unwind(AssertUnwindSafe(|| co.yield_(1)));
-///     co.yield_(2); // yields while being closed
-/// });
-/// stubborn.start();
-/// let err = stubborn.try_close().unwrap_err();
-/// assert_eq!(err.into_value(), Some(2));
-/// assert!(!stubborn.is_complete());
-/// stubborn.close(); // the unwind now starts from `yield_(2)`: it finishes
-/// assert!(stubborn.is_complete());
-/// ```
-pub struct IgnoredClose<Y> {
-    value: Option<Y>,
-}
-
-impl<Y> IgnoredClose<Y> {
-    /// The value the body yielded instead of finishing (`None` if it waited
-    /// on its task instead).
-    pub fn into_value(self) -> Option<Y> {
-        self.value
-    }
-}
-
-impl<Y> fmt::Debug for IgnoredClose<Y> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IgnoredClose").finish_non_exhaustive()
-    }
-}
-
-impl<Y> fmt::Display for IgnoredClose<Y> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "the generator ignored close(): it caught the unwind and yielded again \
-             (Python: RuntimeError: generator ignored GeneratorExit)",
-        )
-    }
-}
-
-impl<Y> std::error::Error for IgnoredClose<Y> {}
-
-enum CloseFailure<Y> {
-    Ignored(Option<Y>),
     Panicked(Payload),
 }
 
@@ -188,7 +129,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         }
     }
 
-    fn push_delegate(&mut self, p: DelegatePtr<Y, S>) -> Resume<S> {
+    pub(super) fn push_delegate(&mut self, p: DelegatePtr<Y, S>) -> Resume<S> {
         self.delegates.push(p);
         // SAFETY: `p` was just handed over by a delegator suspended inside
         // `yield_from`, so its slot is alive (protocol rule 4).
@@ -252,162 +193,31 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         }
     }
 
+    ///
+    /// If the resumer's own wait unwinds instead (its task is cancelled or
+    /// timed out, or it is itself a generator being closed), this generator
+    /// is closed first, so that its destructors run and later sends get the
+    /// ordinary "complete" answer instead of a body stuck in a wait. If the
+    /// resumer is unwinding already and cannot wait at all, this body's wait
+    /// returns at once (`unwinding` rule 5).
     #[inline(never)]
     fn forward_waits(&mut self, mut kind: WaitKind) -> Step<Y, R> {
         loop {
-            match park_current(kind) {
-                Ok(()) => {}
+            let closer = CloseOnUnwind(Some(self));
+            let parked = park_current(kind);
+            let this = closer.defuse();
+            match parked {
+                Ok(()) | Err(ParkError::Unwinding) => {}
                 Err(ParkError::NotInCoroutine) => panic!(
                     "a generator body waited (sleep, yield_now, recv, await_, a socket read, ...) but \
                      the code resuming the generator is not running in a corun task: \
                      drive it from inside Executor::block_on or a spawned task"
                 ),
-                Err(ParkError::Unwinding) => panic!(
-                    "a generator body waited while the thread is unwinding; nothing can \
-                     suspend now"
-                ),
             }
-            match self.step(Resume::Wake) {
+            match this.step(Resume::Wake) {
                 Step::Waiting(next) => kind = next,
                 other => return other,
             }
-        }
-    }
-
-    /// Closes the generator: unwinds the innermost delegate first, then each
-    /// delegator, then the root, so their destructors run in that order.
-    fn close_inner(&mut self) -> Result<(), CloseFailure<Y>> {
-        match self.life {
-            Life::Complete => return Ok(()),
-            Life::Created => {
-                // The body wrapper sees `Close` first and drops the body
-                // without running it.
-                let outcome = self.resume_own(Resume::Close);
-                self.started = false;
-                self.finish();
-                return match outcome {
-                    CoroutineResult::Return(Err(p)) if !p.is::<GeneratorExit>() => {
-                        Err(CloseFailure::Panicked(p))
-                    }
-                    _ => Ok(()),
-                };
-            }
-            Life::Suspended => {}
-        }
-        let mut signal = Resume::Close;
-        loop {
-            let Some(&top) = self.delegates.last() else {
-                match self.resume_own(signal) {
-                    CoroutineResult::Yield(Suspend::Value(y)) => {
-                        return Err(CloseFailure::Ignored(Some(y)))
-                    }
-                    CoroutineResult::Yield(Suspend::Wait(kind)) => {
-                        self.forward_close_wait(kind)?;
-                        signal = Resume::Wake;
-                    }
-                    CoroutineResult::Yield(Suspend::Delegate(p)) => {
-                        signal = self.push_delegate(p);
-                    }
-                    CoroutineResult::Return(Ok(_)) => {
-                        self.finish();
-                        return Ok(());
-                    }
-                    CoroutineResult::Return(Err(p)) => {
-                        self.finish();
-                        return if p.is::<GeneratorExit>() {
-                            Ok(())
-                        } else if p.is::<SubIgnoredClose>() {
-                            Err(CloseFailure::Ignored(None))
-                        } else {
-                            Err(CloseFailure::Panicked(p))
-                        };
-                    }
-                }
-                continue;
-            };
-            // SAFETY: as in `step_delegated`.
-            match unsafe { (*top.as_ptr()).step(signal) } {
-                // Python: the subgenerator's close raises RuntimeError into
-                // its delegator, which unwinds (its `finally` runs). The
-                // ignoring sub is left in its slot and dropped with it.
-                DelegateStep::Yielded(y) => {
-                    drop(y);
-                    self.delegates.pop();
-                    signal = Resume::SubPanicked(Box::new(SubIgnoredClose));
-                }
-                DelegateStep::Wait(kind) => {
-                    self.forward_close_wait(kind)?;
-                    signal = Resume::Wake;
-                }
-                DelegateStep::Delegated(p) => signal = self.push_delegate(p),
-                // Python re-raises GeneratorExit in the delegator after its
-                // subgenerator closed, whether the sub returned or not.
-                DelegateStep::Returned => {
-                    self.delegates.pop();
-                    signal = Resume::Close;
-                }
-                DelegateStep::Panicked(p) => {
-                    self.delegates.pop();
-                    signal = if p.is::<GeneratorExit>() {
-                        Resume::Close
-                    } else {
-                        Resume::SubPanicked(p)
-                    };
-                }
-            }
-        }
-    }
-
-    /// A body that caught its close and then waited on its task: forward the
-    /// wait if the caller runs in a task, else the close is ignored.
-    fn forward_close_wait(&mut self, kind: WaitKind) -> Result<(), CloseFailure<Y>> {
-        park_current(kind).map_err(|_| CloseFailure::Ignored(None))
-    }
-
-    /// Closes the generator: Python's `g.close()`.
-    ///
-    /// The body unwinds from its pending `yield_`, so its destructors (`Drop`
-    /// guards: Python's `finally`) run; delegates unwind innermost first. On a
-    /// generator that has not started, the body is dropped without running
-    /// any of it. On a complete generator this does nothing. Afterwards the
-    /// generator is complete.
-    ///
-    /// # Panics
-    ///
-    /// If a destructor panics while the body unwinds, that panic reaches the
-    /// caller here (unless the destructor was itself run by an unwind, which
-    /// aborts the process, as any panic during unwinding does). If the body
-    /// catches the unwind and yields again, this panics with
-    /// [`IgnoredClose`]'s message and the generator stays suspended; use
-    /// [`try_close`](Generator::try_close) to handle that case.
-    ///
-    /// ```
-    /// use corun::Generator;
-    /// use std::cell::Cell;
-    ///
-    /// let cleaned = Cell::new(false);
-    /// struct Finally<'c>(&'c Cell<bool>);
-    /// impl Drop for Finally<'_> { fn drop(&mut self) { self.0.set(true) } }
-    ///
-    /// let mut g = Generator::new(|co| { let _f = Finally(&cleaned); loop { co.yield_(1) } });
-    /// g.start();
-    /// g.close();
-    /// assert!(cleaned.get() && g.is_complete());
-    /// ```
-    pub fn close(&mut self) {
-        if let Err(ignored) = self.try_close() {
-            panic!("Generator::close: {ignored}; the generator stays suspended at that yield")
-        }
-    }
-
-    /// Like [`close`](Generator::close), but a body that ignores the close
-    /// (catches the unwind and yields) gives an error holding what it
-    /// yielded, instead of a panic.
-    pub fn try_close(&mut self) -> Result<(), IgnoredClose<Y>> {
-        match self.close_inner() {
-            Ok(()) => Ok(()),
-            Err(CloseFailure::Ignored(value)) => Err(IgnoredClose { value }),
-            Err(CloseFailure::Panicked(p)) => std::panic::resume_unwind(p),
         }
     }
 
@@ -442,47 +252,6 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             Step::Panicked(p) => TaskStep::Panicked(p),
             Step::Yielded(_) => {
                 panic!("corun internal error: a task body yielded a value")
-            }
-        }
-    }
-}
-
-/// Dropping a suspended generator closes it. If its body ignores that close
-/// (catches the unwind and yields again), a warning is printed and the body's
-/// stack is leaked without running any more of it, as Python clears the frame
-/// of a generator that ignored `GeneratorExit` in its finaliser.
-impl<Y, S, R> Drop for Generator<'_, Y, S, R> {
-    fn drop(&mut self) {
-        if self.life == Life::Complete {
-            return;
-        }
-        match self.close_inner() {
-            Ok(()) => {}
-            Err(CloseFailure::Ignored(value)) => {
-                drop(value);
-                eprintln!(
-                    "corun: a generator ignored close() while being dropped (it yielded \
-                     again); its stack is leaked without running more of it"
-                );
-                self.delegates.clear();
-                // Leaking is sound: the stack is never resumed or reused, and
-                // nothing outside it points into it once the delegate stack is
-                // cleared. That the body's borrows may now end goes beyond
-                // corosensei's contract for a forgotten coroutine ("borrowed
-                // data must remain valid indefinitely"); why it holds anyway is
-                // point 3 of "Borrowing bodies, and leaking them" in builder.rs.
-                std::mem::forget(self.coroutine.take());
-            }
-            Err(CloseFailure::Panicked(p)) => {
-                if std::thread::panicking() {
-                    // Re-raising here would abort the process.
-                    eprintln!(
-                        "corun: a generator's destructor panicked while it was dropped \
-                         during another panic; that second panic is dropped"
-                    );
-                } else {
-                    std::panic::resume_unwind(p)
-                }
             }
         }
     }

@@ -6,16 +6,19 @@
 //! nothing per value.
 
 mod builder;
+mod close;
 mod co;
 mod drive;
 mod mailbox;
 mod protocol;
 mod state;
+mod unwinding;
 
 pub use builder::GeneratorBuilder;
+pub use close::IgnoredClose;
+pub(crate) use close::TaskClose;
 pub use co::Co;
 pub(crate) use co::{park_current, ParkError};
-pub use drive::IgnoredClose;
 pub(crate) use drive::TaskStep;
 pub(crate) use protocol::Payload;
 pub(crate) use protocol::WaitKind;
@@ -331,6 +334,3 @@ fn _auto_traits() {
     send_sync::<IgnoredClose<u8>>();
     send::<crate::JoinError>();
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,11 +1,23 @@
-//! Helpers shared by the integration tests.
-#![allow(dead_code)] // each test file uses its own subset
+//! Helpers shared by the integration tests: panic messages, drop guards,
+//! logs, a hand-driven future, child processes, and views of the executor and
+//! the process.
+#![allow(dead_code)] // each test binary uses its own subset
 
 use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::ops::Deref;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::process::{Command, Output};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
-/// The text of a panic payload (`&str` or `String`).
-pub fn message(payload: Box<dyn Any + Send>) -> String {
+// ---- Panic messages ----
+
+/// The text of a caught panic payload, which must be a `&str` or a `String`.
+pub fn payload_message(payload: Box<dyn Any + Send>) -> String {
     match payload.downcast::<String>() {
         Ok(s) => *s,
         Err(p) => match p.downcast::<&'static str>() {
@@ -19,26 +31,138 @@ pub fn message(payload: Box<dyn Any + Send>) -> String {
 pub fn panic_message<T>(f: impl FnOnce() -> T) -> String {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(_) => panic!("expected a panic"),
-        Err(p) => message(p),
+        Err(p) => payload_message(p),
     }
 }
 
-/// A shared log tasks push onto.
-pub type Log<T> = std::rc::Rc<std::cell::RefCell<Vec<T>>>;
+// ---- Drop guards ----
+
+/// Adds one to a counter when dropped, to count how often a value (a body's
+/// local, a task's capture) is dropped. The counter is borrowed
+/// (`&Cell<usize>`) where the test's lifetimes allow, or shared (an
+/// `Rc<Cell<usize>>` from [`counter`]) for `'static` tasks.
+pub struct DropCount<C: Deref<Target = Cell<usize>>>(pub C);
+
+impl<C: Deref<Target = Cell<usize>>> Drop for DropCount<C> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// A shared counter for [`DropCount`], at zero.
+pub fn counter() -> Rc<Cell<usize>> {
+    Rc::new(Cell::new(0))
+}
+
+/// Pushes its entry onto a log when dropped: Python's `finally`. The log is
+/// borrowed (`&RefCell<Vec<T>>`) where the test's lifetimes allow, or shared
+/// (a [`Log`]) for `'static` tasks.
+pub struct Finally<L: Deref<Target = RefCell<Vec<T>>>, T: Clone>(pub L, pub T);
+
+impl<L: Deref<Target = RefCell<Vec<T>>>, T: Clone> Drop for Finally<L, T> {
+    fn drop(&mut self) {
+        self.0.borrow_mut().push(self.1.clone());
+    }
+}
+
+/// Panics with its message when dropped.
+pub struct PanicsInDrop(pub &'static str);
+
+impl Drop for PanicsInDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.0);
+    }
+}
+
+// ---- Logs ----
+
+/// A shared log tasks push onto, in the order things happened.
+pub type Log<T> = Rc<RefCell<Vec<T>>>;
 
 /// An empty [`Log`].
 pub fn log<T>() -> Log<T> {
-    std::rc::Rc::new(std::cell::RefCell::new(Vec::new()))
+    Rc::new(RefCell::new(Vec::new()))
 }
 
-/// The text of a borrowed panic payload (`&str` or `String`; empty otherwise).
-pub fn payload_text(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+/// Pushes `entry` onto `log` (a `&str` onto a `Log<String>` too).
+pub fn push<T>(log: &Log<T>, entry: impl Into<T>) {
+    log.borrow_mut().push(entry.into());
 }
+
+// ---- Waiting ----
+
+/// A wait that outlasts every test: whatever waits this long is cancelled,
+/// timed out or torn down first.
+pub const LONG: Duration = Duration::from_secs(3600);
+
+/// A future that counts its polls and is ready once `open` is set; until
+/// then it keeps its latest waker in `waker`, so a test can wake it by hand
+/// (even after its task is gone).
+pub struct Gate {
+    pub open: Rc<Cell<bool>>,
+    pub polls: Rc<Cell<usize>>,
+    pub waker: Rc<RefCell<Option<Waker>>>,
+}
+
+impl Future for Gate {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.polls.set(self.polls.get() + 1);
+        if self.open.get() {
+            return Poll::Ready(());
+        }
+        *self.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+// ---- Child processes ----
+
+/// Set, to the test's name, in a child process started by [`run_child`].
+const CHILD_ENV: &str = "CORUN_TEST_CHILD";
+
+/// Whether this process is the child [`run_child`] started for test `name`.
+pub fn is_child(name: &str) -> bool {
+    std::env::var(CHILD_ENV).is_ok_and(|v| v == name)
+}
+
+/// Runs the test `name` alone in a fresh process of this test binary (so an
+/// abort, or a change to a process-wide limit, cannot touch this process) and
+/// returns how it ended, with everything it printed (`--nocapture`).
+pub fn run_child(name: &str) -> Output {
+    Command::new(std::env::current_exe().expect("test binary path"))
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, name)
+        .output()
+        .expect("spawn the child test process")
+}
+
+/// Runs `body` in a child process (see [`run_child`]) when called from the
+/// test `name`: in the parent, waits for the child and panics with its
+/// output if it failed (an abort included) or did not run the test, and
+/// returns its stderr; in the child, runs `body`.
+pub fn in_child_process(name: &str, body: impl FnOnce()) -> String {
+    if is_child(name) {
+        body();
+        return String::new();
+    }
+    let out = run_child(name);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "the child running {name} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child did not run {name}:\n{stdout}"
+    );
+    stderr
+}
+
+// ---- Views of the executor and the process ----
 
 /// What each task the executor knows is blocked on, in spawn order.
 pub fn blocked(ex: &corun::Executor) -> Vec<&'static str> {
@@ -57,13 +181,4 @@ pub fn map_count() -> usize {
         .unwrap()
         .lines()
         .count()
-}
-
-/// Panics with its message when dropped.
-pub struct PanicsInDrop(pub &'static str);
-
-impl Drop for PanicsInDrop {
-    fn drop(&mut self) {
-        panic!("{}", self.0);
-    }
 }
