@@ -54,6 +54,9 @@ fn main() {
 
     println!("\n== the executor: tasks that read like blocking code");
     executor_tour();
+
+    println!("\n== sockets and pipes: blocking-style I/O that suspends only its task");
+    io_tour();
 }
 
 fn executor_tour() {
@@ -117,4 +120,45 @@ fn executor_tour() {
     assert_eq!(received, [1, 4, 9, 16, 25]);
     assert_eq!(report, (60, vec![0, 1, 2], [1, 4, 9, 16]));
     println!("tasks left: {}", ex.tasks().len());
+}
+
+fn io_tour() {
+    use corun::net::{TcpListener, TcpStream};
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let ex = Executor::new();
+    let (reply, piped) = ex.block_on(|| {
+        // A server task: accept waits for a connection, read_line for data.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = corun::spawn(move || {
+            let (conn, peer) = listener.accept().unwrap();
+            println!("server: accepted a connection from {peer}");
+            let mut line = String::new();
+            BufReader::new(&conn).read_line(&mut line).unwrap();
+            (&conn).write_all(line.to_uppercase().as_bytes()).unwrap();
+        });
+        // A client in this task: connect, write, read to the end.
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.write_all(b"hello, reactor\n").unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        server.join().unwrap();
+        println!("client: the server answered {:?}", reply.trim_end());
+
+        // A pipe between two tasks; a read past a timeout gives up.
+        let (mut reader, mut writer) = corun::io::pipe().unwrap();
+        let w = corun::spawn(move || writer.write_all(b"through a pipe").unwrap());
+        let mut piped = String::new();
+        reader.read_to_string(&mut piped).unwrap();
+        w.join().unwrap();
+        let (idle, _peer) = corun::net::UnixStream::pair().unwrap();
+        idle.set_read_timeout(Some(Duration::from_millis(5)))
+            .unwrap();
+        let err = (&idle).read(&mut [0; 8]).unwrap_err();
+        println!("pipe: {piped:?}; an idle read after 5 ms: {:?}", err.kind());
+        (reply, piped)
+    });
+    assert_eq!(reply, "HELLO, REACTOR\n");
+    assert_eq!(piped, "through a pipe");
 }

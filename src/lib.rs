@@ -51,6 +51,12 @@
 //! assert_eq!(total, 15);
 //! ```
 //!
+//! - I/O whose blocking-looking calls suspend only their task: the sockets
+//!   of [`net`] (TCP, UDP, Unix), the pipes and fd waits of [`io`], and
+//!   [`unblock`] for blocking calls on a thread pool. The executor's mio
+//!   `Poll` is the reactor; outside a task the same calls block the thread,
+//!   as std's do.
+//!
 //! A runtime with one executor per core is not in this release yet. See the
 //! crate's README for the Python → corun tables.
 #![deny(missing_docs)]
