@@ -65,10 +65,12 @@
 #![warn(unreachable_pub, missing_debug_implementations)]
 
 mod executor;
+pub mod fs;
 mod generator;
 pub mod io;
 mod loom;
 pub mod net;
+pub mod process;
 mod stack;
 pub mod sync;
 mod unblock;

@@ -1,0 +1,299 @@
+//! Child processes in std's shape (`Command`, `Child`, `Output`), whose
+//! waits suspend only the calling task.
+//!
+//! How a wait waits, and why not a pidfd: a pidfd (readable when the child
+//! exits) would let the reactor wait for the exit without a thread, but
+//! getting one takes `pidfd_open`, which std does not offer on stable Rust
+//! and which corun's I/O layer may not call through `unsafe`. So `wait`
+//! first asks `try_wait` (no thread at all if the child is done) and
+//! otherwise blocks one thread of the [`unblock`](crate::unblock) pool in
+//! `waitpid`, suspending only the task. The child's pipes are corun pipes,
+//! on the reactor.
+
+use crate::io::{PipeReader, PipeWriter};
+use std::ffi::OsStr;
+use std::fmt;
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::process::{ExitStatus, Output, Stdio};
+
+/// The child's stdin: a corun pipe end (`Write`, `AsyncWrite`).
+pub type ChildStdin = PipeWriter;
+/// The child's stdout: a corun pipe end (`Read`, `AsyncRead`).
+pub type ChildStdout = PipeReader;
+/// The child's stderr: a corun pipe end (`Read`, `AsyncRead`).
+pub type ChildStderr = PipeReader;
+
+/// A process builder: std's [`Command`](std::process::Command), whose
+/// `output`, `status` and the child's `wait` suspend only the calling task
+/// (outside a task they block the thread, as std's).
+///
+/// ```
+/// let ex = corun::Executor::new();
+/// let out = ex.block_on(|| {
+///     corun::process::Command::new("sh").arg("-c").arg("echo hi").output().unwrap()
+/// });
+/// assert!(out.status.success());
+/// assert_eq!(out.stdout, b"hi\n");
+/// ```
+pub struct Command {
+    inner: std::process::Command,
+}
+
+impl Command {
+    /// A command to run `program`, as std's.
+    pub fn new<S: AsRef<OsStr>>(program: S) -> Command {
+        Command {
+            inner: std::process::Command::new(program),
+        }
+    }
+
+    /// Adds an argument.
+    pub fn arg<S: AsRef<OsStr>>(&mut self, arg: S) -> &mut Command {
+        self.inner.arg(arg);
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I, S>(&mut self, args: I) -> &mut Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.inner.args(args);
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env<K: AsRef<OsStr>, V: AsRef<OsStr>>(&mut self, key: K, val: V) -> &mut Command {
+        self.inner.env(key, val);
+        self
+    }
+
+    /// Sets environment variables.
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Command
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        self.inner.envs(vars);
+        self
+    }
+
+    /// Removes an environment variable.
+    pub fn env_remove<K: AsRef<OsStr>>(&mut self, key: K) -> &mut Command {
+        self.inner.env_remove(key);
+        self
+    }
+
+    /// Clears the environment.
+    pub fn env_clear(&mut self) -> &mut Command {
+        self.inner.env_clear();
+        self
+    }
+
+    /// Sets the working directory.
+    pub fn current_dir<P: AsRef<Path>>(&mut self, dir: P) -> &mut Command {
+        self.inner.current_dir(dir);
+        self
+    }
+
+    /// The child's stdin (`Stdio::piped()` gives [`Child::stdin`]).
+    pub fn stdin<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
+        self.inner.stdin(cfg);
+        self
+    }
+
+    /// The child's stdout (`Stdio::piped()` gives [`Child::stdout`]).
+    pub fn stdout<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
+        self.inner.stdout(cfg);
+        self
+    }
+
+    /// The child's stderr (`Stdio::piped()` gives [`Child::stderr`]).
+    pub fn stderr<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
+        self.inner.stderr(cfg);
+        self
+    }
+
+    /// Starts the child. `fork`/`exec` themselves are quick and run on the
+    /// calling thread, as in std.
+    pub fn spawn(&mut self) -> io::Result<Child> {
+        Child::from_std(self.inner.spawn()?)
+    }
+
+    /// Runs the child to its end with stdout and stderr captured (stdin
+    /// from `/dev/null` unless set), as std's `output`.
+    pub fn output(&mut self) -> io::Result<Output> {
+        self.inner.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = self.spawn()?;
+        child.stdin = None;
+        child.wait_with_output()
+    }
+
+    /// Runs the child to its end and returns its exit status.
+    pub fn status(&mut self) -> io::Result<ExitStatus> {
+        self.spawn()?.wait()
+    }
+
+    /// The std command, for settings this type does not mirror
+    /// (`std::os::unix::process::CommandExt`: `uid`, `pre_exec`, ...).
+    pub fn as_std_mut(&mut self) -> &mut std::process::Command {
+        &mut self.inner
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+/// A running or exited child process: std's
+/// [`Child`](std::process::Child), whose `wait` suspends only the calling
+/// task.
+///
+/// ```
+/// use corun::process::Command;
+/// use std::io::{Read, Write};
+/// use std::process::Stdio;
+///
+/// let ex = corun::Executor::new();
+/// let echoed = ex.block_on(|| {
+///     let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+///     let mut stdin = child.stdin.take().unwrap();
+///     stdin.write_all(b"meow").unwrap();
+///     drop(stdin); // cat sees the end of its input
+///     let mut out = String::new();
+///     child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+///     assert!(child.wait().unwrap().success());
+///     out
+/// });
+/// assert_eq!(echoed, "meow");
+/// ```
+pub struct Child {
+    /// `None` only after a wait was cancelled while the pool held it.
+    inner: Option<std::process::Child>,
+    id: u32,
+    /// The child's stdin, if piped.
+    pub stdin: Option<ChildStdin>,
+    /// The child's stdout, if piped.
+    pub stdout: Option<ChildStdout>,
+    /// The child's stderr, if piped.
+    pub stderr: Option<ChildStderr>,
+}
+
+fn pipe_end<T: Into<OwnedFd>, P: TryFrom<OwnedFd, Error = io::Error>>(
+    end: Option<T>,
+) -> io::Result<Option<P>> {
+    end.map(|e| P::try_from(e.into())).transpose()
+}
+
+impl Child {
+    fn from_std(mut child: std::process::Child) -> io::Result<Child> {
+        Ok(Child {
+            id: child.id(),
+            stdin: pipe_end(child.stdin.take())?,
+            stdout: pipe_end(child.stdout.take())?,
+            stderr: pipe_end(child.stderr.take())?,
+            inner: Some(child),
+        })
+    }
+
+    fn inner(&mut self) -> io::Result<&mut std::process::Child> {
+        self.inner.as_mut().ok_or_else(|| {
+            io::Error::other(
+                "corun::process::Child: an earlier wait was cancelled while it waited; \
+                 the child was reaped in the background",
+            )
+        })
+    }
+
+    /// The OS process id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Sends `SIGKILL`, as std's.
+    pub fn kill(&mut self) -> io::Result<()> {
+        self.inner()?.kill()
+    }
+
+    /// The exit status if the child has exited; never waits.
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        self.inner()?.try_wait()
+    }
+
+    /// Waits for the child to exit, suspending only the calling task
+    /// (outside a task, the thread blocks). Closes the child's stdin
+    /// first, as std's, so a child reading it is not kept waiting.
+    ///
+    /// If the task is cancelled meanwhile, it unwinds at once; the child is
+    /// still reaped (in the background) and later calls on this `Child`
+    /// return an error.
+    pub fn wait(&mut self) -> io::Result<ExitStatus> {
+        self.stdin = None;
+        if let Some(status) = self.try_wait()? {
+            return Ok(status);
+        }
+        if !crate::executor::reactor::in_task() {
+            return self.inner()?.wait();
+        }
+        let mut child = self.inner.take().expect("checked by try_wait");
+        let (child, status) = crate::unblock(move || {
+            let status = child.wait();
+            (child, status)
+        });
+        self.inner = Some(child);
+        status
+    }
+
+    /// Reads stdout and stderr to their ends (both at once, so a child
+    /// filling one pipe cannot stall), then waits, as std's.
+    pub fn wait_with_output(mut self) -> io::Result<Output> {
+        self.stdin = None;
+        let (stdout, stderr) = (self.stdout.take(), self.stderr.take());
+        let (stdout, stderr) = if crate::executor::reactor::in_task() {
+            let err_reader = stderr.map(|e| crate::spawn(move || read_all(Some(e))));
+            let out = read_all(stdout)?;
+            let err = match err_reader {
+                Some(h) => h.join().map_err(|e| io::Error::other(e.to_string()))??,
+                None => Vec::new(),
+            };
+            (out, err)
+        } else {
+            let err_reader = std::thread::spawn(move || read_all(stderr));
+            let out = read_all(stdout)?;
+            let err = err_reader
+                .join()
+                .map_err(|_| io::Error::other("the stderr reader panicked"))??;
+            (out, err)
+        };
+        Ok(Output {
+            status: self.wait()?,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+fn read_all(pipe: Option<PipeReader>) -> io::Result<Vec<u8>> {
+    let mut all = Vec::new();
+    if let Some(mut pipe) = pipe {
+        pipe.read_to_end(&mut all)?;
+    }
+    Ok(all)
+}
+
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child")
+            .field("id", &self.id)
+            .field("stdin", &self.stdin)
+            .field("stdout", &self.stdout)
+            .field("stderr", &self.stderr)
+            .finish()
+    }
+}

@@ -1,0 +1,86 @@
+//! `unblock` and `corun::fs`: blocking calls run on a thread pool, in
+//! parallel, while the executor's other tasks keep running.
+
+use corun::Executor;
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[test]
+fn blocking_calls_run_in_parallel_while_other_tasks_run() {
+    const CALLS: usize = 4;
+    let ex = Executor::new();
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let ticks = Rc::new(Cell::new(0u32));
+    let t = ticks.clone();
+    let all_met = ex.block_on(move || {
+        let ticker = corun::spawn(move || loop {
+            t.set(t.get() + 1);
+            corun::sleep(Duration::from_millis(1));
+        });
+        let calls: Vec<_> = (0..CALLS)
+            .map(|_| {
+                let arrived = arrived.clone();
+                corun::spawn(move || {
+                    corun::unblock(move || {
+                        // Each call waits, blocking its thread, until all
+                        // have arrived: only parallel calls can all see it.
+                        arrived.fetch_add(1, Ordering::SeqCst);
+                        let give_up = Instant::now() + Duration::from_secs(20);
+                        while arrived.load(Ordering::SeqCst) < CALLS && Instant::now() < give_up {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        arrived.load(Ordering::SeqCst) == CALLS
+                    })
+                })
+            })
+            .collect();
+        let met = calls.into_iter().all(|c| c.join().unwrap());
+        ticker.cancel();
+        met
+    });
+    assert!(all_met, "the blocking calls ran at the same time");
+    assert!(ticks.get() > 0, "the executor's other tasks kept running");
+}
+
+#[test]
+fn unblock_outside_a_task_runs_inline() {
+    let here = std::thread::current().id();
+    assert!(corun::unblock(move || std::thread::current().id() == here));
+}
+
+#[test]
+fn unblock_future_in_a_future_task() {
+    let ex = Executor::new();
+    let h = ex.spawn_future(async { corun::unblock_future(|| 2 + 2).await });
+    assert_eq!(ex.block_on(|| h.join().unwrap()), 4);
+}
+
+#[test]
+fn fs_round_trip_in_a_task() {
+    let dir = std::env::temp_dir().join(format!("corun-fs-test-{}", std::process::id()));
+    let ex = Executor::new();
+    ex.block_on(|| {
+        corun::fs::create_dir_all(dir.join("sub")).unwrap();
+        corun::fs::write(dir.join("sub/a.txt"), "hello fs").unwrap();
+        assert_eq!(
+            corun::fs::read_to_string(dir.join("sub/a.txt")).unwrap(),
+            "hello fs"
+        );
+        corun::fs::copy(dir.join("sub/a.txt"), dir.join("b.txt")).unwrap();
+        corun::fs::rename(dir.join("b.txt"), dir.join("c.txt")).unwrap();
+        assert_eq!(corun::fs::metadata(dir.join("c.txt")).unwrap().len(), 8);
+        let mut names: Vec<String> = corun::fs::read_dir(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["c.txt", "sub"]);
+        let err = corun::fs::read(dir.join("missing")).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        corun::fs::remove_dir_all(&dir).unwrap();
+    });
+}
