@@ -46,11 +46,11 @@ evented_fd!(TcpListener);
 impl TcpListener {
     /// Binds a listener to `addr` (each resolved address in turn, as std
     /// does; port 0 picks a free port). Names resolve on the
-    /// [`unblock`](crate::unblock) pool.
+    /// [`unblock`](crate::unblock) pool. As std, it sets `SO_REUSEADDR`;
+    /// unlike std's backlog of 128, it listens with a backlog of 1,024 (as
+    /// tokio), so a burst of connections is not dropped and retried.
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        each_addr(resolve(&addr)?, |a| {
-            TcpListener::from_std(std::net::TcpListener::bind(a)?)
-        })
+        each_addr(resolve(&addr)?, |a| listen(a, false))
     }
 
     /// Binds with `SO_REUSEPORT` (and `SO_REUSEADDR`), so that several
@@ -64,15 +64,13 @@ impl TcpListener {
     /// assert_eq!(b.local_addr().unwrap(), port);
     /// ```
     pub fn bind_reuseport<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        use socket2::{Domain, Socket, Type};
-        each_addr(resolve(&addr)?, |a| {
-            let socket = Socket::new(Domain::for_address(a), Type::STREAM, None)?;
-            socket.set_reuse_address(true)?;
-            socket.set_reuse_port(true)?;
-            socket.bind(&a.into())?;
-            socket.listen(1024)?;
-            TcpListener::from_std(socket.into())
-        })
+        each_addr(resolve(&addr)?, |a| listen(a, true))
+    }
+
+    /// [`bind`](Self::bind) for future tasks: a host name resolves on the
+    /// thread pool without blocking the executor.
+    pub async fn bind_async<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        each_addr(resolve_async(&addr).await?, |a| listen(a, false))
     }
 
     /// Accepts a connection, suspending the task until one comes; returns
@@ -163,12 +161,17 @@ impl Iterator for Incoming<'_> {
     }
 }
 
-impl TcpListener {
-    /// [`bind`](Self::bind) for future tasks: a host name resolves on the
-    /// thread pool without blocking the executor.
-    pub async fn bind_async<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        each_addr(resolve_async(&addr).await?, |a| {
-            TcpListener::from_std(std::net::TcpListener::bind(a)?)
-        })
+/// A listening, non-blocking socket on `addr`.
+fn listen(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM.nonblocking(), None)?;
+    socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
     }
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(TcpListener {
+        io: Evented::new(socket.into()),
+    })
 }
