@@ -139,3 +139,24 @@ fn a_regular_file_is_an_error_not_a_hang() {
     let err = ex.block_on(|| wait_readable(&f).unwrap_err());
     assert_eq!(err.raw_os_error(), Some(libc::EPERM));
 }
+
+#[test]
+fn data_and_the_end_reported_in_one_event_give_the_data_then_ok_zero() {
+    // The reader waits; the writer writes and closes in one turn, so the
+    // reader's wake-up reports both. Its read of the data is short, and the
+    // next read must see the end instead of waiting for an edge that will
+    // never come.
+    let ex = Executor::new();
+    let got = ex.block_on(|| {
+        let (mut r, mut w) = pipe().unwrap();
+        let writer = corun::spawn(move || {
+            w.write_all(b"last words").unwrap();
+            drop(w);
+        });
+        let mut got = Vec::new();
+        r.read_to_end(&mut got).unwrap();
+        writer.join().unwrap();
+        got
+    });
+    assert_eq!(got, b"last words");
+}

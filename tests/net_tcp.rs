@@ -277,3 +277,24 @@ mod future_style {
         assert_eq!(&ex.block_on(|| client.join().unwrap()), b"mixed\n");
     }
 }
+
+#[test]
+fn data_and_fin_in_one_event_give_the_data_then_ok_zero() {
+    let ex = Executor::new();
+    let got = ex.block_on(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = corun::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            corun::yield_now(); // let the client wait in read first
+            conn.write_all(b"bye").unwrap();
+            drop(conn); // FIN right behind the data
+        });
+        let mut s = TcpStream::connect(addr).unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        server.join().unwrap();
+        got
+    });
+    assert_eq!(got, b"bye");
+}

@@ -243,3 +243,43 @@ fn an_idle_socket_does_not_hide_a_deadlock() {
     });
     assert!(message.contains("deadlock"), "{message}");
 }
+
+#[test]
+fn scoped_tasks_and_generators_inside_tasks_wait_on_sockets_too() {
+    let ex = Executor::new();
+    let (lines, yielded) = ex.block_on(|| {
+        let (a, b) = tcp_pair();
+        let mut lines = Vec::new();
+        corun::scope(|s| {
+            s.spawn(|| {
+                let mut reader = std::io::BufReader::new(&b);
+                for _ in 0..2 {
+                    let mut line = String::new();
+                    std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+                    lines.push(line);
+                }
+            });
+            s.spawn(|| {
+                corun::sleep(Duration::from_millis(1));
+                (&a).write_all(b"one\ntwo\n").unwrap();
+            });
+        });
+        // A generator whose body reads a socket: the read suspends the task.
+        let (mut c, d) = tcp_pair();
+        let words = corun::Generator::new(move |co| {
+            let mut buf = [0; 4];
+            let mut d = d;
+            while d.read_exact(&mut buf).is_ok() {
+                co.yield_(String::from_utf8(buf.to_vec()).unwrap());
+            }
+        });
+        let writer = corun::spawn(move || {
+            c.write_all(b"abcdwxyz").unwrap();
+        });
+        let yielded: Vec<String> = words.collect();
+        writer.join().unwrap();
+        (lines, yielded)
+    });
+    assert_eq!(lines, ["one\n", "two\n"]);
+    assert_eq!(yielded, ["abcd", "wxyz"]);
+}

@@ -9,26 +9,33 @@
 //!    under a token made of its slot and a generation number. An event whose
 //!    token names a freed or reused slot is ignored, so an event for a
 //!    source already gone is harmless.
-//! 2. Each record keeps, per direction, the stackful tasks waiting (a wait
-//!    list) and the waker of the future waiting. An event wakes the
-//!    directions it reports (an error or a hang-up wakes both, so every
-//!    waiter tries again and meets the error or the end of the stream).
-//! 3. An operation tries the system call first, and waits only after a
-//!    `WouldBlock`. Single-threaded: no event is dispatched between the
-//!    failed call and the wait's registration, so an edge that comes after
-//!    the call wakes the wait (no lost wake-up), and one that came before
-//!    it is the data the call found. No readiness is cached: a wake only
-//!    means "try again".
-//! 4. Every wait is held by a guard: a task cancelled, timed out or dropped
+//! 2. Each record keeps, per direction, a readiness bit, the stackful tasks
+//!    waiting (a wait list) and the waker of the future waiting. An event
+//!    sets the bits of the directions it reports (an error or a hang-up sets
+//!    both, so every waiter tries again and meets the error or the end of
+//!    the stream) and wakes their waiters.
+//! 3. A set bit means "the call may succeed: try it"; a clear bit means "it
+//!    would block: wait for the next event first". The bit is cleared when
+//!    the call says `WouldBlock`, and after a short stream read or write
+//!    (fewer bytes than asked, but some): the kernel's queue was drained, so
+//!    a new edge will come when that changes (tokio does the same; it saves
+//!    the `WouldBlock` call per message). Single-threaded: no event is
+//!    dispatched between a call and the clearing of its bit, so no edge is
+//!    lost.
+//! 4. A hang-up or an error already reported (the peer closed, the socket
+//!    shut down, a reset) makes its direction's bit stick: no edge will
+//!    come for it again, so a short read of the last data before the end
+//!    must not make the next read wait.
+//! 5. Every wait is held by a guard: a task cancelled, timed out or dropped
 //!    while it waits leaves its record's list, and its timer, so no stale
 //!    wake reaches it. A future's waker sits in its direction's slot until
 //!    the next event or until its source goes.
-//! 5. A source is deregistered and its record freed when its owner is
+//! 6. A source is deregistered and its record freed when its owner is
 //!    dropped on the executor's thread. Dropped anywhere else, its token
 //!    goes on the reactor's release queue (the one cross-thread piece) and
 //!    the executor frees the record at its next poll; closing the fd has
 //!    already taken it out of epoll.
-//! 6. The deadlock detector asks `has_waiters`: a task or waker waiting for
+//! 7. The deadlock detector asks `has_waiters`: a task or waker waiting for
 //!    I/O can be woken by the outside world.
 
 use super::context::{current_task, try_current_core};
@@ -52,22 +59,52 @@ pub(crate) enum Direction {
     Write = 1,
 }
 
-/// Tokens released away from the executor's thread (rule 5). Its address
+/// Tokens released away from the executor's thread (rule 6). Its address
 /// also tells one reactor from another.
 pub(crate) type ReleaseQueue = ConcurrentQueue<usize>;
 
 /// The readiness record of one registered source.
 pub(crate) struct Source {
+    /// Bit 0: reading may succeed; bit 1: writing may (rules 2 and 3).
+    ready: Cell<u8>,
+    /// The directions whose end or error was reported: their `ready` bits
+    /// stay set (rule 4).
+    closed: Cell<u8>,
     lists: [WaitList; 2],
     wakers: [RefCell<Option<Waker>>; 2],
-    /// The reactor's count of waits in progress (rule 6).
+    /// The reactor's count of waits in progress (rule 7).
     waiting: Rc<Cell<usize>>,
 }
 
 impl Source {
+    fn bit(dir: Direction) -> u8 {
+        1 << dir as u8
+    }
+
+    /// Whether `dir`'s call may succeed (rule 3).
+    pub(crate) fn is_ready(&self, dir: Direction) -> bool {
+        self.ready.get() & Self::bit(dir) != 0
+    }
+
+    /// Records that `dir`'s call would block (rule 3), unless its end was
+    /// reported (rule 4).
+    pub(crate) fn clear(&self, dir: Direction) {
+        let sticky = self.closed.get() & Self::bit(dir);
+        self.ready
+            .set(self.ready.get() & !(Self::bit(dir) & !sticky));
+    }
+
+    /// Records that `dir` has ended (a hang-up, an error, our own
+    /// `shutdown`) and wakes its waiters (rule 4).
+    pub(crate) fn close(&self, dir: Direction) {
+        self.closed.set(self.closed.get() | Self::bit(dir));
+        self.wake(dir);
+    }
+
     /// Wakes everyone waiting on `dir`: an event, or a local change that
     /// the kernel may not report (our own `shutdown`).
     pub(crate) fn wake(&self, dir: Direction) {
+        self.ready.set(self.ready.get() | Self::bit(dir));
         self.lists[dir as usize].wake_all();
         let waker = self.wakers[dir as usize].borrow_mut().take();
         if let Some(waker) = waker {
@@ -138,6 +175,10 @@ impl Reactor {
         let generation = self.generation.get().wrapping_add(1);
         self.generation.set(generation);
         let source = Rc::new(Source {
+            // Registered after a `WouldBlock`: not ready until an event
+            // says so (the registration reports the current state).
+            ready: Cell::new(0),
+            closed: Cell::new(0),
             lists: [WaitList::new(), WaitList::new()],
             wakers: [RefCell::new(None), RefCell::new(None)],
             waiting: self.waiting.clone(),
@@ -169,7 +210,7 @@ impl Reactor {
         (*g == generation).then(|| source.clone())
     }
 
-    /// Takes `fd` out of the poll and frees its record (rule 5). `fd` must
+    /// Takes `fd` out of the poll and frees its record (rule 6). `fd` must
     /// still be open.
     pub(crate) fn deregister(&self, tok: usize, fd: RawFd) {
         // Failing means the fd is no longer in the poll: nothing to undo.
@@ -186,7 +227,7 @@ impl Reactor {
         source.drop_wakers();
     }
 
-    /// Frees the records released away from this thread (rule 5).
+    /// Frees the records released away from this thread (rule 6).
     pub(crate) fn drain_released(&self) {
         while let Ok(tok) = self.released.pop() {
             self.free(tok);
@@ -199,15 +240,19 @@ impl Reactor {
             return;
         };
         let broken = event.is_error();
-        if broken || event.is_readable() || event.is_read_closed() || event.is_priority() {
+        if broken || event.is_read_closed() {
+            source.close(Direction::Read);
+        } else if event.is_readable() || event.is_priority() {
             source.wake(Direction::Read);
         }
-        if broken || event.is_writable() || event.is_write_closed() {
+        if broken || event.is_write_closed() {
+            source.close(Direction::Write);
+        } else if event.is_writable() {
             source.wake(Direction::Write);
         }
     }
 
-    /// Whether any task or waker waits for I/O (rule 6).
+    /// Whether any task or waker waits for I/O (rule 7).
     pub(crate) fn has_waiters(&self) -> bool {
         self.waiting.get() > 0
     }
@@ -244,7 +289,7 @@ pub(crate) enum Waited {
 }
 
 /// Suspends the running stackful task until `dir` of `source` is woken or
-/// `deadline` passes; `reason` shows in `Executor::tasks` (rule 4).
+/// `deadline` passes; `reason` shows in `Executor::tasks` (rule 5).
 ///
 /// # Panics
 ///

@@ -7,7 +7,8 @@
 //! 1. Try the system call. Anything but `WouldBlock` is the answer.
 //! 2. In a task: register the fd with the running executor if it is not
 //!    yet (lazily, so a socket made outside any executor and moved in
-//!    works), and wait for the direction's next event
+//!    works), and wait for the direction's next event. A call whose fd is
+//!    known not ready (the reactor's rule 3) waits first, without trying
 //!    (a stackful task suspends; a future stores its waker and returns
 //!    `Pending`). Then go to 1.
 //! 3. Outside any task (a plain thread): block the thread in `poll` on the
@@ -93,6 +94,19 @@ impl<T: AsFd> Evented<T> {
         })
     }
 
+    /// This fd's record if it is registered with the running executor
+    /// (never registers).
+    fn bound_source(&self) -> Option<Rc<Source>> {
+        let bound = self.bound.borrow();
+        let b = bound.as_ref()?;
+        reactor::with_current(|r| {
+            Arc::ptr_eq(&b.reactor, r.release_queue())
+                .then(|| r.source(b.token))
+                .flatten()
+        })
+        .flatten()
+    }
+
     /// Runs `op` until it does not say `WouldBlock`, waiting for `dir` in
     /// between (steps 1–4). `what` shows in `Executor::tasks`.
     pub(crate) fn blocking<R>(
@@ -100,18 +114,46 @@ impl<T: AsFd> Evented<T> {
         dir: Direction,
         timeout: Option<Duration>,
         what: &'static str,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.blocking_with(dir, timeout, what, op, |_| false)
+    }
+
+    /// [`blocking`](Self::blocking), where `drained(&result)` says the
+    /// call emptied the kernel's queue (a short stream read or write), so
+    /// the next call waits for an event instead of trying first (the
+    /// reactor's rule 3).
+    pub(crate) fn blocking_with<R>(
+        &self,
+        dir: Direction,
+        timeout: Option<Duration>,
+        what: &'static str,
         mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> io::Result<R> {
         let mut deadline = None;
+        let mut deadline = |timeout: Option<Duration>| {
+            *deadline.get_or_insert_with(|| timeout.and_then(|t| Instant::now().checked_add(t)))
+        };
+        if let Some(source) = self.bound_source() {
+            if !source.is_ready(dir) && reactor::in_task() {
+                self.wait(dir, deadline(timeout), what)?;
+            }
+        }
         loop {
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                other => return other,
+                Ok(r) => {
+                    if drained(&r) {
+                        if let Some(source) = self.bound_source() {
+                            source.clear(dir);
+                        }
+                    }
+                    return Ok(r);
+                }
+                Err(e) => return Err(e),
             }
-            if let Some(t) = timeout {
-                deadline.get_or_insert_with(|| Instant::now().checked_add(t));
-            }
-            self.wait(dir, deadline.flatten(), what)?;
+            self.wait(dir, deadline(timeout), what)?;
         }
     }
 
@@ -129,6 +171,7 @@ impl<T: AsFd> Evented<T> {
             };
         }
         let source = self.source().expect("in_task implies a running executor")?;
+        source.clear(dir);
         match reactor::wait(&source, dir, deadline, what) {
             Waited::Ready => Ok(()),
             Waited::TimedOut => Err(timed_out(what)),
@@ -139,8 +182,9 @@ impl<T: AsFd> Evented<T> {
         }
     }
 
-    /// The future form of [`blocking`](Self::blocking): one try, then the
-    /// waker is stored for `dir`'s next event.
+    /// The future form of [`blocking`](Self::blocking): one try (none if
+    /// the fd is known not ready), then the waker is stored for `dir`'s next
+    /// event.
     ///
     /// # Panics
     ///
@@ -151,11 +195,38 @@ impl<T: AsFd> Evented<T> {
         cx: &mut Context<'_>,
         dir: Direction,
         what: &'static str,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        self.poll_io_with(cx, dir, what, op, |_| false)
+    }
+
+    /// [`poll_io`](Self::poll_io) with [`blocking_with`](Self::blocking_with)'s
+    /// `drained`.
+    pub(crate) fn poll_io_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        what: &'static str,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        if let Some(source) = self.bound_source() {
+            if !source.is_ready(dir) {
+                source.set_waker(dir, cx.waker());
+                return Poll::Pending;
+            }
+        }
         match op(self.get_ref()) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            other => return Poll::Ready(other),
+            Ok(r) => {
+                if drained(&r) {
+                    if let Some(source) = self.bound_source() {
+                        source.clear(dir);
+                    }
+                }
+                return Poll::Ready(Ok(r));
+            }
+            Err(e) => return Poll::Ready(Err(e)),
         }
         let source = match self.source() {
             Some(Ok(source)) => source,
@@ -165,23 +236,17 @@ impl<T: AsFd> Evented<T> {
                  the executor's reactor; poll them in a corun task (spawn_future, await_)"
             ),
         };
+        source.clear(dir);
         source.set_waker(dir, cx.waker());
         Poll::Pending
     }
 
-    /// Wakes everyone waiting for `dir` on this fd in the running executor,
-    /// for changes the kernel may not report (our own `shutdown`).
-    pub(crate) fn wake(&self, dir: Direction) {
-        let bound = self.bound.borrow();
-        let Some(b) = &*bound else { return };
-        let source = reactor::with_current(|r| {
-            Arc::ptr_eq(&b.reactor, r.release_queue())
-                .then(|| r.source(b.token))
-                .flatten()
-        });
-        if let Some(Some(source)) = source {
-            drop(bound);
-            source.wake(dir);
+    /// Marks `dir` ended and wakes everyone waiting for it on this fd in
+    /// the running executor: our own `shutdown`, which the kernel may not
+    /// report as an event.
+    pub(crate) fn shut(&self, dir: Direction) {
+        if let Some(source) = self.bound_source() {
+            source.close(dir);
         }
     }
 

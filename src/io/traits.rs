@@ -13,11 +13,13 @@ macro_rules! evented_read {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 let this: &$ty = self;
                 let timeout: Option<std::time::Duration> = ($timeout)(this);
-                this.io.blocking(
+                let len = buf.len();
+                this.io.blocking_with(
                     $crate::executor::reactor::Direction::Read,
                     timeout,
                     $what,
                     |mut s| std::io::Read::read(&mut s, buf),
+                    |&n| $crate::io::traits::short(n, len),
                 )
             }
 
@@ -27,11 +29,13 @@ macro_rules! evented_read {
             ) -> std::io::Result<usize> {
                 let this: &$ty = self;
                 let timeout: Option<std::time::Duration> = ($timeout)(this);
-                this.io.blocking(
+                let len = bufs.iter().map(|b| b.len()).sum();
+                this.io.blocking_with(
                     $crate::executor::reactor::Direction::Read,
                     timeout,
                     $what,
                     |mut s| std::io::Read::read_vectored(&mut s, bufs),
+                    |&n| $crate::io::traits::short(n, len),
                 )
             }
         }
@@ -55,11 +59,13 @@ macro_rules! evented_read {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_io(
+                let len = buf.len();
+                self.io.poll_io_with(
                     cx,
                     $crate::executor::reactor::Direction::Read,
                     $what,
                     |mut s| std::io::Read::read(&mut s, buf),
+                    |&n| $crate::io::traits::short(n, len),
                 )
             }
         }
@@ -86,22 +92,26 @@ macro_rules! evented_write {
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
                 let this: &$ty = self;
                 let timeout: Option<std::time::Duration> = ($timeout)(this);
-                this.io.blocking(
+                let len = buf.len();
+                this.io.blocking_with(
                     $crate::executor::reactor::Direction::Write,
                     timeout,
                     $what,
                     |mut s| std::io::Write::write(&mut s, buf),
+                    |&n| $crate::io::traits::short(n, len),
                 )
             }
 
             fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
                 let this: &$ty = self;
                 let timeout: Option<std::time::Duration> = ($timeout)(this);
-                this.io.blocking(
+                let len = bufs.iter().map(|b| b.len()).sum();
+                this.io.blocking_with(
                     $crate::executor::reactor::Direction::Write,
                     timeout,
                     $what,
                     |mut s| std::io::Write::write_vectored(&mut s, bufs),
+                    |&n| $crate::io::traits::short(n, len),
                 )
             }
 
@@ -131,11 +141,13 @@ macro_rules! evented_write {
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_io(
+                let len = buf.len();
+                self.io.poll_io_with(
                     cx,
                     $crate::executor::reactor::Direction::Write,
                     $what,
                     |mut s| std::io::Write::write(&mut s, buf),
+                    |&n| $crate::io::traits::short(n, len),
                 )
             }
 
@@ -199,6 +211,13 @@ macro_rules! evented_fd {
             }
         }
     };
+}
+
+/// Whether a stream call moved some bytes but fewer than asked: the
+/// kernel's queue (or room) ran out, so the next call would block (the
+/// reactor's rule 3). `0` is the end of the stream, not a drained queue.
+pub(crate) fn short(n: usize, asked: usize) -> bool {
+    n > 0 && n < asked
 }
 
 pub(crate) use {evented_fd, evented_read, evented_write};

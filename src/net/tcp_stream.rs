@@ -107,10 +107,10 @@ impl TcpStream {
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)?;
         if how != Shutdown::Write {
-            self.io.wake(Direction::Read);
+            self.io.shut(Direction::Read);
         }
         if how != Shutdown::Read {
-            self.io.wake(Direction::Write);
+            self.io.shut(Direction::Write);
         }
         Ok(())
     }

@@ -118,8 +118,8 @@ impl UnixDatagram {
     /// Shuts down one half or both.
     pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)?;
-        self.io.wake(Direction::Read);
-        self.io.wake(Direction::Write);
+        self.io.shut(Direction::Read);
+        self.io.shut(Direction::Write);
         Ok(())
     }
 
