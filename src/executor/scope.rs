@@ -17,15 +17,20 @@
 //! 5. If the owner itself is cancelled or unwinds, every scoped task is
 //!    closed before the scope's frame goes away.
 
+use super::call_on_drop::CallOnDrop;
 use super::context::{current_core, current_task};
 use super::core::Core;
-use super::join::{request_cancel, FailSlot, JoinError, JoinSlot};
-use super::kinds::TaskGenerator;
-use super::task::{Header, Ran, RunQueue, TaskKind, TaskRef};
-use crate::generator::{Payload, TaskStep, WaitKind};
+use super::foreign_task::ForeignTask;
+use super::join_error::JoinError;
+use super::join_handle::join_slot;
+use super::join_slot::{FailSlot, JoinSlot};
+use super::suspend::suspend_as;
+use super::task::{request_cancel, RunQueue, RunState, TaskKind, TaskRef};
+use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
+use crate::generator::{Payload, WaitKind};
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
-use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::rc::Rc;
 
 /// A handle to spawn tasks that may borrow from outside the scope; see
@@ -67,17 +72,17 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// Waits for the task and returns its value, or why there is none.
     /// Suspends only the calling task.
     pub fn join(self) -> Result<T, JoinError> {
-        self.slot.wait(&self.task, "ScopedJoinHandle::join")
+        join_slot(&self.slot, &self.task, "ScopedJoinHandle::join")
     }
 
-    /// Requests cancellation (see [`JoinHandle::cancel`](crate::JoinHandle::cancel)).
+    /// Requests cancellation (see [`JoinHandle::cancel`](crate::task::JoinHandle::cancel)).
     pub fn cancel(&self) {
         request_cancel(&self.task);
     }
 
     /// Whether the task has ended.
     pub fn is_finished(&self) -> bool {
-        self.slot.is_ready() || self.task.header().state.get() == super::task::RunState::Done
+        self.slot.is_ready() || self.task.header().state.get() == RunState::Done
     }
 }
 
@@ -133,13 +138,11 @@ impl<'env> Scope<'env> {
             .clone()
             .build(move |_| result.complete(Ok(body())));
         let index = inner.entries.borrow().len();
-        let header = Header::new(
-            inner.core.next_id(),
-            TaskKind::Scoped,
-            Location::caller(),
-            inner.queue.clone(),
-        );
-        let task: TaskRef = Rc::new(super::kinds::ForeignTask::scoped(header, index));
+        let header =
+            inner
+                .core
+                .new_header_on(TaskKind::Scoped, Location::caller(), inner.queue.clone());
+        let task: TaskRef = Rc::new(ForeignTask::scoped(header, index));
         inner.entries.borrow_mut().push(Some(Entry {
             task: task.clone(),
             generator,
@@ -168,19 +171,19 @@ impl<'env> ScopeInner<'env> {
             task,
             |_| {
                 if cancel {
-                    match close_generator(&mut entry.generator) {
-                        None => TaskStep::Parked(WaitKind::Blocked),
+                    match close_body(&mut entry.generator) {
+                        None => TaskStep::Waiting(WaitKind::Blocked),
                         Some(Ok(())) => TaskStep::Returned(()),
                         Some(Err(p)) => TaskStep::Panicked(p),
                     }
                 } else {
-                    entry.generator.run_task()
+                    run_body(&mut entry.generator)
                 }
             },
-            Ran::of,
+            TaskStep::ran,
         );
         let outcome = match step {
-            TaskStep::Parked(_) => None,
+            TaskStep::Waiting(_) => None,
             TaskStep::Returned(()) => Some(Ok(())),
             TaskStep::Panicked(p) => Some(Err(p)),
         };
@@ -231,7 +234,7 @@ impl<'env> ScopeInner<'env> {
                 .find_map(|slot| slot.take());
             let Some(mut entry) = next else { break };
             let task = entry.task.clone();
-            let closed = close_generator(&mut entry.generator);
+            let closed = close_body(&mut entry.generator);
             if let Some(Err(payload)) = &closed {
                 eprintln!(
                     "corun: a scoped task's destructor panicked while its scope closed: {}",
@@ -239,22 +242,13 @@ impl<'env> ScopeInner<'env> {
                 );
             }
             entry.slot.fail(JoinError::cancelled());
-            task.header().state.set(super::task::RunState::Done);
+            task.header().state.set(RunState::Done);
             self.core.unregister(&task);
             drop(entry);
         }
         self.live.set(0);
         self.queue.clear();
         self.main.borrow_mut().take();
-    }
-}
-
-/// Closes a task generator; `None` if it ignored the close and lives on.
-fn close_generator<T>(generator: &mut TaskGenerator<'_, T>) -> Option<Result<(), Payload>> {
-    match catch_unwind(AssertUnwindSafe(|| generator.try_close())) {
-        Ok(Ok(())) => Some(Ok(())),
-        Ok(Err(_ignored)) => None,
-        Err(payload) => Some(Err(payload)),
     }
 }
 
@@ -314,17 +308,12 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
     let scope = Scope {
         inner: inner.clone(),
     };
-    let _close_all = super::CallOnDrop(|| inner.close_all());
-    let main_header = Header::new(
-        core.next_id(),
-        TaskKind::Scoped,
-        Location::caller(),
-        queue.clone(),
-    );
-    let main: TaskRef = Rc::new(super::kinds::ForeignTask::new(main_header));
+    let _close_all = CallOnDrop(|| inner.close_all());
+    let main_header = core.new_header_on(TaskKind::Scoped, Location::caller(), queue.clone());
+    let main: TaskRef = Rc::new(ForeignTask::new(main_header));
     core.register(&main);
     *inner.main.borrow_mut() = Some(main.clone());
-    let _unregister = super::CallOnDrop(|| core.unregister(&main));
+    let _unregister = CallOnDrop(|| core.unregister(&main));
     let mut main_body: TaskGenerator<'_, R> = core.stack.clone().build(|_| body(&scope));
     let mut result: Option<R> = None;
     let mut main_done = false;
@@ -349,19 +338,19 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
                 main.clone(),
                 |_| {
                     if cancel {
-                        match close_generator(&mut main_body) {
-                            None => TaskStep::Parked(WaitKind::Blocked),
+                        match close_body(&mut main_body) {
+                            None => TaskStep::Waiting(WaitKind::Blocked),
                             Some(Ok(())) => TaskStep::Panicked(Box::new("cancelled")),
                             Some(Err(p)) => TaskStep::Panicked(p),
                         }
                     } else {
-                        main_body.run_task()
+                        run_body(&mut main_body)
                     }
                 },
-                Ran::of,
+                TaskStep::ran,
             );
             match step {
-                TaskStep::Parked(_) => {}
+                TaskStep::Waiting(_) => {}
                 TaskStep::Returned(value) => {
                     result = Some(value);
                     main_done = true;
@@ -383,7 +372,7 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
         } else {
             WaitKind::Yielded
         };
-        if super::context::park_as("corun::scope", kind).is_err() {
+        if suspend_as("corun::scope", kind).is_err() {
             break;
         }
     }

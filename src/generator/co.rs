@@ -308,9 +308,9 @@ unsafe fn wait_on<Y, S>(frame: *const Frame, kind: WaitKind) {
     }
 }
 
-/// Why [`park_current`] returned without suspending.
+/// Why [`suspend_innermost`] returned without suspending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ParkError {
+pub(crate) enum SuspendError {
     /// The thread is not running a corun coroutine.
     NotInCoroutine,
     /// The running coroutine is unwinding (closed, cancelled or panicking):
@@ -324,13 +324,13 @@ pub(crate) enum ParkError {
 /// signal; its resumer forwards the wait up, level by level, to the task.
 /// If the coroutine is closed or cancelled meanwhile, this unwinds.
 #[inline]
-pub(crate) fn park_current(kind: WaitKind) -> Result<(), ParkError> {
+pub(crate) fn suspend_innermost(kind: WaitKind) -> Result<(), SuspendError> {
     let ctx = current_context();
     if ctx.is_null() {
-        return Err(ParkError::NotInCoroutine);
+        return Err(SuspendError::NotInCoroutine);
     }
     if std::thread::panicking() {
-        return Err(ParkError::Unwinding);
+        return Err(SuspendError::Unwinding);
     }
     let frame = ctx.cast::<Frame>();
     // SAFETY: every context set on this thread is the header of a running

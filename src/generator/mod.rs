@@ -14,9 +14,9 @@ mod state;
 
 pub use builder::GeneratorBuilder;
 pub use co::Co;
-pub(crate) use co::{park_current, ParkError};
+pub(crate) use co::{suspend_innermost, SuspendError};
 pub use drive::IgnoredClose;
-pub(crate) use drive::TaskStep;
+pub(crate) use drive::Step;
 pub(crate) use protocol::Payload;
 pub(crate) use protocol::WaitKind;
 pub use state::GeneratorState;
@@ -322,13 +322,11 @@ impl<Y, S, R> std::fmt::Debug for Generator<'_, Y, S, R> {
 fn _auto_traits() {
     fn unpin<T: Unpin>() {}
     fn send_sync<T: Send + Sync + 'static>() {}
-    fn send<T: Send>() {}
     unpin::<Generator<'static, u8, u8, u8>>();
-    send_sync::<crate::StackError>();
+    send_sync::<StackError>();
     send_sync::<GeneratorState<u8, String>>();
     send_sync::<GeneratorBuilder>();
     send_sync::<IgnoredClose<u8>>();
-    send::<crate::JoinError>();
 }
 
 #[cfg(test)]
