@@ -24,7 +24,7 @@ pub struct Interval {
 ///
 /// let ex = corun::Executor::new();
 /// ex.block_on(|| {
-///     let mut clock = corun::interval(Duration::from_millis(2));
+///     let mut clock = corun::time::interval(Duration::from_millis(2));
 ///     let first = clock.tick();
 ///     let second = clock.tick();
 ///     assert!(second - first >= Duration::from_millis(2));

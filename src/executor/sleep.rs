@@ -80,7 +80,7 @@ pub struct Sleep {
 ///
 /// let ex = corun::Executor::new();
 /// let h = ex.spawn_future(async {
-///     corun::sleep_future(Duration::from_millis(2)).await;
+///     corun::time::sleep_future(Duration::from_millis(2)).await;
 ///     "slept"
 /// });
 /// assert_eq!(ex.block_on(|| h.join().unwrap()), "slept");
