@@ -3,7 +3,8 @@
 
 use super::context::{current_core, current_task};
 use super::core::Core;
-use super::suspend::suspend_task;
+use super::suspend::{suspend_as, suspend_task};
+use crate::generator::WaitKind;
 use super::timer::{TimerGuard, TimerKey};
 use super::wait_queue::Waiter;
 use std::future::Future;
@@ -12,7 +13,9 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-/// Suspends the task for `duration`; other tasks run meanwhile.
+/// Suspends the task for `duration`; other tasks run meanwhile. A zero
+/// duration (or a deadline already past) still yields once, as
+/// `asyncio.sleep(0)` does; `Duration::MAX` sleeps forever.
 ///
 /// # Panics
 ///
@@ -52,6 +55,12 @@ pub fn sleep_until(deadline: Instant) {
 pub(crate) fn sleep_until_named(deadline: Instant, what: &str) {
     let core = current_core(what);
     let task = current_task(what);
+    if Instant::now() >= deadline {
+        // asyncio.sleep(0): a sleep that is already over still lets every
+        // other ready task run once, so a loop of them cannot starve them.
+        let _ = suspend_as(what, WaitKind::Yielded);
+        return;
+    }
     while Instant::now() < deadline {
         let key = core.timers.insert(deadline, Waiter::Task(task.clone()));
         let _entry = TimerGuard {
@@ -69,11 +78,14 @@ pub(crate) fn sleep_until_named(deadline: Instant, what: &str) {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub struct Sleep {
-    deadline: Instant,
+    /// `None`: so far away that `Instant` cannot hold it; never completes.
+    deadline: Option<Instant>,
     entry: Option<(Rc<Core>, TimerKey)>,
 }
 
 /// A future that completes after `duration`; poll it on a corun executor.
+/// A duration too large for `Instant` (`Duration::MAX`) never completes,
+/// as [`sleep`] sleeps forever.
 ///
 /// ```
 /// use std::time::Duration;
@@ -87,7 +99,7 @@ pub struct Sleep {
 /// ```
 pub fn sleep_future(duration: Duration) -> Sleep {
     Sleep {
-        deadline: Instant::now() + duration,
+        deadline: Instant::now().checked_add(duration),
         entry: None,
     }
 }
@@ -99,13 +111,16 @@ impl Future for Sleep {
         if let Some((core, key)) = self.entry.take() {
             core.timers.remove(key);
         }
-        if Instant::now() >= self.deadline {
+        let Some(deadline) = self.deadline else {
+            return Poll::Pending;
+        };
+        if Instant::now() >= deadline {
             return Poll::Ready(());
         }
         let core = current_core("corun::Sleep::poll");
         let key = core
             .timers
-            .insert(self.deadline, Waiter::Waker(cx.waker().clone()));
+            .insert(deadline, Waiter::Waker(cx.waker().clone()));
         self.entry = Some((core, key));
         Poll::Pending
     }
