@@ -133,6 +133,7 @@ impl<T> Drop for JoinHandle<T> {
         if let Some(key) = self.polled.take() {
             self.task.slot().joiners.remove(key);
         }
+        self.task.slot().detach();
     }
 }
 

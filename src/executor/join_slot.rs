@@ -4,7 +4,8 @@
 use super::join_error::JoinError;
 use super::task::Task;
 use super::wait_queue::WaitQueue;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 enum SlotState<T> {
     Pending,
@@ -17,6 +18,8 @@ pub(crate) struct JoinSlot<T> {
     state: RefCell<SlotState<T>>,
     /// Those waiting for the outcome: woken when it lands, they look again.
     pub(crate) joiners: WaitQueue,
+    /// The task's handle is gone: nobody will take the outcome.
+    detached: Cell<bool>,
 }
 
 /// A task with a typed join slot, as its `JoinHandle` sees it.
@@ -44,13 +47,29 @@ impl<T> JoinSlot<T> {
         JoinSlot {
             state: RefCell::new(SlotState::Pending),
             joiners: WaitQueue::new(),
+            detached: Cell::new(false),
         }
     }
 
-    /// Stores the outcome and wakes every joiner.
+    /// Stores the outcome and wakes every joiner; with no handle left, the
+    /// outcome is dropped at once instead.
     pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
+        if self.detached.get() {
+            *self.state.borrow_mut() = SlotState::Taken;
+            drop_unclaimed(outcome);
+            return;
+        }
         *self.state.borrow_mut() = SlotState::Ready(outcome);
         self.joiners.wake_all();
+    }
+
+    /// The handle is dropped: an outcome already there, or one that comes
+    /// later, is dropped without reaching anyone.
+    pub(crate) fn detach(&self) {
+        self.detached.set(true);
+        if let Some(outcome) = self.take() {
+            drop_unclaimed(outcome);
+        }
     }
 
     /// Takes the outcome if it is there.
@@ -67,5 +86,18 @@ impl<T> JoinSlot<T> {
 
     pub(crate) fn is_ready(&self) -> bool {
         matches!(*self.state.borrow(), SlotState::Ready(_))
+    }
+}
+
+/// Drops an outcome nobody will take. Its `Drop` runs wherever the task
+/// ended or its handle was dropped, often in the executor's loop or an
+/// unrelated `block_on`: a panic there is caught and reported instead of
+/// escaping into code that has nothing to do with the task (as tokio does).
+fn drop_unclaimed<T>(outcome: Result<T, JoinError>) {
+    if catch_unwind(AssertUnwindSafe(move || drop(outcome))).is_err() {
+        eprintln!(
+            "corun: dropping the output of a task whose JoinHandle was dropped panicked; \
+             that panic is discarded"
+        );
     }
 }
