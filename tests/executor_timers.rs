@@ -362,7 +362,10 @@ fn a_zero_sleep_yields_to_the_other_tasks() {
         }
         spins
     });
-    assert!(other_ran.get(), "the other task never ran in {spins} zero sleeps");
+    assert!(
+        other_ran.get(),
+        "the other task never ran in {spins} zero sleeps"
+    );
     assert_eq!(spins, 1);
 }
 

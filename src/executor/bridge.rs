@@ -27,11 +27,15 @@ use std::task::{Context, Poll};
 pub fn await_<F: Future>(future: F) -> F::Output {
     let core = current_core("corun::await_");
     let task = current_task("corun::await_");
-    let waker = core.waker_for(task.header());
-    let mut cx = Context::from_waker(&waker);
     let mut future = std::pin::pin!(future);
     loop {
-        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+        // The waker lives only for the poll: one kept across the suspension
+        // would look to the deadlock detector like a waker held outside.
+        let polled = {
+            let waker = core.waker_for(task.header());
+            future.as_mut().poll(&mut Context::from_waker(&waker))
+        };
+        if let Poll::Ready(value) = polled {
             return value;
         }
         if suspend_task(&task, "await_").is_err() {

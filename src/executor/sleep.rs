@@ -4,9 +4,9 @@
 use super::context::{current_core, current_task};
 use super::core::Core;
 use super::suspend::{suspend_as, suspend_task};
-use crate::generator::WaitKind;
 use super::timer::{TimerGuard, TimerKey};
 use super::wait_queue::Waiter;
+use crate::generator::WaitKind;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;

@@ -99,6 +99,15 @@ impl Header {
         }
     }
 
+    /// Whether `waker` is this task's own (the one [`waker`](Self::waker)
+    /// hands out).
+    pub(crate) fn is_own_waker(&self, waker: &Waker) -> bool {
+        match &*self.waker.borrow() {
+            Some(shared) => waker.will_wake(&Waker::from(shared.clone())),
+            None => false,
+        }
+    }
+
     /// The task's `Waker`, made on first use and cached; it wakes the task
     /// through `remote`, from any thread.
     pub(crate) fn waker(&self, remote: &Arc<Remote>) -> Waker {

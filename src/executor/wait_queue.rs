@@ -50,17 +50,20 @@ impl Waiter {
         }
     }
 
-    /// Rule 5: makes `waker` the one woken, if this is a future's entry;
-    /// `false` for a task's entry.
-    fn refresh(&mut self, waker: &Waker) -> bool {
+    /// Rule 5: makes `waker` the one woken. A task kept in place of its own
+    /// waker stays a task while it polls with that waker.
+    fn refresh(&mut self, waker: &Waker) {
         match self {
             Waiter::Waker(w) => {
                 if !w.will_wake(waker) {
                     w.clone_from(waker);
                 }
-                true
             }
-            Waiter::Task(_) => false,
+            Waiter::Task(task) => {
+                if !task.header().is_own_waker(waker) {
+                    *self = Waiter::Waker(waker.clone());
+                }
+            }
         }
     }
 }
@@ -152,10 +155,10 @@ impl<D, O> WaitQueue<D, O> {
         let Some(i) = inner.position(key) else {
             return false;
         };
-        match waker {
-            Some(waker) => inner.waiting[i].1.refresh(waker),
-            None => true,
+        if let Some(waker) = waker {
+            inner.waiting[i].1.refresh(waker);
         }
+        true
     }
 
     /// The data of the oldest waiter.

@@ -2,7 +2,8 @@
 //! suspended between polls (`block`), or as a future's waker. The sync
 //! primitives are built on these.
 
-use super::context::{current_task, suspend_current};
+use super::context::{current_task, suspend_current, try_current_core};
+use super::task::TaskRef;
 use super::wait_queue::{WaitQueue, Waiter};
 use std::task::{Poll, Waker};
 
@@ -11,13 +12,26 @@ use std::task::{Poll, Waker};
 /// message naming `what`).
 pub(crate) fn waiter_for(waker: Option<&Waker>, what: &str) -> Waiter {
     match waker {
-        Some(waker) => Waiter::Waker(waker.clone()),
+        Some(waker) => match own_task(waker) {
+            // The poller is a task of this executor waiting with its own
+            // waker: keep the task, not a clone of its waker, so that the
+            // deadlock detector does not count this wait queue's entry as
+            // a waker held outside the executor.
+            Some(task) => Waiter::Task(task),
+            None => Waiter::Waker(waker.clone()),
+        },
         None => Waiter::Task(current_task(what)),
     }
 }
 
 /// Registers the caller on `queue` (see [`waiter_for`]), or keeps its
 /// registration `key` if it still waits.
+/// The running task of this thread's executor, if `waker` is its own.
+fn own_task(waker: &Waker) -> Option<TaskRef> {
+    let task = try_current_core()?.current_task()?;
+    task.header().is_own_waker(waker).then_some(task)
+}
+
 pub(crate) fn register_caller(
     queue: &WaitQueue,
     key: &mut Option<u64>,
