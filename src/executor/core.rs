@@ -34,6 +34,9 @@ const NO_TASK: usize = usize::MAX;
 
 pub(crate) struct Core {
     pub(crate) queue: Rc<RunQueue>,
+    /// Whether `block_on` or `run` is driving this executor now: code it
+    /// runs between tasks (a destructor, a waker) must not drive it again.
+    pub(crate) driving: Cell<bool>,
     /// Live tasks by slot, for remote wakes, introspection and teardown.
     table: RefCell<Slab<TaskRef>>,
     /// The table slot of the task whose turn it is (`NO_TASK` between
@@ -55,6 +58,7 @@ impl Core {
         let unblock = mio::Waker::new(poll.registry(), UNBLOCK_TOKEN)?;
         Ok(Core {
             queue: Rc::new(RunQueue::new()),
+            driving: Cell::new(false),
             table: RefCell::new(Slab::new()),
             current: Cell::new(NO_TASK),
             timers: Timers::default(),
