@@ -163,20 +163,23 @@ impl Core {
     /// the executor (each task's shared waker state is held only by its
     /// header). Then waiting in the driver would never end.
     fn is_deadlocked(&self) -> bool {
-        if !self.queue.is_empty()
-            || !self.timers.is_empty()
-            || !self.remote.is_empty()
-            || self.has_io()
-        {
-            return false;
+        self.queue.is_empty() && !self.can_be_woken()
+    }
+
+    /// Whether anything but a task of this executor can still wake a task:
+    /// a timer, a wake from another thread, I/O, or a `Waker` held outside
+    /// the executor.
+    fn can_be_woken(&self) -> bool {
+        if !self.timers.is_empty() || !self.remote.is_empty() || self.has_io() {
+            return true;
         }
         let table = self.table.borrow();
-        table.iter().all(|(_, task)| {
+        table.iter().any(|(_, task)| {
             task.header()
                 .waker
                 .borrow()
                 .as_ref()
-                .map_or(true, |shared| Arc::strong_count(shared) == 1)
+                .is_some_and(|shared| Arc::strong_count(shared) > 1)
         })
     }
 
@@ -272,6 +275,30 @@ impl Core {
         if timeout != Some(Duration::ZERO) && !self.queue.is_empty() {
             return;
         }
+        self.wait_in_driver(timeout);
+    }
+
+    /// For a task that must wait but cannot suspend (a scope whose owner is
+    /// unwinding): blocks the thread, running no other task, until the next
+    /// timer or a wake of any task, whose queue the caller then looks at.
+    /// `false`, without waiting, if only a task of this executor could ever
+    /// bring that wake (nothing else can: no timer, no I/O, no wake from
+    /// another thread, no `Waker` held outside).
+    pub(crate) fn wait_without_running_tasks(&self) -> bool {
+        self.collect_wakes();
+        let timeout = self
+            .timers
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        if timeout.is_none() && !self.can_be_woken() {
+            return false;
+        }
+        self.wait_in_driver(timeout);
+        true
+    }
+
+    /// Waits in the driver for at most `timeout`, then collects wakes.
+    fn wait_in_driver(&self, timeout: Option<Duration>) {
         let block = match timeout {
             Some(Duration::ZERO) => false,
             _ => self.remote.idle.transition_to_idle() == BeforeIdle::Block,
