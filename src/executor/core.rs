@@ -14,7 +14,7 @@ use super::remote::{Remote, RemoteKey};
 use super::task::{wake, Header, Ran, RunQueue, RunState, TaskId, TaskKind, TaskRef};
 use super::task_info::TaskInfo;
 use super::timer::Timers;
-use crate::generator::GeneratorBuilder;
+use crate::generator::StackConfig;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -48,12 +48,12 @@ pub(crate) struct Core {
     pub(crate) remote: Arc<Remote>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
-    pub(crate) stack: GeneratorBuilder,
+    pub(crate) stack: StackConfig,
     next_id: Cell<u64>,
 }
 
 impl Core {
-    pub(crate) fn new(stack: GeneratorBuilder) -> std::io::Result<Self> {
+    pub(crate) fn new(stack: StackConfig) -> std::io::Result<Self> {
         let poll = mio::Poll::new()?;
         let unblock = mio::Waker::new(poll.registry(), UNBLOCK_TOKEN)?;
         Ok(Core {

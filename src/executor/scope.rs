@@ -140,11 +140,7 @@ impl<'env> Scope<'env> {
         );
         let slot = Rc::new(JoinSlot::new());
         let result = slot.clone();
-        let generator = inner
-            .core
-            .stack
-            .clone()
-            .build(move |_| result.complete(Ok(body())));
+        let generator = inner.core.stack.build(move |_| result.complete(Ok(body())));
         let index = inner.entries.borrow().len();
         let header =
             inner
@@ -324,7 +320,7 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
     core.register(&main);
     *inner.main.borrow_mut() = Some(main.clone());
     let _unregister = CallOnDrop(|| core.unregister(&main));
-    let mut main_body: TaskGenerator<'_, R> = core.stack.clone().build(|_| body(&scope));
+    let mut main_body: TaskGenerator<'_, R> = core.stack.build(|_| body(&scope));
     let mut result: Option<R> = None;
     let mut main_done = false;
     queue.push(main.clone());
