@@ -51,11 +51,26 @@
 //! assert_eq!(total, 15);
 //! ```
 //!
-//! - I/O whose blocking-looking calls suspend only their task: the sockets
-//!   of [`net`] (TCP, UDP, Unix), the pipes and fd waits of [`io`], and
-//!   [`unblock`] for blocking calls on a thread pool. The executor's mio
-//!   `Poll` is the reactor; outside a task the same calls block the thread,
-//!   as std's do.
+//! The names are grouped as tokio groups them; the everyday ones are also
+//! at the root:
+//!
+//! | module        | what is in it                                                   |
+//! |---------------|-----------------------------------------------------------------|
+//! | [`generator`] | [`Generator`], [`Co`], [`GeneratorState`], the builder, `IgnoredClose` |
+//! | [`task`]      | spawning, joining, cancelling, `yield_now`, `await_`, `scope`, introspection |
+//! | [`time`]      | `sleep`, `timeout`, `interval` and their futures                |
+//! | [`sync`]      | channels, oneshot, `Semaphore`, `Mutex`, `Notify`, `Event`, `WaitGroup` |
+//! | [`stack`]     | stack sizes and `StackError`                                    |
+//!
+//! | [`io`]        | pipes, waits on any fd                                          |
+//! | [`net`]       | TCP, UDP and Unix sockets whose calls suspend only their task    |
+//! | [`process`]   | child processes in std's shape                                  |
+//! | [`fs`]        | `std::fs`'s functions on the `unblock` pool                     |
+//!
+//! [`Executor`] and its [`ExecutorBuilder`] sit at the root, with
+//! [`unblock`] (a blocking call on a thread pool). The executor's mio
+//! `Poll` is the reactor under `io` and `net`; outside a task their calls
+//! block the thread, as std's do.
 //!
 //! A runtime with one executor per core is not in this release yet. See the
 //! crate's README for the Python → corun tables.
@@ -66,21 +81,34 @@
 
 mod executor;
 pub mod fs;
-mod generator;
+pub mod generator;
 pub mod io;
 mod loom;
 pub mod net;
 pub mod process;
-mod stack;
+pub mod stack;
 pub mod sync;
+pub mod task;
+pub mod time;
 mod unblock;
 
+// The everyday names, at the root as well as in their modules.
 pub use executor::{
-    await_, interval, scope, sleep, sleep_future, sleep_until, spawn, spawn_future, timeout,
-    yield_now, Elapsed, Executor, ExecutorBuilder, Interval, JoinError, JoinHandle, Scope,
-    ScopedJoinHandle, Sleep, TaskId, TaskInfo, TaskKind, TaskState,
+    await_, scope, sleep, sleep_until, spawn, spawn_future, timeout, yield_now, Executor,
+    ExecutorBuilder, JoinError, JoinHandle,
 };
-pub use generator::{Co, Generator, GeneratorBuilder, GeneratorState, IgnoredClose};
+pub use generator::{Co, Generator, GeneratorState};
+
+// Every other name that used to sit at the root still works there; its
+// documented home is its module.
+#[doc(hidden)]
+pub use executor::{
+    interval, sleep_future, Elapsed, Interval, Scope, ScopedJoinHandle, Sleep, TaskId, TaskInfo,
+    TaskKind, TaskState,
+};
+#[doc(hidden)]
+pub use generator::{GeneratorBuilder, IgnoredClose};
+#[doc(hidden)]
 pub use stack::{StackError, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
 pub use unblock::{unblock, unblock_future};
 

@@ -238,7 +238,7 @@ impl Child {
         if let Some(status) = self.try_wait()? {
             return Ok(status);
         }
-        if !crate::executor::reactor::in_task() {
+        if !crate::executor::io_wait::in_task() {
             return self.inner()?.wait();
         }
         let mut child = self.inner.take().expect("checked by try_wait");
@@ -255,7 +255,7 @@ impl Child {
     pub fn wait_with_output(mut self) -> io::Result<Output> {
         self.stdin = None;
         let (stdout, stderr) = (self.stdout.take(), self.stderr.take());
-        let (stdout, stderr) = if crate::executor::reactor::in_task() {
+        let (stdout, stderr) = if crate::executor::io_wait::in_task() {
             let err_reader = stderr.map(|e| crate::spawn(move || read_all(Some(e))));
             let out = read_all(stdout)?;
             let err = match err_reader {

@@ -33,7 +33,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    if crate::executor::reactor::in_task() {
+    if crate::executor::io_wait::in_task() {
         crate::await_(blocking::unblock(f))
     } else {
         f()

@@ -1,14 +1,32 @@
 //! The thread's running executor and task, found by the free functions
-//! (`spawn`, `sleep`, `yield_now`, ...) without a handle being passed around.
+//! (`spawn`, `sleep`, `yield_now`, ...) without a handle being passed around,
+//! and `Enter`, which makes an executor the thread's current one.
 
 use super::core::Core;
+use super::suspend::suspend_as;
 use super::task::TaskRef;
-use crate::generator::{park_current, ParkError, WaitKind};
+use crate::generator::{SuspendError, WaitKind};
+use crate::stack::OutsideCoroutines;
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
 use std::rc::Rc;
 
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    // No destructor (the `Rc` is held in a `ManuallyDrop`, released by hand
+    // in `swap`): an executor kept in a `thread_local!` is torn down while
+    // the thread's other thread-locals are destroyed, in an order nobody
+    // chooses, and its tasks' destructors may still call `spawn`, `sleep`
+    // and friends then. A slot with no destructor is never "destroyed".
+    // Nothing is left in it when a thread ends: every `Enter` puts back what
+    // it found.
+    static CURRENT: RefCell<Option<ManuallyDrop<Rc<Core>>>> = const { RefCell::new(None) };
+}
+
+/// Makes `core` the thread's executor and returns the previous one.
+fn swap(core: Option<Rc<Core>>) -> Option<Rc<Core>> {
+    CURRENT
+        .with(|c| c.replace(core.map(ManuallyDrop::new)))
+        .map(ManuallyDrop::into_inner)
 }
 
 /// The executor running on this thread.
@@ -24,7 +42,7 @@ pub(crate) fn current_core(what: &str) -> Rc<Core> {
 }
 
 pub(crate) fn try_current_core() -> Option<Rc<Core>> {
-    CURRENT.with(|c| c.borrow().clone())
+    CURRENT.with(|c| c.borrow().as_deref().cloned())
 }
 
 /// The task running on this thread.
@@ -47,76 +65,80 @@ fn outside(what: &str) -> ! {
     )
 }
 
-/// Suspends the current task until it is woken. `Err` means it could not
-/// wait (it is unwinding): the caller should return at once.
+/// Suspends the current task until it is woken; `reason` shows in
+/// `tasks()` meanwhile. `Err` means it could not wait (it is unwinding):
+/// the caller should return at once.
 ///
 /// # Panics
 ///
 /// In a future task (`spawn_future`), which has no stack to suspend.
-pub(crate) fn park(reason: &'static str) -> Result<(), ParkError> {
-    CURRENT.with(|c| {
-        if let Some(core) = &*c.borrow() {
-            core.set_blocked_on(reason);
-        }
-    });
-    park_as(reason, WaitKind::Blocked)
-}
-
-/// Suspends the innermost coroutine for `kind`; `what` names the caller in
-/// the panic a future task gets.
-#[inline]
-pub(crate) fn park_as(what: &str, kind: WaitKind) -> Result<(), ParkError> {
-    match park_current(kind) {
-        Err(ParkError::NotInCoroutine) => in_future_task(what),
-        other => other,
+pub(crate) fn suspend_current(reason: &'static str) -> Result<(), SuspendError> {
+    if let Some(core) = try_current_core() {
+        core.set_blocked_on(reason);
     }
-}
-
-#[cold]
-fn in_future_task(what: &str) -> ! {
-    panic!(
-        "{what}: this blocking wait was called from a future task (spawn_future) or outside \
-         any coroutine; a future task has no stack to suspend: use the async form there \
-         (sleep_future, .await on the JoinHandle or on the sync type's future)"
-    )
+    suspend_as(reason, WaitKind::Blocked)
 }
 
 /// Makes `core` the thread's executor until dropped.
+///
+/// For `block_on` and `run` it also marks `core` as driven and runs the loop
+/// outside every coroutine ([`OutsideCoroutines`]): `block_on` called from
+/// a generator's body must not let a task of this executor (a future task's
+/// poll, a waker, a destructor run between tasks) reach that body's `Co` and
+/// suspend the generator from inside the executor's loop.
 pub(crate) struct Enter {
+    core: Rc<Core>,
     previous: Option<Rc<Core>>,
+    drives: bool,
+    _outside: Option<OutsideCoroutines>,
 }
 
 impl Enter {
-    /// Enters for `block_on`/`run`: refuses to nest inside a running executor.
+    /// Enters for `block_on`/`run`: refuses to nest inside a running
+    /// executor, from one of its tasks or from code it runs between them.
     pub(crate) fn new(core: &Rc<Core>, what: &str) -> Self {
-        let previous = CURRENT.with(|c| c.borrow().clone());
-        if let Some(previous) = &previous {
+        if let Some(previous) = try_current_core() {
             if previous.current_task().is_some() {
                 panic!(
                     "{what} called from inside a corun task: a task cannot block the \
-                     executor it runs on; wait with JoinHandle::join or corun::await_ instead"
+                     executor it runs on, and re-entrant block_on is not allowed; wait with \
+                     JoinHandle::join or corun::await_ instead"
+                );
+            }
+            if previous.driving.get() {
+                panic!(
+                    "{what} called re-entrantly, from code an executor runs between its tasks \
+                     (a destructor of a task's output, a waker): re-entrant block_on is not \
+                     allowed; spawn a task instead, or drop the value outside the executor"
                 );
             }
         }
-        Self::replace(core, previous)
+        core.driving.set(true);
+        Enter {
+            core: core.clone(),
+            previous: swap(Some(core.clone())),
+            drives: true,
+            _outside: Some(OutsideCoroutines::enter()),
+        }
     }
 
-    /// Enters for teardown, which may happen anywhere.
+    /// Enters for teardown, which may happen anywhere (in a destructor, at
+    /// thread exit).
     pub(crate) fn for_teardown(core: &Rc<Core>) -> Self {
-        let previous = CURRENT.with(|c| c.borrow().clone());
-        Self::replace(core, previous)
-    }
-
-    fn replace(core: &Rc<Core>, previous: Option<Rc<Core>>) -> Self {
-        CURRENT.with(|c| *c.borrow_mut() = Some(core.clone()));
-        Enter { previous }
+        Enter {
+            core: core.clone(),
+            previous: swap(Some(core.clone())),
+            drives: false,
+            _outside: None,
+        }
     }
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        // During thread teardown the slot may be gone; nothing to restore.
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
+        if self.drives {
+            self.core.driving.set(false);
+        }
+        drop(swap(self.previous.take()));
     }
 }

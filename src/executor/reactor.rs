@@ -1,8 +1,8 @@
 //! The reactor: the executor's side of I/O. Sources (sockets, pipes, any
-//! fd) registered on the executor's mio `Poll`, a readiness record per
-//! source with the tasks and wakers waiting on it, and the wait a stackful
-//! task makes for readiness. The I/O types live in `crate::io` and
-//! `crate::net`; this file is all the executor knows of them.
+//! fd) registered on the executor's mio `Poll`, and a readiness record per
+//! source with the tasks and wakers waiting on it. The wait a task makes
+//! on a record is in `io_wait.rs`; the I/O types live in `crate::io` and
+//! `crate::net`. These two files are all the executor knows of them.
 //!
 //! Rules:
 //! 1. A source is registered once, edge-triggered, for reading and writing,
@@ -38,9 +38,7 @@
 //! 7. The deadlock detector asks `has_waiters`: a task or waker waiting for
 //!    I/O can be woken by the outside world.
 
-use super::context::{current_task, try_current_core};
-use super::timer::TimerGuard;
-use super::wait::{WaitEntry, WaitList};
+use super::wait_queue::WaitQueue;
 use crate::loom::Arc;
 use concurrent_queue::ConcurrentQueue;
 use mio::unix::SourceFd;
@@ -50,7 +48,6 @@ use std::io;
 use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::task::Waker;
-use std::time::Instant;
 
 /// Which way an operation moves data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +67,7 @@ pub(crate) struct Source {
     /// The directions whose end or error was reported: their `ready` bits
     /// stay set (rule 4).
     closed: Cell<u8>,
-    lists: [WaitList; 2],
+    lists: [WaitQueue; 2],
     wakers: [RefCell<Option<Waker>>; 2],
     /// The reactor's count of waits in progress (rule 7).
     waiting: Rc<Cell<usize>>,
@@ -126,6 +123,18 @@ impl Source {
         }
     }
 
+    /// The stackful tasks waiting on `dir`.
+    pub(crate) fn queue(&self, dir: Direction) -> &WaitQueue {
+        &self.lists[dir as usize]
+    }
+
+    /// Counts a wait in progress for the deadlock detector while the guard
+    /// lives (rule 7).
+    pub(crate) fn count_wait(&self) -> Counted<'_> {
+        self.waiting.set(self.waiting.get() + 1);
+        Counted(&self.waiting)
+    }
+
     fn drop_wakers(&self) {
         for slot in &self.wakers {
             if slot.borrow_mut().take().is_some() {
@@ -179,7 +188,7 @@ impl Reactor {
             // says so (the registration reports the current state).
             ready: Cell::new(0),
             closed: Cell::new(0),
-            lists: [WaitList::new(), WaitList::new()],
+            lists: [WaitQueue::new(), WaitQueue::new()],
             wakers: [RefCell::new(None), RefCell::new(None)],
             waiting: self.waiting.clone(),
         });
@@ -266,73 +275,8 @@ impl Reactor {
     }
 }
 
-/// Runs `f` with the reactor of the executor running on this thread.
-pub(crate) fn with_current<R>(f: impl FnOnce(&Reactor) -> R) -> Option<R> {
-    try_current_core().map(|core| f(&core.reactor))
-}
-
-/// Whether a task (stackful or future) is running on this thread, so a wait
-/// suspends it instead of blocking the thread.
-pub(crate) fn in_task() -> bool {
-    try_current_core().is_some_and(|core| core.current_task().is_some())
-}
-
-/// How a stackful task's wait for readiness ended.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Waited {
-    /// An event (or a local wake) came: try the operation again.
-    Ready,
-    /// The deadline passed first.
-    TimedOut,
-    /// The task is unwinding and cannot suspend.
-    Unwinding,
-}
-
-/// Suspends the running stackful task until `dir` of `source` is woken or
-/// `deadline` passes; `reason` shows in `Executor::tasks` (rule 5).
-///
-/// # Panics
-///
-/// Outside a task, or in a future task (no stack to suspend).
-pub(crate) fn wait(
-    source: &Source,
-    dir: Direction,
-    deadline: Option<Instant>,
-    reason: &'static str,
-) -> Waited {
-    let core = super::context::current_core(reason);
-    let task = current_task(reason);
-    let list = &source.lists[dir as usize];
-    let entry = WaitEntry::new(list, task.clone());
-    let _counted = Counted::new(&source.waiting);
-    let _timer = deadline.map(|d| TimerGuard {
-        timers: &core.timers,
-        key: core
-            .timers
-            .insert(d, super::wait::Waiter::Task(task.clone())),
-    });
-    loop {
-        if super::context::park(reason).is_err() {
-            return Waited::Unwinding;
-        }
-        if !list.contains(entry.key()) {
-            return Waited::Ready;
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Waited::TimedOut;
-        }
-    }
-}
-
 /// One wait in progress, counted for the deadlock detector while it lasts.
-struct Counted<'c>(&'c Cell<usize>);
-
-impl<'c> Counted<'c> {
-    fn new(count: &'c Cell<usize>) -> Self {
-        count.set(count.get() + 1);
-        Counted(count)
-    }
-}
+pub(crate) struct Counted<'c>(&'c Cell<usize>);
 
 impl Drop for Counted<'_> {
     fn drop(&mut self) {

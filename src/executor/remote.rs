@@ -2,10 +2,10 @@
 //!
 //! A `Waker` may be called from any thread, so it cannot touch the
 //! executor's `Rc`s. It pushes the task's address onto a lock-free queue and
-//! follows the park handshake (`park.rs`); the executor drains the queue on
+//! follows the idle handshake (`idle.rs`); the executor drains the queue on
 //! its own thread.
 
-use super::park::{Notify, ParkState};
+use super::idle::{AfterNotify, IdleWord};
 use concurrent_queue::ConcurrentQueue;
 use std::sync::Arc;
 use std::task::Wake;
@@ -17,7 +17,7 @@ pub(crate) type RemoteKey = (usize, u64);
 /// The state an executor shares with other threads.
 pub(crate) struct Remote {
     queue: ConcurrentQueue<RemoteKey>,
-    pub(crate) park: ParkState,
+    pub(crate) idle: IdleWord,
     unblock: mio::Waker,
 }
 
@@ -25,7 +25,7 @@ impl Remote {
     pub(crate) fn new(unblock: mio::Waker) -> Self {
         Remote {
             queue: ConcurrentQueue::unbounded(),
-            park: ParkState::new(),
+            idle: IdleWord::new(),
             unblock,
         }
     }
@@ -33,7 +33,7 @@ impl Remote {
     pub(crate) fn push(&self, key: RemoteKey) {
         // An unbounded queue only refuses when closed, which never happens.
         let _ = self.queue.push(key);
-        if self.park.transition_notify() == Notify::Unblock {
+        if self.idle.transition_notify() == AfterNotify::Unblock {
             // A failed wake can only mean the poller is gone: nothing to wake.
             let _ = self.unblock.wake();
         }

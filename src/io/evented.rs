@@ -17,7 +17,8 @@
 //!    the operation with `WouldBlock`, as std's timeouts do on Unix.
 
 use super::thread_wait;
-use crate::executor::reactor::{self, Direction, ReleaseQueue, Source, Waited};
+use crate::executor::io_wait::{self, Waited};
+use crate::executor::reactor::{Direction, ReleaseQueue, Source};
 use crate::loom::Arc;
 use std::cell::RefCell;
 use std::fmt;
@@ -71,7 +72,7 @@ impl<T: AsFd> Evented<T> {
     /// This fd's record in the running executor's reactor, registering it
     /// there first if needed (step 2). `None` outside any executor.
     fn source(&self) -> Option<io::Result<Rc<Source>>> {
-        reactor::with_current(|r| {
+        io_wait::with_current(|r| {
             let mut bound = self.bound.borrow_mut();
             if let Some(b) = &*bound {
                 if Arc::ptr_eq(&b.reactor, r.release_queue()) {
@@ -99,7 +100,7 @@ impl<T: AsFd> Evented<T> {
     fn bound_source(&self) -> Option<Rc<Source>> {
         let bound = self.bound.borrow();
         let b = bound.as_ref()?;
-        reactor::with_current(|r| {
+        io_wait::with_current(|r| {
             Arc::ptr_eq(&b.reactor, r.release_queue())
                 .then(|| r.source(b.token))
                 .flatten()
@@ -136,7 +137,7 @@ impl<T: AsFd> Evented<T> {
             *deadline.get_or_insert_with(|| timeout.and_then(|t| Instant::now().checked_add(t)))
         };
         if let Some(source) = self.bound_source() {
-            if !source.is_ready(dir) && reactor::in_task() {
+            if !source.is_ready(dir) && io_wait::in_task() {
                 self.wait(dir, deadline(timeout), what)?;
             }
         }
@@ -164,7 +165,7 @@ impl<T: AsFd> Evented<T> {
         deadline: Option<Instant>,
         what: &'static str,
     ) -> io::Result<()> {
-        if !reactor::in_task() {
+        if !io_wait::in_task() {
             return match thread_wait::wait(self.get_ref().as_fd(), dir, deadline)? {
                 true => Ok(()),
                 false => Err(timed_out(what)),
@@ -172,7 +173,7 @@ impl<T: AsFd> Evented<T> {
         }
         let source = self.source().expect("in_task implies a running executor")?;
         source.clear(dir);
-        match reactor::wait(&source, dir, deadline, what) {
+        match io_wait::wait(&source, dir, deadline, what) {
             Waited::Ready => Ok(()),
             Waited::TimedOut => Err(timed_out(what)),
             Waited::Unwinding => Err(io::Error::other(format!(
@@ -257,7 +258,7 @@ impl<T: AsFd> Evented<T> {
             return;
         };
         let fd = self.raw_fd();
-        let here = reactor::with_current(|r| {
+        let here = io_wait::with_current(|r| {
             let mine = Arc::ptr_eq(&b.reactor, r.release_queue());
             if mine {
                 r.deregister(b.token, fd);
