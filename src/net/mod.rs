@@ -39,3 +39,20 @@ pub use unix_listener::UnixListener;
 pub use unix_stream::UnixStream;
 
 pub(crate) use timeouts::Timeouts;
+
+/// Auto traits that must hold, checked at compile time: every socket type
+/// (and the I/O types of `crate::io` and `crate::process`) can be made on
+/// one thread and moved to another, as std's can.
+#[allow(dead_code)]
+fn _auto_traits() {
+    fn send<T: Send>() {}
+    send::<TcpListener>();
+    send::<TcpStream>();
+    send::<UdpSocket>();
+    send::<UnixListener>();
+    send::<UnixStream>();
+    send::<UnixDatagram>();
+    send::<crate::io::PipeReader>();
+    send::<crate::io::PipeWriter>();
+    send::<crate::process::Child>();
+}

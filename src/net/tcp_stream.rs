@@ -43,6 +43,15 @@ use std::time::Duration;
 /// });
 /// assert_eq!(line, "hello\n");
 /// ```
+///
+/// A stream is `Send` but not `Sync`: it registers with the executor of
+/// the task that first waits on it, so share it between the tasks of one
+/// executor with `Rc` or a borrow, not between threads:
+///
+/// ```compile_fail
+/// fn assert_sync<T: Sync>() {}
+/// assert_sync::<corun::net::TcpStream>();
+/// ```
 pub struct TcpStream {
     io: Evented<std::net::TcpStream>,
     timeouts: Timeouts,
