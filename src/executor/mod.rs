@@ -13,12 +13,14 @@
 //!    cancel), `task_body` (a body as a generator), `join_error`,
 //!    `task_info`, and the cross-thread half, `idle` (the idle/notify word)
 //!    and `remote` (wakes from other threads); `call_on_drop`.
-//! 2. Waiting: `wait_queue` (the one wait queue), `timer`, `suspend`
+//! 2. Waiting: `wait_queue` (the one wait queue), `timer`, `reactor` (the
+//!    I/O sources registered on the executor's poll), `suspend`
 //!    (suspending the running task), `join_slot`, and the kinds of task,
 //!    `stackful_task`, `future_task` and `foreign_task`.
 //! 3. The core loop: `core`.
 //! 4. The public handles: `context` (the thread's current executor),
-//!    `waiting` (how a caller waits on a wait queue), `join_handle`,
+//!    `waiting` (how a caller waits on a wait queue), `io_wait` (how a task
+//!    waits for a reactor record; `crate::io` builds on it), `join_handle`,
 //!    `spawn`, `yield_now`, `sleep`, `timeout`, `interval`, `bridge`
 //!    (`await_`), `scope`, and `local_executor` and `builder` (`Executor`,
 //!    `ExecutorBuilder`).

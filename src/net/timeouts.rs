@@ -68,7 +68,9 @@ macro_rules! socket_common {
         /// A read that fails with `ErrorKind::WouldBlock` once `timeout`
         /// passes without data, as std's on Unix (`None`: wait as long as it
         /// takes). It bounds each wait of one call. In a task it suspends the
-        /// task until then; outside one it blocks the thread.
+        /// task until then; outside one it blocks the thread. The futures
+        /// forms (`AsyncRead`, `*_async`) do not time out, as tokio's do
+        /// not: race them against a timer there.
         ///
         /// # Errors
         ///
