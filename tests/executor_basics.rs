@@ -433,3 +433,18 @@ fn cross_thread_wake_of_await() {
     assert_eq!(ex.block_on(|| corun::await_(rx).unwrap()), 9);
     th.join().unwrap();
 }
+
+#[test]
+fn join_error_is_send_sync_and_keeps_the_panic() {
+    let ex = Executor::new();
+    let h = ex.spawn(|| -> u8 { panic!("boom {}", 7) });
+    let err = ex.block_on(|| h.join()).unwrap_err();
+    // Fits the error type of thread-crossing code (anyhow and friends).
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(err);
+    assert_eq!(boxed.to_string(), "task panicked: boom 7");
+    let err: Box<JoinError> = boxed.downcast().unwrap();
+    let moved = std::thread::spawn(move || payload_message(err.into_panic()))
+        .join()
+        .unwrap();
+    assert_eq!(moved, "boom 7");
+}

@@ -332,6 +332,8 @@ impl<F: FnMut()> Drop for CallOnDrop<F> {
 #[allow(dead_code)]
 fn _auto_traits() {
     fn unpin<T: Unpin>() {}
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<JoinError>();
     unpin::<JoinHandle<u8>>();
     unpin::<Executor>();
 }
