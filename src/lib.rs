@@ -61,6 +61,7 @@
 mod executor;
 mod generator;
 mod loom;
+pub mod runtime;
 mod stack;
 pub mod sync;
 
@@ -70,6 +71,7 @@ pub use executor::{
     ScopedJoinHandle, Sleep, TaskId, TaskInfo, TaskKind, TaskState,
 };
 pub use generator::{Co, Generator, GeneratorBuilder, GeneratorState, IgnoredClose};
+pub use runtime::{worker_index, Runtime};
 pub use stack::{StackError, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
 
 /// The README's examples run as doc tests, so they cannot rot.

@@ -119,6 +119,14 @@ impl JoinError {
         }
     }
 
+    /// A cancellation whose `Display` says why (a runtime task that was
+    /// refused, or whose worker shut down).
+    pub(crate) fn cancelled_because(reason: &'static str) -> Self {
+        JoinError {
+            repr: Repr::Cancelled(Some(reason)),
+        }
+    }
+
     pub(crate) fn no_stack(error: StackError) -> Self {
         JoinError {
             repr: Repr::NoStack(error),

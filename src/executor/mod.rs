@@ -9,6 +9,7 @@
 mod api;
 mod context;
 mod core;
+pub(crate) mod hooks;
 mod info;
 mod join;
 mod kinds;

@@ -60,6 +60,7 @@ mod notify;
 mod oneshot;
 mod semaphore;
 mod wait_group;
+pub(crate) mod wait_here;
 mod waiters;
 
 pub use channel::{channel, unbounded_channel, Receiver, Sender};

@@ -1,0 +1,106 @@
+//! `RuntimeBuilder`: how many workers, pinned or not, their tasks' stack
+//! size; and `BuildError`, why a runtime could not be made.
+
+use super::Runtime;
+use std::fmt;
+
+/// Configures a [`Runtime`].
+///
+/// ```
+/// let rt = corun::Runtime::builder()
+///     .workers(2)
+///     .pin_cores(false)
+///     .stack_size(64 * 1024)
+///     .build()?;
+/// assert_eq!(rt.workers(), 2);
+/// # Ok::<(), corun::runtime::BuildError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RuntimeBuilder {
+    pub(crate) workers: Option<usize>,
+    pub(crate) pin_cores: bool,
+    pub(crate) stack_size: Option<usize>,
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        RuntimeBuilder {
+            workers: None,
+            pin_cores: true,
+            stack_size: None,
+        }
+    }
+}
+
+impl RuntimeBuilder {
+    /// The number of worker threads (default: the available cores, as
+    /// `std::thread::available_parallelism` counts them). Zero is an error
+    /// from [`build`](RuntimeBuilder::build).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Whether to pin worker `i` to core `i` (modulo the cores there are);
+    /// default `true`. A worker the OS refuses to pin still runs, unpinned:
+    /// [`Runtime::pinned_cores`] says which were pinned, and a line on
+    /// stderr says which were refused.
+    pub fn pin_cores(mut self, pin: bool) -> Self {
+        self.pin_cores = pin;
+        self
+    }
+
+    /// The usable stack size of each task, in bytes (default
+    /// [`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE)).
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Starts the workers.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::NoWorkers`] for zero workers; [`BuildError::Io`] if a
+    /// thread or an executor's event queue could not be made.
+    pub fn build(self) -> Result<Runtime, BuildError> {
+        Runtime::start(self)
+    }
+}
+
+/// Why a [`Runtime`] or [`Pool`](crate::Pool) could not be made.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Zero workers were asked for: a runtime needs at least one.
+    NoWorkers,
+    /// The OS refused a worker thread or its event queue.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::NoWorkers => f.write_str(
+                "corun: a runtime needs at least one worker: pass workers(n) with n >= 1, \
+                 or leave it out for one per core",
+            ),
+            BuildError::Io(e) => write!(f, "corun: could not start a runtime worker: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Io(e) => Some(e),
+            BuildError::NoWorkers => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for BuildError {
+    fn from(e: std::io::Error) -> Self {
+        BuildError::Io(e)
+    }
+}
