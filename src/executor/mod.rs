@@ -108,9 +108,11 @@ impl ExecutorBuilder {
     /// assert_eq!(sum, 9900);
     /// ```
     pub unsafe fn unguarded_stacks(mut self) -> Self {
-        // The caller took on this function's contract, which is the
-        // generator builder's `unguarded_stack` contract.
-        self.stack = self.stack.with_unguarded_stack();
+        // SAFETY: the caller promises every task body stays within
+        // `stack_size` (this function's contract), which is exactly what
+        // `GeneratorBuilder::unguarded_stack` asks: every task's generator
+        // is built from `self.stack`, with that stack size.
+        self.stack = unsafe { self.stack.unguarded_stack() };
         self
     }
 

@@ -1,4 +1,66 @@
 //! Building a generator with a chosen stack.
+//!
+//! # Borrowing bodies, and leaking them
+//!
+//! A body may borrow anything that outlives `'a`, but corosensei's safe
+//! constructors want `'static`; [`GeneratorBuilder::try_build`] uses
+//! `Coroutine::with_stack_unchecked` instead. Its documented contract (0.3.4)
+//! is: the data borrowed by the closure remains valid from the coroutine's
+//! creation until it is driven to completion or dropped; and "if the
+//! coroutine is forgotten (with `std::mem::forget`), the stack memory cannot
+//! be reclaimed and reused, and the data borrowed by `func` must remain valid
+//! indefinitely".
+//!
+//! What corun keeps of that contract, and where it goes further:
+//!
+//! 1. **Alive: kept.** Borrowed data is only touched while the body runs,
+//!    which is only inside a `resume` made through a `Generator<'a, ..>`,
+//!    which cannot outlive `'a`. Dropping a generator first closes it (the
+//!    body unwinds, or an unstarted body is dropped), so a coroutine corun
+//!    drops has completed and its drop runs no code of the body.
+//! 2. **Forgotten, the stack: kept.** A generator's coroutine is forgotten in
+//!    two ways: the user `mem::forget`s the generator (safe), or corun gives
+//!    up on a body that ignored its close and forgets the coroutine rather
+//!    than resume it again (`leak_body` in `close.rs`, from the generator's
+//!    `Drop` or when a wait it was interrupted in unwinds; the generator is
+//!    then complete and its coroutine slot empty). Either way the coroutine's
+//!    `Stack` is
+//!    forgotten inside it: a guarded stack is never unmapped nor pooled, a
+//!    carved one never goes back to its free list (and chunks are never
+//!    unmapped). The memory stays mapped, untouched, for the rest of the
+//!    process, so a value pinned on it (a future, an intrusive wait node) is
+//!    never invalidated: `Pin`'s drop guarantee is met by never reusing it.
+//! 3. **Forgotten, the borrows: beyond the contract.** corun does *not* keep
+//!    the borrowed data valid indefinitely: `'a` may end right after the
+//!    leak. corun assumes instead what makes that requirement unnecessary:
+//!    nothing will ever run on, or read through, the leaked stack again.
+//!    That holds because:
+//!    - corosensei reaches a coroutine's stack and closure only through the
+//!      `Coroutine` value (`resume`, `force_unwind`, `Drop`); 0.3.4 keeps no
+//!      registry, static or thread-local of coroutines, its `Yielder` lives
+//!      on the coroutine's own stack, and its one other handle,
+//!      `trap_handler`, corun never asks for. A forgotten `Coroutine` runs
+//!      nothing.
+//!    - corun keeps no pointer into a generator's stack outside the
+//!      `Generator` itself, and uses none of those once the coroutine is
+//!      gone: `leak_body` clears the delegate stack, and the mailbox, the
+//!      canary and the measured bounds are only used while the coroutine
+//!      slot is full (a complete generator answers from its own fields). The
+//!      thread's context pointer is put back by the resumer at every switch
+//!      (context rule 2 in `stack::context`), so it never names a leaked
+//!      body. The executor's wait lists hold task references and `Waker`s,
+//!      never stack addresses, and scoped tasks that borrow from a leaked
+//!      owner are run only by that owner (executor `scope` rule 2), which no
+//!      longer runs.
+//!    - What third-party code may keep, raw pointers to values pinned on the
+//!      stack, points at memory that stays mapped (point 2); such code may
+//!      write there but does not follow the body's borrows.
+//!
+//!    This is the reasoning by which safe Rust allows
+//!    `mem::forget(Box::pin(future))` for a future that borrows locals: once
+//!    no code can reach the leaked memory, what it borrows may die. A later
+//!    corosensei that kept coroutines reachable after a forget (a registry,
+//!    a debugger hook) would break this point; re-check it on upgrade.
 
 use super::co::{Co, GeneratorExit};
 use super::mailbox::{Mailbox, ResumeTag};
@@ -96,13 +158,7 @@ impl GeneratorBuilder {
     ///         .build(|co| co.yield_(1));
     /// assert_eq!(g.collect::<Vec<_>>(), [1]);
     /// ```
-    pub unsafe fn unguarded_stack(self) -> Self {
-        self.with_unguarded_stack()
-    }
-
-    /// [`unguarded_stack`](Self::unguarded_stack) for callers that already
-    /// carry its contract (the executor's own `unsafe` opt-in).
-    pub(crate) fn with_unguarded_stack(mut self) -> Self {
+    pub unsafe fn unguarded_stack(mut self) -> Self {
         self.kind = StackKind::Unguarded;
         self.measure = false;
         self
@@ -155,21 +211,33 @@ impl GeneratorBuilder {
         let mailbox_for_body = mailbox.as_ptr();
         let wrapper = move |yielder: &super::co::Yielder, first| {
             if let ResumeTag::Close = first {
+                // No `Co` exists for this body: the resumer's context must not
+                // be seen from this stack (context rule 2), or a capture's
+                // `Drop` could yield through the resumer's `Co` from here.
+                // SAFETY: null is always a valid context.
+                unsafe { stack::set_current_context(std::ptr::null()) };
                 return drop_unstarted(body);
             }
             let co = Co::new(header, yielder, mailbox_for_body);
-            co.enter();
+            // SAFETY: `co` is this body's `Co`, on this coroutine's stack, and
+            // stays in place (only borrowed) until the context is cleared
+            // below (context rules 2 and 3).
+            unsafe { co.enter() };
             // Every panic, including the unwind that close() starts, is
             // caught here so that resume never unwinds into the resumer.
-            catch_unwind(AssertUnwindSafe(|| body(&co)))
+            let result = catch_unwind(AssertUnwindSafe(|| body(&co)));
+            // SAFETY: null is always a valid context; clearing it before `co`
+            // goes out of scope keeps the pointer from naming a dead `Co`
+            // until the resumer restores its own (context rule 3).
+            unsafe { stack::set_current_context(std::ptr::null()) };
+            result
         };
-        // SAFETY: `with_stack_unchecked` drops the `'static` bounds. Borrowed
-        // data in `body` is only touched while the coroutine runs, which is
-        // only inside `resume` calls made through a `Generator<'a, ..>`, which
-        // cannot outlive `'a`; dropping a generator unwinds or drops the body
-        // first. If the generator is leaked (`mem::forget`), its stack is
-        // leaked with it and never resumed or reused, so nothing dangling is
-        // ever read and no pinned value on that stack is ever overwritten.
+        // SAFETY: `with_stack_unchecked` drops the `'static` bounds; its
+        // contract is met while the generator lives and when it is dropped
+        // (point 1 of the module docs) and, for the stack, when it is
+        // forgotten (point 2). That borrowed data may die after a forget is
+        // the one step beyond corosensei's documented contract, argued in
+        // point 3: nothing ever runs on or reads through a leaked stack.
         let coroutine: Coroutine<R> =
             unsafe { corosensei::Coroutine::with_stack_unchecked(stack, wrapper) };
         Ok(Generator {
@@ -180,7 +248,7 @@ impl GeneratorBuilder {
             stack_size,
             stack_bottom,
             started: false,
-            canary: canary.unwrap_or(0),
+            canary,
             measured: if self.measure { 0 } else { super::NOT_MEASURED },
             _marker: PhantomData,
         })

@@ -100,7 +100,12 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     fn leak_body(&mut self) {
         self.delegates.clear();
         self.life = Life::Complete;
-        // Leaking is sound: the stack is never resumed or reused.
+        // Leaking is sound: the stack is never resumed or reused, and
+        // nothing outside it points into it once the delegate stack is
+        // cleared. That the body's borrows may now end goes beyond
+        // corosensei's contract for a forgotten coroutine ("borrowed data
+        // must remain valid indefinitely"); why it holds anyway is point 3 of
+        // "Borrowing bodies, and leaking them" in builder.rs.
         std::mem::forget(self.coroutine.take());
     }
 

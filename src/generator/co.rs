@@ -31,15 +31,23 @@ fn assert_not_complete<Y, S, R2>(sub: &Generator<'_, Y, S, R2>) {
 }
 
 /// The type-erased part of a running coroutine's context that code without
-/// the generator's types (the executor's waits) can use.
+/// the generator's types (the executor's waits) can use. The middle link of
+/// the context-pointer chain (`stack::context`, context rules 1 and 4).
 #[repr(C)]
 pub(crate) struct Frame {
+    /// First, so a context pointer is a frame pointer (context rule 1).
     pub(crate) header: ContextHeader,
     /// Suspends this coroutine with `Suspend::Wait`; returns when woken.
     wait: unsafe fn(*const Frame, WaitKind),
     /// Whether this coroutine is being unwound (see `unwinding`).
     unwind: UnwindState,
 }
+
+// Context rule 1, checked: `header` starts `Frame`, `frame` starts `Co` (also
+// asserted in `Co::new` for every `Y, S` that is instantiated).
+const _: () = assert!(std::mem::offset_of!(Frame, header) == 0);
+const _: () = assert!(std::mem::offset_of!(Co<u8, u8>, frame) == 0);
+const _: () = assert!(std::mem::offset_of!(Co<String, [u64; 9]>, frame) == 0);
 
 /// The handle a generator body yields through: Python's `yield` and
 /// `yield from`, as methods.
@@ -85,6 +93,8 @@ impl<Y, S> Co<Y, S> {
         yielder: &Yielder,
         mailbox: *mut Mailbox<Y, S>,
     ) -> Self {
+        // Context rule 1 for this very `Co<Y, S>`.
+        const { assert!(std::mem::offset_of!(Self, frame) == 0) };
         Co {
             frame: Frame {
                 header,
@@ -98,18 +108,28 @@ impl<Y, S> Co<Y, S> {
     }
 
     /// Marks this body as the innermost running coroutine of the thread.
+    ///
+    /// # Safety
+    ///
+    /// `self` must be the `Co` of the body that runs on this thread's
+    /// current stack, and stay in place until the pointer is replaced:
+    /// context rules 2 and 3 (`stack::context`).
     #[inline(always)]
-    pub(crate) fn enter(&self) {
-        set_current_context(&self.frame.header);
+    pub(crate) unsafe fn enter(&self) {
+        // SAFETY: the caller's contract is `set_current_context`'s for a
+        // `Co`'s own header (context rules 2 and 3).
+        unsafe { set_current_context(&self.frame.header) };
     }
 
     /// Suspends to the resumer and marks this body running again on return.
     #[inline(always)]
     fn suspend(&self, out: Suspend<Y, S>) -> Resume<S> {
-        // SAFETY: `check_running` (called by every public entry point first)
-        // proved this code runs on this Co's own coroutine stack, so the
-        // yielder, which lives at the base of that stack, is alive and is the
-        // one to suspend through.
+        // SAFETY: `check_running` (called by every public entry point first;
+        // `wait_on` has it as its contract) found the thread's context to be
+        // this Co's header, which by context rules 2 and 3 means this code
+        // runs on this Co's own coroutine stack, so the yielder, which lives
+        // at the base of that stack, is alive and is the one to suspend
+        // through.
         // The mailbox rules (see `mailbox`) hold: this body runs, its
         // resumer is suspended until the switch below.
         let resumed = unsafe {
@@ -118,7 +138,9 @@ impl<Y, S> Co<Y, S> {
             self.frame.unwind.resumed(matches!(tag, ResumeTag::Close));
             take_resume(self.mailbox, tag)
         };
-        self.enter();
+        // SAFETY: the suspension returned, so this body runs on its own stack
+        // again, where `self` lives unmoved (context rules 2 and 3).
+        unsafe { self.enter() };
         resumed
     }
 
@@ -303,9 +325,10 @@ impl<Y, S> std::fmt::Debug for Co<Y, S> {
 /// `frame` must point at the `frame` field of a live `Co<Y, S>` whose body is
 /// the innermost running coroutine of this thread.
 unsafe fn wait_on<Y, S>(frame: *const Frame, kind: WaitKind) {
-    // SAFETY: `Co` is `#[repr(C)]` with `frame` first, so the pointer to the
-    // frame is a pointer to the Co; the caller guarantees it is alive and
-    // running, which is what `suspend` needs.
+    // SAFETY: `frame` is the frame of a `Co<Y, S>` (this hook is only stored
+    // by `Co::<Y, S>::new`: context rule 4), which starts with it (`#[repr(C)]`,
+    // context rule 1), so it points at that Co; the caller guarantees it is
+    // alive and running, which is what `suspend` needs.
     let co = unsafe { &*frame.cast::<Co<Y, S>>() };
     match co.suspend(Suspend::Wait(kind)) {
         Resume::Wake => {}
@@ -335,15 +358,17 @@ pub(crate) fn park_current(kind: WaitKind) -> Result<(), ParkError> {
         return Err(ParkError::NotInCoroutine);
     }
     let frame = ctx.cast::<Frame>();
-    // SAFETY: every context set on this thread is the header of a running
-    // `Co` (only `Co::enter` sets a non-null one, and resumers restore the
-    // previous value when a coroutine switches out), and `Frame` starts with
-    // that header (`#[repr(C)]`).
+    // SAFETY: a non-null context is the header of the live `Co` whose body
+    // runs on this thread, and this code runs inside that body (context rules
+    // 2 and 3); `Frame` starts with that header (context rule 1), so `frame`
+    // is that Co's frame.
     let frame = unsafe { &*frame };
     if frame.unwind.is_unwinding() {
         return Err(ParkError::Unwinding);
     }
-    // SAFETY: as above: `frame` is the running `Co`'s, as `wait` requires.
+    // SAFETY: as above: `frame` is the running `Co`'s, and its hook is
+    // `wait_on` for the Co's own type (context rule 4), whose contract this
+    // meets.
     unsafe { (frame.wait)(frame, kind) };
     Ok(())
 }

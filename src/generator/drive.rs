@@ -62,9 +62,12 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         }
         let resumer = current_context();
         let result = coroutine.resume(tag);
-        set_current_context(resumer);
-        if self.canary != 0 {
-            stack::check_canary(self.canary, self.stack_size);
+        // SAFETY: `resumer` is the context of the code running here before the
+        // switch (null, or the live `Co` of the body this code runs in), which
+        // holds again now that the switch returned (context rule 2).
+        unsafe { set_current_context(resumer) };
+        if let Some(canary) = self.canary {
+            canary.check(self.stack_size);
         }
         result
     }
@@ -82,10 +85,11 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
 
     pub(super) fn measure_now(&self) -> Option<usize> {
         self.coroutine.as_ref()?;
-        Some(stack::high_water(
-            self.stack_bottom,
-            self.stack_bottom + self.stack_size,
-        ))
+        // SAFETY: the coroutine (present, checked above) owns the stack, so it
+        // stays mapped for the call, and `stack_bottom`/`stack_size` are its
+        // usable bounds (taken from it in `try_build`). `&self` means no
+        // `resume` of this generator is under way: its body is not running.
+        Some(unsafe { stack::high_water(self.stack_bottom, self.stack_bottom + self.stack_size) })
     }
 
     /// Runs the root or its innermost delegate until something comes out.

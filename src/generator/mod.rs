@@ -112,10 +112,11 @@ pub struct Generator<'a, Y, S = (), R = ()> {
     stack_bottom: usize,
     /// Whether the body has begun running.
     started: bool,
-    /// The canary's address on an unguarded stack, checked at every
-    /// switch; 0 for a guarded stack. (Plain words, not `Option`s, keep the
-    /// generator within 128 bytes, which the compiler moves inline.)
-    canary: usize,
+    /// The canary of an unguarded stack, checked at every switch; `None`
+    /// for a guarded stack. One word (the token is a non-zero address), and
+    /// `measured` is a plain word, not an `Option`: that keeps the generator
+    /// within 128 bytes, which the compiler moves inline.
+    canary: Option<crate::stack::Canary>,
     /// The stack high-water mark, when measured; `NOT_MEASURED` otherwise.
     measured: usize,
     /// `'a` bounds what the body borrows; `*mut ()` makes it `!Send`/`!Sync`.

@@ -17,8 +17,11 @@
 //! Chunks are never unmapped: a leaked generator's stack must stay valid,
 //! and stacks are reused through the free lists.
 
+use super::mapping::{Access, Mapping, Reserve};
 use super::{checked_size, round_to_pages, StackError};
 use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
 
 /// Stacks per mapping: one map serves this many coroutines.
 const STACKS_PER_CHUNK: usize = 1024;
@@ -53,6 +56,14 @@ impl CarvedStack {
         self.bottom - CANARY_BYTES
     }
 
+    /// The token that checks this stack's canary.
+    pub(crate) fn canary(&self) -> Canary {
+        Canary {
+            addr: NonZeroUsize::new(self.canary_addr()).expect("a mapping is never at address 0"),
+            _this_thread: PhantomData,
+        }
+    }
+
     fn write_canary(&self) {
         let addr = self.canary_addr();
         // SAFETY: the canary word lies in this stack's reserved bottom bytes,
@@ -62,14 +73,38 @@ impl CarvedStack {
     }
 }
 
-/// Aborts loudly if the canary at `addr` was overwritten.
-#[inline(always)]
-pub(crate) fn check_canary(addr: usize, usable: usize) {
-    // SAFETY: `addr` is the canary of a carved stack still owned by a live
-    // generator (the caller holds it), inside a chunk that is never unmapped.
-    let value = unsafe { std::ptr::read_volatile(addr as *const usize) };
-    if value != CANARY_SEED ^ addr {
-        canary_broken(usable);
+/// The canary of a carved stack, checked at every switch.
+///
+/// Safe to check at any time by construction: only this module makes one
+/// (from a [`CarvedStack`]), its address lies in a chunk that is never
+/// unmapped, so the word stays readable however long the token lives, even
+/// past its stack's reuse (a reused stack gets the same canary value, which
+/// depends only on the address). It is `!Send` because the chunk belongs to
+/// this thread's arena: only this thread's coroutines write it, so a check
+/// never races with a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Canary {
+    addr: NonZeroUsize,
+    _this_thread: PhantomData<*const ()>,
+}
+
+// A generator keeps an `Option<Canary>`: it must stay one word.
+const _: () = assert!(std::mem::size_of::<Option<Canary>>() == std::mem::size_of::<usize>());
+
+impl Canary {
+    /// Aborts loudly if the canary was overwritten; `usable` is the stack
+    /// size to name in the message.
+    #[inline(always)]
+    pub(crate) fn check(self, usable: usize) {
+        let addr = self.addr.get();
+        // SAFETY: `addr` is the word-aligned canary of a carved stack, inside
+        // a chunk mapped read-write and never unmapped, written only by this
+        // thread (see the type's docs); a volatile read of an integer creates
+        // no reference into the stack.
+        let value = unsafe { std::ptr::read_volatile(addr as *const usize) };
+        if value != CANARY_SEED ^ addr {
+            canary_broken(usable);
+        }
     }
 }
 
@@ -144,22 +179,10 @@ fn map_chunk(usable: usize, free: &mut Vec<CarvedStack>) -> Result<(), StackErro
     let len = slot
         .checked_mul(STACKS_PER_CHUNK)
         .ok_or_else(|| StackError::too_large(usable))?;
-    // SAFETY: an anonymous private mapping at an address of the kernel's
-    // choosing touches no existing memory.
-    let addr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if addr == libc::MAP_FAILED {
-        return Err(StackError::new(usable, std::io::Error::last_os_error()));
-    }
-    let base = addr as usize;
+    // Leaked: a chunk is never unmapped (see the module docs).
+    let base = Mapping::new(len, Access::ReadWrite, Reserve::Lazily)
+        .map_err(|e| StackError::new(usable, e))?
+        .leak();
     // Pushed in reverse so the lowest stacks are handed out first.
     for i in (0..STACKS_PER_CHUNK).rev() {
         let slot_start = base + i * slot;

@@ -1,15 +1,69 @@
-//! The thread's innermost running coroutine.
+//! The thread's innermost running coroutine, and the context-pointer chain.
 //!
 //! Upper layers keep a pointer to the running coroutine's context here: the
 //! generator layer uses it to check that a `Co` is used on its own stack and
 //! to forward waits, and the overflow handler reads the stack bounds from it.
 //! It lives in this layer so that the signal handler below needs nothing from
 //! above.
+//!
+//! # The context-pointer chain
+//!
+//! One pointer names three nested values: a [`ContextHeader`] (this layer's
+//! part: the stack bounds) is the first field of the generator layer's
+//! `Frame` (the type-erased wait hook), which is the first field of a
+//! `Co<Y, S>` (the typed handle a body yields through):
+//!
+//! ```text
+//! Co<Y, S>   #[repr(C)]  | frame: Frame ........................ | yielder | mailbox |
+//! Frame      #[repr(C)]  | header: ContextHeader | wait           |
+//! ContextHeader          | guard_lo | guard_hi | usable |
+//!                        ^ CURRENT points here: at all three at once
+//! ```
+//!
+//! Code that holds the pointer casts it up the chain. Every `// SAFETY:`
+//! comment that relies on the chain cites these rules by number
+//! ("context rule 2"):
+//!
+//! 1. **Layout.** `ContextHeader`, `Frame` and `Co<Y, S>` are `#[repr(C)]`;
+//!    `header` is `Frame`'s first field and `frame` is `Co`'s first field, so
+//!    both sit at offset 0 and the three addresses are equal. A
+//!    `*const ContextHeader` taken from a `Co`'s `frame.header` may be cast to
+//!    `*const Frame`, and a `*const Frame` taken from a `Co<Y, S>` to
+//!    `*const Co<Y, S>`. Checked at compile time by `offset_of!` assertions
+//!    beside `Frame` and in `Co::new` (for every `Y, S` in use).
+//! 2. **What it holds.** [`CURRENT`](current_context) is null, or the address
+//!    of the `frame.header` of the `Co` whose body is running on this thread
+//!    (the innermost one, when generators resume generators). Only `Co::enter`
+//!    stores a non-null value, and only for its own body; a resumer saves the
+//!    value before it switches into a coroutine and stores it back when the
+//!    switch returns (`Generator::resume_tag`); a body calls `Co::enter` again
+//!    each time one of its suspensions returns. So while a body, or code it
+//!    calls, runs on a coroutine's stack, the pointer names that body's
+//!    `Co`; on a thread's own stack, outside every body, it is null.
+//! 3. **Lifetime.** That `Co` is a local of the body wrapper built in
+//!    `GeneratorBuilder::try_build`, on the coroutine's own stack. It is never
+//!    moved after `Co::enter` (the body only borrows it), and the wrapper
+//!    stores null before `co` goes out of scope, and also while it drops a
+//!    body that never started (no `Co` exists then). So a non-null pointer
+//!    always names a live `Co`.
+//! 4. **Type.** A `Frame` is only made by `Co::<Y, S>::new`, which stores
+//!    `wait_on::<Y, S>` in it: the hook is instantiated with the `Co`'s own
+//!    type parameters, so its cast back to `*const Co<Y, S>` (rule 1) names
+//!    the real type. Nothing else casts a `Frame` to a `Co`.
+//! 5. **Reads.** A header is never written after `Co::new` (a body gets only
+//!    `&Co`), so reading it through the pointer races with nothing, even
+//!    from the SIGSEGV handler, which may interrupt any instruction. `CURRENT`
+//!    is a const-initialised thread-local without a destructor: reading it in
+//!    a signal handler is a plain thread-pointer-relative load.
+//!
+//! The pointer never leaves its thread: it is only read by the thread that
+//! stored it (a thread-local), and the `Co` it names is `!Send`.
 
 use std::cell::Cell;
 
 /// The first field of every running coroutine's context (`#[repr(C)]` in the
-/// types that embed it), so a pointer to the context is a pointer to this.
+/// types that embed it), so a pointer to the context is a pointer to this
+/// (context rule 1).
 #[repr(C)]
 #[derive(Debug)]
 pub(crate) struct ContextHeader {
@@ -22,18 +76,29 @@ pub(crate) struct ContextHeader {
 
 thread_local! {
     // const-initialised and without a destructor, so reading it is a plain
-    // thread-pointer-relative load: safe even inside the SIGSEGV handler.
+    // thread-pointer-relative load: safe even inside the SIGSEGV handler
+    // (context rule 5).
     static CURRENT: Cell<*const ContextHeader> = const { Cell::new(std::ptr::null()) };
 }
 
-/// The innermost running coroutine on this thread, or null on a thread stack.
+/// The innermost running coroutine on this thread, or null on a thread stack
+/// (see the context rules for what a non-null pointer may be cast to).
 #[inline(always)]
 pub(crate) fn current_context() -> *const ContextHeader {
     CURRENT.with(|c| c.get())
 }
 
 /// Records the innermost running coroutine; returns the previous one.
+///
+/// # Safety
+///
+/// `ctx` must be null, a value [`current_context`] returned on this thread
+/// that still satisfies context rules 2 and 3 (a resumer putting back the
+/// pointer it saved), or the `frame.header` of the `Co` whose body is about
+/// to run on this thread's current stack and stays in place until the
+/// pointer is replaced (`Co::enter`). The overflow handler and the generator
+/// layer dereference whatever is stored here.
 #[inline(always)]
-pub(crate) fn set_current_context(ctx: *const ContextHeader) -> *const ContextHeader {
+pub(crate) unsafe fn set_current_context(ctx: *const ContextHeader) -> *const ContextHeader {
     CURRENT.with(|c| c.replace(ctx))
 }

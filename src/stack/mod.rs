@@ -10,19 +10,28 @@
 //!
 //! A guarded stack costs two memory maps (the guard and the usable part
 //! differ in protection), which is what `vm.max_map_count` limits.
+//!
+//! Files: `mapping` (the only `mmap`/`mprotect`/`munmap` calls), this file
+//! (guarded stacks, the `Stack` corosensei runs on, measuring), `carved`
+//! (unguarded stacks and their canaries), `pool` (per-thread reuse),
+//! `context` (the running coroutine's pointer and the context rules),
+//! `overflow` (the SIGSEGV handler) and `chain` (the dispositions it
+//! replaced, and chaining to them), `error` (`StackError`).
 
 mod carved;
+mod chain;
 mod context;
 mod error;
+mod mapping;
 mod overflow;
 mod pool;
 
-pub(crate) use carved::check_canary;
+pub(crate) use carved::Canary;
 pub(crate) use context::{current_context, set_current_context, ContextHeader};
 pub use error::StackError;
 pub(crate) use pool::{acquire, release};
 
-use std::io;
+use mapping::{Access, Mapping, Reserve};
 
 /// The usable size of a coroutine stack when none is given: 64 KiB.
 ///
@@ -64,12 +73,11 @@ pub(crate) fn checked_size(size: usize) -> Result<usize, StackError> {
     round_to_pages(size).ok_or_else(|| StackError::too_large(size))
 }
 
-/// An mmap'd stack with a guard page below it. Owns its mapping.
+/// An mmap'd stack with a guard page below it. Owns its mapping: dropping
+/// it unmaps the stack, which is only done once its coroutine has finished.
 pub(crate) struct GuardedStack {
-    /// Lowest address of the mapping: the guard page starts here.
-    limit: usize,
-    /// Usable bytes above the guard page.
-    usable: usize,
+    /// The whole mapping: the guard page at its start, then the usable part.
+    mapping: Mapping,
 }
 
 impl GuardedStack {
@@ -79,68 +87,30 @@ impl GuardedStack {
         let len = usable
             .checked_add(page)
             .ok_or_else(|| StackError::too_large(usable))?;
-        // SAFETY: an anonymous private mapping at an address of the kernel's
-        // choosing touches no existing memory.
-        let addr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if addr == libc::MAP_FAILED {
-            return Err(StackError::new(usable, io::Error::last_os_error()));
-        }
-        let stack = GuardedStack {
-            limit: addr as usize,
-            usable,
-        };
-        // SAFETY: the range lies inside the mapping made just above; on
-        // failure `stack` is dropped, which unmaps it.
-        let rc = unsafe {
-            libc::mprotect(
-                (addr as usize + page) as *mut libc::c_void,
-                usable,
-                libc::PROT_READ | libc::PROT_WRITE,
-            )
-        };
-        if rc != 0 {
-            return Err(StackError::new(usable, io::Error::last_os_error()));
-        }
-        Ok(stack)
+        let error = |e| StackError::new(usable, e);
+        let mapping = Mapping::new(len, Access::None, Reserve::Lazily).map_err(error)?;
+        // On failure `mapping` is dropped, which unmaps it.
+        mapping.open_read_write(page, usable).map_err(error)?;
+        Ok(GuardedStack { mapping })
     }
 
     pub(crate) fn usable(&self) -> usize {
-        self.usable
+        self.mapping.len() - page_size()
     }
 
     /// The lowest usable address (just above the guard page).
     pub(crate) fn bottom(&self) -> usize {
-        self.limit + page_size()
+        self.mapping.addr() + page_size()
     }
 
     /// One past the highest usable address.
     pub(crate) fn top(&self) -> usize {
-        self.limit + page_size() + self.usable
+        self.mapping.addr() + self.mapping.len()
     }
 
     /// The guard page's address range.
     pub(crate) fn guard(&self) -> (usize, usize) {
-        (self.limit, self.limit + page_size())
-    }
-}
-
-impl Drop for GuardedStack {
-    fn drop(&mut self) {
-        // SAFETY: the mapping was made by `map` with exactly this range and is
-        // owned by this value alone; no coroutine runs on it any more because
-        // a stack is only dropped once its coroutine has finished.
-        unsafe {
-            libc::munmap(self.limit as *mut libc::c_void, self.usable + page_size());
-        }
+        (self.mapping.addr(), self.bottom())
     }
 }
 
@@ -148,7 +118,7 @@ impl std::fmt::Debug for GuardedStack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuardedStack")
             .field("bottom", &format_args!("{:#x}", self.bottom()))
-            .field("usable", &self.usable)
+            .field("usable", &self.usable())
             .finish()
     }
 }
@@ -227,10 +197,10 @@ impl Stack {
     }
 
     /// The canary to check at every switch, for a carved stack.
-    pub(crate) fn canary(&self) -> Option<usize> {
+    pub(crate) fn canary(&self) -> Option<Canary> {
         match &self.memory {
             StackMemory::Guarded(_) => None,
-            StackMemory::Carved(s) => Some(s.canary_addr()),
+            StackMemory::Carved(s) => Some(s.canary()),
         }
     }
 
@@ -288,12 +258,23 @@ unsafe impl corosensei::stack::Stack for Stack {
 /// non-zero word above the guard page. Exact on a freshly mapped stack (the
 /// kernel hands out zeroed pages); on a recycled one it includes what earlier
 /// users touched.
-pub(crate) fn high_water(bottom: usize, top: usize) -> usize {
+///
+/// # Safety
+///
+/// `[bottom, top)` must be the usable range of a stack (`Stack::bottom` up
+/// to `bottom + Stack::usable`) that stays mapped for the whole call: its
+/// owner, a `Stack` or the coroutine holding one, must be alive. `bottom`
+/// is page-aligned, as every stack's is. No code may be running on that
+/// stack meanwhile: its coroutine is suspended, finished or not started, so
+/// the words read are not being written. (They are read as integers,
+/// never through a reference, so a suspended frame's borrows are untouched.)
+pub(crate) unsafe fn high_water(bottom: usize, top: usize) -> usize {
     let mut addr = bottom;
     while addr < top {
-        // SAFETY: `addr` lies in the usable, readable part of a live mapping
-        // and is word-aligned (the bottom is page-aligned). Reading a page
-        // never written maps the shared zero page and costs no memory.
+        // SAFETY: `addr` lies in `[bottom, top)`, the usable, readable part
+        // of a live mapping (the caller's contract), and is word-aligned (the
+        // bottom is page-aligned). Reading a page never written maps the
+        // shared zero page and costs no memory.
         let word = unsafe { std::ptr::read_volatile(addr as *const usize) };
         if word != 0 {
             return top - addr;

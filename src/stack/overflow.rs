@@ -1,70 +1,79 @@
-//! Turning a guard-page hit into a message that names the problem.
+//! Turning a guard-page hit into a message that names the problem, and
+//! passing every other fault on.
 //!
 //! Rules:
 //! 1. The handler is installed once per process, for SIGSEGV and SIGBUS, with
 //!    `SA_ONSTACK`: an overflowing stack cannot run a handler, so it runs on
 //!    the thread's alternate signal stack (std gives its threads one; threads
 //!    that lack one get one here when they first map a coroutine stack).
-//! 2. In the handler, the fault is ours only if the faulting address lies in
-//!    the guard page of the coroutine running on this thread (read from the
-//!    thread-local context, a plain load). Then it writes a message with
-//!    `write(2)` (async-signal-safe, no allocation) and aborts.
-//! 3. Any other fault is not ours: the previous disposition is restored and
-//!    the handler returns, so the faulting instruction runs again and faults
-//!    into the previous handler (std's own overflow report, or the default).
+//! 2. In the handler, the signal is ours only if the kernel raised it for a
+//!    fault and the faulting address lies in the guard page of the coroutine
+//!    running on this thread (read from the thread-local context, a plain
+//!    load: context rules 2, 3 and 5 in `context`). Then it writes a message
+//!    with `write(2)` (async-signal-safe, no allocation) and aborts.
+//! 3. A carved stack has no guard page (its header says an empty range), so
+//!    its overflows are the canary's business, never this handler's.
+//! 4. Every other signal goes to the disposition corun's handler replaced,
+//!    as the kernel would have delivered it (`chain`): std's own overflow
+//!    report, a foreign handler (a JIT's, a sanitizer's), the default action
+//!    or none. corun's handler stays installed, so one foreign fault that
+//!    its handler fixes up does not end overflow reporting.
+//! 5. A handler installed *after* corun's replaces it: the kernel calls only
+//!    the newest one, and corun cannot notice or take the signal back
+//!    (that would steal it from the newcomer). If the newcomer chains to the
+//!    disposition it replaced, as corun does (and as runtimes such as
+//!    wasmtime do), coroutine overflows still reach corun and are reported.
+//!    If it does not, they end however it decides, without corun's message.
+//!    (`tests/stack_overflow.rs` shows both cases, and handlers installed
+//!    before corun's.)
+//! 6. Nothing here allocates, locks or touches anything but the signal
+//!    state, the thread-local context and the saved dispositions.
 
+use super::chain::{self, is_fault, SIGNALS};
 use super::context::current_context;
+use super::mapping::{Access, Mapping, Reserve};
 use std::cell::Cell;
-use std::mem::MaybeUninit;
 use std::sync::Once;
 
 static INSTALL: Once = Once::new();
-static mut PREVIOUS_SEGV: MaybeUninit<libc::sigaction> = MaybeUninit::uninit();
-static mut PREVIOUS_BUS: MaybeUninit<libc::sigaction> = MaybeUninit::uninit();
 
 /// Size of the alternate signal stack given to threads without one.
 const ALT_STACK_SIZE: usize = 64 * 1024;
 
 pub(super) fn install_handler() {
     INSTALL.call_once(|| {
-        // SAFETY: sigaction is given a fully initialised action; the previous
-        // actions are written into statics read only by the handler, which
-        // cannot run before `sigaction` returns for its signal.
-        unsafe {
+        // SAFETY: a zeroed sigaction is a valid value; its mask is then
+        // initialised by sigemptyset. The handler has the three-argument
+        // form SA_SIGINFO asks for.
+        let action = unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = handler as *const () as usize;
             action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
             libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(
-                libc::SIGSEGV,
-                &action,
-                std::ptr::addr_of_mut!(PREVIOUS_SEGV).cast(),
-            );
-            libc::sigaction(
-                libc::SIGBUS,
-                &action,
-                std::ptr::addr_of_mut!(PREVIOUS_BUS).cast(),
-            );
+            action
+        };
+        for signum in SIGNALS {
+            chain::install(signum, &action);
         }
     });
     ensure_alt_stack();
 }
 
-/// Unmaps the alternate stack this module gave a thread when it exits.
-struct AltStack(usize);
+/// The alternate signal stack this module gave a thread: disabled, then
+/// unmapped (by the field's own drop), when the thread exits.
+struct AltStack {
+    /// Held only to be dropped after the stack is disabled.
+    _mapping: Mapping,
+}
 
 impl Drop for AltStack {
     fn drop(&mut self) {
-        if self.0 == 0 {
-            return;
-        }
-        // SAFETY: disabling the alternate stack before unmapping it means no
-        // handler can run on freed memory; the mapping is ours.
+        // SAFETY: disabling the alternate stack before the mapping is dropped
+        // (right after this body) means no handler can run on freed memory.
         unsafe {
             let mut disable: libc::stack_t = std::mem::zeroed();
             disable.ss_flags = libc::SS_DISABLE;
             libc::sigaltstack(&disable, std::ptr::null_mut());
-            libc::munmap(self.0 as *mut libc::c_void, ALT_STACK_SIZE);
         }
     }
 }
@@ -78,64 +87,51 @@ fn ensure_alt_stack() {
     if ALT_CHECKED.with(|c| c.replace(true)) {
         return;
     }
-    // SAFETY: querying with a null new-stack pointer changes nothing; the
-    // mapping handed to sigaltstack is fresh, readable and writable, and is
-    // kept alive by ALT_OWNED until the thread exits.
-    unsafe {
+    // SAFETY: querying with a null new-stack pointer changes nothing.
+    let has_one = unsafe {
         let mut old: libc::stack_t = std::mem::zeroed();
-        if libc::sigaltstack(std::ptr::null(), &mut old) != 0 {
-            return;
-        }
-        if old.ss_flags & libc::SS_DISABLE == 0 {
-            return;
-        }
-        let mem = libc::mmap(
-            std::ptr::null_mut(),
-            ALT_STACK_SIZE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
-        if mem == libc::MAP_FAILED {
-            return;
-        }
-        let new = libc::stack_t {
-            ss_sp: mem,
-            ss_flags: 0,
-            ss_size: ALT_STACK_SIZE,
-        };
-        if libc::sigaltstack(&new, std::ptr::null_mut()) == 0 {
-            ALT_OWNED.with(|o| o.set(Some(AltStack(mem as usize))));
-        } else {
-            libc::munmap(mem, ALT_STACK_SIZE);
-        }
+        libc::sigaltstack(std::ptr::null(), &mut old) != 0 || old.ss_flags & libc::SS_DISABLE == 0
+    };
+    if has_one {
+        return;
+    }
+    let Ok(mapping) = Mapping::new(ALT_STACK_SIZE, Access::ReadWrite, Reserve::UpFront) else {
+        return;
+    };
+    let new = libc::stack_t {
+        ss_sp: mapping.addr() as *mut libc::c_void,
+        ss_flags: 0,
+        ss_size: mapping.len(),
+    };
+    // SAFETY: the stack handed to sigaltstack is a fresh, readable and
+    // writable mapping, kept alive by ALT_OWNED until the thread exits (and
+    // unmapped at once, by the drop of `mapping`, if it is refused).
+    if unsafe { libc::sigaltstack(&new, std::ptr::null_mut()) } == 0 {
+        ALT_OWNED.with(|o| o.set(Some(AltStack { _mapping: mapping })));
     }
 }
 
-extern "C" fn handler(signum: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
-    // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
-    let fault = unsafe { (*info).si_addr() } as usize;
-    let ctx = current_context();
-    if !ctx.is_null() {
-        // SAFETY: a non-null context points at the running coroutine's
-        // header, which lives at the top of its stack, far from the guard
-        // page that just faulted, so it is readable.
-        let (lo, hi, usable) = unsafe { ((*ctx).guard_lo, (*ctx).guard_hi, (*ctx).usable) };
-        if fault >= lo && fault < hi {
-            report_and_abort(fault, usable);
+extern "C" fn handler(signum: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    if unsafe { is_fault(info) } {
+        // SAFETY: as above; for a fault, si_addr is the faulting address.
+        let fault = unsafe { (*info).si_addr() } as usize;
+        let ctx = current_context();
+        if !ctx.is_null() {
+            // SAFETY: a non-null context is the header of the live `Co` of
+            // the body running on this thread (context rules 2 and 3), at the
+            // top of its stack, far from the guard page that may just have
+            // faulted, so it is readable; it is never written after it was
+            // made (context rule 5), so the read races with nothing the
+            // signal interrupted.
+            let (lo, hi, usable) = unsafe { ((*ctx).guard_lo, (*ctx).guard_hi, (*ctx).usable) };
+            if fault >= lo && fault < hi {
+                report_and_abort(fault, usable);
+            }
         }
     }
-    // SAFETY: restoring the disposition saved at install time; the faulting
-    // instruction then re-runs under it.
-    unsafe {
-        let previous = if signum == libc::SIGBUS {
-            std::ptr::addr_of!(PREVIOUS_BUS)
-        } else {
-            std::ptr::addr_of!(PREVIOUS_SEGV)
-        };
-        libc::sigaction(signum, (*previous).as_ptr(), std::ptr::null_mut());
-    }
+    // SAFETY: called from corun's handler, with the kernel's arguments.
+    unsafe { chain::chain(signum, info, context) };
 }
 
 fn report_and_abort(fault: usize, usable: usize) -> ! {

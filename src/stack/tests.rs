@@ -16,7 +16,7 @@ fn acquire_guarded_for_test(fresh: bool) -> GuardedStack {
 fn carved_stacks_have_intact_canaries_and_are_reused() {
     let a = acquire(16 * 1024, StackKind::Unguarded).unwrap();
     let canary = a.canary().unwrap();
-    check_canary(canary, a.usable());
+    canary.check(a.usable());
     assert_eq!(a.guard(), (0, 0));
     let bottom = a.bottom();
     release(a);
@@ -56,10 +56,13 @@ fn released_stacks_are_reused() {
 #[test]
 fn fresh_stacks_are_zero_and_report_no_use() {
     let s = acquire_guarded_for_test(true);
-    assert_eq!(high_water(s.bottom(), s.top()), 0);
+    // SAFETY: `s` is a live guarded stack owned here, no coroutine runs on
+    // it, and these are its usable bounds.
+    assert_eq!(unsafe { high_water(s.bottom(), s.top()) }, 0);
     // SAFETY: writing inside the usable range of a live stack we own.
     unsafe { std::ptr::write_volatile((s.top() - 100) as *mut u8, 1) };
-    let hw = high_water(s.bottom(), s.top());
+    // SAFETY: as above.
+    let hw = unsafe { high_water(s.bottom(), s.top()) };
     assert!((100..=100 + 8).contains(&hw), "high water {hw}");
     let (lo, hi) = s.guard();
     assert_eq!(hi - lo, page_size());
@@ -73,4 +76,44 @@ fn impossible_sizes_give_an_error_that_says_what_to_do() {
     assert!(text.contains("could not map"), "{text}");
     assert!(text.contains("vm.max_map_count"), "{text}");
     assert_eq!(err.requested_size(), round_to_pages(1 << 50).unwrap());
+}
+
+#[test]
+fn a_mapping_opens_only_its_own_range() {
+    use mapping::{Access, Mapping, Reserve};
+    let page = page_size();
+    let m = Mapping::new(2 * page, Access::None, Reserve::Lazily).unwrap();
+    m.open_read_write(page, page).unwrap();
+    // SAFETY: the upper page of the live mapping was just opened for writing.
+    unsafe { std::ptr::write_volatile((m.addr() + page) as *mut u8, 7) };
+    let outside = std::panic::catch_unwind(|| m.open_read_write(page, 2 * page));
+    assert!(outside.is_err(), "a range past the end is refused");
+}
+
+/// Context rule 2: while an unstarted body is dropped on its own stack, the
+/// resumer's `Co` is not the running one, so a capture's `Drop` that yields
+/// through it panics instead of suspending the resumer from a foreign stack.
+/// (A generator-protocol test; it sits here beside the rule it checks.)
+#[test]
+fn dropping_an_unstarted_body_hides_the_resumers_co() {
+    use crate::{Co, Generator};
+    struct YieldOnDrop<'c>(&'c Co<u32>);
+    impl Drop for YieldOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.yield_(5);
+        }
+    }
+    let mut outer: Generator<'_, u32> = Generator::new(|co| {
+        let guard = YieldOnDrop(co);
+        let inner: Generator<'_, u32> = Generator::new(move |_own| drop(guard));
+        drop(inner);
+    });
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outer.start()))
+        .expect_err("the yield from the foreign stack must panic");
+    let msg = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .unwrap_or_default();
+    assert!(msg.contains("outside any generator body"), "{msg}");
+    assert!(outer.is_complete());
 }

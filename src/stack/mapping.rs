@@ -1,0 +1,130 @@
+//! The one place that calls `mmap`, `mprotect` and `munmap`: anonymous
+//! private mappings owned by a [`Mapping`] value.
+//!
+//! Guarded stacks, the chunks carved stacks come from, and the alternate
+//! signal stacks the overflow handler gives threads all start here. A
+//! `Mapping` unmaps itself when dropped; a mapping that must outlive every
+//! owner (a chunk of carved stacks) is [`leak`](Mapping::leak)ed instead.
+//!
+//! Who may touch the memory is the owner's business: a `Mapping` only hands
+//! out addresses, never references, so dropping it while somebody still holds
+//! a pointer into it is that somebody's bug (every such pointer is
+//! dereferenced in an `unsafe` block that says why the mapping is alive).
+
+use std::io;
+
+/// How a range of a mapping may be accessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Access {
+    /// No access at all: a guard page, or address space not yet opened.
+    None,
+    /// Readable and writable.
+    ReadWrite,
+}
+
+impl Access {
+    fn prot(self) -> libc::c_int {
+        match self {
+            Access::None => libc::PROT_NONE,
+            Access::ReadWrite => libc::PROT_READ | libc::PROT_WRITE,
+        }
+    }
+}
+
+/// Whether the kernel must set aside swap for the whole mapping up front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reserve {
+    /// `MAP_NORESERVE`: only touched pages count. Right for stacks, most of
+    /// which is never touched.
+    Lazily,
+    /// The default accounting: for small mappings used at once.
+    UpFront,
+}
+
+/// An anonymous private mapping of `len` bytes at `addr`, unmapped on drop.
+#[derive(Debug)]
+pub(super) struct Mapping {
+    addr: usize,
+    len: usize,
+}
+
+impl Mapping {
+    /// Maps `len` bytes (a multiple of the page size) of zeroed memory at an
+    /// address of the kernel's choosing.
+    pub(super) fn new(len: usize, access: Access, reserve: Reserve) -> io::Result<Self> {
+        let mut flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+        if reserve == Reserve::Lazily {
+            flags |= libc::MAP_NORESERVE;
+        }
+        // SAFETY: an anonymous private mapping at an address of the kernel's
+        // choosing (a null hint, no MAP_FIXED) touches no existing memory.
+        let addr = unsafe { libc::mmap(std::ptr::null_mut(), len, access.prot(), flags, -1, 0) };
+        if addr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Mapping {
+            addr: addr as usize,
+            len,
+        })
+    }
+
+    /// The lowest address of the mapping (page-aligned).
+    pub(super) fn addr(&self) -> usize {
+        self.addr
+    }
+
+    /// The length in bytes.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Opens `len` bytes starting `offset` bytes into the mapping for reading
+    /// and writing (both page-aligned). Safe, unlike `mprotect` in general:
+    /// granting access to memory this value owns cannot break anybody's
+    /// assumptions; taking it away could, and is not offered.
+    ///
+    /// # Panics
+    ///
+    /// If the range does not lie inside the mapping.
+    pub(super) fn open_read_write(&self, offset: usize, len: usize) -> io::Result<()> {
+        let in_range = offset.checked_add(len).is_some_and(|end| end <= self.len);
+        assert!(
+            in_range,
+            "corun internal error: mprotect outside its mapping"
+        );
+        // SAFETY: the range lies inside this mapping (checked above), which
+        // this value owns; adding access invalidates no pointer into it.
+        let rc = unsafe {
+            libc::mprotect(
+                (self.addr + offset) as *mut libc::c_void,
+                len,
+                Access::ReadWrite.prot(),
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Gives up ownership without unmapping: the memory stays mapped for the
+    /// rest of the process. Returns its address.
+    pub(super) fn leak(self) -> usize {
+        let addr = self.addr;
+        std::mem::forget(self);
+        addr
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: the range is exactly the one `new` mapped, owned by this
+        // value alone. Nothing dereferences an address inside it any more:
+        // each owner drops its mapping only once the memory is out of use (a
+        // stack once its coroutine has finished, an alternate signal stack
+        // once it is disabled), see their `Drop` and release paths.
+        // munmap can only fail for an invalid range, which this is not.
+        unsafe { libc::munmap(self.addr as *mut libc::c_void, self.len) };
+    }
+}
