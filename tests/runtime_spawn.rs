@@ -3,20 +3,12 @@
 
 mod common;
 
-use common::panic_message;
+use common::{panic_message, runtime as rt};
 use corun::runtime::{BuildError, SpawnError};
 use corun::Runtime;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn rt(n: usize) -> Runtime {
-    Runtime::builder()
-        .workers(n)
-        .pin_cores(false)
-        .build()
-        .unwrap()
-}
 
 /// Counts drops across threads.
 struct Dropped(Arc<AtomicUsize>);

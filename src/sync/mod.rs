@@ -55,6 +55,7 @@
 mod channel;
 mod channel_async;
 mod error;
+pub mod mpsc;
 mod mutex;
 mod notify;
 mod oneshot;
