@@ -71,7 +71,7 @@ pub use executor::{
     ScopedJoinHandle, Sleep, TaskId, TaskInfo, TaskKind, TaskState,
 };
 pub use generator::{Co, Generator, GeneratorBuilder, GeneratorState, IgnoredClose};
-pub use runtime::{worker_index, Runtime};
+pub use runtime::{worker_index, Pool, Runtime};
 pub use stack::{StackError, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
 
 /// The README's examples run as doc tests, so they cannot rot.

@@ -42,6 +42,17 @@ fn keep(slot: &mut Option<Waker>, cx: &Context<'_>) {
     }
 }
 
+/// A completion of any value type, for cancelling.
+pub(crate) trait Cancel: Send + Sync {
+    fn request_cancel(&self);
+}
+
+impl<T: Send> Cancel for Completion<T> {
+    fn request_cancel(&self) {
+        Completion::request_cancel(self);
+    }
+}
+
 impl<T> Completion<T> {
     pub(crate) fn new() -> Self {
         Completion {
@@ -90,6 +101,31 @@ impl<T> Completion<T> {
                 drop(state);
                 panic!("corun::runtime::JoinHandle polled after it returned the outcome")
             }
+        }
+    }
+
+    /// Waits for the outcome without taking it (rule 2's waker).
+    pub(crate) fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = lock(&self.state);
+        if matches!(state.outcome, Outcome::Pending) {
+            keep(&mut state.joiner, cx);
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
+
+    /// Whether the outcome was stored and then taken.
+    pub(crate) fn is_taken(&self) -> bool {
+        matches!(lock(&self.state).outcome, Outcome::Taken)
+    }
+
+    /// Whether the task ended with a value (`None` while it runs, or once
+    /// the outcome was taken).
+    pub(crate) fn succeeded(&self) -> Option<bool> {
+        match &lock(&self.state).outcome {
+            Outcome::Ready(outcome) => Some(outcome.is_ok()),
+            _ => None,
         }
     }
 

@@ -40,6 +40,11 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// The shared completion, for the pool's `AsyncResult` and `terminate`.
+    pub(crate) fn completion(&self) -> &Arc<Completion<T>> {
+        &self.completion
+    }
+
     /// The index of the worker the task runs on (it never moves).
     pub fn worker(&self) -> usize {
         self.worker

@@ -28,11 +28,13 @@ mod completion;
 mod inbox;
 mod join_handle;
 mod placement;
+mod pool;
 mod shutdown;
 mod worker;
 
 pub use builder::{BuildError, RuntimeBuilder};
 pub use join_handle::JoinHandle;
+pub use pool::{AsyncResult, GetTimeoutError, Imap, ImapUnordered, Pool, PoolBuilder};
 pub use worker::worker_index;
 
 use crate::executor::JoinError;
