@@ -51,8 +51,19 @@
 //! assert_eq!(total, 15);
 //! ```
 //!
-//! A runtime with one executor per core is not in this release yet. See the
-//! crate's README for the Python → corun tables.
+//! - a [`Runtime`]: N worker threads, one executor each, with `Send` join
+//!   handles, least-loaded placement and shutdown; [`Pool`], with
+//!   `multiprocessing.Pool`'s shape; [`sync::mpsc`], channels for `Send`
+//!   values between workers and threads. See [`runtime`].
+//!
+//! ```
+//! let pool = corun::Pool::new(2)?;
+//! let squares: Vec<u64> = pool.map(0..8u64, |x| x * x);
+//! assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49]);
+//! # Ok::<(), corun::runtime::BuildError>(())
+//! ```
+//!
+//! See the crate's README for the Python → corun tables.
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
