@@ -27,3 +27,41 @@ pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// Helpers the loom models share.
+#[cfg(all(test, loom))]
+pub(crate) mod model {
+    /// Holds a model's shared state, and leaks it if dropped while
+    /// unwinding from loom's failure report: loom's runtime is gone by then,
+    /// and touching it from a destructor turns the report into an abort
+    /// (tokio-rs/loom#291).
+    pub(crate) struct LeakOnPanic<T>(Option<T>);
+
+    impl<T> LeakOnPanic<T> {
+        pub(crate) fn new(value: T) -> Self {
+            LeakOnPanic(Some(value))
+        }
+
+        pub(crate) fn get(&self) -> &T {
+            self.0.as_ref().unwrap()
+        }
+    }
+
+    impl<T> Drop for LeakOnPanic<T> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                std::mem::forget(self.0.take());
+            }
+        }
+    }
+
+    /// A model checker with the preemption bound CI uses, unless
+    /// `LOOM_MAX_PREEMPTIONS` says otherwise.
+    pub(crate) fn bounded() -> loom::model::Builder {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(3);
+        }
+        builder
+    }
+}

@@ -37,7 +37,7 @@ pub(crate) struct Core {
     /// running task is always in the table.
     current: Cell<usize>,
     pub(crate) timers: Timers,
-    pub(crate) remote: Arc<Remote>,
+    pub(crate) remote: crate::loom::Arc<Remote>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
     pub(crate) stack: GeneratorBuilder,
@@ -61,7 +61,7 @@ impl Core {
             table: RefCell::new(Table::default()),
             current: Cell::new(NO_TASK),
             timers: Timers::default(),
-            remote: Arc::new(Remote::new(unblock)),
+            remote: crate::loom::Arc::new(Remote::new(unblock)),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
             stack,

@@ -42,17 +42,6 @@ fn keep(slot: &mut Option<Waker>, cx: &Context<'_>) {
     }
 }
 
-/// A completion of any value type, for cancelling.
-pub(crate) trait Cancel: Send + Sync {
-    fn request_cancel(&self);
-}
-
-impl<T: Send> Cancel for Completion<T> {
-    fn request_cancel(&self) {
-        Completion::request_cancel(self);
-    }
-}
-
 impl<T> Completion<T> {
     pub(crate) fn new() -> Self {
         Completion {
@@ -67,6 +56,22 @@ impl<T> Completion<T> {
 
     /// Rule 1. Returns whether this call stored the outcome.
     pub(crate) fn complete(&self, outcome: Result<T, JoinError>) -> bool {
+        // The broken variant the loom model must reject: the joiner is
+        // woken before the outcome is stored, in two critical sections.
+        #[cfg(corun_loom_mutant)]
+        {
+            let joiner = lock(&self.state).joiner.take();
+            if let Some(waker) = joiner {
+                waker.wake();
+            }
+            let mut state = lock(&self.state);
+            if !matches!(state.outcome, Outcome::Pending) {
+                return false;
+            }
+            state.outcome = Outcome::Ready(outcome);
+            return true;
+        }
+        #[allow(unreachable_code)]
         let joiner = {
             let mut state = lock(&self.state);
             if !matches!(state.outcome, Outcome::Pending) {
@@ -167,3 +172,6 @@ impl<T> Completion<T> {
         lock(&self.state).cancel
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;

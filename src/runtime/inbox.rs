@@ -55,6 +55,19 @@ impl Inbox {
     /// Rule 1: pushes the job `make` makes of `parts`, or refuses when the
     /// inbox is closing and hands `parts` back, unmade.
     pub(crate) fn push<P>(&self, parts: P, make: impl FnOnce(P) -> Job) -> Result<(), P> {
+        // The broken variant the loom model must reject: the waker is taken
+        // (and woken) before the job is pushed, in two critical sections.
+        #[cfg(corun_loom_mutant)]
+        {
+            wake_taken(lock(&self.state).waker.take());
+            let mut state = lock(&self.state);
+            if state.closing.is_some() {
+                return Err(parts);
+            }
+            state.jobs.push_back(make(parts));
+            return Ok(());
+        }
+        #[allow(unreachable_code)]
         let waker = {
             let mut state = lock(&self.state);
             if state.closing.is_some() {
@@ -63,9 +76,7 @@ impl Inbox {
             state.jobs.push_back(make(parts));
             state.waker.take()
         };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        wake_taken(waker);
         Ok(())
     }
 
@@ -126,3 +137,12 @@ impl Inbox {
         std::mem::take(&mut lock(&self.state).jobs)
     }
 }
+
+fn wake_taken(waker: Option<Waker>) {
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -68,8 +68,20 @@ impl WorkerShared {
     }
 
     fn leave(&self) {
-        // AcqRel: a dispatcher that reads zero after closing sees every
-        // task's end (rule 4 of the inbox does the waking).
+        // The broken variant the loom model must reject: "closing?" is read
+        // before the count drops, so a close in between is never answered.
+        #[cfg(corun_loom_mutant)]
+        {
+            let closing = self.inbox.is_closing();
+            if self.load.fetch_sub(1, Ordering::AcqRel) == 1 && closing {
+                self.inbox.wake();
+            }
+            return;
+        }
+        // The count drops first, then "closing?" is read under the inbox
+        // lock: a close either came before that read (this wakes the
+        // dispatcher) or after it (the dispatcher, closing, reads zero).
+        #[allow(unreachable_code)]
         if self.load.fetch_sub(1, Ordering::AcqRel) == 1 && self.inbox.is_closing() {
             self.inbox.wake();
         }
@@ -180,6 +192,17 @@ pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::
     drop(executor);
 }
 
+/// Waits until the worker's load is zero: the dispatcher's closing phase
+/// (the waker is left first, then the count read; see `leave`).
+fn poll_drained(shared: &WorkerShared, cx: &mut Context<'_>) -> Poll<()> {
+    shared.inbox.register(cx);
+    if shared.load() == 0 {
+        Poll::Ready(())
+    } else {
+        Poll::Pending
+    }
+}
+
 /// The dispatcher task: starts jobs until closing, then waits (until the
 /// deadline) for this worker's tasks to end.
 fn dispatch(shared: &WorkerShared) {
@@ -207,15 +230,7 @@ fn dispatch(shared: &WorkerShared) {
         if shared.load() == 0 || left.is_zero() {
             return;
         }
-        let idle = poll_fn(|cx| {
-            shared.inbox.register(cx);
-            if shared.load() == 0 {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        });
-        let mut idle = pin!(idle);
+        let mut idle = pin!(poll_fn(|cx| poll_drained(shared, cx)));
         match crate::executor::timeout(left, || suspend_on(idle.as_mut(), "runtime shutdown")) {
             Ok(Ok(())) => {}
             // The deadline passed, or the dispatcher is being torn down.
@@ -223,3 +238,6 @@ fn dispatch(shared: &WorkerShared) {
         }
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -194,7 +194,9 @@ impl Pool {
             let _guard = guard;
             job()
         });
-        self.tracker.file(id, handle.completion().clone());
+        let completion = handle.completion().clone();
+        self.tracker
+            .file(id, std::sync::Arc::new(move || completion.request_cancel()));
         handle
     }
 

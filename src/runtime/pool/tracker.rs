@@ -12,16 +12,19 @@
 //! 3. The last job to leave wakes every waiter, taken under the lock; a
 //!    waiter checks the count and leaves its waker under the same lock.
 
-use super::super::completion::Cancel;
 use crate::loom::{lock, Arc, Mutex};
 use std::collections::{HashMap, HashSet};
 use std::task::{Context, Poll, Waker};
+
+/// Requests a job's cancellation (a closure, since loom's `Arc` cannot be
+/// coerced to a trait object).
+pub(crate) type Canceller = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 #[derive(Default)]
 struct State {
     count: usize,
     next_id: u64,
-    cancellers: HashMap<u64, Arc<dyn Cancel>>,
+    cancellers: HashMap<u64, Canceller>,
     tombstones: HashSet<u64>,
     waiters: Vec<Waker>,
 }
@@ -52,7 +55,7 @@ impl Tracker {
     }
 
     /// Rule 2.
-    pub(crate) fn file(&self, id: u64, canceller: Arc<dyn Cancel>) {
+    pub(crate) fn file(&self, id: u64, canceller: Canceller) {
         let mut state = lock(&self.state);
         if !state.tombstones.remove(&id) {
             state.cancellers.insert(id, canceller);
@@ -74,8 +77,8 @@ impl Tracker {
     /// Requests cancellation of every job still outstanding.
     pub(crate) fn cancel_all(&self) {
         let cancellers: Vec<_> = lock(&self.state).cancellers.values().cloned().collect();
-        for canceller in cancellers {
-            canceller.request_cancel();
+        for cancel in cancellers {
+            cancel();
         }
     }
 

@@ -157,6 +157,20 @@ impl<T> Chan<T> {
     /// Fills a reservation (rule 1), waking the receiver (rule 3); the value
     /// comes back if the receiving side closed meanwhile.
     pub(crate) fn push_reserved(&self, value: T) -> Result<(), T> {
+        // The broken variant the loom model must reject: the receiver is
+        // woken before the value is queued, in two critical sections.
+        #[cfg(corun_loom_mutant)]
+        {
+            wake(lock(&self.state).receiver.take());
+            let mut state = lock(&self.state);
+            state.reserved -= 1;
+            if state.closed {
+                return Err(value);
+            }
+            state.queue.push_back(value);
+            return Ok(());
+        }
+        #[allow(unreachable_code)]
         let mut state = lock(&self.state);
         state.reserved -= 1;
         if state.closed {
@@ -241,3 +255,6 @@ impl<T> Chan<T> {
         lock(&self.state).queue.len()
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;
