@@ -42,6 +42,8 @@ pub(crate) struct Core {
     events: RefCell<mio::Events>,
     pub(crate) stack: GeneratorBuilder,
     next_id: Cell<u64>,
+    /// Set by a runtime with stall warnings on (`hooks::install_turn_clock`).
+    pub(crate) turn_clock: std::cell::OnceCell<crate::loom::Arc<super::turn_clock::TurnClock>>,
 }
 
 /// Live tasks by slot, for remote wakes, introspection and teardown.
@@ -66,6 +68,7 @@ impl Core {
             events: RefCell::new(mio::Events::with_capacity(256)),
             stack,
             next_id: Cell::new(1),
+            turn_clock: std::cell::OnceCell::new(),
         })
     }
 
@@ -194,7 +197,12 @@ impl Core {
         header.state.set(RunState::Running);
         header.notified.set(false);
         let previous = self.current.replace(header.table_key.get());
+        let clock = self.turn_clock.get();
+        let interrupted = clock.and_then(|c| c.begin(header.id, header.location));
         let result = f(&task);
+        if let Some(clock) = clock {
+            clock.end(interrupted);
+        }
         self.current.set(previous);
         let requeue = match ran(&result) {
             Ran::Done => {

@@ -1,6 +1,7 @@
 //! What the cross-thread layers above (the runtime, `sync::mpsc`) need from
-//! the executor, in one place: whether the caller can suspend, and a wait on
-//! a `Future` that reports an unwinding task instead of panicking.
+//! the executor, in one place: whether the caller can suspend, a wait on a
+//! `Future` that reports an unwinding task instead of panicking, a spawn
+//! that keeps the user's call site, and the turn clock of stall warnings.
 
 use super::context::{park, try_current_core};
 use super::task::TaskKind;
@@ -41,4 +42,29 @@ pub(crate) fn suspend_on<F: Future>(
             return Err(Unwinding);
         }
     }
+}
+
+/// Spawns `body` on the running executor, recording `location` (the
+/// runtime user's call site) as where it was spawned.
+pub(crate) fn spawn_at<F, T>(
+    body: F,
+    location: &'static std::panic::Location<'static>,
+) -> super::JoinHandle<T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    super::api::spawn_on(
+        &super::context::current_core("corun runtime"),
+        body,
+        location,
+    )
+}
+
+/// Makes `executor` report its turns to `clock` (stall warnings).
+pub(crate) fn install_turn_clock(
+    executor: &super::Executor,
+    clock: crate::loom::Arc<super::turn_clock::TurnClock>,
+) {
+    let _ = executor.core.turn_clock.set(clock);
 }

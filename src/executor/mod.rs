@@ -18,6 +18,7 @@ mod remote;
 mod scope;
 mod task;
 mod timer;
+pub(crate) mod turn_clock;
 pub(crate) mod wait;
 
 pub use api::{

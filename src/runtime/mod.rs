@@ -30,11 +30,13 @@ mod join_handle;
 mod placement;
 mod pool;
 mod shutdown;
+mod stall;
 mod worker;
 
 pub use builder::{BuildError, RuntimeBuilder};
 pub use join_handle::JoinHandle;
 pub use pool::{AsyncResult, GetTimeoutError, Imap, ImapUnordered, Pool, PoolBuilder};
+pub use stall::StallReport;
 pub use worker::worker_index;
 
 use crate::executor::JoinError;
@@ -42,6 +44,7 @@ use crate::loom::{Arc, Mutex};
 use completion::Completion;
 use placement::Placement;
 use std::fmt;
+use std::panic::Location;
 use worker::{Finish, WorkerShared};
 
 /// N worker threads, each owning one executor; see the [module
@@ -56,6 +59,7 @@ pub struct Runtime {
     pub(crate) shared: Arc<Shared>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     pinned: Vec<Option<usize>>,
+    monitor: Mutex<Option<stall::Monitor>>,
 }
 
 /// What every handle that spawns on the runtime shares (the runtime, its
@@ -99,7 +103,12 @@ impl Shared {
     }
 
     /// Pushes `body` to `worker`, or hands it back when closing.
-    pub(crate) fn try_spawn_to<F, T>(&self, worker: usize, body: F) -> Result<JoinHandle<T>, F>
+    pub(crate) fn try_spawn_to<F, T>(
+        &self,
+        worker: usize,
+        body: F,
+        location: &'static Location<'static>,
+    ) -> Result<JoinHandle<T>, F>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -107,10 +116,9 @@ impl Shared {
         let target = &self.workers[worker];
         let completion = Arc::new(Completion::new());
         let finish = Finish::enter(completion.clone(), target.clone());
-        match target
-            .inbox
-            .push((body, finish), |(body, finish)| worker::job(body, finish))
-        {
+        match target.inbox.push((body, finish), |(body, finish)| {
+            worker::job(body, finish, location)
+        }) {
             Ok(()) => Ok(JoinHandle::new(completion, worker)),
             Err((body, finish)) => {
                 finish
@@ -122,17 +130,23 @@ impl Shared {
     }
 
     /// Pushes `body` to `worker`; when closing, a handle whose join says so.
-    pub(crate) fn spawn_to<F, T>(&self, worker: usize, body: F) -> JoinHandle<T>
+    pub(crate) fn spawn_to<F, T>(
+        &self,
+        worker: usize,
+        body: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.try_spawn_to(worker, body).unwrap_or_else(|body| {
-            drop(body);
-            let completion = Arc::new(Completion::new());
-            completion.complete(Err(JoinError::cancelled_because(REFUSED)));
-            JoinHandle::new(completion, worker)
-        })
+        self.try_spawn_to(worker, body, location)
+            .unwrap_or_else(|body| {
+                drop(body);
+                let completion = Arc::new(Completion::new());
+                completion.complete(Err(JoinError::cancelled_because(REFUSED)));
+                JoinHandle::new(completion, worker)
+            })
     }
 
     pub(crate) fn least_loaded(&self) -> usize {
@@ -199,12 +213,14 @@ impl Runtime {
     /// assert_eq!(squares, [0, 1, 4, 9]);
     /// # Ok::<(), corun::runtime::BuildError>(())
     /// ```
+    #[track_caller]
     pub fn spawn<F, T>(&self, body: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.shared.spawn_to(self.shared.least_loaded(), body)
+        self.shared
+            .spawn_to(self.shared.least_loaded(), body, Location::caller())
     }
 
     /// Spawns `body` as a task on worker `worker`, where it stays.
@@ -220,18 +236,19 @@ impl Runtime {
         T: Send + 'static,
     {
         self.shared.check_worker(worker, "Runtime::spawn_on");
-        self.shared.spawn_to(worker, body)
+        self.shared.spawn_to(worker, body, Location::caller())
     }
 
     /// [`spawn`](Runtime::spawn), or the closure back in [`SpawnError`]
     /// when the runtime is shutting down.
+    #[track_caller]
     pub fn try_spawn<F, T>(&self, body: F) -> Result<JoinHandle<T>, SpawnError<F>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
         self.shared
-            .try_spawn_to(self.shared.least_loaded(), body)
+            .try_spawn_to(self.shared.least_loaded(), body, Location::caller())
             .map_err(SpawnError)
     }
 
@@ -248,7 +265,9 @@ impl Runtime {
         T: Send + 'static,
     {
         self.shared.check_worker(worker, "Runtime::try_spawn_on");
-        self.shared.try_spawn_to(worker, body).map_err(SpawnError)
+        self.shared
+            .try_spawn_to(worker, body, Location::caller())
+            .map_err(SpawnError)
     }
 
     /// Runs `body` as a task on a worker and waits for its value: the
@@ -291,10 +310,11 @@ impl Runtime {
         T: Send + 'static,
     {
         let body = std::sync::Arc::new(body);
+        let location = Location::caller();
         let handles: Vec<_> = (0..self.workers())
             .map(|i| {
                 let body = body.clone();
-                self.shared.spawn_to(i, move || body(i))
+                self.shared.spawn_to(i, move || body(i), location)
             })
             .collect();
         let outcomes: Vec<_> = handles.into_iter().map(JoinHandle::join).collect();

@@ -11,8 +11,10 @@
 //!    of a runtime drops it on one of its workers (that thread ends on its
 //!    own once its executor is gone).
 
+use super::stall::{Monitor, StallReport};
 use super::worker::{self, WorkerShared, WorkerStart};
 use super::{BuildError, Runtime, RuntimeBuilder, Shared};
+use crate::executor::turn_clock::TurnClock;
 use crate::loom::{lock, Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -38,10 +40,14 @@ impl Runtime {
             workers: (0..n).map(|_| Arc::new(WorkerShared::new())).collect(),
             placement: super::placement::Placement::new(),
         });
+        let clocks: Option<Vec<Arc<TurnClock>>> = builder
+            .stall_warning
+            .map(|_| (0..n).map(|_| Arc::new(TurnClock::default())).collect());
         let mut runtime = Runtime {
             shared: shared.clone(),
             threads: Mutex::new(Vec::with_capacity(n)),
             pinned: Vec::new(),
+            monitor: Mutex::new(None),
         };
         for index in 0..n {
             let core = (!cores.is_empty()).then(|| cores[index % cores.len()]);
@@ -51,6 +57,7 @@ impl Runtime {
                 shared: shared.workers[index].clone(),
                 stack_size: builder.stack_size,
                 core,
+                clock: clocks.as_ref().map(|c| c[index].clone()),
             };
             let (tx, rx) = std::sync::mpsc::channel();
             let thread = std::thread::Builder::new()
@@ -68,6 +75,12 @@ impl Runtime {
                 );
             }
             runtime.pinned.push(core.filter(|_| ok).map(|c| c.id));
+        }
+        if let (Some(threshold), Some(clocks)) = (builder.stall_warning, clocks) {
+            let report = builder
+                .on_stall
+                .unwrap_or_else(|| std::sync::Arc::new(|r: &StallReport| eprintln!("{r}")));
+            *lock(&runtime.monitor) = Some(Monitor::start(clocks, threshold, report)?);
         }
         Ok(runtime)
     }
@@ -106,6 +119,9 @@ impl Runtime {
             if thread.join().is_err() {
                 eprintln!("corun: a runtime worker thread panicked");
             }
+        }
+        if let Some(mut monitor) = lock(&self.monitor).take() {
+            monitor.stop();
         }
         // A worker that died left its jobs; dropping them tells their
         // handles (a worker that ended normally left none).

@@ -21,6 +21,7 @@ use crate::executor::JoinError;
 use crate::loom::{Arc, AtomicUsize, Ordering};
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
+use std::panic::Location;
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -113,7 +114,7 @@ impl<T> Drop for Finish<T> {
 }
 
 /// Step 2: the job that turns `body` into a task on the worker running it.
-pub(crate) fn job<F, T>(body: F, finish: Finish<T>) -> Job
+pub(crate) fn job<F, T>(body: F, finish: Finish<T>, location: &'static Location<'static>) -> Job
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -125,7 +126,7 @@ where
             finish.completion.complete(Err(JoinError::cancelled()));
             return;
         }
-        let local = crate::executor::spawn(body);
+        let local = crate::executor::hooks::spawn_at(body, location);
         drop(crate::executor::spawn_future(Watcher {
             local,
             finish,
@@ -167,6 +168,8 @@ pub(crate) struct WorkerStart {
     pub(crate) shared: Arc<WorkerShared>,
     pub(crate) stack_size: Option<usize>,
     pub(crate) core: Option<core_affinity::CoreId>,
+    /// The turn clock of stall warnings, if they are on.
+    pub(crate) clock: Option<Arc<crate::executor::turn_clock::TurnClock>>,
 }
 
 /// The worker thread's body. `started` gets whether pinning worked (or why
@@ -185,6 +188,9 @@ pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::
             return;
         }
     };
+    if let Some(clock) = start.clock {
+        crate::executor::hooks::install_turn_clock(&executor, clock);
+    }
     let _ = started.send(Ok(pinned));
     drop(started);
     executor.block_on(|| dispatch(&start.shared));

@@ -6,7 +6,7 @@ use crate::runtime::JoinHandle;
 use crate::sync::wait_here;
 use std::collections::VecDeque;
 use std::fmt;
-use std::panic::resume_unwind;
+use std::panic::{resume_unwind, Location};
 use std::sync::Arc;
 
 /// Jobs in flight per worker: enough to keep every worker busy while the
@@ -21,6 +21,7 @@ fn value_of<R>(outcome: Result<R, crate::JoinError>, what: &str) -> R {
 /// The items not yet submitted, and how to submit them.
 struct Feed<'p, I: Iterator, R> {
     pool: &'p Pool,
+    location: &'static Location<'static>,
     items: I,
     f: Arc<dyn Fn(I::Item) -> R + Send + Sync>,
     limit: usize,
@@ -32,9 +33,11 @@ where
     I::Item: Send + 'static,
     R: Send + 'static,
 {
+    #[track_caller]
     fn new(pool: &'p Pool, items: I, f: Arc<dyn Fn(I::Item) -> R + Send + Sync>) -> Self {
         Feed {
             pool,
+            location: Location::caller(),
             items,
             f,
             limit: pool.workers() * IN_FLIGHT_PER_WORKER,
@@ -48,7 +51,7 @@ where
         }
         let item = self.items.next()?;
         let f = self.f.clone();
-        Some(self.pool.submit(move || f(item)))
+        Some(self.pool.submit(move || f(item), self.location))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::Pool;
 use crate::executor::JoinError;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
 /// Python's default chunk size: the items in about four chunks per worker.
@@ -79,11 +79,13 @@ impl Pool {
         let items: Vec<I::Item> = items.into_iter().collect();
         let total = items.len();
         let f = Arc::new(f);
+        let location = Location::caller();
         let handles: Vec<_> = chunks(items, chunk_size)
             .into_iter()
             .map(|chunk| {
                 let f = f.clone();
-                self.submit(move || chunk.into_iter().map(&*f).collect::<Vec<R>>())
+                let job = move || chunk.into_iter().map(&*f).collect::<Vec<R>>();
+                self.submit(job, location)
             })
             .collect();
         // Every job is waited for before a panic is re-raised.
@@ -140,17 +142,19 @@ impl Pool {
         let items: Vec<I::Item> = items.into_iter().collect();
         let size = default_chunk(items.len(), self.workers());
         let f = Arc::new(f);
+        let location = Location::caller();
         let handles: Vec<_> = chunks(items, size)
             .into_iter()
             .map(|chunk| {
                 let f = f.clone();
                 let n = chunk.len();
-                let h = self.submit(move || {
+                let job = move || {
                     chunk
                         .into_iter()
                         .map(|item| catch_item(|| f(item)))
                         .collect::<Vec<Result<R, JoinError>>>()
-                });
+                };
+                let h = self.submit(job, location);
                 (n, h)
             })
             .collect();

@@ -19,6 +19,7 @@ use crate::loom::{Arc, AtomicBool, Ordering};
 use crate::sync::wait_here;
 use std::fmt;
 use std::future::poll_fn;
+use std::panic::Location;
 use tracker::Tracker;
 
 /// A pool of workers for CPU-bound jobs: `multiprocessing.Pool`'s shape.
@@ -183,17 +184,20 @@ impl Pool {
     }
 
     /// Spawns one job on the least-loaded worker, counted by the tracker.
-    pub(crate) fn submit<F, T>(&self, job: F) -> JoinHandle<T>
+    pub(crate) fn submit<F, T>(&self, job: F, location: &'static Location<'static>) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
         let guard = Tracker::enter(&self.tracker);
         let id = guard.id();
-        let handle = self.shared.spawn_to(self.shared.least_loaded(), move || {
+        let job = move || {
             let _guard = guard;
             job()
-        });
+        };
+        let handle = self
+            .shared
+            .spawn_to(self.shared.least_loaded(), job, location);
         let completion = handle.completion().clone();
         self.tracker
             .file(id, std::sync::Arc::new(move || completion.request_cancel()));
@@ -213,7 +217,7 @@ impl Pool {
         T: Send + 'static,
     {
         self.check_open("Pool::apply_async");
-        let handle = self.submit(job);
+        let handle = self.submit(job, Location::caller());
         AsyncResult::new(handle.completion().clone())
     }
 
@@ -229,7 +233,7 @@ impl Pool {
         T: Send + 'static,
     {
         self.check_open("Pool::apply");
-        super::unwrap_outcome(self.submit(job).join(), "Pool::apply")
+        super::unwrap_outcome(self.submit(job, Location::caller()).join(), "Pool::apply")
     }
 
     /// Takes no new jobs from now on; those submitted still run. Python's
