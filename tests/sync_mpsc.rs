@@ -121,6 +121,8 @@ fn futures_stream_sink_and_executor_tasks() {
             for i in 0..10 {
                 tx.feed(i).await.unwrap();
             }
+            // `feed` may leave the last item in the sender: flush it.
+            tx.close().await.unwrap();
         })
     });
     let ex = corun::Executor::new();

@@ -23,6 +23,13 @@ pub(crate) fn can_suspend() -> bool {
 #[derive(Debug)]
 pub(crate) struct Unwinding;
 
+/// How many times a cross-thread wait yields (letting every other ready
+/// task run) and polls again before it suspends: the other thread's answer
+/// often comes within a microsecond or two, and a suspension is paid for
+/// with a cross-thread wake-up (a system call and tens of µs on this VM)
+/// when the worker has gone to sleep meanwhile.
+const YIELDS_BEFORE_SUSPENDING: u32 = 64;
+
 /// Polls `future` in the current stackful task, suspending the task between
 /// polls, as `await_` does; `Err(Unwinding)` when the task would have to wait
 /// while unwinding. Call only where [`can_suspend`] said yes.
@@ -34,9 +41,16 @@ pub(crate) fn suspend_on<F: Future>(
     let task = super::context::current_task("corun (a cross-thread wait)");
     let waker = core.waker_for(task.header());
     let mut cx = Context::from_waker(&waker);
+    let mut yields = YIELDS_BEFORE_SUSPENDING;
     loop {
         if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
             return Ok(value);
+        }
+        if yields > 0 {
+            yields -= 1;
+            // Returns at once while unwinding; the next park says so.
+            super::yield_now();
+            continue;
         }
         if park(reason).is_err() {
             return Err(Unwinding);

@@ -42,9 +42,20 @@ pub(crate) fn wait_timeout<F: Future>(
 }
 
 /// The data behind a blocked thread's `Waker`.
+///
+/// Rules: a wake sets `woken` under the lock and signals the condition
+/// variable only if the thread said, under the same lock, that it sleeps
+/// (so a wake of a thread that is still polling or spinning costs no system
+/// call); the thread clears `woken` when it takes the wake.
 struct ThreadSignal {
-    woken: Mutex<bool>,
+    state: Mutex<Signal>,
     cv: Condvar,
+}
+
+#[derive(Default)]
+struct Signal {
+    woken: bool,
+    sleeping: bool,
 }
 
 impl Wake for ThreadSignal {
@@ -53,10 +64,18 @@ impl Wake for ThreadSignal {
     }
 
     fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        *lock(&self.woken) = true;
-        self.cv.notify_one();
+        let mut state = lock(&self.state);
+        state.woken = true;
+        if state.sleeping {
+            self.cv.notify_one();
+        }
     }
 }
+
+/// How often a blocked thread looks for its wake before it sleeps: the
+/// other side often answers within a microsecond or two, and a sleep is
+/// paid for by the waker's system call and the wake-up (tens of µs here).
+const SPINS_BEFORE_SLEEPING: u32 = 200;
 
 /// Polls `future` on this thread, sleeping between polls until woken or
 /// until `deadline` (then `None`).
@@ -65,7 +84,7 @@ fn block_thread<F: Future>(
     deadline: Option<Instant>,
 ) -> Option<F::Output> {
     let signal = std::sync::Arc::new(ThreadSignal {
-        woken: Mutex::new(false),
+        state: Mutex::new(Signal::default()),
         cv: Condvar::new(),
     });
     let waker = Waker::from(signal.clone());
@@ -74,34 +93,52 @@ fn block_thread<F: Future>(
         if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
             return Some(value);
         }
-        let mut woken = lock(&signal.woken);
-        while !*woken {
-            woken = match deadline {
-                None => signal.cv.wait(woken).unwrap_or_else(|e| e.into_inner()),
+        spin_for_wake(&signal);
+        let mut state = lock(&signal.state);
+        while !state.woken {
+            state.sleeping = true;
+            state = match deadline {
+                None => signal.cv.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
-                        drop(woken);
+                        state.sleeping = false;
+                        drop(state);
                         // One last look: the value may have come just now.
                         return match future.as_mut().poll(&mut cx) {
                             Poll::Ready(value) => Some(value),
                             Poll::Pending => None,
                         };
                     }
-                    wait_for(&signal.cv, woken, left)
+                    wait_for(&signal.cv, state, left)
                 }
             };
+            state.sleeping = false;
         }
-        *woken = false;
+        state.woken = false;
+    }
+}
+
+/// Looks for the wake a while before sleeping (not under loom, where a
+/// spin is only more interleavings to explore).
+fn spin_for_wake(signal: &ThreadSignal) {
+    if cfg!(loom) {
+        return;
+    }
+    for _ in 0..SPINS_BEFORE_SLEEPING {
+        if lock(&signal.state).woken {
+            return;
+        }
+        std::hint::spin_loop();
     }
 }
 
 #[cfg(not(loom))]
 fn wait_for<'a>(
     cv: &Condvar,
-    guard: crate::loom::MutexGuard<'a, bool>,
+    guard: crate::loom::MutexGuard<'a, Signal>,
     left: Duration,
-) -> crate::loom::MutexGuard<'a, bool> {
+) -> crate::loom::MutexGuard<'a, Signal> {
     cv.wait_timeout(guard, left)
         .unwrap_or_else(|e| e.into_inner())
         .0
@@ -111,8 +148,8 @@ fn wait_for<'a>(
 #[cfg(loom)]
 fn wait_for<'a>(
     cv: &Condvar,
-    guard: crate::loom::MutexGuard<'a, bool>,
+    guard: crate::loom::MutexGuard<'a, Signal>,
     _left: Duration,
-) -> crate::loom::MutexGuard<'a, bool> {
+) -> crate::loom::MutexGuard<'a, Signal> {
     cv.wait(guard).unwrap_or_else(|e| e.into_inner())
 }

@@ -25,6 +25,14 @@
 //! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 //! ```
 //!
+//! There is one receiver: it is `Send` but not `Sync` (two threads cannot
+//! wait on it at once):
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>(_: T) {}
+//! assert_sync(corun::sync::mpsc::channel::<u8>(1).1);
+//! ```
+//!
 //! Under `--cfg loom` these use loom's atomics, locks and condition
 //! variables, so a user's own loom model that sends and receives on
 //! `loom::thread`s checks them too.
@@ -54,15 +62,15 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         "corun::sync::mpsc::channel: the capacity must be at least 1 \
          (use unbounded_channel for no limit)"
     );
-    let chan = Arc::new(Chan::new(capacity));
-    (Sender::new(chan.clone()), Receiver { chan })
+    let chan = Arc::new(Chan::new(Some(capacity)));
+    (Sender::new(chan.clone()), Receiver::new(chan))
 }
 
 /// A cross-thread channel without a limit: `send` never waits.
 #[must_use]
 pub fn unbounded_channel<T>() -> (Sender<T>, Receiver<T>) {
-    let chan = Arc::new(Chan::new(usize::MAX));
-    (Sender::new(chan.clone()), Receiver { chan })
+    let chan = Arc::new(Chan::new(None));
+    (Sender::new(chan.clone()), Receiver::new(chan))
 }
 
 /// Auto traits that must hold, checked at compile time.
@@ -71,7 +79,7 @@ fn _auto_traits() {
     fn send<T: Send>() {}
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Sender<std::cell::Cell<u8>>>();
-    send_sync::<Receiver<std::cell::Cell<u8>>>();
+    send::<Receiver<std::cell::Cell<u8>>>();
     send::<OneshotSender<u8>>();
     send::<OneshotReceiver<u8>>();
 }

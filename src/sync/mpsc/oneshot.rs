@@ -5,7 +5,7 @@
 use super::chan::Chan;
 use crate::loom::Arc;
 use crate::sync::wait_here;
-use crate::sync::{RecvError, TryRecvError};
+use crate::sync::{RecvError, TryRecvError, TrySendError};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 /// assert_eq!(rx.recv(), Ok("ready"));
 /// ```
 pub fn oneshot<T>() -> (OneshotSender<T>, OneshotReceiver<T>) {
-    let chan = Arc::new(Chan::new(1));
+    let chan = Arc::new(Chan::new(Some(1)));
     (
         OneshotSender { chan: chan.clone() },
         OneshotReceiver { chan },
@@ -39,11 +39,8 @@ impl<T> OneshotSender<T> {
     ///
     /// The receiver is gone: the value comes back.
     pub fn send(self, value: T) -> Result<(), T> {
-        match self.chan.poll_reserve(&mut None, None) {
-            Poll::Ready(Ok(())) => self.chan.push_reserved(value),
-            // Closed, or (impossible: one send per sender) full.
-            _ => Err(value),
-        }
+        // Full is impossible: one send per sender, room for one.
+        self.chan.try_push(value).map_err(TrySendError::into_inner)
     }
 
     /// Whether the receiver is gone.

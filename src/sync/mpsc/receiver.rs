@@ -8,17 +8,26 @@ use crate::sync::{RecvError, TryRecvError};
 use futures::stream::{FusedStream, Stream};
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The receiving half of a [`channel`](super::channel); `Send`, one per
-/// channel.
+/// channel, and not `Sync`: one receiver waits at a time.
 pub struct Receiver<T> {
-    pub(super) chan: Arc<Chan<T>>,
+    chan: Arc<Chan<T>>,
+    _not_sync: PhantomData<std::cell::Cell<()>>,
 }
 
 impl<T> Receiver<T> {
+    pub(super) fn new(chan: Arc<Chan<T>>) -> Self {
+        Receiver {
+            chan,
+            _not_sync: PhantomData,
+        }
+    }
+
     /// Receives the next value, waiting for one: a stackful task suspends
     /// (only it), a plain thread blocks.
     ///

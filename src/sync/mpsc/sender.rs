@@ -1,7 +1,7 @@
 //! The sending half of a cross-thread channel: `send`, `try_send`,
 //! `send_async`, and `Sink`.
 
-use super::chan::Chan;
+use super::chan::{Chan, PushPoll};
 use crate::loom::Arc;
 use crate::sync::wait_here;
 use crate::sync::{SendError, TrySendError};
@@ -17,20 +17,22 @@ use std::task::{Context, Poll};
 /// last one is dropped).
 pub struct Sender<T> {
     pub(super) chan: Arc<Chan<T>>,
-    /// A reservation made by `Sink::poll_ready`, for the next `start_send`.
-    reserved: bool,
-    /// Our place among the waiting senders, while `Sink::poll_ready` waits.
+    /// An item given to `Sink::start_send` that found no room yet. Only
+    /// reached through `&mut self` (`get_mut`, never locked): the `Mutex`
+    /// is there so that `Sender<T>` is `Sync` for every `T: Send`.
+    pending: std::sync::Mutex<Option<T>>,
+    /// Our place among the waiting senders, while the Sink waits.
     sink_key: Option<u64>,
 }
 
-// The Sink's state holds no `T`: pinning is never structural.
+// Pinning is never structural: the pending item is only moved by value.
 impl<T> Unpin for Sender<T> {}
 
 impl<T> Sender<T> {
     pub(super) fn new(chan: Arc<Chan<T>>) -> Self {
         Sender {
             chan,
-            reserved: false,
+            pending: std::sync::Mutex::new(None),
             sink_key: None,
         }
     }
@@ -63,11 +65,7 @@ impl<T> Sender<T> {
     /// [`TrySendError::Full`] (or other senders wait for room first) and
     /// [`TrySendError::Closed`], the value inside either way.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.chan.poll_reserve(&mut None, None) {
-            Poll::Pending => Err(TrySendError::Full(value)),
-            Poll::Ready(Err(_)) => Err(TrySendError::Closed(value)),
-            Poll::Ready(Ok(())) => self.chan.push_reserved(value).map_err(TrySendError::Closed),
-        }
+        self.chan.try_push(value)
     }
 
     /// A future that sends `value`, for async code and future tasks.
@@ -102,9 +100,6 @@ impl<T> Drop for Sender<T> {
         if let Some(key) = self.sink_key.take() {
             self.chan.leave(key);
         }
-        if std::mem::take(&mut self.reserved) {
-            self.chan.release();
-        }
         self.chan.drop_sender();
     }
 }
@@ -135,13 +130,13 @@ impl<T> Future for SendFuture<'_, T> {
         let Some(value) = this.value.take() else {
             panic!("mpsc::SendFuture polled after it completed");
         };
-        match this.chan.poll_reserve(&mut this.key, Some(cx)) {
-            Poll::Pending => {
+        match this.chan.poll_push(value, &mut this.key, cx) {
+            PushPoll::Sent => Poll::Ready(Ok(())),
+            PushPoll::Closed(value) => Poll::Ready(Err(SendError(value))),
+            PushPoll::Waiting(value) => {
                 this.value = Some(value);
                 Poll::Pending
             }
-            Poll::Ready(Err(_)) => Poll::Ready(Err(SendError(value))),
-            Poll::Ready(Ok(())) => Poll::Ready(this.chan.push_reserved(value).map_err(SendError)),
         }
     }
 }
@@ -160,10 +155,13 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
     }
 }
 
-/// Sends through `futures::SinkExt`: `poll_ready` waits for room and
-/// reserves it for the next `start_send`. The error is
-/// [`SendError<()>`](SendError): the receiving side is closed (an item
-/// given to `start_send` just as it closed is dropped).
+/// Sends through `futures::SinkExt`: `start_send` queues the item, or keeps
+/// it in the sender while the channel is full; `poll_ready` and
+/// `poll_flush` wait until it is queued. The error is
+/// [`SendError<()>`](SendError): the receiving side is closed (an item kept
+/// in the sender then is dropped). As the `Sink` contract says, `feed`
+/// does not flush: finish with `flush` or `close` (or use `send`), since
+/// a sender dropped with an item kept drops it.
 ///
 /// ```
 /// use futures::SinkExt;
@@ -173,6 +171,7 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
 ///     futures::executor::block_on(async {
 ///         tx.feed(1).await.unwrap();
 ///         tx.feed(2).await.unwrap();
+///         tx.flush().await.unwrap();
 ///     })
 /// });
 /// assert_eq!(rx.recv(), Ok(1));
@@ -183,36 +182,44 @@ impl<T> Sink<T> for Sender<T> {
     type Error = SendError<()>;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        let this = self.get_mut();
-        if this.reserved {
-            return Poll::Ready(Ok(()));
-        }
-        match this.chan.poll_reserve(&mut this.sink_key, Some(cx)) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(())) => {
-                this.reserved = true;
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(_)) => Poll::Ready(Err(SendError(()))),
-        }
+        self.poll_flush(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Self::Error> {
         let this = self.get_mut();
-        if !std::mem::take(&mut this.reserved) {
-            panic!(
-                "mpsc::Sender::start_send called without a successful poll_ready (the Sink \
-                 contract): no room is reserved for the item"
-            );
+        let pending = this.pending.get_mut().unwrap_or_else(|e| e.into_inner());
+        assert!(
+            pending.is_none(),
+            "mpsc::Sender::start_send called without a successful poll_ready (the Sink \
+             contract): an earlier item is still waiting for room"
+        );
+        match this.chan.try_push(item) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(item)) => {
+                *pending = Some(item);
+                Ok(())
+            }
+            Err(TrySendError::Closed(_)) => Err(SendError(())),
         }
-        this.chan.push_reserved(item).map_err(|_| SendError(()))
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        let this = self.get_mut();
+        let pending = this.pending.get_mut().unwrap_or_else(|e| e.into_inner());
+        let Some(item) = pending.take() else {
+            return Poll::Ready(Ok(()));
+        };
+        match this.chan.poll_push(item, &mut this.sink_key, cx) {
+            PushPoll::Sent => Poll::Ready(Ok(())),
+            PushPoll::Closed(_) => Poll::Ready(Err(SendError(()))),
+            PushPoll::Waiting(item) => {
+                *pending = Some(item);
+                Poll::Pending
+            }
+        }
     }
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.poll_flush(cx)
     }
 }
