@@ -105,7 +105,7 @@ fn main() {
     println!("-- async code runs too: a Future as a task, awaited from a stackful one");
     let v = ex.block_on(|| {
         let fut_task = corun::spawn_future(async {
-            corun::sleep_future(TICK).await;
+            corun::time::sleep_future(TICK).await;
             40
         });
         corun::await_(fut_task).unwrap() + 2

@@ -15,7 +15,8 @@
 //!
 //! Run: `cargo run --release --example producer_consumer`
 use corun::sync::{channel, Semaphore, TrySendError};
-use corun::{Executor, TaskState};
+use corun::task::TaskState;
+use corun::Executor;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;

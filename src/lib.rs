@@ -51,6 +51,22 @@
 //! assert_eq!(total, 15);
 //! ```
 //!
+//! The names are grouped as tokio groups them; the everyday ones are also
+//! at the root:
+//!
+//! | module        | what is in it                                                   |
+//! |---------------|-----------------------------------------------------------------|
+//! | [`generator`] | [`Generator`], [`Co`], [`GeneratorState`], the builder, `IgnoredClose` |
+//! | [`task`]      | spawning, joining, cancelling, `yield_now`, `await_`, `scope`, introspection |
+//! | [`time`]      | `sleep`, `timeout`, `interval` and their futures                |
+//! | [`sync`]      | channels, oneshot, `Semaphore`, `Mutex`, `Notify`, `Event`, `WaitGroup`; cross-thread [`sync::mpsc`] |
+//! | [`stack`]     | stack sizes and `StackError`                                    |
+//!
+//! | [`runtime`]   | [`Runtime`], its builder and `Send` join handle, [`Pool`], `worker_index`, stall reports |
+//!
+//! [`Executor`] and its [`ExecutorBuilder`] sit at the root, and so do
+//! [`Runtime`], [`Pool`] and [`worker_index`].
+//!
 //! - a [`Runtime`]: N worker threads, one executor each, with `Send` join
 //!   handles, least-loaded placement and shutdown; [`Pool`], with
 //!   `multiprocessing.Pool`'s shape; [`sync::mpsc`], channels for `Send`
@@ -70,19 +86,32 @@
 #![warn(unreachable_pub, missing_debug_implementations)]
 
 mod executor;
-mod generator;
+pub mod generator;
 mod loom;
 pub mod runtime;
-mod stack;
+pub mod stack;
 pub mod sync;
+pub mod task;
+pub mod time;
 
+// The everyday names, at the root as well as in their modules.
 pub use executor::{
-    await_, interval, scope, sleep, sleep_future, sleep_until, spawn, spawn_future, timeout,
-    yield_now, Elapsed, Executor, ExecutorBuilder, Interval, JoinError, JoinHandle, Scope,
-    ScopedJoinHandle, Sleep, TaskId, TaskInfo, TaskKind, TaskState,
+    await_, scope, sleep, sleep_until, spawn, spawn_future, timeout, yield_now, Executor,
+    ExecutorBuilder, JoinError, JoinHandle,
 };
-pub use generator::{Co, Generator, GeneratorBuilder, GeneratorState, IgnoredClose};
+pub use generator::{Co, Generator, GeneratorState};
 pub use runtime::{worker_index, Pool, Runtime};
+
+// Every other name that used to sit at the root still works there; its
+// documented home is its module.
+#[doc(hidden)]
+pub use executor::{
+    interval, sleep_future, Elapsed, Interval, Scope, ScopedJoinHandle, Sleep, TaskId, TaskInfo,
+    TaskKind, TaskState,
+};
+#[doc(hidden)]
+pub use generator::{GeneratorBuilder, IgnoredClose};
+#[doc(hidden)]
 pub use stack::{StackError, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
 
 /// The README's examples run as doc tests, so they cannot rot.

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 mod common;
-use common::{panic_message, payload_message, push, Log};
+use common::{panic_message, payload_message, push, Log, PanicsInDrop};
 
 #[test]
 fn spawn_then_join_from_block_on() {
@@ -432,6 +432,23 @@ fn cross_thread_wake_of_await() {
     });
     assert_eq!(ex.block_on(|| corun::await_(rx).unwrap()), 9);
     th.join().unwrap();
+}
+
+#[test]
+fn a_detached_tasks_output_that_panics_in_drop_stays_at_the_task_boundary() {
+    let ex = Executor::new();
+    drop(ex.spawn(|| PanicsInDrop("output dropped")));
+    let value = ex.block_on(|| {
+        corun::yield_now();
+        corun::yield_now();
+        5
+    });
+    assert_eq!(value, 5);
+    // Dropped after the task ended: the handle's drop does not panic either.
+    let h = ex.spawn(|| PanicsInDrop("output dropped with its handle"));
+    ex.block_on(corun::yield_now);
+    drop(h);
+    assert_eq!(ex.block_on(|| 6), 6);
 }
 
 #[test]

@@ -50,3 +50,43 @@ fn a_pending_timer_is_not_a_deadlock() {
     let h = ex.spawn(|| corun::sleep(Duration::from_millis(5)));
     ex.block_on(|| h.join().unwrap());
 }
+
+#[test]
+fn a_future_task_waiting_on_a_local_channel_is_a_deadlock_too() {
+    let ex = Executor::new();
+    let (tx, rx) = channel::<u32>(1);
+    let stuck = ex.spawn_future(async move { rx.recv_async().await });
+    let text = panic_message(|| ex.block_on(|| stuck.join()));
+    assert!(text.contains("deadlock"), "{text}");
+    drop(tx);
+}
+
+#[test]
+fn await_on_a_local_channel_with_no_one_to_send_is_a_deadlock() {
+    let ex = Executor::new();
+    let (tx, rx) = channel::<u32>(1);
+    let text = panic_message(|| ex.block_on(|| corun::await_(rx.recv_async())));
+    assert!(text.contains("deadlock"), "{text}");
+    drop(tx);
+}
+
+#[test]
+fn await_on_a_join_handle_of_a_stuck_task_is_a_deadlock() {
+    let ex = Executor::new();
+    let (tx, rx) = channel::<u32>(1);
+    let stuck = ex.spawn(move || rx.recv());
+    let text = panic_message(|| ex.block_on(|| corun::await_(stuck)));
+    assert!(text.contains("deadlock"), "{text}");
+    drop(tx);
+}
+
+#[test]
+fn a_future_task_awaiting_a_join_handle_of_a_stuck_task_is_a_deadlock() {
+    let ex = Executor::new();
+    let (tx, rx) = channel::<u32>(1);
+    let stuck = ex.spawn(move || rx.recv());
+    let waiter = ex.spawn_future(stuck);
+    let text = panic_message(|| ex.block_on(|| waiter.join()));
+    assert!(text.contains("deadlock"), "{text}");
+    drop(tx);
+}

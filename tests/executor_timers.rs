@@ -346,3 +346,48 @@ fn an_idle_executor_parks_without_spinning() {
         "{cpu:?} of CPU for 1 s idle"
     );
 }
+
+#[test]
+fn a_zero_sleep_yields_to_the_other_tasks() {
+    // asyncio.sleep(0) yields; a loop of them must not starve the others.
+    let ex = Executor::new();
+    let other_ran = Rc::new(Cell::new(false));
+    let spins = ex.block_on(|| {
+        let flag = other_ran.clone();
+        let _other = corun::spawn(move || flag.set(true));
+        let mut spins = 0;
+        while !other_ran.get() && spins < 1000 {
+            corun::sleep(Duration::ZERO);
+            spins += 1;
+        }
+        spins
+    });
+    assert!(
+        other_ran.get(),
+        "the other task never ran in {spins} zero sleeps"
+    );
+    assert_eq!(spins, 1);
+}
+
+#[test]
+fn a_sleep_until_a_past_deadline_yields_too() {
+    let ex = Executor::new();
+    let other_ran = Rc::new(Cell::new(false));
+    ex.block_on(|| {
+        let flag = other_ran.clone();
+        let _other = corun::spawn(move || flag.set(true));
+        corun::sleep_until(Instant::now() - Duration::from_millis(1));
+        assert!(other_ran.get());
+    });
+}
+
+#[test]
+fn sleep_future_of_duration_max_never_completes_and_does_not_panic() {
+    let ex = Executor::new();
+    let r = ex.block_on(|| {
+        corun::timeout(Duration::from_millis(2), || {
+            corun::await_(corun::time::sleep_future(Duration::MAX))
+        })
+    });
+    assert!(r.is_err());
+}

@@ -101,8 +101,8 @@ fn notify_one_before_the_wait_is_kept_as_one_permit() {
     n.notify_one();
     n.notify_one(); // at most one permit
     ex.block_on(|| {
-        n.notified();
-        let r = corun::timeout(Duration::from_millis(2), || n.notified());
+        n.wait();
+        let r = corun::timeout(Duration::from_millis(2), || n.wait());
         assert!(r.is_err());
     });
 }
@@ -117,7 +117,7 @@ fn notify_one_wakes_waiters_in_arrival_order() {
         .map(|name| {
             let (n, got) = (n.clone(), got.clone());
             ex.spawn(move || {
-                n.notified();
+                n.wait();
                 got.borrow_mut().push(name);
             })
         })
@@ -139,7 +139,7 @@ fn an_unused_notification_is_passed_on_or_kept() {
     let n = Rc::new(Notify::new());
     let spawn_waiter = |n: &Rc<Notify>| {
         let n = n.clone();
-        ex.spawn(move || n.notified())
+        ex.spawn(move || n.wait())
     };
     let (a, b) = (spawn_waiter(&n), spawn_waiter(&n));
     ex.block_on(|| {
@@ -155,7 +155,7 @@ fn an_unused_notification_is_passed_on_or_kept() {
         c.cancel();
         assert!(c.join().unwrap_err().is_cancelled());
         // The notification became the stored permit.
-        n.notified();
+        n.wait();
     });
 }
 
@@ -164,13 +164,13 @@ fn notify_waiters_stores_nothing_and_a_cancelled_waiter_passes_nothing_on() {
     let ex = Executor::new();
     let n = Rc::new(Notify::new());
     let n2 = n.clone();
-    let a = ex.spawn(move || n2.notified());
+    let a = ex.spawn(move || n2.wait());
     ex.block_on(|| {
         yield_now();
         n.notify_waiters();
         a.cancel();
         assert!(a.join().unwrap_err().is_cancelled());
-        let r = corun::timeout(Duration::from_millis(2), || n.notified());
+        let r = corun::timeout(Duration::from_millis(2), || n.wait());
         assert!(r.is_err());
     });
 }

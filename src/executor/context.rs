@@ -1,9 +1,11 @@
 //! The thread's running executor and task, found by the free functions
-//! (`spawn`, `sleep`, `yield_now`, ...) without a handle being passed around.
+//! (`spawn`, `sleep`, `yield_now`, ...) without a handle being passed around,
+//! and `Enter`, which makes an executor the thread's current one.
 
 use super::core::Core;
+use super::suspend::suspend_as;
 use super::task::TaskRef;
-use crate::generator::{park_current, ParkError, WaitKind};
+use crate::generator::{SuspendError, WaitKind};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -47,38 +49,20 @@ fn outside(what: &str) -> ! {
     )
 }
 
-/// Suspends the current task until it is woken. `Err` means it could not
-/// wait (it is unwinding): the caller should return at once.
+/// Suspends the current task until it is woken; `reason` shows in
+/// `tasks()` meanwhile. `Err` means it could not wait (it is unwinding):
+/// the caller should return at once.
 ///
 /// # Panics
 ///
 /// In a future task (`spawn_future`), which has no stack to suspend.
-pub(crate) fn park(reason: &'static str) -> Result<(), ParkError> {
+pub(crate) fn suspend_current(reason: &'static str) -> Result<(), SuspendError> {
     CURRENT.with(|c| {
         if let Some(core) = &*c.borrow() {
             core.set_blocked_on(reason);
         }
     });
-    park_as(reason, WaitKind::Blocked)
-}
-
-/// Suspends the innermost coroutine for `kind`; `what` names the caller in
-/// the panic a future task gets.
-#[inline]
-pub(crate) fn park_as(what: &str, kind: WaitKind) -> Result<(), ParkError> {
-    match park_current(kind) {
-        Err(ParkError::NotInCoroutine) => in_future_task(what),
-        other => other,
-    }
-}
-
-#[cold]
-fn in_future_task(what: &str) -> ! {
-    panic!(
-        "{what}: this blocking wait was called from a future task (spawn_future) or outside \
-         any coroutine; a future task has no stack to suspend: use the async form there \
-         (sleep_future, .await on the JoinHandle or on the sync type's future)"
-    )
+    suspend_as(reason, WaitKind::Blocked)
 }
 
 /// Makes `core` the thread's executor until dropped.

@@ -1,20 +1,24 @@
-//! The executor's core: the task table, the run queue, the driver it parks
+//! The executor's core: the task table, the run queue, the driver it waits
 //! in, and the loop pieces that `block_on` and `run` are made of.
 //!
 //! The loop, in order:
 //! 1. Pop a task from the run queue, mark it running and run it until it
-//!    parks or ends. A task woken while running is queued again at once.
+//!    waits or ends. A task woken while running is queued again at once.
 //! 2. Every `BUDGET` tasks, and whenever the queue is empty, drain wakes
 //!    from other threads and fire expired timers.
-//! 3. With nothing ready, park in the driver (mio `Poll`) until the next
-//!    deadline or until another thread wakes a task (see `park.rs`).
+//! 3. With nothing ready, wait in the driver (mio `Poll`) until the next
+//!    deadline or until another thread wakes a task (see `idle.rs`).
 
-use super::park::Park;
-use super::remote::{Remote, RemoteKey, TaskWaker};
-use super::task::{Ran, RunQueue, RunState, TaskRef};
+use super::idle::BeforeIdle;
+use super::remote::{Remote, RemoteKey};
+use super::task::{wake, Header, Ran, RunQueue, RunState, TaskId, TaskKind, TaskRef};
+use super::task_info::TaskInfo;
 use super::timer::Timers;
-use crate::GeneratorBuilder;
+use crate::generator::GeneratorBuilder;
+use slab::Slab;
 use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
@@ -30,7 +34,8 @@ const NO_TASK: usize = usize::MAX;
 
 pub(crate) struct Core {
     pub(crate) queue: Rc<RunQueue>,
-    table: RefCell<Table>,
+    /// Live tasks by slot, for remote wakes, introspection and teardown.
+    table: RefCell<Slab<TaskRef>>,
     /// The table slot of the task whose turn it is (`NO_TASK` between
     /// turns). A slot, not a `TaskRef`: a turn then costs no reference
     /// count traffic, and the rare `current_task` looks the slot up. A
@@ -46,21 +51,13 @@ pub(crate) struct Core {
     pub(crate) turn_clock: std::cell::OnceCell<crate::loom::Arc<super::turn_clock::TurnClock>>,
 }
 
-/// Live tasks by slot, for remote wakes, introspection and teardown.
-#[derive(Default)]
-struct Table {
-    slots: Vec<Option<TaskRef>>,
-    free: Vec<usize>,
-    live: usize,
-}
-
 impl Core {
     pub(crate) fn new(stack: GeneratorBuilder) -> std::io::Result<Self> {
         let poll = mio::Poll::new()?;
         let unblock = mio::Waker::new(poll.registry(), UNBLOCK_TOKEN)?;
         Ok(Core {
             queue: Rc::new(RunQueue::new()),
-            table: RefCell::new(Table::default()),
+            table: RefCell::new(Slab::new()),
             current: Cell::new(NO_TASK),
             timers: Timers::default(),
             remote: crate::loom::Arc::new(Remote::new(unblock)),
@@ -72,100 +69,98 @@ impl Core {
         })
     }
 
-    pub(crate) fn next_id(&self) -> super::TaskId {
+    /// The header of a new task of this executor, with a fresh id, whose
+    /// wakes put it on the executor's own run queue.
+    pub(crate) fn new_header(
+        &self,
+        kind: TaskKind,
+        location: &'static Location<'static>,
+    ) -> Header {
+        self.new_header_on(kind, location, self.queue.clone())
+    }
+
+    /// The header of a new task whose wakes put it on `home` (a scope's).
+    pub(crate) fn new_header_on(
+        &self,
+        kind: TaskKind,
+        location: &'static Location<'static>,
+        home: Rc<RunQueue>,
+    ) -> Header {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        super::TaskId(id)
+        Header::new(TaskId(id), kind, location, home)
     }
 
     /// Adds a task to the table (it must already be in its run queue or
     /// owned by a scope).
     pub(crate) fn register(&self, task: &TaskRef) {
-        let mut table = self.table.borrow_mut();
-        let key = match table.free.pop() {
-            Some(key) => {
-                table.slots[key] = Some(task.clone());
-                key
-            }
-            None => {
-                table.slots.push(Some(task.clone()));
-                table.slots.len() - 1
-            }
-        };
-        table.live += 1;
+        let key = self.table.borrow_mut().insert(task.clone());
         task.header().table_key.set(key);
+    }
+
+    /// Adds a new task to the table and to its run queue.
+    pub(crate) fn enqueue(&self, task: TaskRef) {
+        self.register(&task);
+        let home = task.header().home.clone();
+        home.push(task);
     }
 
     pub(crate) fn unregister(&self, task: &TaskRef) {
         let key = task.header().table_key.get();
         let removed = {
             let mut table = self.table.borrow_mut();
-            let owned = table
-                .slots
-                .get(key)
-                .and_then(|s| s.as_ref())
-                .is_some_and(|t| Rc::ptr_eq(t, task));
+            let owned = table.get(key).is_some_and(|t| Rc::ptr_eq(t, task));
             if !owned {
                 return;
             }
-            table.free.push(key);
-            table.live -= 1;
-            table.slots[key].take()
+            table.remove(key)
         };
         drop(removed);
     }
 
     pub(crate) fn live_tasks(&self) -> usize {
-        self.table.borrow().live
+        self.table.borrow().len()
     }
 
     pub(crate) fn all_tasks(&self) -> Vec<TaskRef> {
-        self.table
-            .borrow()
-            .slots
-            .iter()
-            .flatten()
-            .cloned()
-            .collect()
+        self.table.borrow().iter().map(|(_, t)| t.clone()).collect()
+    }
+
+    /// Every live task, as `tasks()` shows them: by id.
+    pub(crate) fn task_infos(&self) -> Vec<TaskInfo> {
+        let mut tasks: Vec<TaskInfo> = self.all_tasks().iter().map(TaskInfo::of).collect();
+        tasks.sort_by_key(|t| t.id);
+        tasks
     }
 
     fn lookup(&self, key: RemoteKey) -> Option<TaskRef> {
         let table = self.table.borrow();
-        let task = table.slots.get(key.0)?.as_ref()?;
+        let task = table.get(key.0)?;
         (task.header().id.0 == key.1).then(|| task.clone())
     }
 
     /// Notes what the running task is about to wait on (for `tasks()`).
     pub(crate) fn set_blocked_on(&self, reason: &'static str) {
         let table = self.table.borrow();
-        if let Some(Some(task)) = table.slots.get(self.current.get()) {
+        if let Some(task) = table.get(self.current.get()) {
             task.header().blocked_on.set(reason);
         }
     }
 
     pub(crate) fn current_task(&self) -> Option<TaskRef> {
         let table = self.table.borrow();
-        table.slots.get(self.current.get())?.clone()
+        table.get(self.current.get()).cloned()
     }
 
     /// The waker of `task`, made once and cached.
-    pub(crate) fn waker_for(&self, header: &super::task::Header) -> Waker {
-        if let Some(shared) = &*header.waker.borrow() {
-            return Waker::from(shared.clone());
-        }
-        let shared = Arc::new(TaskWaker {
-            remote: self.remote.clone(),
-            key: (header.table_key.get(), header.id.0),
-        });
-        let waker = Waker::from(shared.clone());
-        *header.waker.borrow_mut() = Some(shared);
-        waker
+    pub(crate) fn waker_for(&self, header: &Header) -> Waker {
+        header.waker(&self.remote)
     }
 
     /// Whether nothing can ever wake any task: none is ready, no timer is
     /// set, no I/O is registered, and no `Waker` of any task exists outside
     /// the executor (each task's shared waker state is held only by its
-    /// header). Then parking would wait forever.
+    /// header). Then waiting in the driver would never end.
     fn is_deadlocked(&self) -> bool {
         if !self.queue.is_empty()
             || !self.timers.is_empty()
@@ -175,7 +170,7 @@ impl Core {
             return false;
         }
         let table = self.table.borrow();
-        table.slots.iter().flatten().all(|task| {
+        table.iter().all(|(_, task)| {
             task.header()
                 .waker
                 .borrow()
@@ -211,7 +206,7 @@ impl Core {
                 false
             }
             Ran::Yielded => true,
-            Ran::Parked => header.notified.get() || header.cancel_requested.get(),
+            Ran::Waiting => header.notified.get() || header.cancel_requested.get(),
         };
         if requeue {
             header.state.set(RunState::Scheduled);
@@ -237,7 +232,7 @@ impl Core {
                 if cancel {
                     task.cancel_now()
                 } else {
-                    task.run()
+                    task.run(&self.remote)
                 }
             },
             |ran| *ran,
@@ -266,7 +261,7 @@ impl Core {
     fn collect_wakes(&self) {
         while let Some(key) = self.remote.pop() {
             if let Some(task) = self.lookup(key) {
-                super::task::wake(&task);
+                wake(&task);
             }
         }
         if !self.timers.is_empty() {
@@ -283,14 +278,14 @@ impl Core {
         }
         let block = match timeout {
             Some(Duration::ZERO) => false,
-            _ => self.remote.park.transition_park() == Park::Block,
+            _ => self.remote.idle.transition_to_idle() == BeforeIdle::Block,
         };
         if block || timeout == Some(Duration::ZERO) && self.has_io() {
             let mut events = self.events.borrow_mut();
             // EINTR and friends just end the wait early; the loop retries.
             let _ = self.poll.borrow_mut().poll(&mut events, timeout);
             if block {
-                self.remote.park.transition_unpark();
+                self.remote.idle.transition_from_idle();
             }
         }
         self.collect_wakes();
@@ -300,14 +295,15 @@ impl Core {
         false
     }
 
-    /// Parks until something is ready: the next timer, or a wake.
+    /// Waits in the driver until something is ready: the next timer, or a
+    /// wake.
     ///
     /// # Panics
     ///
     /// If nothing could ever wake any task ([`Core::is_deadlocked`]): the
     /// message lists every task and what it waits on, where a silent hang
     /// would tell nothing.
-    pub(crate) fn park(&self) {
+    pub(crate) fn wait_for_events(&self) {
         let timeout = self
             .timers
             .next_deadline()
@@ -320,10 +316,11 @@ impl Core {
 
     #[cold]
     fn deadlock(&self) -> ! {
-        let mut tasks: Vec<super::TaskInfo> =
-            self.all_tasks().iter().map(super::TaskInfo::of).collect();
-        tasks.sort_by_key(|t| t.id);
-        let dump: String = tasks.iter().map(|t| format!("  {t}\n")).collect();
+        let dump: String = self
+            .task_infos()
+            .iter()
+            .map(|t| format!("  {t}\n"))
+            .collect();
         panic!(
             "corun: deadlock: every task is blocked and nothing can wake them (no timer, no \
              I/O, no Waker held outside the executor):\n{dump}"
@@ -332,8 +329,9 @@ impl Core {
 
     /// Ends every task: unstarted ones are dropped, suspended ones unwind.
     /// A destructor that panics is reported on stderr, never re-raised here.
-    pub(crate) fn shutdown(self: &Rc<Self>) {
-        let _enter = super::context::Enter::for_teardown(self);
+    /// The caller makes this core the thread's current one first, so that
+    /// destructors that spawn or wait find it.
+    pub(crate) fn shutdown(&self) {
         // Tasks that ignore cancellation get a second chance, then are
         // dropped (their generator leaks its stack with a warning).
         for _round in 0..2 {
@@ -356,5 +354,13 @@ impl Core {
         }
         self.queue.clear();
         self.timers.clear();
+    }
+}
+
+impl fmt::Debug for Core {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Core")
+            .field("tasks", &self.live_tasks())
+            .finish()
     }
 }

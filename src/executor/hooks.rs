@@ -3,7 +3,7 @@
 //! `Future` that reports an unwinding task instead of panicking, a spawn
 //! that keeps the user's call site, and the turn clock of stall warnings.
 
-use super::context::{park, try_current_core};
+use super::context::{suspend_current, try_current_core};
 use super::task::TaskKind;
 use std::future::Future;
 use std::pin::Pin;
@@ -52,7 +52,7 @@ pub(crate) fn suspend_on<F: Future>(
             super::yield_now();
             continue;
         }
-        if park(reason).is_err() {
+        if suspend_current(reason).is_err() {
             return Err(Unwinding);
         }
     }
@@ -68,17 +68,17 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    super::api::spawn_on(
+    super::spawn::spawn_on(
         &super::context::current_core("corun runtime"),
         body,
         location,
     )
 }
 
-/// Makes `executor` report its turns to `clock` (stall warnings).
-pub(crate) fn install_turn_clock(
-    executor: &super::Executor,
-    clock: crate::loom::Arc<super::turn_clock::TurnClock>,
-) {
-    let _ = executor.core.turn_clock.set(clock);
+/// Makes the running executor report its turns to `clock` (stall
+/// warnings); called by a runtime worker's first task.
+pub(crate) fn install_turn_clock(clock: crate::loom::Arc<super::turn_clock::TurnClock>) {
+    if let Some(core) = try_current_core() {
+        let _ = core.turn_clock.set(clock);
+    }
 }

@@ -2,10 +2,10 @@
 //!
 //! A `Waker` may be called from any thread, so it cannot touch the
 //! executor's `Rc`s. It pushes the task's address onto a lock-free queue and
-//! follows the park handshake (`park.rs`); the executor drains the queue on
+//! follows the idle handshake (`idle.rs`); the executor drains the queue on
 //! its own thread.
 
-use super::park::{Notify, ParkState};
+use super::idle::{AfterNotify, IdleWord};
 use crate::loom::Arc;
 use concurrent_queue::ConcurrentQueue;
 use std::task::Wake;
@@ -31,7 +31,7 @@ pub(crate) type RemoteKey = (usize, u64);
 /// The state an executor shares with other threads.
 pub(crate) struct Remote {
     queue: ConcurrentQueue<RemoteKey>,
-    pub(crate) park: ParkState,
+    pub(crate) idle: IdleWord,
     unblock: Box<dyn Unblock>,
 }
 
@@ -39,18 +39,18 @@ impl Remote {
     pub(crate) fn new(unblock: impl Unblock + 'static) -> Self {
         Remote {
             queue: ConcurrentQueue::unbounded(),
-            park: ParkState::new(),
+            idle: IdleWord::new(),
             unblock: Box::new(unblock),
         }
     }
 
-    /// Rule 1 of `park.rs`: push, then notify.
+    /// Rule 1 of `idle.rs`: push, then notify.
     pub(crate) fn push(&self, key: RemoteKey) {
         // The broken variant the loom model must reject: notify first,
         // then push, so an executor may drain, find nothing and block.
         #[cfg(corun_loom_mutant)]
         {
-            if self.park.transition_notify() == Notify::Unblock {
+            if self.idle.transition_notify() == AfterNotify::Unblock {
                 self.unblock.unblock();
             }
             let _ = self.queue.push(key);
@@ -59,7 +59,7 @@ impl Remote {
         // An unbounded queue only refuses when closed, which never happens.
         #[allow(unreachable_code)]
         let _ = self.queue.push(key);
-        if self.park.transition_notify() == Notify::Unblock {
+        if self.idle.transition_notify() == AfterNotify::Unblock {
             self.unblock.unblock();
         }
     }

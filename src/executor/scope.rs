@@ -17,12 +17,17 @@
 //! 5. If the owner itself is cancelled or unwinds, every scoped task is
 //!    closed before the scope's frame goes away.
 
+use super::call_on_drop::CallOnDrop;
 use super::context::{current_core, current_task};
 use super::core::Core;
-use super::join::{request_cancel, FailSlot, JoinError, JoinSlot};
-use super::kinds::TaskGenerator;
-use super::task::{Header, Ran, RunQueue, TaskKind, TaskRef};
-use crate::generator::{Payload, TaskClose, TaskStep, WaitKind};
+use super::foreign_task::ForeignTask;
+use super::join_error::JoinError;
+use super::join_handle::join_slot;
+use super::join_slot::{FailSlot, JoinSlot};
+use super::suspend::suspend_as;
+use super::task::{request_cancel, RunQueue, RunState, TaskKind, TaskRef};
+use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
+use crate::generator::{Payload, WaitKind};
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::panic::Location;
@@ -67,17 +72,17 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// Waits for the task and returns its value, or why there is none.
     /// Suspends only the calling task.
     pub fn join(self) -> Result<T, JoinError> {
-        self.slot.wait(&self.task, "ScopedJoinHandle::join")
+        join_slot(&self.slot, &self.task, "ScopedJoinHandle::join")
     }
 
-    /// Requests cancellation (see [`JoinHandle::cancel`](crate::JoinHandle::cancel)).
+    /// Requests cancellation (see [`JoinHandle::cancel`](crate::task::JoinHandle::cancel)).
     pub fn cancel(&self) {
         request_cancel(&self.task);
     }
 
     /// Whether the task has ended.
     pub fn is_finished(&self) -> bool {
-        self.slot.is_ready() || self.task.header().state.get() == super::task::RunState::Done
+        self.slot.is_ready() || self.task.header().state.get() == RunState::Done
     }
 }
 
@@ -133,13 +138,11 @@ impl<'env> Scope<'env> {
             .clone()
             .build(move |_| result.complete(Ok(body())));
         let index = inner.entries.borrow().len();
-        let header = Header::new(
-            inner.core.next_id(),
-            TaskKind::Scoped,
-            Location::caller(),
-            inner.queue.clone(),
-        );
-        let task: TaskRef = Rc::new(super::kinds::ForeignTask::scoped(header, index));
+        let header =
+            inner
+                .core
+                .new_header_on(TaskKind::Scoped, Location::caller(), inner.queue.clone());
+        let task: TaskRef = Rc::new(ForeignTask::scoped(header, index));
         inner.entries.borrow_mut().push(Some(Entry {
             task: task.clone(),
             generator,
@@ -168,25 +171,21 @@ impl<'env> ScopeInner<'env> {
             task,
             |_| {
                 if cancel {
-                    match entry.generator.close_task() {
-                        TaskClose::Ignored(kind) => {
-                            // It caught the unwind and waits again: it goes
-                            // on (cancellation is a request), and its wait
-                            // is not to be cut short by another close.
-                            task_header_uncancel(&entry.task);
-                            TaskStep::Parked(kind)
-                        }
-                        TaskClose::Closed(_) => TaskStep::Returned(()),
-                        TaskClose::Panicked(p) => TaskStep::Panicked(p),
+                    // The body's wrapper stores a value it returns in its
+                    // join slot itself.
+                    match close_body(entry.task.header(), &mut entry.generator) {
+                        TaskStep::Returned(_) => TaskStep::Returned(()),
+                        TaskStep::Waiting(kind) => TaskStep::Waiting(kind),
+                        TaskStep::Panicked(p) => TaskStep::Panicked(p),
                     }
                 } else {
-                    entry.generator.run_task()
+                    run_body(&mut entry.generator)
                 }
             },
-            Ran::of,
+            TaskStep::ran,
         );
         let outcome = match step {
-            TaskStep::Parked(_) => None,
+            TaskStep::Waiting(_) => None,
             TaskStep::Returned(()) => Some(Ok(())),
             TaskStep::Panicked(p) => Some(Err(p)),
         };
@@ -237,35 +236,21 @@ impl<'env> ScopeInner<'env> {
                 .find_map(|slot| slot.take());
             let Some(mut entry) = next else { break };
             let task = entry.task.clone();
-            let closed = close_generator(&mut entry.generator);
-            if let Some(Err(payload)) = &closed {
+            let closed = close_body(entry.task.header(), &mut entry.generator);
+            if let TaskStep::Panicked(payload) = &closed {
                 eprintln!(
                     "corun: a scoped task's destructor panicked while its scope closed: {}",
                     panic_text(payload)
                 );
             }
             entry.slot.fail(JoinError::cancelled());
-            task.header().state.set(super::task::RunState::Done);
+            task.header().state.set(RunState::Done);
             self.core.unregister(&task);
             drop(entry);
         }
         self.live.set(0);
         self.queue.clear();
         self.main.borrow_mut().take();
-    }
-}
-
-fn task_header_uncancel(task: &TaskRef) {
-    task.header().cancel_requested.set(false);
-}
-
-/// Closes a task generator; `None` if it ignored the close and lives on
-/// (its wait is its own: it is not passed on to the scope's owner).
-fn close_generator<T>(generator: &mut TaskGenerator<'_, T>) -> Option<Result<(), Payload>> {
-    match generator.close_task() {
-        TaskClose::Closed(_) => Some(Ok(())),
-        TaskClose::Ignored(_) => None,
-        TaskClose::Panicked(payload) => Some(Err(payload)),
     }
 }
 
@@ -325,17 +310,12 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
     let scope = Scope {
         inner: inner.clone(),
     };
-    let _close_all = super::CallOnDrop(|| inner.close_all());
-    let main_header = Header::new(
-        core.next_id(),
-        TaskKind::Scoped,
-        Location::caller(),
-        queue.clone(),
-    );
-    let main: TaskRef = Rc::new(super::kinds::ForeignTask::new(main_header));
+    let _close_all = CallOnDrop(|| inner.close_all());
+    let main_header = core.new_header_on(TaskKind::Scoped, Location::caller(), queue.clone());
+    let main: TaskRef = Rc::new(ForeignTask::new(main_header));
     core.register(&main);
     *inner.main.borrow_mut() = Some(main.clone());
-    let _unregister = super::CallOnDrop(|| core.unregister(&main));
+    let _unregister = CallOnDrop(|| core.unregister(&main));
     let mut main_body: TaskGenerator<'_, R> = core.stack.clone().build(|_| body(&scope));
     let mut result: Option<R> = None;
     let mut main_done = false;
@@ -360,23 +340,20 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
                 main.clone(),
                 |_| {
                     if cancel {
-                        match main_body.close_task() {
-                            TaskClose::Ignored(kind) => {
-                                task_header_uncancel(&main);
-                                TaskStep::Parked(kind)
-                            }
-                            TaskClose::Closed(Some(value)) => TaskStep::Returned(value),
-                            TaskClose::Closed(None) => TaskStep::Panicked(Box::new("cancelled")),
-                            TaskClose::Panicked(p) => TaskStep::Panicked(p),
+                        match close_body(main.header(), &mut main_body) {
+                            TaskStep::Returned(Some(value)) => TaskStep::Returned(value),
+                            TaskStep::Returned(None) => TaskStep::Panicked(Box::new("cancelled")),
+                            TaskStep::Waiting(kind) => TaskStep::Waiting(kind),
+                            TaskStep::Panicked(p) => TaskStep::Panicked(p),
                         }
                     } else {
-                        main_body.run_task()
+                        run_body(&mut main_body)
                     }
                 },
-                Ran::of,
+                TaskStep::ran,
             );
             match step {
-                TaskStep::Parked(_) => {}
+                TaskStep::Waiting(_) => {}
                 TaskStep::Returned(value) => {
                     result = Some(value);
                     main_done = true;
@@ -398,7 +375,7 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
         } else {
             WaitKind::Yielded
         };
-        if super::context::park_as("corun::scope", kind).is_err() {
+        if suspend_as("corun::scope", kind).is_err() {
             break;
         }
     }

@@ -1,15 +1,19 @@
-//! Tasks: their shared header, the run queues that hold them, and waking.
+//! The task cell and its states: the header every task shares, the
+//! scheduler's view of a task (`Task`), the run queues that hold ready
+//! tasks, and the two transitions anyone may make, wake and cancel.
 //!
 //! A task is reference-counted (`TaskRef = Rc<dyn Task>`): the executor's
-//! table, run queues, timer entries and wait lists each hold a clone. One
+//! table, run queues, timer entries and wait queues each hold a clone. One
 //! allocation per task holds the header, the join slot and the body.
 
-use super::join::JoinSlot;
+use super::remote::{Remote, TaskWaker};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Waker;
 
 /// A shared reference to a task of any kind.
 pub(crate) type TaskRef = Rc<dyn Task>;
@@ -38,7 +42,11 @@ pub(crate) enum RunState {
 }
 
 /// What kind of body a task has.
+///
+/// More kinds may come (I/O-driven tasks, tasks moved between workers), so
+/// a `match` on it needs a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TaskKind {
     /// A closure on its own stack (`spawn`).
     Stackful,
@@ -46,7 +54,7 @@ pub enum TaskKind {
     Future,
     /// The closure given to `block_on`.
     BlockOn,
-    /// A task spawned in a [`scope`](crate::scope).
+    /// A task spawned in a [`scope`](crate::task::scope).
     Scoped,
 }
 
@@ -56,7 +64,7 @@ pub(crate) struct Header {
     pub(crate) kind: TaskKind,
     pub(crate) location: &'static Location<'static>,
     pub(crate) state: Cell<RunState>,
-    /// Woken while running: schedule it again as soon as it parks.
+    /// Woken while running: schedule it again as soon as its turn ends.
     pub(crate) notified: Cell<bool>,
     pub(crate) cancel_requested: Cell<bool>,
     /// What the task waits on, while blocked (for `tasks()`).
@@ -67,7 +75,7 @@ pub(crate) struct Header {
     pub(crate) table_key: Cell<usize>,
     /// What the task's `Waker`s share, made on first use. Its strong count
     /// tells whether any `Waker` is out there (deadlock detection).
-    pub(crate) waker: RefCell<Option<std::sync::Arc<super::remote::TaskWaker>>>,
+    pub(crate) waker: RefCell<Option<Arc<TaskWaker>>>,
 }
 
 impl Header {
@@ -90,35 +98,48 @@ impl Header {
             waker: RefCell::new(None),
         }
     }
+
+    /// Whether `waker` is this task's own (the one [`waker`](Self::waker)
+    /// hands out).
+    pub(crate) fn is_own_waker(&self, waker: &Waker) -> bool {
+        match &*self.waker.borrow() {
+            Some(shared) => waker.will_wake(&Waker::from(shared.clone())),
+            None => false,
+        }
+    }
+
+    /// The task's `Waker`, made on first use and cached; it wakes the task
+    /// through `remote`, from any thread.
+    pub(crate) fn waker(&self, remote: &crate::loom::Arc<Remote>) -> Waker {
+        if let Some(shared) = &*self.waker.borrow() {
+            return Waker::from(shared.clone());
+        }
+        let shared = Arc::new(TaskWaker {
+            remote: remote.clone(),
+            key: (self.table_key.get(), self.id.0),
+        });
+        let waker = Waker::from(shared.clone());
+        *self.waker.borrow_mut() = Some(shared);
+        waker
+    }
 }
 
 /// What running a task once did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ran {
     /// Waiting to be woken.
-    Parked,
+    Waiting,
     /// Ready again at once (`yield_now`).
     Yielded,
     Done,
 }
 
-impl Ran {
-    /// How a task generator's step ended, for the scheduler.
-    pub(crate) fn of<T>(step: &crate::generator::TaskStep<T>) -> Ran {
-        use crate::generator::{TaskStep, WaitKind};
-        match step {
-            TaskStep::Parked(WaitKind::Blocked) => Ran::Parked,
-            TaskStep::Parked(WaitKind::Yielded) => Ran::Yielded,
-            TaskStep::Returned(_) | TaskStep::Panicked(_) => Ran::Done,
-        }
-    }
-}
-
 /// The scheduler's view of a task.
 pub(crate) trait Task {
     fn header(&self) -> &Header;
-    /// Runs the task until it parks or ends.
-    fn run(&self) -> Ran;
+    /// Runs the task until it waits or ends. `remote` is its executor's
+    /// cross-thread half, for a future task's `Waker`.
+    fn run(&self, remote: &crate::loom::Arc<Remote>) -> Ran;
     /// Ends the task now without running any more of it normally: an
     /// unstarted body is dropped, a suspended one unwinds. Its join slot
     /// reports a cancellation.
@@ -127,11 +148,6 @@ pub(crate) trait Task {
     fn scope_index(&self) -> Option<usize> {
         None
     }
-}
-
-/// A task with a typed join slot, as its `JoinHandle` sees it.
-pub(crate) trait Joinable<T>: Task {
-    fn slot(&self) -> &JoinSlot<T>;
 }
 
 /// A FIFO of tasks ready to run. The executor has one; each scope has its
@@ -189,7 +205,7 @@ impl RunQueue {
 }
 
 /// Makes a task runnable: a blocked task goes on its run queue; a running
-/// one is marked so it is queued again the moment it parks (no lost
+/// one is marked so it is queued again the moment its turn ends (no lost
 /// wake-up); a queued or finished one is left alone.
 pub(crate) fn wake(task: &TaskRef) {
     let header = task.header();
@@ -201,4 +217,14 @@ pub(crate) fn wake(task: &TaskRef) {
         RunState::Running => header.notified.set(true),
         RunState::Scheduled | RunState::Done => {}
     }
+}
+
+/// Marks a task for cancellation and makes sure its owner gets to it.
+pub(crate) fn request_cancel(task: &TaskRef) {
+    let header = task.header();
+    if header.state.get() == RunState::Done {
+        return;
+    }
+    header.cancel_requested.set(true);
+    wake(task);
 }

@@ -2,7 +2,7 @@
 //! the next deadline is the first key and a cancelled sleep removes exactly
 //! its own entry.
 
-use super::wait::Waiter;
+use super::wait_queue::Waiter;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -1,7 +1,7 @@
 //! Closing a generator: Python's `close()`, the executor's close of a task,
 //! and dropping a suspended generator.
 
-use super::co::{park_current, GeneratorExit, SubIgnoredClose};
+use super::co::{suspend_innermost, GeneratorExit, SubIgnoredClose};
 use super::protocol::{DelegateStep, Payload, Resume, Suspend, WaitKind};
 use super::{Generator, Life};
 use corosensei::CoroutineResult;
@@ -200,7 +200,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         if waits == CloseWaits::Refuse {
             return Err(CloseFailure::Waiting(kind));
         }
-        park_current(kind).map_err(|_| CloseFailure::Ignored(None))
+        suspend_innermost(kind).map_err(|_| CloseFailure::Ignored(None))
     }
 
     /// Closes a task's body for the executor (cancellation, teardown): like

@@ -336,9 +336,9 @@ unsafe fn wait_on<Y, S>(frame: *const Frame, kind: WaitKind) {
     }
 }
 
-/// Why [`park_current`] returned without suspending.
+/// Why [`suspend_innermost`] returned without suspending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ParkError {
+pub(crate) enum SuspendError {
     /// The thread is not running a corun coroutine.
     NotInCoroutine,
     /// The running coroutine is unwinding (closed, cancelled or panicking;
@@ -352,10 +352,10 @@ pub(crate) enum ParkError {
 /// signal; its resumer forwards the wait up, level by level, to the task.
 /// If the coroutine is closed or cancelled meanwhile, this unwinds.
 #[inline]
-pub(crate) fn park_current(kind: WaitKind) -> Result<(), ParkError> {
+pub(crate) fn suspend_innermost(kind: WaitKind) -> Result<(), SuspendError> {
     let ctx = current_context();
     if ctx.is_null() {
-        return Err(ParkError::NotInCoroutine);
+        return Err(SuspendError::NotInCoroutine);
     }
     let frame = ctx.cast::<Frame>();
     // SAFETY: a non-null context is the header of the live `Co` whose body
@@ -364,7 +364,7 @@ pub(crate) fn park_current(kind: WaitKind) -> Result<(), ParkError> {
     // is that Co's frame.
     let frame = unsafe { &*frame };
     if frame.unwind.is_unwinding() {
-        return Err(ParkError::Unwinding);
+        return Err(SuspendError::Unwinding);
     }
     // SAFETY: as above: `frame` is the running `Co`'s, and its hook is
     // `wait_on` for the Co's own type (context rule 4), whose contract this

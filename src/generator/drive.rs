@@ -1,8 +1,8 @@
 //! Driving a generator: one step of the root and its delegate stack, wait
-//! forwarding, and the entry point the executor uses for tasks.
+//! forwarding, and the step the executor runs task bodies with.
 
 use super::close::CloseOnUnwind;
-use super::co::{park_current, ParkError};
+use super::co::{suspend_innermost, SuspendError};
 use super::mailbox::{post_resume, take_suspend, ResumeTag, SuspendTag};
 use super::protocol::{DelegatePtr, DelegateStep, Payload, Resume, Suspend, WaitKind};
 use super::{Generator, Life};
@@ -12,17 +12,8 @@ use corosensei::CoroutineResult;
 /// What one step of a root generator produced.
 pub(crate) enum Step<Y, R> {
     Yielded(Y),
-    /// The body asked to suspend its task (see `park_current`).
+    /// The body asked to suspend its task (see `suspend_innermost`).
     Waiting(WaitKind),
-    Returned(R),
-    Panicked(Payload),
-}
-
-/// What one run of a task produced.
-pub(crate) enum TaskStep<R> {
-    /// The task waits; run it again when it is woken (or at once, for
-    /// [`WaitKind::Yielded`]).
-    Parked(WaitKind),
     Returned(R),
     Panicked(Payload),
 }
@@ -204,11 +195,11 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     fn forward_waits(&mut self, mut kind: WaitKind) -> Step<Y, R> {
         loop {
             let closer = CloseOnUnwind(Some(self));
-            let parked = park_current(kind);
+            let parked = suspend_innermost(kind);
             let this = closer.defuse();
             match parked {
-                Ok(()) | Err(ParkError::Unwinding) => {}
-                Err(ParkError::NotInCoroutine) => panic!(
+                Ok(()) | Err(SuspendError::Unwinding) => {}
+                Err(SuspendError::NotInCoroutine) => panic!(
                     "a generator body waited (sleep, yield_now, recv, await_, a socket read, ...) but \
                      the code resuming the generator is not running in a corun task: \
                      drive it from inside Executor::block_on or a spawned task"
@@ -221,13 +212,17 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         }
     }
 
-    /// Starts a task's body or wakes it after a wait (executor use).
-    pub(crate) fn run_task(&mut self) -> TaskStep<R> {
+    /// Starts the body, or wakes it after a wait (it must not be waiting for
+    /// a sent value), and runs the root or its innermost delegate until its
+    /// next wait or its end. A wait comes back as [`Step::Waiting`] instead
+    /// of being forwarded: for a resumer that suspends itself (the executor
+    /// running a task's body).
+    pub(crate) fn step_returning_waits(&mut self) -> Step<Y, R> {
         if self.started && self.delegates.is_empty() {
             // Waking a task's own body carries no value: no mailbox post,
             // and the usual answer, another wait, needs no mailbox read.
             let out = match self.resume_tag(ResumeTag::Wake) {
-                CoroutineResult::Yield(SuspendTag::Wait(kind)) => return TaskStep::Parked(kind),
+                CoroutineResult::Yield(SuspendTag::Wait(kind)) => return Step::Waiting(kind),
                 CoroutineResult::Yield(tag) => {
                     // SAFETY: the body is suspended again; the tag names the
                     // slot it posted (mailbox rule 2).
@@ -235,24 +230,13 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 }
                 CoroutineResult::Return(r) => CoroutineResult::Return(r),
             };
-            return Self::task_step(self.own_outcome(out));
+            return self.own_outcome(out);
         }
         let signal = if self.started {
             Resume::Wake
         } else {
             Resume::Start
         };
-        Self::task_step(self.step(signal))
-    }
-
-    fn task_step(step: Step<Y, R>) -> TaskStep<R> {
-        match step {
-            Step::Waiting(kind) => TaskStep::Parked(kind),
-            Step::Returned(r) => TaskStep::Returned(r),
-            Step::Panicked(p) => TaskStep::Panicked(p),
-            Step::Yielded(_) => {
-                panic!("corun internal error: a task body yielded a value")
-            }
-        }
+        self.step(signal)
     }
 }

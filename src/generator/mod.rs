@@ -18,8 +18,8 @@ pub use builder::GeneratorBuilder;
 pub use close::IgnoredClose;
 pub(crate) use close::TaskClose;
 pub use co::Co;
-pub(crate) use co::{park_current, ParkError};
-pub(crate) use drive::TaskStep;
+pub(crate) use co::{suspend_innermost, SuspendError};
+pub(crate) use drive::Step;
 pub(crate) use protocol::Payload;
 pub(crate) use protocol::WaitKind;
 pub use state::GeneratorState;
@@ -334,11 +334,9 @@ impl<Y, S, R> std::fmt::Debug for Generator<'_, Y, S, R> {
 fn _auto_traits() {
     fn unpin<T: Unpin>() {}
     fn send_sync<T: Send + Sync + 'static>() {}
-    fn send<T: Send>() {}
     unpin::<Generator<'static, u8, u8, u8>>();
-    send_sync::<crate::StackError>();
+    send_sync::<StackError>();
     send_sync::<GeneratorState<u8, String>>();
     send_sync::<GeneratorBuilder>();
     send_sync::<IgnoredClose<u8>>();
-    send::<crate::JoinError>();
 }

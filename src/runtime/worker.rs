@@ -188,12 +188,15 @@ pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::
             return;
         }
     };
-    if let Some(clock) = start.clock {
-        crate::executor::hooks::install_turn_clock(&executor, clock);
-    }
     let _ = started.send(Ok(pinned));
     drop(started);
-    executor.block_on(|| dispatch(&start.shared));
+    let clock = start.clock;
+    executor.block_on(|| {
+        if let Some(clock) = clock {
+            crate::executor::hooks::install_turn_clock(clock);
+        }
+        dispatch(&start.shared)
+    });
     // Step 4: unwinds every task still alive; their guards store the rest.
     drop(executor);
 }

@@ -19,7 +19,7 @@
 
 use super::error::{RecvError, SendError, TryRecvError, TrySendError};
 use super::semaphore::{Semaphore, TryAcquireError};
-use super::waiters::{block, waiter_for, Cancelled, Entry, WaitQueue};
+use crate::executor::{block, waiter_for, Cancelled, Entry, WaitQueue};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;

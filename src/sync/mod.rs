@@ -14,7 +14,8 @@
 //! Common rules:
 //! - The plain method (`recv`, `send`, `acquire`, `lock`, `wait`) suspends
 //!   the calling stackful task; `try_*` never suspends; `*_async` returns a
-//!   future for future tasks (`spawn_future`) and async code.
+//!   future for future tasks (`spawn_future`) and async code (so does
+//!   [`Notify::notified`], under tokio's name).
 //! - Waiters are served in arrival order, and what they wait for (a value,
 //!   a permit, the lock, a notification) is handed to the oldest waiter:
 //!   a newcomer never overtakes one that waits.
@@ -62,7 +63,6 @@ mod oneshot;
 mod semaphore;
 mod wait_group;
 pub(crate) mod wait_here;
-mod waiters;
 
 pub use channel::{channel, unbounded_channel, Receiver, Sender};
 pub use channel_async::{IntoIter, Iter, RecvFuture, SendFuture};

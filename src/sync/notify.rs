@@ -3,8 +3,8 @@
 //!
 //! Rules for `Notify`:
 //! 1. `notify_one` hands a notification to the oldest waiter; with no
-//!    waiter, it stores one permit (at most one), taken by the next
-//!    `notified`.
+//!    waiter, it stores one permit (at most one), taken by the next wait
+//!    (`wait`, or the `notified` future).
 //! 2. `notify_waiters` hands a notification to everyone waiting now and
 //!    stores nothing.
 //! 3. A waiter that leaves without using a `notify_one` notification
@@ -15,8 +15,7 @@
 //! 4. `set` wakes every waiter; each returns even if the event is cleared
 //!    again before it runs (it was set while it waited).
 
-use super::waiters::{block, waiter_for, Cancelled, Entry, WaitQueue};
-use crate::executor::wait::WaitList;
+use crate::executor::{block, register_caller, waiter_for, Cancelled, Entry, WaitQueue};
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
@@ -38,7 +37,7 @@ use std::task::{Context, Poll, Waker};
 /// let ready = Rc::new(Notify::new());
 /// let r = ready.clone();
 /// let waiter = ex.spawn(move || {
-///     r.notified();
+///     r.wait();
 ///     "woken"
 /// });
 /// ex.block_on(|| {
@@ -81,27 +80,29 @@ impl Notify {
     ///
     /// # Panics
     ///
-    /// If it has to wait outside a corun task, or in a future task (use
-    /// [`notified_async`](Notify::notified_async) there).
+    /// If it has to wait outside a corun task, or in a future task (`.await`
+    /// [`notified`](Notify::notified) there).
     ///
     /// ```
     /// let ex = corun::Executor::new();
     /// let n = corun::sync::Notify::new();
     /// n.notify_one(); // no one waits: the permit is stored
-    /// ex.block_on(|| n.notified()); // takes it without waiting
+    /// ex.block_on(|| n.wait()); // takes it without waiting
     /// ```
-    pub fn notified(&self) {
-        const WHAT: &str = "corun::sync::Notify::notified";
+    pub fn wait(&self) {
+        const WHAT: &str = "corun::sync::Notify::wait";
         let mut op = NotifiedOp {
             notify: self,
             key: None,
         };
-        let _ = block("Notify::notified", || op.poll(None, WHAT));
+        let _ = block("Notify::wait", || op.poll(None, WHAT));
     }
 
-    /// A future of a notification, for future tasks and async code. It
-    /// takes its place in the queue when first polled (a `notify_waiters`
-    /// before that does not reach it); dropping it leaves the queue.
+    /// A future of a notification, as tokio's `Notify::notified`: for
+    /// future tasks and async code ([`wait`](Notify::wait) is the form
+    /// for stackful tasks). It takes its place in the queue when first
+    /// polled (a `notify_waiters` before that does not reach it); dropping
+    /// it leaves the queue.
     ///
     /// ```
     /// use std::rc::Rc;
@@ -109,20 +110,32 @@ impl Notify {
     /// let ex = corun::Executor::new();
     /// let n = Rc::new(corun::sync::Notify::new());
     /// let n2 = n.clone();
-    /// let h = ex.spawn_future(async move { n2.notified_async().await });
+    /// let h = ex.spawn_future(async move { n2.notified().await });
     /// ex.block_on(|| {
     ///     corun::yield_now();
     ///     n.notify_waiters();
     ///     h.join().unwrap();
     /// });
     /// ```
-    pub fn notified_async(&self) -> Notified<'_> {
+    pub fn notified(&self) -> Notified<'_> {
         Notified {
             op: NotifiedOp {
                 notify: self,
                 key: None,
             },
         }
+    }
+
+    /// The same future as [`notified`](Notify::notified), under the
+    /// `*_async` name the other primitives' futures have.
+    ///
+    /// ```
+    /// let n = corun::sync::Notify::new();
+    /// n.notify_one();
+    /// futures::executor::block_on(n.notified_async()); // takes the permit
+    /// ```
+    pub fn notified_async(&self) -> Notified<'_> {
+        self.notified()
     }
 
     /// Wakes the task that has waited longest, or stores a permit for the
@@ -193,12 +206,12 @@ impl Drop for NotifiedOp<'_> {
     }
 }
 
-/// The future of [`Notify::notified_async`].
+/// The future of [`Notify::notified`].
 ///
 /// ```
 /// let n = corun::sync::Notify::new();
 /// n.notify_one();
-/// let fut: corun::sync::Notified<'_> = n.notified_async();
+/// let fut: corun::sync::Notified<'_> = n.notified();
 /// futures::executor::block_on(fut); // takes the stored permit
 /// ```
 #[must_use = "futures do nothing unless polled"]
@@ -255,7 +268,7 @@ impl fmt::Debug for Notified<'_> {
 /// ```
 pub struct Event {
     set: Cell<bool>,
-    waiters: WaitList,
+    waiters: WaitQueue,
 }
 
 impl Default for Event {
@@ -269,7 +282,7 @@ impl Event {
     pub fn new() -> Self {
         Event {
             set: Cell::new(false),
-            waiters: WaitList::new(),
+            waiters: WaitQueue::new(),
         }
     }
 
@@ -364,13 +377,7 @@ impl EventOp<'_> {
             }
             return Poll::Ready(());
         }
-        self.key = Some(match waker {
-            Some(waker) => list.register_waker(self.key, waker),
-            None => match self.key {
-                Some(key) => key,
-                None => list.register(waiter_for(None, what)),
-            },
-        });
+        register_caller(list, &mut self.key, waker, what);
         Poll::Pending
     }
 }

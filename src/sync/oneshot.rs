@@ -8,8 +8,7 @@
 //!    another waiter could take).
 
 use super::error::{RecvError, TryRecvError};
-use super::waiters::{block, waiter_for};
-use crate::executor::wait::WaitList;
+use crate::executor::{block, register_caller, WaitQueue};
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
@@ -34,7 +33,7 @@ use std::task::{Context, Poll, Waker};
 pub fn oneshot<T>() -> (OneshotSender<T>, OneshotReceiver<T>) {
     let shared = Rc::new(Shared {
         state: RefCell::new(State::Empty),
-        receiver: WaitList::new(),
+        receiver: WaitQueue::new(),
     });
     (
         OneshotSender {
@@ -46,7 +45,7 @@ pub fn oneshot<T>() -> (OneshotSender<T>, OneshotReceiver<T>) {
 
 struct Shared<T> {
     state: RefCell<State<T>>,
-    receiver: WaitList,
+    receiver: WaitQueue,
 }
 
 enum State<T> {
@@ -189,12 +188,7 @@ impl<T> OneshotReceiver<T> {
                 Poll::Ready(Err(RecvError))
             }
             Err(TryRecvError::Empty) => {
-                let list = &self.shared.receiver;
-                self.key = Some(match (waker, self.key) {
-                    (Some(waker), key) => list.register_waker(key, waker),
-                    (None, Some(key)) if list.contains(key) => key,
-                    (None, _) => list.register(waiter_for(None, what)),
-                });
+                register_caller(&self.shared.receiver, &mut self.key, waker, what);
                 Poll::Pending
             }
         }

@@ -4,15 +4,15 @@
 //! Rules:
 //! 1. Waiters queue in arrival order, each for its own number of permits.
 //! 2. Released permits go to the oldest waiter as soon as enough are free
-//!    (rule 2 of `waiters`): they are handed over, never left for a
+//!    (rule 3 of the executor's `wait_queue`): they are handed over, never left for a
 //!    newcomer to take. So `try_acquire` fails while anyone waits.
 //! 3. The oldest waiter blocks those behind it, even ones that would fit.
 //! 4. A waiter that leaves after permits were handed to it gives them back
-//!    (rule 4 of `waiters`), and they go on to the next waiter.
+//!    (rule 4 of the executor's `wait_queue`), and they go on to the next waiter.
 //! 5. `close` fails every waiter and every later acquire; permits already
 //!    held stay valid.
 
-use super::waiters::{block, waiter_for, Cancelled, Entry, Unwinding, WaitQueue};
+use crate::executor::{block, waiter_for, Cancelled, Entry, Unwinding, WaitQueue};
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;

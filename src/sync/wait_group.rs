@@ -1,9 +1,7 @@
 //! Waiting for a group of tasks: `WaitGroup` (clone to add, drop to mark
 //! done, as crossbeam's) and `join_all`.
 
-use super::waiters::{block, waiter_for};
-use crate::executor::wait::WaitList;
-use crate::{JoinError, JoinHandle};
+use crate::executor::{block, register_caller, JoinError, JoinHandle, WaitQueue};
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
@@ -45,7 +43,7 @@ pub struct WaitGroup {
 
 struct Inner {
     members: Cell<usize>,
-    waiters: WaitList,
+    waiters: WaitQueue,
 }
 
 impl Default for WaitGroup {
@@ -60,7 +58,7 @@ impl WaitGroup {
         WaitGroup {
             inner: Rc::new(Inner {
                 members: Cell::new(1),
-                waiters: WaitList::new(),
+                waiters: WaitQueue::new(),
             }),
         }
     }
@@ -154,12 +152,7 @@ impl WaitOp {
             }
             return Poll::Ready(());
         }
-        let list = &self.inner.waiters;
-        self.key = Some(match (waker, self.key) {
-            (Some(waker), key) => list.register_waker(key, waker),
-            (None, Some(key)) if list.contains(key) => key,
-            (None, _) => list.register(waiter_for(None, what)),
-        });
+        register_caller(&self.inner.waiters, &mut self.key, waker, what);
         Poll::Pending
     }
 }

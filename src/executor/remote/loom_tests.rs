@@ -1,13 +1,13 @@
 //! loom models of remote wakes over the shipped `Remote::push` (rule 1 of
-//! `park.rs`) and the shipped park word: the OS wake-up is a loom
+//! `idle.rs`) and the shipped idle word: the OS wake-up is a loom
 //! `Mutex<bool>` and `Condvar` behind the `Unblock` trait, standing in for
-//! `mio::Waker`. The executor's side is `Core::poll_events`' order: drain,
+//! `mio::Waker`. The executor's side is the core loop's order: drain,
 //! rule 2, block, rule 3 (the loop itself runs coroutines, which loom
 //! cannot). A lost wake-up is an executor blocked with an item queued and
 //! nobody left to unblock it: loom reports the deadlock.
 
 use super::*;
-use crate::executor::park::Park;
+use crate::executor::idle::BeforeIdle;
 use crate::loom::model::{bounded, LeakOnPanic};
 use crate::loom::{Condvar, Mutex};
 use loom::thread;
@@ -48,9 +48,9 @@ fn run_executor(remote: &Remote, driver: &Driver, expected: usize) -> Vec<Remote
             got.sort_unstable();
             return got;
         }
-        if remote.park.transition_park() == Park::Block {
+        if remote.idle.transition_to_idle() == BeforeIdle::Block {
             driver.block();
-            remote.park.transition_unpark();
+            remote.idle.transition_from_idle();
         }
     }
 }

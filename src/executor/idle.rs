@@ -1,18 +1,19 @@
-//! The park/notify handshake between an executor and the threads that wake
-//! its tasks. This is the only place its compare-and-swaps happen.
+//! The idle word: the handshake between an executor that goes idle in its
+//! driver (mio `Poll`) and the threads that wake its tasks. This is the only
+//! place its compare-and-swaps happen.
 //!
 //! States of the word:
-//! - `EMPTY`: the executor is running, or about to check for work.
-//! - `PARKED`: the executor is blocked (or about to block) in its driver.
+//! - `AWAKE`: the executor is running, or about to check for work.
+//! - `IDLE`: the executor is blocked (or about to block) in its driver.
 //! - `NOTIFIED`: work was pushed since the executor last looked.
 //!
 //! Rules:
 //! 1. A waker pushes its task onto the remote queue *first*, then swaps the
-//!    word to `NOTIFIED`. Only if the previous state was `PARKED` does it pay
+//!    word to `NOTIFIED`. Only if the previous state was `IDLE` does it pay
 //!    for the system call that unblocks the driver. A swap, not a CAS, so a
 //!    waker never retries and never spins.
-//! 2. Before blocking, the executor CASes `EMPTY → PARKED`. If that fails the
-//!    word was `NOTIFIED`: it resets it to `EMPTY` and drains the queue
+//! 2. Before blocking, the executor CASes `AWAKE → IDLE`. If that fails the
+//!    word was `NOTIFIED`: it resets it to `AWAKE` and drains the queue
 //!    instead of blocking, so a push made before the CAS is never missed. The
 //!    reset is a swap, so a notification landing between the CAS and the
 //!    reset is also read, not overwritten unseen.
@@ -24,20 +25,20 @@
 
 use crate::loom::{AtomicU8, Ordering};
 
-const EMPTY: u8 = 0;
-const PARKED: u8 = 1;
+const AWAKE: u8 = 0;
+const IDLE: u8 = 1;
 const NOTIFIED: u8 = 2;
 
-/// The park word of one executor.
+/// The idle word of one executor.
 #[derive(Debug)]
-pub(crate) struct ParkState {
+pub(crate) struct IdleWord {
     word: AtomicU8,
 }
 
 /// What a notifier must do after rule 1.
 #[must_use]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Notify {
+pub(crate) enum AfterNotify {
     /// The executor is blocked in its driver: unblock it.
     Unblock,
     /// The executor will see the work without help.
@@ -47,47 +48,47 @@ pub(crate) enum Notify {
 /// What the executor may do after rule 2.
 #[must_use]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Park {
+pub(crate) enum BeforeIdle {
     /// Block in the driver.
     Block,
     /// Work arrived: drain the queue instead.
     Skip,
 }
 
-impl ParkState {
+impl IdleWord {
     pub(crate) fn new() -> Self {
-        ParkState {
-            word: AtomicU8::new(EMPTY),
+        IdleWord {
+            word: AtomicU8::new(AWAKE),
         }
     }
 
     /// Rule 1, called by wakers after pushing their task.
-    pub(crate) fn transition_notify(&self) -> Notify {
+    pub(crate) fn transition_notify(&self) -> AfterNotify {
         match self.word.swap(NOTIFIED, Ordering::AcqRel) {
-            PARKED => Notify::Unblock,
-            _ => Notify::Nothing,
+            IDLE => AfterNotify::Unblock,
+            _ => AfterNotify::Nothing,
         }
     }
 
     /// Rule 2, called by the executor before blocking.
-    pub(crate) fn transition_park(&self) -> Park {
+    pub(crate) fn transition_to_idle(&self) -> BeforeIdle {
         match self
             .word
-            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(AWAKE, IDLE, Ordering::AcqRel, Ordering::Acquire)
         {
-            Ok(_) => Park::Block,
+            Ok(_) => BeforeIdle::Block,
             Err(_) => {
                 // A swap, not a store: a notifier that swapped in between is
                 // read (Acquire) here, so its push is visible to the drain.
-                self.word.swap(EMPTY, Ordering::AcqRel);
-                Park::Skip
+                self.word.swap(AWAKE, Ordering::AcqRel);
+                BeforeIdle::Skip
             }
         }
     }
 
     /// Rule 3, called by the executor when the driver returns.
-    pub(crate) fn transition_unpark(&self) {
-        self.word.swap(EMPTY, Ordering::AcqRel);
+    pub(crate) fn transition_from_idle(&self) {
+        self.word.swap(AWAKE, Ordering::AcqRel);
     }
 }
 

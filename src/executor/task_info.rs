@@ -1,11 +1,16 @@
-//! Introspection: what every live task is doing.
+//! Introspection: `TaskInfo` and `TaskState`, what every live task is
+//! doing, as `Executor::tasks` and the deadlock report show it.
 
 use super::task::{RunState, TaskId, TaskKind, TaskRef};
 use std::fmt;
 use std::panic::Location;
 
 /// What a task is doing, as [`Executor::tasks`](crate::Executor::tasks) saw it.
+///
+/// More states may come (waiting for I/O, moved to another worker), so a
+/// `match` on it needs a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TaskState {
     /// Running right now (the task that asked).
     Running,

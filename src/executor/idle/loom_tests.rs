@@ -1,4 +1,4 @@
-//! loom models of the park/notify handshake together with the remote queue
+//! loom models of the idle/notify handshake together with the remote queue
 //! it guards: a waker pushes onto a `ConcurrentQueue` and follows rule 1
 //! (`Remote::push`); the executor drains, follows rule 2, blocks in its
 //! driver and follows rule 3 (`Core::poll_events`).
@@ -18,23 +18,23 @@ use loom::thread;
 /// The three transitions, so the harness can also run a broken copy.
 trait Handshake: Send + Sync + 'static {
     fn new() -> Self;
-    fn notify(&self) -> Notify;
-    fn park(&self) -> Park;
-    fn unpark(&self);
+    fn notify(&self) -> AfterNotify;
+    fn to_idle(&self) -> BeforeIdle;
+    fn from_idle(&self);
 }
 
-impl Handshake for ParkState {
+impl Handshake for IdleWord {
     fn new() -> Self {
-        ParkState::new()
+        IdleWord::new()
     }
-    fn notify(&self) -> Notify {
+    fn notify(&self) -> AfterNotify {
         self.transition_notify()
     }
-    fn park(&self) -> Park {
-        self.transition_park()
+    fn to_idle(&self) -> BeforeIdle {
+        self.transition_to_idle()
     }
-    fn unpark(&self) {
-        self.transition_unpark()
+    fn from_idle(&self) {
+        self.transition_from_idle()
     }
 }
 
@@ -63,7 +63,7 @@ impl Driver {
 
 struct Shared<H> {
     queue: ConcurrentQueue<u32>,
-    park: H,
+    idle: H,
     driver: Driver,
 }
 
@@ -71,7 +71,7 @@ impl<H: Handshake> Shared<H> {
     fn new() -> Arc<Self> {
         Arc::new(Shared {
             queue: ConcurrentQueue::unbounded(),
-            park: H::new(),
+            idle: H::new(),
             driver: Driver {
                 woken: Mutex::new(false),
                 cv: Condvar::new(),
@@ -82,13 +82,13 @@ impl<H: Handshake> Shared<H> {
     /// `Remote::push`.
     fn wake(&self, item: u32) {
         self.queue.push(item).unwrap();
-        if self.park.notify() == Notify::Unblock {
+        if self.idle.notify() == AfterNotify::Unblock {
             self.driver.unblock();
         }
     }
 
     /// The executor's loop around `Core::poll_events(None)`: drain, and
-    /// park only while items are still missing.
+    /// go idle only while items are still missing.
     fn run_executor(&self, expected: usize) -> Vec<u32> {
         let mut got = Vec::new();
         loop {
@@ -99,12 +99,12 @@ impl<H: Handshake> Shared<H> {
                 got.sort_unstable();
                 return got;
             }
-            match self.park.park() {
-                Park::Block => {
+            match self.idle.to_idle() {
+                BeforeIdle::Block => {
                     self.driver.block();
-                    self.park.unpark();
+                    self.idle.from_idle();
                 }
-                Park::Skip => {}
+                BeforeIdle::Skip => {}
             }
         }
     }
@@ -172,21 +172,21 @@ fn bounded(preemptions: usize) -> loom::model::Builder {
 // Exhaustive.
 #[test]
 fn loom_one_notifier_is_never_lost() {
-    loom::model(|| wakers_model::<ParkState>(&[1]));
+    loom::model(|| wakers_model::<IdleWord>(&[1]));
 }
 
 // Three threads: exhaustive is out of reach, three preemptions take ~9 s
 // in release (four: ~45 s, five: ~3 min; all pass).
 #[test]
 fn loom_two_notifiers_are_never_lost() {
-    bounded(3).check(|| wakers_model::<ParkState>(&[1, 2]));
+    bounded(3).check(|| wakers_model::<IdleWord>(&[1, 2]));
 }
 
 // Exhaustive. The second wake can land at every point of the executor's
 // handshake, including between the CAS and the reset of rule 2.
 #[test]
 fn loom_back_to_back_wakes_are_never_lost() {
-    loom::model(|| one_waker_model::<ParkState>(&[1, 2]));
+    loom::model(|| one_waker_model::<IdleWord>(&[1, 2]));
 }
 
 // A variant of the handshake with a plain `store(EMPTY)` in rule 2's or

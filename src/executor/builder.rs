@@ -1,0 +1,91 @@
+//! Making an `Executor`: `Executor::new`, and `ExecutorBuilder` for the
+//! settings (task stack size, unguarded stacks).
+
+use super::core::Core;
+use super::local_executor::Executor;
+use crate::generator::GeneratorBuilder;
+use std::rc::Rc;
+
+/// Configures an [`Executor`].
+///
+/// ```
+/// let ex = corun::Executor::builder().stack_size(128 * 1024).build();
+/// assert_eq!(ex.block_on(|| 1 + 1), 2);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ExecutorBuilder {
+    stack: GeneratorBuilder,
+}
+
+impl ExecutorBuilder {
+    /// The usable stack size of each stackful task, in bytes (default
+    /// [`DEFAULT_STACK_SIZE`](crate::stack::DEFAULT_STACK_SIZE)).
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack = self.stack.stack_size(bytes);
+        self
+    }
+
+    /// Runs stackful tasks on stacks carved from large shared mappings,
+    /// without guard pages, so that far more tasks can be alive at once than
+    /// `vm.max_map_count` allows guarded stacks (about 32,000 on a default
+    /// Linux): 1,024 stacks share one memory map. A canary at the bottom of
+    /// each stack is checked at every switch and aborts the process loudly if
+    /// a task overflowed.
+    ///
+    /// # Safety
+    ///
+    /// Every task body must stay within [`stack_size`](Self::stack_size):
+    /// an overflow corrupts the neighbouring task's stack before the canary
+    /// check can catch it, which is undefined behaviour. See
+    /// [`GeneratorBuilder::unguarded_stack`](crate::generator::GeneratorBuilder::unguarded_stack).
+    ///
+    /// ```
+    /// // SAFETY: these bodies use well under 16 KiB of stack.
+    /// let ex = unsafe { corun::Executor::builder().stack_size(16 * 1024).unguarded_stacks() }.build();
+    /// let handles: Vec<_> = (0..100).map(|i| ex.spawn(move || i * 2)).collect();
+    /// let sum: i32 = ex.block_on(|| handles.into_iter().map(|h| h.join().unwrap()).sum());
+    /// assert_eq!(sum, 9900);
+    /// ```
+    pub unsafe fn unguarded_stacks(mut self) -> Self {
+        // SAFETY: the caller promises every task body stays within
+        // `stack_size` (this function's contract), which is exactly what
+        // `GeneratorBuilder::unguarded_stack` asks: every task's generator
+        // is built from `self.stack`, with that stack size.
+        self.stack = unsafe { self.stack.unguarded_stack() };
+        self
+    }
+
+    /// Makes the executor.
+    ///
+    /// # Panics
+    ///
+    /// If the OS refuses an event queue (`epoll`); see
+    /// [`try_build`](ExecutorBuilder::try_build).
+    pub fn build(self) -> Executor {
+        self.try_build()
+            .unwrap_or_else(|e| panic!("corun: could not create the executor's event queue: {e}"))
+    }
+
+    /// Makes the executor, or returns the OS error creating its event queue.
+    pub fn try_build(self) -> std::io::Result<Executor> {
+        Ok(Executor::with_core(Rc::new(Core::new(self.stack)?)))
+    }
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Executor {
+    /// An executor with default settings.
+    pub fn new() -> Self {
+        ExecutorBuilder::default().build()
+    }
+
+    /// A builder for an executor with a chosen task stack size.
+    pub fn builder() -> ExecutorBuilder {
+        ExecutorBuilder::default()
+    }
+}

@@ -1,0 +1,147 @@
+//! `JoinHandle`: the owned permission to wait for a task's result (as a
+//! stackful task or as a `Future`) or to cancel it.
+
+use super::context::current_task;
+use super::join_error::JoinError;
+use super::join_slot::{JoinSlot, Joinable};
+use super::suspend::suspend_task;
+use super::task::{request_cancel, RunState, TaskId, TaskRef};
+use super::wait_queue::WaitEntry;
+use super::waiting::register_caller;
+use std::cell::Cell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+/// Waits (suspending the current task) until `slot`'s outcome is stored and
+/// takes it. `target` is the task being joined; `what` names the caller in
+/// panics. A finished task's outcome is returned anywhere.
+pub(crate) fn join_slot<T>(
+    slot: &JoinSlot<T>,
+    target: &TaskRef,
+    what: &str,
+) -> Result<T, JoinError> {
+    loop {
+        if let Some(outcome) = slot.take() {
+            return outcome;
+        }
+        let me = current_task(what);
+        if Rc::ptr_eq(&me, target) {
+            panic!("{what}: a task cannot join itself (it would wait forever)");
+        }
+        let _entry = WaitEntry::new(&slot.joiners, me.clone());
+        if suspend_task(&me, "join").is_err() {
+            // The joiner is being torn down: it cannot wait any more.
+            return Err(JoinError::cancelled());
+        }
+    }
+}
+
+/// An owned permission to wait for a task's result, or to cancel it.
+///
+/// Dropping the handle detaches the task: it keeps running. In async code,
+/// the handle is a `Future` of the task's result.
+///
+/// ```
+/// use corun::Executor;
+///
+/// let ex = Executor::new();
+/// let h = ex.spawn(|| 6 * 7);
+/// assert_eq!(ex.block_on(|| h.join().unwrap()), 42);
+/// ```
+#[must_use = "dropping a JoinHandle detaches its task"]
+pub struct JoinHandle<T> {
+    task: Rc<dyn Joinable<T>>,
+    /// The waker registration of a pending `poll`.
+    polled: Cell<Option<u64>>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: Rc<dyn Joinable<T>>) -> Self {
+        JoinHandle {
+            task,
+            polled: Cell::new(None),
+        }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.task.header().id
+    }
+
+    /// Whether the task has ended (its result is waiting, or was taken).
+    pub fn is_finished(&self) -> bool {
+        self.task.header().state.get() == RunState::Done
+    }
+
+    /// Waits for the task to end and returns its value, or why there is none
+    /// ([`JoinError`]: it panicked, with the payload; or it was cancelled).
+    /// Suspends only the calling task.
+    ///
+    /// # Panics
+    ///
+    /// When it has to wait but is not called from a stackful task (outside
+    /// any task, or in a future task: `.await` the handle there), and when a
+    /// task joins itself. A finished task's result is returned anywhere.
+    pub fn join(self) -> Result<T, JoinError> {
+        let target: TaskRef = self.task.clone();
+        join_slot(self.task.slot(), &target, "JoinHandle::join")
+    }
+
+    /// Requests cancellation: the task unwinds from where it is suspended
+    /// (its destructors run) the next time the executor gets to it, and its
+    /// `join` gives [`JoinError::is_cancelled`]. A task that has not started
+    /// is dropped without running. Cancelling a finished task does nothing.
+    ///
+    /// A task that catches the unwind (`catch_unwind`) and goes on is not
+    /// forced: cancellation is a request, as in asyncio. A destructor that
+    /// panics while the task unwinds aborts the process (a panic during
+    /// unwinding); one that panics while an unstarted task's closure is
+    /// dropped makes `join` report that panic.
+    pub fn cancel(&self) {
+        request_cancel(&(self.task.clone() as TaskRef));
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let slot = self.task.slot();
+        if let Some(outcome) = slot.take() {
+            if let Some(key) = self.polled.take() {
+                slot.joiners.remove(key);
+            }
+            return Poll::Ready(outcome);
+        }
+        let mut key = self.polled.get();
+        register_caller(
+            &slot.joiners,
+            &mut key,
+            Some(cx.waker()),
+            "JoinHandle::poll",
+        );
+        self.polled.set(key);
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.polled.take() {
+            self.task.slot().joiners.remove(key);
+        }
+        self.task.slot().detach();
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("finished", &self.task.slot().is_ready())
+            .finish()
+    }
+}

@@ -1,0 +1,103 @@
+//! The slot a task's outcome lands in, and the queue of those waiting for
+//! it: what a `JoinHandle` reads.
+
+use super::join_error::JoinError;
+use super::task::Task;
+use super::wait_queue::WaitQueue;
+use std::cell::{Cell, RefCell};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+enum SlotState<T> {
+    Pending,
+    Ready(Result<T, JoinError>),
+    Taken,
+}
+
+/// Where a task's outcome waits for its `JoinHandle`.
+pub(crate) struct JoinSlot<T> {
+    state: RefCell<SlotState<T>>,
+    /// Those waiting for the outcome: woken when it lands, they look again.
+    pub(crate) joiners: WaitQueue,
+    /// The task's handle is gone: nobody will take the outcome.
+    detached: Cell<bool>,
+}
+
+/// A task with a typed join slot, as its `JoinHandle` sees it.
+pub(crate) trait Joinable<T>: Task {
+    fn slot(&self) -> &JoinSlot<T>;
+}
+
+/// A join slot whose value type is erased: for reporting failures.
+pub(crate) trait FailSlot {
+    fn fail(&self, error: JoinError);
+}
+
+impl<T> FailSlot for JoinSlot<T> {
+    /// Stores `error` unless the body already stored its own outcome (a
+    /// scoped task that caught its cancellation and returned a value).
+    fn fail(&self, error: JoinError) {
+        if matches!(*self.state.borrow(), SlotState::Pending) {
+            self.complete(Err(error));
+        }
+    }
+}
+
+impl<T> JoinSlot<T> {
+    pub(crate) fn new() -> Self {
+        JoinSlot {
+            state: RefCell::new(SlotState::Pending),
+            joiners: WaitQueue::new(),
+            detached: Cell::new(false),
+        }
+    }
+
+    /// Stores the outcome and wakes every joiner; with no handle left, the
+    /// outcome is dropped at once instead.
+    pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
+        if self.detached.get() {
+            *self.state.borrow_mut() = SlotState::Taken;
+            drop_unclaimed(outcome);
+            return;
+        }
+        *self.state.borrow_mut() = SlotState::Ready(outcome);
+        self.joiners.wake_all();
+    }
+
+    /// The handle is dropped: an outcome already there, or one that comes
+    /// later, is dropped without reaching anyone.
+    pub(crate) fn detach(&self) {
+        self.detached.set(true);
+        if let Some(outcome) = self.take() {
+            drop_unclaimed(outcome);
+        }
+    }
+
+    /// Takes the outcome if it is there.
+    pub(crate) fn take(&self) -> Option<Result<T, JoinError>> {
+        let mut state = self.state.borrow_mut();
+        match std::mem::replace(&mut *state, SlotState::Taken) {
+            SlotState::Ready(outcome) => Some(outcome),
+            other => {
+                *state = other;
+                None
+            }
+        }
+    }
+
+    pub(crate) fn is_ready(&self) -> bool {
+        matches!(*self.state.borrow(), SlotState::Ready(_))
+    }
+}
+
+/// Drops an outcome nobody will take. Its `Drop` runs wherever the task
+/// ended or its handle was dropped, often in the executor's loop or an
+/// unrelated `block_on`: a panic there is caught and reported instead of
+/// escaping into code that has nothing to do with the task (as tokio does).
+fn drop_unclaimed<T>(outcome: Result<T, JoinError>) {
+    if catch_unwind(AssertUnwindSafe(move || drop(outcome))).is_err() {
+        eprintln!(
+            "corun: dropping the output of a task whose JoinHandle was dropped panicked; \
+             that panic is discarded"
+        );
+    }
+}

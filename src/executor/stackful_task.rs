@@ -1,0 +1,132 @@
+//! A stackful task: a closure that runs on its own stack, mapped when the
+//! executor first runs it (`spawn`).
+
+use super::join_error::JoinError;
+use super::join_slot::{JoinSlot, Joinable};
+use super::remote::Remote;
+use super::task::{Header, Ran, Task};
+use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
+use crate::generator::GeneratorBuilder;
+use crate::loom::Arc;
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+enum Stage<F, T> {
+    /// Spawned but never run: no stack yet.
+    Unstarted(F, GeneratorBuilder),
+    Running(TaskGenerator<'static, T>),
+    Finished,
+}
+
+/// A closure that runs on its own stack once the executor first runs it.
+pub(crate) struct StackfulTask<F, T> {
+    header: Header,
+    slot: JoinSlot<T>,
+    stage: RefCell<Stage<F, T>>,
+}
+
+impl<F, T> StackfulTask<F, T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    pub(crate) fn new(header: Header, body: F, stack: GeneratorBuilder) -> Self {
+        StackfulTask {
+            header,
+            slot: JoinSlot::new(),
+            stage: RefCell::new(Stage::Unstarted(body, stack)),
+        }
+    }
+
+    /// A task whose stack is mapped now (`try_spawn`).
+    pub(crate) fn with_generator(header: Header, generator: TaskGenerator<'static, T>) -> Self {
+        StackfulTask {
+            header,
+            slot: JoinSlot::new(),
+            stage: RefCell::new(Stage::Running(generator)),
+        }
+    }
+
+    fn finish(&self, outcome: Result<T, JoinError>) -> Ran {
+        self.slot.complete(outcome);
+        Ran::Done
+    }
+}
+
+impl<F, T> Task for StackfulTask<F, T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn run(&self, _remote: &Arc<Remote>) -> Ran {
+        let mut stage = self.stage.borrow_mut();
+        if matches!(*stage, Stage::Unstarted(..)) {
+            let Stage::Unstarted(body, stack) = std::mem::replace(&mut *stage, Stage::Finished)
+            else {
+                unreachable!()
+            };
+            match stack.try_build(move |_| body()) {
+                Ok(generator) => *stage = Stage::Running(generator),
+                Err(e) => {
+                    drop(stage);
+                    return self.finish(Err(JoinError::no_stack(e)));
+                }
+            }
+        }
+        let Stage::Running(generator) = &mut *stage else {
+            return Ran::Done;
+        };
+        match run_body(generator) {
+            step @ TaskStep::Waiting(_) => step.ran(),
+            TaskStep::Returned(value) => {
+                *stage = Stage::Finished;
+                drop(stage);
+                self.finish(Ok(value))
+            }
+            TaskStep::Panicked(payload) => {
+                *stage = Stage::Finished;
+                drop(stage);
+                self.finish(Err(JoinError::panicked(payload)))
+            }
+        }
+    }
+
+    fn cancel_now(&self) -> Ran {
+        let mut stage = self.stage.borrow_mut();
+        let taken = std::mem::replace(&mut *stage, Stage::Finished);
+        let outcome = match taken {
+            Stage::Finished => return Ran::Done,
+            Stage::Unstarted(body, _) => {
+                catch_unwind(AssertUnwindSafe(move || drop(body))).map(|()| None)
+            }
+            Stage::Running(mut generator) => match close_body(&self.header, &mut generator) {
+                TaskStep::Waiting(kind) => {
+                    *stage = Stage::Running(generator);
+                    return TaskStep::<T>::Waiting(kind).ran();
+                }
+                TaskStep::Returned(value) => Ok(value),
+                TaskStep::Panicked(payload) => Err(payload),
+            },
+        };
+        drop(stage);
+        match outcome {
+            Ok(Some(value)) => self.finish(Ok(value)),
+            Ok(None) => self.finish(Err(JoinError::cancelled())),
+            Err(payload) => self.finish(Err(JoinError::panicked(payload))),
+        }
+    }
+}
+
+impl<F, T> Joinable<T> for StackfulTask<F, T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    fn slot(&self) -> &JoinSlot<T> {
+        &self.slot
+    }
+}

@@ -1,0 +1,70 @@
+//! `timeout`: run a closure in the current task for at most a while
+//! (Python's `asyncio.wait_for`), and its error, `Elapsed`.
+
+use super::context::{current_core, current_task};
+use super::suspend::suspend_as;
+use super::task_body::{run_body, TaskGenerator, TaskStep};
+use super::timer::TimerGuard;
+use super::wait_queue::Waiter;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// The error of [`timeout`]: the deadline passed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// Runs `body` in the current task, but for at most `duration`: if the time
+/// runs out while `body` waits, `body` unwinds from where it waits (its
+/// destructors run) and `Err(Elapsed)` is returned. Python's
+/// `asyncio.wait_for`. `body` may borrow the caller's locals; timeouts nest.
+///
+/// # Panics
+///
+/// Outside a task. A panic in `body` propagates.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let ex = corun::Executor::new();
+/// let mut steps = 0;
+/// let r = ex.block_on(|| {
+///     corun::timeout(Duration::from_millis(20), || loop {
+///         steps += 1;
+///         corun::sleep(Duration::from_millis(1));
+///     })
+/// });
+/// assert!(r.is_err());
+/// assert!(steps > 1);
+/// ```
+pub fn timeout<T>(duration: Duration, body: impl FnOnce() -> T) -> Result<T, Elapsed> {
+    let core = current_core("corun::timeout");
+    let task = current_task("corun::timeout");
+    let deadline = Instant::now().checked_add(duration);
+    let mut generator: TaskGenerator<'_, T> = core.stack.clone().build(|_| body());
+    let _entry = deadline.map(|d| TimerGuard {
+        timers: &core.timers,
+        key: core.timers.insert(d, Waiter::Task(task.clone())),
+    });
+    let expired = || deadline.is_some_and(|d| Instant::now() >= d);
+    loop {
+        // A yield inside the body is passed on as a yield, so the task is
+        // queued again rather than left waiting for a wake that never comes.
+        let kind = match run_body(&mut generator) {
+            TaskStep::Returned(value) => return Ok(value),
+            TaskStep::Panicked(payload) => std::panic::resume_unwind(payload),
+            TaskStep::Waiting(kind) => kind,
+        };
+        if expired() || suspend_as("corun::timeout", kind).is_err() || expired() {
+            generator.close();
+            return Err(Elapsed(()));
+        }
+    }
+}

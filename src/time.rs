@@ -1,0 +1,26 @@
+//! Time: sleeping, deadlines and clocks for tasks (tokio's `tokio::time`).
+//! The plain functions suspend the calling stackful task; [`sleep_future`]
+//! is the form for future tasks and async code.
+//!
+//! | Python (`asyncio`)               | corun                              |
+//! |----------------------------------|------------------------------------|
+//! | `await asyncio.sleep(s)`         | [`sleep`], [`sleep_until`]         |
+//! | `await asyncio.wait_for(aw, s)`  | [`timeout`] → `Err(`[`Elapsed`]`)` |
+//! | a periodic loop                  | [`interval`] → [`Interval`]        |
+//!
+//! ```
+//! use corun::time::{self, Elapsed};
+//! use std::time::Duration;
+//!
+//! let ex = corun::Executor::new();
+//! let r: Result<(), Elapsed> = ex.block_on(|| {
+//!     let mut clock = time::interval(Duration::from_millis(1));
+//!     clock.tick();
+//!     time::timeout(Duration::from_millis(2), || time::sleep(Duration::from_secs(9)))
+//! });
+//! assert!(r.is_err());
+//! ```
+
+pub use crate::executor::{
+    interval, sleep, sleep_future, sleep_until, timeout, Elapsed, Interval, Sleep,
+};
