@@ -23,6 +23,10 @@
 //! - `ping_pong`: two tasks on two workers bounce a value through two
 //!   channels of capacity 1: corun `mpsc` between runtime tasks against
 //!   tokio multi-thread tasks with `tokio::sync::mpsc`; µs per round trip.
+//! - `uneven`: 16 CPU-bound tasks of very uneven length (every fourth
+//!   spins 24 ms, the others 2 ms): `Runtime::spawn` (idle workers take
+//!   unstarted tasks) against `spawn_on` round-robin (no balancing, as
+//!   glommio and monoio do), beside the ideal (total work / cores).
 //!
 //! Run: `cargo bench --bench runtime`
 
@@ -57,6 +61,20 @@ fn timed(f: impl FnOnce()) -> Duration {
 
 fn is_prime(n: u64) -> bool {
     n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+}
+
+fn spin(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// The lengths of the `uneven` tasks.
+fn uneven_lengths() -> Vec<Duration> {
+    (0..16)
+        .map(|i| Duration::from_millis(if i % 4 == 0 { 24 } else { 2 }))
+        .collect()
 }
 
 fn report(title: &str, unit: &str, scale: f64, names: &[&str], medians: &[f64]) {
@@ -270,5 +288,41 @@ fn main() {
             "tokio multi-thread, tokio mpsc",
         ],
         &medians,
+    );
+
+    // uneven
+    let lengths = uneven_lengths();
+    let total: Duration = lengths.iter().sum();
+    let medians = interleaved(&mut [
+        ("spawn", &mut || {
+            timed(|| {
+                let hs: Vec<_> = lengths.iter().map(|&d| rt.spawn(move || spin(d))).collect();
+                hs.into_iter().for_each(|h| h.join().unwrap());
+            })
+        }),
+        ("spawn_on round-robin", &mut || {
+            timed(|| {
+                let hs: Vec<_> = lengths
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &d)| rt.spawn_on(i % workers, move || spin(d)))
+                    .collect();
+                hs.into_iter().for_each(|h| h.join().unwrap());
+            })
+        }),
+    ]);
+    report(
+        "uneven: 16 tasks, every fourth 12x longer",
+        "ms",
+        1e3,
+        &[
+            "Runtime::spawn (idle workers take unstarted tasks)",
+            "spawn_on round-robin (no balancing)",
+        ],
+        &medians,
+    );
+    println!(
+        "  ideal (total / workers): {:.2} ms",
+        total.as_secs_f64() * 1e3 / workers as f64
     );
 }

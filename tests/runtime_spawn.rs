@@ -282,3 +282,43 @@ fn the_last_owner_dropping_the_runtime_on_its_own_worker_does_not_hang() {
     drop(rt);
     rx.recv_timeout(Duration::from_secs(60)).unwrap();
 }
+
+#[test]
+fn an_idle_worker_takes_unstarted_tasks_from_a_busy_one() {
+    let rt = rt(2);
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    // Worker 0 is held by a task that never waits (until released).
+    let hog = rt.spawn_on(0, move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    started_rx.recv().unwrap();
+    // Placement spreads these over both workers; those placed on worker 0
+    // cannot start there, so worker 1 takes them.
+    let ran_on: Vec<_> = (0..6).map(|_| rt.spawn(corun::worker_index)).collect();
+    let ran_on: Vec<Option<usize>> = ran_on.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(ran_on, [Some(1); 6]);
+    release_tx.send(()).unwrap();
+    hog.join().unwrap();
+}
+
+#[test]
+fn spawn_on_tasks_are_never_taken_by_another_worker() {
+    let rt = rt(2);
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let hog = rt.spawn_on(0, move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    started_rx.recv().unwrap();
+    let pinned = rt.spawn_on(0, corun::worker_index);
+    // Worker 1 is idle and would take it if it could.
+    assert_eq!(rt.spawn_on(1, || 1).join().unwrap(), 1);
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(!pinned.is_finished());
+    release_tx.send(()).unwrap();
+    hog.join().unwrap();
+    assert_eq!(pinned.join().unwrap(), Some(0));
+}

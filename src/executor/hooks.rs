@@ -82,3 +82,10 @@ pub(crate) fn install_turn_clock(clock: crate::loom::Arc<super::turn_clock::Turn
         let _ = core.turn_clock.set(clock);
     }
 }
+
+/// Tasks ready to run on the running executor besides the caller: a
+/// runtime worker starts a new job only when this is low, so that
+/// unstarted jobs stay where an idle worker may take them.
+pub(crate) fn ready_tasks() -> usize {
+    try_current_core().map_or(0, |core| core.queue.len())
+}

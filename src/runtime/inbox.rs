@@ -14,30 +14,47 @@
 //! 3. Closing sets the deadline under the lock and wakes the dispatcher.
 //!    Jobs pushed before that are still handed out; then the dispatcher
 //!    learns the deadline.
-//! 4. `wake` (for the runtime's other signals, such as "your last task
-//!    ended") takes the waker under the lock too, so a dispatcher that left
-//!    its waker and then re-checks its condition misses nothing.
+//! 5. Jobs are taken one at a time. A job marked stealable (it has not
+//!    started, so it has no stack and nothing `!Send` yet) may be taken by
+//!    another worker's dispatcher instead (`steal`), under the same lock,
+//!    so each job is taken exactly once.
+//! 4. `wake` (for the runtime's other signals: "your last task ended",
+//!    "a busy worker has a job you could take") sets a flag and takes the
+//!    waker under the lock too, so a dispatcher that left its waker and
+//!    then re-checks its condition misses nothing.
 
-use crate::loom::{lock, Mutex};
+use super::worker::WorkerShared;
+use crate::loom::{lock, Arc, Mutex};
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-/// A closure that starts a task on the worker that runs it.
-pub(crate) type Job = Box<dyn FnOnce() + Send>;
+/// Starts a task on the worker that runs it, given that worker's shared
+/// state (which may not be the one it was pushed to).
+pub(crate) type Start = Box<dyn FnOnce(&Arc<WorkerShared>) + Send>;
+
+/// A job: how to start it, and whether another worker may.
+pub(crate) struct Job {
+    pub(crate) start: Start,
+    /// Whether an idle worker may take it (`spawn_on` jobs: never).
+    pub(crate) stealable: bool,
+}
 
 #[derive(Default)]
 struct State {
     jobs: VecDeque<Job>,
     waker: Option<Waker>,
     closing: Option<Instant>,
+    /// `wake` was called: the dispatcher should look around (rule 4).
+    nudged: bool,
 }
 
-/// What the dispatcher gets from [`Inbox::poll_take`].
-pub(crate) enum Batch {
-    /// Jobs to start, in the order they were pushed.
-    Jobs(VecDeque<Job>),
-    /// The runtime is closing: no more jobs will come; finish by then.
+/// What the dispatcher learns from [`Inbox::poll_wait`].
+pub(crate) enum Wake {
+    /// A job is there to take, or it was nudged to look for one elsewhere
+    /// (or for its load to have drained).
+    Look,
+    /// The runtime is closing and no job is left: finish by then.
     Closing(Instant),
 }
 
@@ -80,17 +97,35 @@ impl Inbox {
         Ok(())
     }
 
-    /// Rule 2, for the dispatcher.
-    pub(crate) fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Batch> {
+    /// Rule 5: the oldest job, for the inbox's own worker.
+    pub(crate) fn take(&self) -> Option<Job> {
+        lock(&self.state).jobs.pop_front()
+    }
+
+    /// Rule 5: the oldest stealable job, for another worker.
+    pub(crate) fn steal(&self) -> Option<Job> {
         let mut state = lock(&self.state);
-        if !state.jobs.is_empty() {
-            return Poll::Ready(Batch::Jobs(std::mem::take(&mut state.jobs)));
+        let i = state.jobs.iter().position(|job| job.stealable)?;
+        state.jobs.remove(i)
+    }
+
+    /// Rule 2, for the dispatcher: ready when a job is there or the runtime
+    /// closes; otherwise its waker is left.
+    pub(crate) fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<Wake> {
+        let mut state = lock(&self.state);
+        if !state.jobs.is_empty() || std::mem::take(&mut state.nudged) {
+            return Poll::Ready(Wake::Look);
         }
         if let Some(deadline) = state.closing {
-            return Poll::Ready(Batch::Closing(deadline));
+            return Poll::Ready(Wake::Closing(deadline));
         }
         Self::leave_waker(&mut state, cx);
         Poll::Pending
+    }
+
+    /// Whether jobs wait.
+    pub(crate) fn has_jobs(&self) -> bool {
+        !lock(&self.state).jobs.is_empty()
     }
 
     /// Leaves the dispatcher's waker (rule 4); the caller re-checks its
@@ -108,7 +143,11 @@ impl Inbox {
 
     /// Rule 4.
     pub(crate) fn wake(&self) {
-        let waker = lock(&self.state).waker.take();
+        let waker = {
+            let mut state = lock(&self.state);
+            state.nudged = true;
+            state.waker.take()
+        };
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -125,11 +164,6 @@ impl Inbox {
         if let Some(waker) = waker {
             waker.wake();
         }
-    }
-
-    /// Whether the runtime has started to close.
-    pub(crate) fn is_closing(&self) -> bool {
-        lock(&self.state).closing.is_some()
     }
 
     /// Jobs still waiting, taken out (to drop them after the worker died).

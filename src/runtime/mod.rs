@@ -25,6 +25,7 @@
 
 mod builder;
 mod completion;
+mod dispatch;
 mod inbox;
 mod join_handle;
 mod placement;
@@ -108,6 +109,7 @@ impl Shared {
         worker: usize,
         body: F,
         location: &'static Location<'static>,
+        stealable: bool,
     ) -> Result<JoinHandle<T>, F>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -116,10 +118,14 @@ impl Shared {
         let target = &self.workers[worker];
         let completion = Arc::new(Completion::new());
         let finish = Finish::enter(completion.clone(), target.clone());
-        match target.inbox.push((body, finish), |(body, finish)| {
-            worker::job(body, finish, location)
-        }) {
-            Ok(()) => Ok(JoinHandle::new(completion, worker)),
+        let job = |(body, finish)| worker::job(body, finish, location, stealable);
+        match target.inbox.push((body, finish), job) {
+            Ok(()) => {
+                if stealable {
+                    dispatch::nudge_idle(&self.workers, worker);
+                }
+                Ok(JoinHandle::new(completion, worker))
+            }
             Err((body, finish)) => {
                 finish
                     .completion
@@ -135,12 +141,13 @@ impl Shared {
         worker: usize,
         body: F,
         location: &'static Location<'static>,
+        stealable: bool,
     ) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.try_spawn_to(worker, body, location)
+        self.try_spawn_to(worker, body, location, stealable)
             .unwrap_or_else(|body| {
                 drop(body);
                 let completion = Arc::new(Completion::new());
@@ -220,7 +227,7 @@ impl Runtime {
         T: Send + 'static,
     {
         self.shared
-            .spawn_to(self.shared.least_loaded(), body, Location::caller())
+            .spawn_to(self.shared.least_loaded(), body, Location::caller(), true)
     }
 
     /// Spawns `body` as a task on worker `worker`, where it stays.
@@ -236,7 +243,8 @@ impl Runtime {
         T: Send + 'static,
     {
         self.shared.check_worker(worker, "Runtime::spawn_on");
-        self.shared.spawn_to(worker, body, Location::caller())
+        self.shared
+            .spawn_to(worker, body, Location::caller(), false)
     }
 
     /// [`spawn`](Runtime::spawn), or the closure back in [`SpawnError`]
@@ -248,7 +256,7 @@ impl Runtime {
         T: Send + 'static,
     {
         self.shared
-            .try_spawn_to(self.shared.least_loaded(), body, Location::caller())
+            .try_spawn_to(self.shared.least_loaded(), body, Location::caller(), true)
             .map_err(SpawnError)
     }
 
@@ -266,7 +274,7 @@ impl Runtime {
     {
         self.shared.check_worker(worker, "Runtime::try_spawn_on");
         self.shared
-            .try_spawn_to(worker, body, Location::caller())
+            .try_spawn_to(worker, body, Location::caller(), false)
             .map_err(SpawnError)
     }
 
@@ -314,7 +322,7 @@ impl Runtime {
         let handles: Vec<_> = (0..self.workers())
             .map(|i| {
                 let body = body.clone();
-                self.shared.spawn_to(i, move || body(i), location)
+                self.shared.spawn_to(i, move || body(i), location, false)
             })
             .collect();
         let outcomes: Vec<_> = handles.into_iter().map(JoinHandle::join).collect();

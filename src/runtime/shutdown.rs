@@ -54,7 +54,7 @@ impl Runtime {
             let start = WorkerStart {
                 runtime_id: shared.id,
                 index,
-                shared: shared.workers[index].clone(),
+                workers: shared.workers.clone(),
                 stack_size: builder.stack_size,
                 core,
                 clock: clocks.as_ref().map(|c| c[index].clone()),

@@ -4,27 +4,27 @@
 //! The life of a runtime task, in order:
 //! 1. `Runtime::spawn` counts it in the worker's load and pushes a job (the
 //!    closure, with a [`Finish`] guard) into the worker's inbox.
-//! 2. The dispatcher runs the job: the closure becomes a local stackful
-//!    task, and a small future task (the watcher) waits for its local
-//!    `JoinHandle`, forwarding cancel requests to it.
+//! 2. A dispatcher starts the job (`dispatch.rs`: its own worker's, or an
+//!    idle worker's that took it; the load moves along): the closure
+//!    becomes a local stackful task there, and a small future task (the
+//!    watcher) waits for its local `JoinHandle`, forwarding cancel requests
+//!    to it. From then on the task never moves.
 //! 3. The watcher stores the outcome in the shared completion; the guard
-//!    then leaves the load. A job or watcher dropped unrun (shutdown) stores
+//!    then leaves the load (the last one wakes the dispatcher). A job or watcher dropped unrun (shutdown) stores
 //!    "cancelled" through the same guard, so every handle learns its end.
 //! 4. Closing: the dispatcher starts the jobs already pushed, then waits
 //!    until its load is zero or the deadline passes, and returns; dropping
 //!    the executor then cancels what is left (destructors run).
 
 use super::completion::Completion;
-use super::inbox::{Batch, Inbox, Job};
-use crate::executor::hooks::suspend_on;
+use super::inbox::{Inbox, Job};
 use crate::executor::JoinError;
-use crate::loom::{Arc, AtomicUsize, Ordering};
+use crate::loom::{Arc, AtomicBool, AtomicUsize, Ordering};
 use std::cell::Cell;
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::panic::Location;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 thread_local! {
     /// `(runtime id, worker index)` on a worker thread.
@@ -52,8 +52,12 @@ pub(crate) fn current_runtime() -> Option<u64> {
 /// What a worker shares with the threads that give it work.
 pub(crate) struct WorkerShared {
     pub(crate) inbox: Inbox,
-    /// Runtime tasks pushed to this worker and not yet ended.
+    /// Runtime tasks pushed to this worker (or taken by it) and not yet
+    /// ended.
     load: AtomicUsize,
+    /// The dispatcher sleeps with nothing else ready: a hint for spawners
+    /// that an idle worker could take a job (see `dispatch.rs`).
+    pub(crate) idle: AtomicBool,
 }
 
 impl WorkerShared {
@@ -61,6 +65,7 @@ impl WorkerShared {
         WorkerShared {
             inbox: Inbox::new(),
             load: AtomicUsize::new(0),
+            idle: AtomicBool::new(false),
         }
     }
 
@@ -69,21 +74,24 @@ impl WorkerShared {
     }
 
     fn leave(&self) {
-        // The broken variant the loom model must reject: "closing?" is read
-        // before the count drops, so a close in between is never answered.
+        // The broken variant the loom model must reject: the dispatcher is
+        // woken before the count drops, so a closing dispatcher may read
+        // the old count and sleep through the end.
         #[cfg(corun_loom_mutant)]
         {
-            let closing = self.inbox.is_closing();
-            if self.load.fetch_sub(1, Ordering::AcqRel) == 1 && closing {
+            let last = self.load.load(Ordering::Acquire) == 1;
+            if last {
                 self.inbox.wake();
             }
+            self.load.fetch_sub(1, Ordering::AcqRel);
             return;
         }
-        // The count drops first, then "closing?" is read under the inbox
-        // lock: a close either came before that read (this wakes the
-        // dispatcher) or after it (the dispatcher, closing, reads zero).
+        // The count drops first, then the dispatcher is woken under the
+        // inbox lock (rule 4 there): closing, it reads zero; running, its
+        // worker may be idle now and look for a job to take
+        // (`dispatch.rs`, rule 3).
         #[allow(unreachable_code)]
-        if self.load.fetch_sub(1, Ordering::AcqRel) == 1 && self.inbox.is_closing() {
+        if self.load.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.inbox.wake();
         }
     }
@@ -102,6 +110,14 @@ impl<T> Finish<T> {
         worker.load.fetch_add(1, Ordering::AcqRel);
         Finish { completion, worker }
     }
+
+    /// An unstarted task taken by another worker: its load moves along.
+    fn move_to(&mut self, worker: &Arc<WorkerShared>) {
+        if !Arc::ptr_eq(&self.worker, worker) {
+            worker.load.fetch_add(1, Ordering::AcqRel);
+            std::mem::replace(&mut self.worker, worker.clone()).leave();
+        }
+    }
 }
 
 impl<T> Drop for Finish<T> {
@@ -113,13 +129,21 @@ impl<T> Drop for Finish<T> {
     }
 }
 
-/// Step 2: the job that turns `body` into a task on the worker running it.
-pub(crate) fn job<F, T>(body: F, finish: Finish<T>, location: &'static Location<'static>) -> Job
+/// Step 2: the job that turns `body` into a task on the worker running it;
+/// `stealable` if another worker may take it before it starts.
+pub(crate) fn job<F, T>(
+    body: F,
+    finish: Finish<T>,
+    location: &'static Location<'static>,
+    stealable: bool,
+) -> Job
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    Box::new(move || {
+    let mut finish = finish;
+    let start = move |here: &Arc<WorkerShared>| {
+        finish.move_to(here);
         if finish.completion.cancel_requested() {
             // Cancelled before it started: it never runs.
             drop(body);
@@ -132,7 +156,11 @@ where
             finish,
             cancel_sent: false,
         }));
-    })
+    };
+    Job {
+        start: Box::new(start),
+        stealable,
+    }
 }
 
 /// Step 3: waits for the local task and forwards cancel requests to it.
@@ -165,7 +193,8 @@ impl<T> Future for Watcher<T> {
 pub(crate) struct WorkerStart {
     pub(crate) runtime_id: u64,
     pub(crate) index: usize,
-    pub(crate) shared: Arc<WorkerShared>,
+    /// Every worker's shared state, this one's at `index`.
+    pub(crate) workers: Vec<Arc<WorkerShared>>,
     pub(crate) stack_size: Option<usize>,
     pub(crate) core: Option<core_affinity::CoreId>,
     /// The turn clock of stall warnings, if they are on.
@@ -195,7 +224,7 @@ pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::
         if let Some(clock) = clock {
             crate::executor::hooks::install_turn_clock(clock);
         }
-        dispatch(&start.shared)
+        super::dispatch::dispatch(start.index, &start.workers)
     });
     // Step 4: unwinds every task still alive; their guards store the rest.
     drop(executor);
@@ -203,48 +232,12 @@ pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::
 
 /// Waits until the worker's load is zero: the dispatcher's closing phase
 /// (the waker is left first, then the count read; see `leave`).
-fn poll_drained(shared: &WorkerShared, cx: &mut Context<'_>) -> Poll<()> {
+pub(crate) fn poll_drained(shared: &WorkerShared, cx: &mut Context<'_>) -> Poll<()> {
     shared.inbox.register(cx);
     if shared.load() == 0 {
         Poll::Ready(())
     } else {
         Poll::Pending
-    }
-}
-
-/// The dispatcher task: starts jobs until closing, then waits (until the
-/// deadline) for this worker's tasks to end.
-fn dispatch(shared: &WorkerShared) {
-    let deadline = loop {
-        let batch = suspend_on(
-            pin!(poll_fn(|cx| shared.inbox.poll_take(cx))),
-            "runtime inbox",
-        );
-        match batch {
-            Ok(Batch::Jobs(jobs)) => {
-                for job in jobs {
-                    // A job only spawns; a panic there (a closure's drop,
-                    // say) must not take the worker down.
-                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
-                        eprintln!("corun: a runtime job panicked while its task was being started");
-                    }
-                }
-            }
-            Ok(Batch::Closing(deadline)) => break deadline,
-            Err(_unwinding) => return,
-        }
-    };
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if shared.load() == 0 || left.is_zero() {
-            return;
-        }
-        let mut idle = pin!(poll_fn(|cx| poll_drained(shared, cx)));
-        match crate::executor::timeout(left, || suspend_on(idle.as_mut(), "runtime shutdown")) {
-            Ok(Ok(())) => {}
-            // The deadline passed, or the dispatcher is being torn down.
-            Err(_) | Ok(Err(_)) => return,
-        }
     }
 }
 

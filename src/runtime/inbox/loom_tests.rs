@@ -1,4 +1,4 @@
-//! loom models of the inbox (rules 1 to 3): the shipped `Inbox`, a sender
+//! loom models of the inbox (rules 1 to 3 and 5): the shipped `Inbox`, a sender
 //! on another thread, and a dispatcher that blocks its thread through the
 //! shipped `wait_here` (a loom condition variable) while no job is there.
 
@@ -9,16 +9,25 @@ use crate::sync::wait_here::wait;
 use loom::thread;
 use std::future::poll_fn;
 
-/// Waits for the next batch, as the dispatcher does.
-fn next_batch(inbox: &Inbox) -> Batch {
-    wait(poll_fn(|cx| inbox.poll_take(cx)), "model").unwrap()
+/// Waits until a job may be there or the inbox closes, as the dispatcher
+/// does.
+fn next_wake(inbox: &Inbox) -> Wake {
+    wait(poll_fn(|cx| inbox.poll_wait(cx)), "model").unwrap()
 }
 
 fn counting_job(ran: &Arc<AtomicUsize>) -> Job {
     let ran = ran.clone();
-    Box::new(move || {
-        ran.fetch_add(1, Ordering::SeqCst);
-    })
+    Job {
+        start: Box::new(move |_| {
+            ran.fetch_add(1, Ordering::SeqCst);
+        }),
+        stealable: true,
+    }
+}
+
+/// Runs a taken job (its worker argument is unused by the model's jobs).
+fn run(job: Job) {
+    (job.start)(&Arc::new(WorkerShared::new()));
 }
 
 // A job pushed from another thread is always taken: the dispatcher never
@@ -35,10 +44,8 @@ fn loom_inbox_push_is_never_missed() {
                 assert!(inbox.push((), |()| counting_job(&ran)).is_ok());
             })
         };
-        let Batch::Jobs(jobs) = next_batch(inbox) else {
-            panic!("not closing")
-        };
-        jobs.into_iter().for_each(|job| job());
+        assert!(matches!(next_wake(inbox), Wake::Look), "not closing");
+        run(inbox.take().expect("a job is there"));
         assert_eq!(ran.load(Ordering::SeqCst), 1);
         sender.join().unwrap();
     });
@@ -59,8 +66,8 @@ fn loom_inbox_close_hands_out_every_accepted_job() {
             let inbox = inbox.clone();
             thread::spawn(move || inbox.close(Instant::now()))
         };
-        while let Batch::Jobs(jobs) = next_batch(inbox) {
-            jobs.into_iter().for_each(|job| job());
+        while let Wake::Look = next_wake(inbox) {
+            run(inbox.take().expect("a job is there"));
         }
         let accepted = sender.join().unwrap();
         closer.join().unwrap();

@@ -197,7 +197,7 @@ impl Pool {
         };
         let handle = self
             .shared
-            .spawn_to(self.shared.least_loaded(), job, location);
+            .spawn_to(self.shared.least_loaded(), job, location, true);
         let completion = handle.completion().clone();
         self.tracker
             .file(id, std::sync::Arc::new(move || completion.request_cancel()));
