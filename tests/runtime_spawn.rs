@@ -283,17 +283,23 @@ fn the_last_owner_dropping_the_runtime_on_its_own_worker_does_not_hang() {
     rx.recv_timeout(Duration::from_secs(60)).unwrap();
 }
 
-#[test]
-fn an_idle_worker_takes_unstarted_tasks_from_a_busy_one() {
-    let rt = rt(2);
+/// Holds worker 0 with a task that never waits, until released; returns
+/// once the task runs.
+fn hold_worker_0(rt: &Runtime) -> (corun::runtime::JoinHandle<()>, std::sync::mpsc::Sender<()>) {
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    // Worker 0 is held by a task that never waits (until released).
     let hog = rt.spawn_on(0, move || {
         started_tx.send(()).unwrap();
         release_rx.recv().unwrap();
     });
     started_rx.recv().unwrap();
+    (hog, release_tx)
+}
+
+#[test]
+fn an_idle_worker_takes_unstarted_tasks_from_a_busy_one() {
+    let rt = rt(2);
+    let (hog, release_tx) = hold_worker_0(&rt);
     // Placement spreads these over both workers; those placed on worker 0
     // cannot start there, so worker 1 takes them.
     let ran_on: Vec<_> = (0..6).map(|_| rt.spawn(corun::worker_index)).collect();
@@ -306,13 +312,7 @@ fn an_idle_worker_takes_unstarted_tasks_from_a_busy_one() {
 #[test]
 fn spawn_on_tasks_are_never_taken_by_another_worker() {
     let rt = rt(2);
-    let (started_tx, started_rx) = std::sync::mpsc::channel();
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let hog = rt.spawn_on(0, move || {
-        started_tx.send(()).unwrap();
-        release_rx.recv().unwrap();
-    });
-    started_rx.recv().unwrap();
+    let (hog, release_tx) = hold_worker_0(&rt);
     let pinned = rt.spawn_on(0, corun::worker_index);
     // Worker 1 is idle and would take it if it could.
     assert_eq!(rt.spawn_on(1, || 1).join().unwrap(), 1);
