@@ -170,13 +170,19 @@ impl Core {
             return false;
         }
         let table = self.table.borrow();
-        table.iter().all(|(_, task)| {
+        let no_waker_outside = table.iter().all(|(_, task)| {
             task.header()
                 .waker
                 .borrow()
                 .as_ref()
                 .map_or(true, |shared| Arc::strong_count(shared) == 1)
-        })
+        });
+        // A waker on another thread may have pushed its wake and dropped
+        // itself between the look at the remote queue above and the counts
+        // just read. Its drop is a Release decrement and its push came
+        // before it: after an Acquire fence, the queue shows that push.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        no_waker_outside && self.remote.is_empty()
     }
 
     /// Runs `f` as `task`'s turn: marks it running and current, then files
