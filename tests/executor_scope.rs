@@ -250,3 +250,47 @@ fn a_scope_body_that_catches_a_siblings_panic_may_sleep_after_it() {
     let payload = outcome.expect_err("the sibling's panic is re-raised by scope");
     assert_eq!(common::payload_message(payload), "sibling fails");
 }
+
+#[test]
+fn a_scope_opened_in_a_cancelled_tasks_cleanup_runs_every_task() {
+    common::in_child_process(
+        "a_scope_opened_in_a_cancelled_tasks_cleanup_runs_every_task",
+        || {
+            struct ScopeInDrop(Rc<RefCell<Vec<&'static str>>>);
+            impl Drop for ScopeInDrop {
+                fn drop(&mut self) {
+                    let log = &self.0;
+                    scope(|s| {
+                        s.spawn(|| {
+                            sleep(Duration::from_millis(4));
+                            log.borrow_mut().push("slow scoped task");
+                        });
+                        s.spawn(|| {
+                            sleep(Duration::from_millis(1));
+                            log.borrow_mut().push("fast scoped task");
+                        });
+                    });
+                    log.borrow_mut().push("scope returned");
+                }
+            }
+            let log = Rc::new(RefCell::new(Vec::new()));
+            let ex = Executor::new();
+            let task = ex.spawn({
+                let log = log.clone();
+                move || {
+                    let _cleanup = ScopeInDrop(log);
+                    sleep(LONG);
+                }
+            });
+            ex.block_on(|| {
+                yield_now();
+                task.cancel();
+                assert!(task.join().unwrap_err().is_cancelled());
+            });
+            assert_eq!(
+                *log.borrow(),
+                ["fast scoped task", "slow scoped task", "scope returned"]
+            );
+        },
+    );
+}

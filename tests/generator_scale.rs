@@ -230,3 +230,17 @@ fn build_panics_with_the_stack_errors_message() {
         .expect("a formatted message");
     assert!(msg.contains("vm.max_map_count"), "{msg}");
 }
+
+#[test]
+fn the_builder_form_the_docs_write_infers_its_types_from_the_body() {
+    // As the README and the overflow message write it, with no annotation.
+    let g = Generator::builder().stack_size(128 * 1024).build(|co| {
+        co.yield_(1u8);
+        co.yield_(2);
+    });
+    assert!(g.stack_size() >= 128 * 1024);
+    assert_eq!(g.collect::<Vec<_>>(), [1, 2]);
+    let mut sent = Generator::builder().build(|co| co.yield_(5u32) * 2);
+    assert_eq!(sent.start(), GeneratorState::Yielded(5));
+    assert_eq!(sent.send(4), GeneratorState::Complete(8));
+}

@@ -184,3 +184,95 @@ fn an_executor_made_in_a_finally_reached_by_close_waits_for_real() {
         },
     );
 }
+
+#[test]
+fn an_executor_in_a_thread_local_tears_down_at_thread_exit() {
+    in_child_process(
+        "an_executor_in_a_thread_local_tears_down_at_thread_exit",
+        || {
+            use std::sync::atomic::{AtomicBool, Ordering};
+            use std::sync::Arc;
+            thread_local! {
+                static EX: Executor = Executor::new();
+            }
+            struct SetsOnDrop(Arc<AtomicBool>);
+            impl Drop for SetsOnDrop {
+                fn drop(&mut self) {
+                    // Waits and spawns in teardown must not touch destroyed
+                    // thread-locals either.
+                    corun::sleep(Duration::from_secs(60));
+                    self.0.store(true, Ordering::SeqCst);
+                }
+            }
+            let dropped = Arc::new(AtomicBool::new(false));
+            let flag = dropped.clone();
+            std::thread::spawn(move || {
+                EX.with(|ex| {
+                    let _h = ex.spawn(move || {
+                        let _guard = SetsOnDrop(flag);
+                        corun::sleep(Duration::from_secs(60));
+                    });
+                    ex.block_on(corun::yield_now);
+                });
+            })
+            .join()
+            .unwrap();
+            assert!(
+                dropped.load(Ordering::SeqCst),
+                "the suspended task's guard ran"
+            );
+        },
+    );
+}
+
+#[test]
+fn block_on_from_a_drop_the_executor_runs_between_tasks_panics_clearly() {
+    struct BlocksOnDrop(Rc<Executor>, Rc<RefCell<String>>);
+    impl Drop for BlocksOnDrop {
+        fn drop(&mut self) {
+            let ex = self.0.clone();
+            *self.1.borrow_mut() = panic_message(|| ex.block_on(|| ()));
+        }
+    }
+    let ex = Rc::new(Executor::new());
+    let message = Rc::new(RefCell::new(String::new()));
+    drop(ex.spawn({
+        let (ex, message) = (ex.clone(), message.clone());
+        move || BlocksOnDrop(ex, message)
+    }));
+    let value = ex.block_on(|| {
+        corun::yield_now();
+        corun::yield_now();
+        5
+    });
+    assert_eq!(value, 5);
+    assert!(
+        message.borrow().contains("re-entrant"),
+        "{}",
+        message.borrow()
+    );
+}
+
+#[test]
+fn block_on_inside_a_generator_keeps_the_future_task_message_and_closes_cleanly() {
+    let stderr = in_child_process(
+        "block_on_inside_a_generator_keeps_the_future_task_message_and_closes_cleanly",
+        || {
+            let mut g: Generator<'_, String> = Generator::new(|co| {
+                let ex = Executor::new();
+                let misused = ex.spawn_future(async {
+                    corun::sleep(Duration::from_millis(1));
+                });
+                let err = ex.block_on(|| misused.join()).unwrap_err();
+                co.yield_(common::payload_message(err.into_panic()));
+                co.yield_("not reached".to_string());
+            });
+            let GeneratorState::Yielded(text) = g.start() else {
+                panic!("the body yields the message")
+            };
+            assert!(text.contains("future task"), "{text}");
+            drop(g);
+        },
+    );
+    assert!(!stderr.contains("ignored close"), "{stderr}");
+}

@@ -3,7 +3,7 @@
 
 use super::core::Core;
 use super::local_executor::Executor;
-use crate::generator::GeneratorBuilder;
+use crate::generator::StackConfig;
 use std::rc::Rc;
 
 /// Configures an [`Executor`].
@@ -14,7 +14,7 @@ use std::rc::Rc;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ExecutorBuilder {
-    stack: GeneratorBuilder,
+    stack: StackConfig,
 }
 
 impl ExecutorBuilder {

@@ -6,11 +6,27 @@ use super::core::Core;
 use super::suspend::suspend_as;
 use super::task::TaskRef;
 use crate::generator::{SuspendError, WaitKind};
+use crate::stack::OutsideCoroutines;
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
 use std::rc::Rc;
 
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    // No destructor (the `Rc` is held in a `ManuallyDrop`, released by hand
+    // in `swap`): an executor kept in a `thread_local!` is torn down while
+    // the thread's other thread-locals are destroyed, in an order nobody
+    // chooses, and its tasks' destructors may still call `spawn`, `sleep`
+    // and friends then. A slot with no destructor is never "destroyed".
+    // Nothing is left in it when a thread ends: every `Enter` puts back what
+    // it found.
+    static CURRENT: RefCell<Option<ManuallyDrop<Rc<Core>>>> = const { RefCell::new(None) };
+}
+
+/// Makes `core` the thread's executor and returns the previous one.
+fn swap(core: Option<Rc<Core>>) -> Option<Rc<Core>> {
+    CURRENT
+        .with(|c| c.replace(core.map(ManuallyDrop::new)))
+        .map(ManuallyDrop::into_inner)
 }
 
 /// The executor running on this thread.
@@ -26,7 +42,7 @@ pub(crate) fn current_core(what: &str) -> Rc<Core> {
 }
 
 pub(crate) fn try_current_core() -> Option<Rc<Core>> {
-    CURRENT.with(|c| c.borrow().clone())
+    CURRENT.with(|c| c.borrow().as_deref().cloned())
 }
 
 /// The task running on this thread.
@@ -57,50 +73,72 @@ fn outside(what: &str) -> ! {
 ///
 /// In a future task (`spawn_future`), which has no stack to suspend.
 pub(crate) fn suspend_current(reason: &'static str) -> Result<(), SuspendError> {
-    CURRENT.with(|c| {
-        if let Some(core) = &*c.borrow() {
-            core.set_blocked_on(reason);
-        }
-    });
+    if let Some(core) = try_current_core() {
+        core.set_blocked_on(reason);
+    }
     suspend_as(reason, WaitKind::Blocked)
 }
 
 /// Makes `core` the thread's executor until dropped.
+///
+/// For `block_on` and `run` it also marks `core` as driven and runs the loop
+/// outside every coroutine ([`OutsideCoroutines`]): `block_on` called from
+/// a generator's body must not let a task of this executor (a future task's
+/// poll, a waker, a destructor run between tasks) reach that body's `Co` and
+/// suspend the generator from inside the executor's loop.
 pub(crate) struct Enter {
+    core: Rc<Core>,
     previous: Option<Rc<Core>>,
+    drives: bool,
+    _outside: Option<OutsideCoroutines>,
 }
 
 impl Enter {
-    /// Enters for `block_on`/`run`: refuses to nest inside a running executor.
+    /// Enters for `block_on`/`run`: refuses to nest inside a running
+    /// executor, from one of its tasks or from code it runs between them.
     pub(crate) fn new(core: &Rc<Core>, what: &str) -> Self {
-        let previous = CURRENT.with(|c| c.borrow().clone());
-        if let Some(previous) = &previous {
+        if let Some(previous) = try_current_core() {
             if previous.current_task().is_some() {
                 panic!(
                     "{what} called from inside a corun task: a task cannot block the \
-                     executor it runs on; wait with JoinHandle::join or corun::await_ instead"
+                     executor it runs on, and re-entrant block_on is not allowed; wait with \
+                     JoinHandle::join or corun::await_ instead"
+                );
+            }
+            if previous.driving.get() {
+                panic!(
+                    "{what} called re-entrantly, from code an executor runs between its tasks \
+                     (a destructor of a task's output, a waker): re-entrant block_on is not \
+                     allowed; spawn a task instead, or drop the value outside the executor"
                 );
             }
         }
-        Self::replace(core, previous)
+        core.driving.set(true);
+        Enter {
+            core: core.clone(),
+            previous: swap(Some(core.clone())),
+            drives: true,
+            _outside: Some(OutsideCoroutines::enter()),
+        }
     }
 
-    /// Enters for teardown, which may happen anywhere.
+    /// Enters for teardown, which may happen anywhere (in a destructor, at
+    /// thread exit).
     pub(crate) fn for_teardown(core: &Rc<Core>) -> Self {
-        let previous = CURRENT.with(|c| c.borrow().clone());
-        Self::replace(core, previous)
-    }
-
-    fn replace(core: &Rc<Core>, previous: Option<Rc<Core>>) -> Self {
-        CURRENT.with(|c| *c.borrow_mut() = Some(core.clone()));
-        Enter { previous }
+        Enter {
+            core: core.clone(),
+            previous: swap(Some(core.clone())),
+            drives: false,
+            _outside: None,
+        }
     }
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        // During thread teardown the slot may be gone; nothing to restore.
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
+        if self.drives {
+            self.core.driving.set(false);
+        }
+        drop(swap(self.previous.take()));
     }
 }

@@ -14,7 +14,7 @@ use super::remote::{Remote, RemoteKey};
 use super::task::{wake, Header, Ran, RunQueue, RunState, TaskId, TaskKind, TaskRef};
 use super::task_info::TaskInfo;
 use super::timer::Timers;
-use crate::generator::GeneratorBuilder;
+use crate::generator::StackConfig;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -34,6 +34,9 @@ const NO_TASK: usize = usize::MAX;
 
 pub(crate) struct Core {
     pub(crate) queue: Rc<RunQueue>,
+    /// Whether `block_on` or `run` is driving this executor now: code it
+    /// runs between tasks (a destructor, a waker) must not drive it again.
+    pub(crate) driving: Cell<bool>,
     /// Live tasks by slot, for remote wakes, introspection and teardown.
     table: RefCell<Slab<TaskRef>>,
     /// The table slot of the task whose turn it is (`NO_TASK` between
@@ -45,18 +48,19 @@ pub(crate) struct Core {
     pub(crate) remote: crate::loom::Arc<Remote>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
-    pub(crate) stack: GeneratorBuilder,
+    pub(crate) stack: StackConfig,
     next_id: Cell<u64>,
     /// Set by a runtime with stall warnings on (`hooks::install_turn_clock`).
     pub(crate) turn_clock: std::cell::OnceCell<crate::loom::Arc<super::turn_clock::TurnClock>>,
 }
 
 impl Core {
-    pub(crate) fn new(stack: GeneratorBuilder) -> std::io::Result<Self> {
+    pub(crate) fn new(stack: StackConfig) -> std::io::Result<Self> {
         let poll = mio::Poll::new()?;
         let unblock = mio::Waker::new(poll.registry(), UNBLOCK_TOKEN)?;
         Ok(Core {
             queue: Rc::new(RunQueue::new()),
+            driving: Cell::new(false),
             table: RefCell::new(Slab::new()),
             current: Cell::new(NO_TASK),
             timers: Timers::default(),
@@ -162,27 +166,30 @@ impl Core {
     /// the executor (each task's shared waker state is held only by its
     /// header). Then waiting in the driver would never end.
     fn is_deadlocked(&self) -> bool {
-        if !self.queue.is_empty()
-            || !self.timers.is_empty()
-            || !self.remote.is_empty()
-            || self.has_io()
-        {
-            return false;
+        self.queue.is_empty() && !self.can_be_woken()
+    }
+
+    /// Whether anything but a task of this executor can still wake a task:
+    /// a timer, a wake from another thread, I/O, or a `Waker` held outside
+    /// the executor.
+    fn can_be_woken(&self) -> bool {
+        if !self.timers.is_empty() || !self.remote.is_empty() || self.has_io() {
+            return true;
         }
         let table = self.table.borrow();
-        let no_waker_outside = table.iter().all(|(_, task)| {
+        let waker_outside = table.iter().any(|(_, task)| {
             task.header()
                 .waker
                 .borrow()
                 .as_ref()
-                .map_or(true, |shared| Arc::strong_count(shared) == 1)
+                .is_some_and(|shared| Arc::strong_count(shared) > 1)
         });
         // A waker on another thread may have pushed its wake and dropped
         // itself between the look at the remote queue above and the counts
         // just read. Its drop is a Release decrement and its push came
         // before it: after an Acquire fence, the queue shows that push.
         std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-        no_waker_outside && self.remote.is_empty()
+        waker_outside || !self.remote.is_empty()
     }
 
     /// Runs `f` as `task`'s turn: marks it running and current, then files
@@ -282,6 +289,30 @@ impl Core {
         if timeout != Some(Duration::ZERO) && !self.queue.is_empty() {
             return;
         }
+        self.wait_in_driver(timeout);
+    }
+
+    /// For a task that must wait but cannot suspend (a scope whose owner is
+    /// unwinding): blocks the thread, running no other task, until the next
+    /// timer or a wake of any task, whose queue the caller then looks at.
+    /// `false`, without waiting, if only a task of this executor could ever
+    /// bring that wake (nothing else can: no timer, no I/O, no wake from
+    /// another thread, no `Waker` held outside).
+    pub(crate) fn wait_without_running_tasks(&self) -> bool {
+        self.collect_wakes();
+        let timeout = self
+            .timers
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        if timeout.is_none() && !self.can_be_woken() {
+            return false;
+        }
+        self.wait_in_driver(timeout);
+        true
+    }
+
+    /// Waits in the driver for at most `timeout`, then collects wakes.
+    fn wait_in_driver(&self, timeout: Option<Duration>) {
         let block = match timeout {
             Some(Duration::ZERO) => false,
             _ => self.remote.idle.transition_to_idle() == BeforeIdle::Block,

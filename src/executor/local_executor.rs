@@ -79,7 +79,7 @@ impl Executor {
         F: FnOnce() -> T + 'static,
         T: 'static,
     {
-        let generator = self.core.stack.clone().try_build(move |_| body())?;
+        let generator = self.core.stack.try_build(move |_| body())?;
         let header = self.core.new_header(TaskKind::Stackful, Location::caller());
         Ok(spawn_task(
             &self.core,
@@ -120,7 +120,7 @@ impl Executor {
         let main: TaskRef = Rc::new(ForeignTask::new(header));
         core.register(&main);
         let _unregister = CallOnDrop(|| core.unregister(&main));
-        let mut body: TaskGenerator<'_, T> = core.stack.clone().build(|_| body());
+        let mut body: TaskGenerator<'_, T> = core.stack.build(|_| body());
         core.queue.push(main.clone());
         loop {
             if !core.run_ready(Some(&main)) {

@@ -16,6 +16,14 @@
 //!    ended, `scope` re-raises the first panic.
 //! 5. If the owner itself is cancelled or unwinds, every scoped task is
 //!    closed before the scope's frame goes away.
+//! 6. A scope opened while its owner is already unwinding (in a destructor
+//!    run by the owner's cancellation) is a new scope, whose tasks are not
+//!    unwinding: it still runs them to the end. The owner cannot suspend, so
+//!    while every scoped task waits, the scope blocks the thread in the
+//!    executor's driver (no other task runs meanwhile) until a timer, I/O or
+//!    a wake from outside readies one. If only the executor's other tasks
+//!    could ever wake them, the scoped tasks are cancelled instead, with a
+//!    message on stderr.
 
 use super::call_on_drop::CallOnDrop;
 use super::context::{current_core, current_task};
@@ -132,11 +140,7 @@ impl<'env> Scope<'env> {
         );
         let slot = Rc::new(JoinSlot::new());
         let result = slot.clone();
-        let generator = inner
-            .core
-            .stack
-            .clone()
-            .build(move |_| result.complete(Ok(body())));
+        let generator = inner.core.stack.build(move |_| result.complete(Ok(body())));
         let index = inner.entries.borrow().len();
         let header =
             inner
@@ -316,7 +320,7 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
     core.register(&main);
     *inner.main.borrow_mut() = Some(main.clone());
     let _unregister = CallOnDrop(|| core.unregister(&main));
-    let mut main_body: TaskGenerator<'_, R> = core.stack.clone().build(|_| body(&scope));
+    let mut main_body: TaskGenerator<'_, R> = core.stack.build(|_| body(&scope));
     let mut result: Option<R> = None;
     let mut main_done = false;
     queue.push(main.clone());
@@ -376,7 +380,17 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
             WaitKind::Yielded
         };
         if suspend_as("corun::scope", kind).is_err() {
-            break;
+            // Rule 6: the owner is unwinding and cannot suspend.
+            if kind == WaitKind::Yielded {
+                continue;
+            }
+            if !core.wait_without_running_tasks() {
+                eprintln!(
+                    "corun: a scope opened while its task unwinds has tasks that only other \
+                     tasks could wake, and those cannot run now: the scope's tasks are cancelled"
+                );
+                break;
+            }
         }
     }
     drop(main_body);

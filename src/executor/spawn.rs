@@ -32,7 +32,7 @@ where
     T: 'static,
 {
     let header = core.new_header(TaskKind::Stackful, location);
-    spawn_task(core, StackfulTask::new(header, body, core.stack.clone()))
+    spawn_task(core, StackfulTask::new(header, body, core.stack))
 }
 
 pub(crate) fn spawn_future_on<Fut>(

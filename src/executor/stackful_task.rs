@@ -6,14 +6,14 @@ use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
 use super::task::{Header, Ran, Task};
 use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
-use crate::generator::GeneratorBuilder;
+use crate::generator::StackConfig;
 use crate::loom::Arc;
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 enum Stage<F, T> {
     /// Spawned but never run: no stack yet.
-    Unstarted(F, GeneratorBuilder),
+    Unstarted(F, StackConfig),
     Running(TaskGenerator<'static, T>),
     Finished,
 }
@@ -30,7 +30,7 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    pub(crate) fn new(header: Header, body: F, stack: GeneratorBuilder) -> Self {
+    pub(crate) fn new(header: Header, body: F, stack: StackConfig) -> Self {
         StackfulTask {
             header,
             slot: JoinSlot::new(),

@@ -48,7 +48,7 @@ pub fn timeout<T>(duration: Duration, body: impl FnOnce() -> T) -> Result<T, Ela
     let core = current_core("corun::timeout");
     let task = current_task("corun::timeout");
     let deadline = Instant::now().checked_add(duration);
-    let mut generator: TaskGenerator<'_, T> = core.stack.clone().build(|_| body());
+    let mut generator: TaskGenerator<'_, T> = core.stack.build(|_| body());
     let _entry = deadline.map(|d| TimerGuard {
         timers: &core.timers,
         key: core.timers.insert(d, Waiter::Task(task.clone())),

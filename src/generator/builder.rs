@@ -3,7 +3,7 @@
 //! # Borrowing bodies, and leaking them
 //!
 //! A body may borrow anything that outlives `'a`, but corosensei's safe
-//! constructors want `'static`; [`GeneratorBuilder::try_build`] uses
+//! constructors want `'static`; [`StackConfig::try_build`] uses
 //! `Coroutine::with_stack_unchecked` instead. Its documented contract (0.3.4)
 //! is: the data borrowed by the closure remains valid from the coroutine's
 //! creation until it is driven to completion or dropped; and "if the
@@ -70,95 +70,47 @@ use crate::stack::{self, ContextHeader, StackError, StackKind, DEFAULT_STACK_SIZ
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// Configures a [`Generator`] before it is made.
-///
-/// ```
-/// use corun::Generator;
-///
-/// let g: Generator<'_, u32> = corun::GeneratorBuilder::new()
-///     .stack_size(256 * 1024)
-///     .build(|co| co.yield_(7));
-/// assert!(g.stack_size() >= 256 * 1024);
-/// ```
-#[derive(Debug, Clone)]
-pub struct GeneratorBuilder {
+/// The stack settings a generator is built with, untyped: the executor
+/// keeps one to build every task's generator, whatever its types.
+/// [`GeneratorBuilder`] is the typed, public face of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StackConfig {
     stack_size: usize,
     measure: bool,
     kind: StackKind,
 }
 
-impl Default for GeneratorBuilder {
+impl Default for StackConfig {
     fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl GeneratorBuilder {
-    /// A builder with the default stack size ([`DEFAULT_STACK_SIZE`]).
-    pub fn new() -> Self {
-        GeneratorBuilder {
+        StackConfig {
             stack_size: DEFAULT_STACK_SIZE,
             measure: false,
             kind: StackKind::Guarded,
         }
     }
+}
 
-    /// The usable stack size in bytes, rounded up to whole pages. Stacks of
-    /// each size are pooled per thread.
-    pub fn stack_size(mut self, bytes: usize) -> Self {
+impl StackConfig {
+    /// See [`GeneratorBuilder::stack_size`].
+    pub(crate) fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = bytes;
         self
     }
 
-    /// Gives the generator a freshly mapped stack, so that
-    /// [`Generator::stack_high_water`] reports exactly how deep its body went
-    /// (a recycled stack would still show its earlier users' marks).
-    ///
-    /// ```
-    /// use corun::Generator;
-    ///
-    /// let mut g: Generator<'_, u32> = corun::GeneratorBuilder::new()
-    ///     .measure_stack_usage()
-    ///     .build(|co| {
-    ///         let buf = std::hint::black_box([1u8; 8192]);
-    ///         co.yield_(buf.iter().map(|&b| b as u32).sum())
-    ///     });
-    /// g.start();
-    /// assert!(g.stack_high_water().unwrap() >= 8192);
-    /// ```
-    pub fn measure_stack_usage(mut self) -> Self {
+    /// See [`GeneratorBuilder::measure_stack_usage`].
+    pub(crate) fn measure_stack_usage(mut self) -> Self {
         self.measure = true;
         self.kind = StackKind::Fresh;
         self
     }
 
-    /// Runs the generator on a stack carved from a large shared mapping,
-    /// with no guard page: thousands of such stacks cost one memory map,
-    /// so far more coroutines fit than `vm.max_map_count` allows guarded
-    /// ones (about 32,000 on a default Linux).
-    ///
-    /// A canary word at the bottom of the stack is checked every time the
-    /// coroutine switches out; if it changed, the process aborts with a
-    /// message naming the stack size.
+    /// See [`GeneratorBuilder::unguarded_stack`].
     ///
     /// # Safety
     ///
-    /// The body must never use more stack than [`stack_size`](Self::stack_size).
-    /// An overflow writes into the memory below the stack (another
-    /// coroutine's stack) before the canary check can notice: that is
-    /// undefined behaviour. Size stacks with
-    /// [`measure_stack_usage`](Self::measure_stack_usage) first.
-    ///
-    /// ```
-    /// use corun::Generator;
-    ///
-    /// // SAFETY: this body uses a few hundred bytes of its 16 KiB stack.
-    /// let g: Generator<'_, u32> =
-    ///     unsafe { corun::GeneratorBuilder::new().stack_size(16 * 1024).unguarded_stack() }
-    ///         .build(|co| co.yield_(1));
-    /// assert_eq!(g.collect::<Vec<_>>(), [1]);
-    /// ```
-    pub unsafe fn unguarded_stack(mut self) -> Self {
+    /// Every body built with the result must stay within its stack size, as
+    /// [`GeneratorBuilder::unguarded_stack`] requires.
+    pub(crate) unsafe fn unguarded_stack(mut self) -> Self {
         self.kind = StackKind::Unguarded;
         self.measure = false;
         self
@@ -169,8 +121,8 @@ impl GeneratorBuilder {
     /// # Panics
     ///
     /// If no stack can be mapped, with the message of [`StackError`];
-    /// [`try_build`](GeneratorBuilder::try_build) returns it instead.
-    pub fn build<'a, Y, S, R, F>(self, body: F) -> Generator<'a, Y, S, R>
+    /// [`try_build`](StackConfig::try_build) returns it instead.
+    pub(crate) fn build<'a, Y, S, R, F>(self, body: F) -> Generator<'a, Y, S, R>
     where
         F: FnOnce(&Co<Y, S>) -> R + 'a,
     {
@@ -181,7 +133,10 @@ impl GeneratorBuilder {
     }
 
     /// Makes the generator, or says why no stack could be mapped.
-    pub fn try_build<'a, Y, S, R, F>(self, body: F) -> Result<Generator<'a, Y, S, R>, StackError>
+    pub(crate) fn try_build<'a, Y, S, R, F>(
+        self,
+        body: F,
+    ) -> Result<Generator<'a, Y, S, R>, StackError>
     where
         F: FnOnce(&Co<Y, S>) -> R + 'a,
     {

@@ -1,8 +1,9 @@
 //! `Co`: the handle a generator body yields through, and the wait hook that
 //! lets code deep inside a body suspend the task that drives it.
 
+use super::delegate::DelegateSlot;
 use super::mailbox::{post_suspend, take_resume, Mailbox, ResumeTag, SuspendTag};
-use super::protocol::{erase, DelegateSlot, Resume, Suspend, WaitKind};
+use super::protocol::{erase, Resume, Suspend, WaitKind};
 use super::unwinding::UnwindState;
 use super::Generator;
 use crate::stack::{current_context, set_current_context, ContextHeader};

@@ -8,18 +8,21 @@
 mod builder;
 mod close;
 mod co;
+mod delegate;
 mod drive;
+mod generator_builder;
 mod mailbox;
 mod protocol;
 mod state;
 mod unwinding;
 
-pub use builder::GeneratorBuilder;
+pub(crate) use builder::StackConfig;
 pub use close::IgnoredClose;
 pub(crate) use close::TaskClose;
 pub use co::Co;
 pub(crate) use co::{suspend_innermost, SuspendError};
 pub(crate) use drive::Step;
+pub use generator_builder::GeneratorBuilder;
 pub(crate) use protocol::Payload;
 pub(crate) use protocol::WaitKind;
 pub use state::GeneratorState;
@@ -156,7 +159,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
 
     /// A builder for a generator with a chosen stack size or stack
     /// measurement.
-    pub fn builder() -> GeneratorBuilder {
+    pub fn builder() -> GeneratorBuilder<Y, S, R> {
         GeneratorBuilder::new()
     }
 
@@ -337,6 +340,6 @@ fn _auto_traits() {
     unpin::<Generator<'static, u8, u8, u8>>();
     send_sync::<StackError>();
     send_sync::<GeneratorState<u8, String>>();
-    send_sync::<GeneratorBuilder>();
+    send_sync::<GeneratorBuilder<u8>>();
     send_sync::<IgnoredClose<u8>>();
 }

@@ -21,8 +21,8 @@
 //! 5. Closing: jobs already pushed are still started; then the dispatcher
 //!    waits, until the deadline, for its worker's load to reach zero.
 
-use super::inbox::{Job, Wake};
-use super::worker::{poll_drained, WorkerShared};
+use super::inbox::Wake;
+use super::worker::{poll_drained, Job, WorkerShared};
 use crate::executor::hooks::{ready_tasks, suspend_on};
 use crate::loom::{Arc, Ordering};
 use std::future::poll_fn;
@@ -54,7 +54,7 @@ fn start(job: Job, here: &Arc<WorkerShared>) {
 /// A job of another worker's inbox, for an idle worker (rules 1 and 4).
 fn steal(me: usize, workers: &[Arc<WorkerShared>]) -> Option<Job> {
     let n = workers.len();
-    (1..n).find_map(|offset| workers[(me + offset) % n].inbox.steal())
+    (1..n).find_map(|offset| workers[(me + offset) % n].inbox.steal(|job| job.stealable))
 }
 
 /// The dispatcher task of worker `me`.

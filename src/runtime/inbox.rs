@@ -23,26 +23,13 @@
 //!    waker under the lock too, so a dispatcher that left its waker and
 //!    then re-checks its condition misses nothing.
 
-use super::worker::WorkerShared;
-use crate::loom::{lock, Arc, Mutex};
+use crate::loom::{lock, Mutex};
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-/// Starts a task on the worker that runs it, given that worker's shared
-/// state (which may not be the one it was pushed to).
-pub(crate) type Start = Box<dyn FnOnce(&Arc<WorkerShared>) + Send>;
-
-/// A job: how to start it, and whether another worker may.
-pub(crate) struct Job {
-    pub(crate) start: Start,
-    /// Whether an idle worker may take it (`spawn_on` jobs: never).
-    pub(crate) stealable: bool,
-}
-
-#[derive(Default)]
-struct State {
-    jobs: VecDeque<Job>,
+struct State<J> {
+    jobs: VecDeque<J>,
     waker: Option<Waker>,
     closing: Option<Instant>,
     /// `wake` was called: the dispatcher should look around (rule 4).
@@ -58,20 +45,26 @@ pub(crate) enum Wake {
     Closing(Instant),
 }
 
-/// One worker's inbox.
-#[derive(Default)]
-pub(crate) struct Inbox {
-    state: Mutex<State>,
+/// One worker's inbox of jobs `J` (the runtime's `worker::Job`).
+pub(crate) struct Inbox<J> {
+    state: Mutex<State<J>>,
 }
 
-impl Inbox {
+impl<J> Inbox<J> {
     pub(crate) fn new() -> Self {
-        Self::default()
+        Inbox {
+            state: Mutex::new(State {
+                jobs: VecDeque::new(),
+                waker: None,
+                closing: None,
+                nudged: false,
+            }),
+        }
     }
 
     /// Rule 1: pushes the job `make` makes of `parts`, or refuses when the
     /// inbox is closing and hands `parts` back, unmade.
-    pub(crate) fn push<P>(&self, parts: P, make: impl FnOnce(P) -> Job) -> Result<(), P> {
+    pub(crate) fn push<P>(&self, parts: P, make: impl FnOnce(P) -> J) -> Result<(), P> {
         // The broken variant the loom model must reject: the waker is taken
         // (and woken) before the job is pushed, in two critical sections.
         #[cfg(corun_loom_mutant)]
@@ -98,14 +91,15 @@ impl Inbox {
     }
 
     /// Rule 5: the oldest job, for the inbox's own worker.
-    pub(crate) fn take(&self) -> Option<Job> {
+    pub(crate) fn take(&self) -> Option<J> {
         lock(&self.state).jobs.pop_front()
     }
 
-    /// Rule 5: the oldest stealable job, for another worker.
-    pub(crate) fn steal(&self) -> Option<Job> {
+    /// Rule 5: the oldest job another worker may take (`stealable`), for
+    /// that worker.
+    pub(crate) fn steal(&self, stealable: impl Fn(&J) -> bool) -> Option<J> {
         let mut state = lock(&self.state);
-        let i = state.jobs.iter().position(|job| job.stealable)?;
+        let i = state.jobs.iter().position(stealable)?;
         state.jobs.remove(i)
     }
 
@@ -134,7 +128,7 @@ impl Inbox {
         Self::leave_waker(&mut lock(&self.state), cx);
     }
 
-    fn leave_waker(state: &mut State, cx: &mut Context<'_>) {
+    fn leave_waker(state: &mut State<J>, cx: &mut Context<'_>) {
         match &mut state.waker {
             Some(w) if w.will_wake(cx.waker()) => {}
             slot => *slot = Some(cx.waker().clone()),
@@ -167,7 +161,7 @@ impl Inbox {
     }
 
     /// Jobs still waiting, taken out (to drop them after the worker died).
-    pub(crate) fn take_all(&self) -> VecDeque<Job> {
+    pub(crate) fn take_all(&self) -> VecDeque<J> {
         std::mem::take(&mut lock(&self.state).jobs)
     }
 }

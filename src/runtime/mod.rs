@@ -18,10 +18,13 @@
 //! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 //! ```
 //!
-//! Files: `builder` (settings, errors), `worker` (the thread, its
-//! dispatcher task, a task's life), `inbox` (the cross-thread job queue),
-//! `completion` (cross-thread join state), `join_handle`, `placement`,
-//! `shutdown` (closing and joining the threads).
+//! Files, lowest first: `inbox` (the cross-thread job queue),
+//! `completion` (cross-thread join state), `worker` (what a worker shares,
+//! a task's life on it), `placement`, `dispatch` (the dispatcher task:
+//! starting, taking unstarted jobs from busy workers, closing), `thread`
+//! (the worker thread, `worker_index`), `stall` (stall warnings),
+//! `join_handle`, `builder`, `shutdown` (starting and stopping the
+//! threads), and `pool` on top.
 
 mod builder;
 mod completion;
@@ -32,13 +35,14 @@ mod placement;
 mod pool;
 mod shutdown;
 mod stall;
+mod thread;
 mod worker;
 
 pub use builder::{BuildError, RuntimeBuilder};
 pub use join_handle::JoinHandle;
 pub use pool::{AsyncResult, GetTimeoutError, Imap, ImapUnordered, Pool, PoolBuilder};
 pub use stall::StallReport;
-pub use worker::worker_index;
+pub use thread::worker_index;
 
 use crate::executor::JoinError;
 use crate::loom::{Arc, Mutex};

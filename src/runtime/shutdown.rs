@@ -12,7 +12,8 @@
 //!    own once its executor is gone).
 
 use super::stall::{Monitor, StallReport};
-use super::worker::{self, WorkerShared, WorkerStart};
+use super::thread::{self, WorkerStart};
+use super::worker::WorkerShared;
 use super::{BuildError, Runtime, RuntimeBuilder, Shared};
 use crate::executor::turn_clock::TurnClock;
 use crate::loom::{lock, Arc, Mutex};
@@ -62,7 +63,7 @@ impl Runtime {
             let (tx, rx) = std::sync::mpsc::channel();
             let thread = std::thread::Builder::new()
                 .name(format!("corun-worker-{index}"))
-                .spawn(move || worker::run(start, tx))?;
+                .spawn(move || thread::run(start, tx))?;
             lock(&runtime.threads).push(thread);
             // On error, dropping `runtime` stops the workers already started.
             let ok = rx
@@ -110,7 +111,7 @@ impl Runtime {
             worker.inbox.close(deadline);
         }
         let threads = std::mem::take(&mut *lock(&self.threads));
-        let own = worker::current_runtime() == Some(self.shared.id);
+        let own = thread::current_runtime() == Some(self.shared.id);
         let me = std::thread::current().id();
         for thread in threads {
             if own && thread.thread().id() == me {

@@ -1,5 +1,7 @@
-//! One worker: a thread that owns an `Executor` and runs a dispatcher task
-//! which turns the jobs of its inbox into tasks, until the runtime closes.
+//! What one worker shares with the threads that give it work (its inbox and
+//! load), and the life of a runtime task on it: the job, the `Finish`
+//! guard, the watcher. The thread itself is in `thread.rs`, the dispatcher
+//! task in `dispatch.rs`.
 //!
 //! The life of a runtime task, in order:
 //! 1. `Runtime::spawn` counts it in the worker's load and pushes a job (the
@@ -10,48 +12,36 @@
 //!    watcher) waits for its local `JoinHandle`, forwarding cancel requests
 //!    to it. From then on the task never moves.
 //! 3. The watcher stores the outcome in the shared completion; the guard
-//!    then leaves the load (the last one wakes the dispatcher). A job or watcher dropped unrun (shutdown) stores
-//!    "cancelled" through the same guard, so every handle learns its end.
+//!    then leaves the load (the last one wakes the dispatcher). A job or
+//!    watcher dropped unrun (shutdown) stores "cancelled" through the same
+//!    guard, so every handle learns its end.
 //! 4. Closing: the dispatcher starts the jobs already pushed, then waits
 //!    until its load is zero or the deadline passes, and returns; dropping
 //!    the executor then cancels what is left (destructors run).
 
 use super::completion::Completion;
-use super::inbox::{Inbox, Job};
+use super::inbox::Inbox;
 use crate::executor::JoinError;
 use crate::loom::{Arc, AtomicBool, AtomicUsize, Ordering};
-use std::cell::Cell;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-thread_local! {
-    /// `(runtime id, worker index)` on a worker thread.
-    static WORKER: Cell<Option<(u64, usize)>> = const { Cell::new(None) };
-}
+/// Starts a task on the worker that runs it, given that worker's shared
+/// state (which may not be the one it was pushed to).
+pub(crate) type Start = Box<dyn FnOnce(&Arc<WorkerShared>) + Send>;
 
-/// The index of the runtime worker running the caller, or `None` outside
-/// any runtime worker.
-///
-/// ```
-/// let rt = corun::Runtime::builder().workers(2).build()?;
-/// assert_eq!(rt.spawn_on(1, corun::worker_index).join()?, Some(1));
-/// assert_eq!(corun::worker_index(), None);
-/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-/// ```
-pub fn worker_index() -> Option<usize> {
-    WORKER.with(|w| w.get()).map(|(_, index)| index)
-}
-
-/// The runtime id of the worker running the caller.
-pub(crate) fn current_runtime() -> Option<u64> {
-    WORKER.with(|w| w.get()).map(|(id, _)| id)
+/// A job of an inbox: how to start it, and whether another worker may.
+pub(crate) struct Job {
+    pub(crate) start: Start,
+    /// Whether an idle worker may take it (`spawn_on` jobs: never).
+    pub(crate) stealable: bool,
 }
 
 /// What a worker shares with the threads that give it work.
 pub(crate) struct WorkerShared {
-    pub(crate) inbox: Inbox,
+    pub(crate) inbox: Inbox<Job>,
     /// Runtime tasks pushed to this worker (or taken by it) and not yet
     /// ended.
     load: AtomicUsize,
@@ -187,47 +177,6 @@ impl<T> Future for Watcher<T> {
             Poll::Pending => Poll::Pending,
         }
     }
-}
-
-/// How a worker thread starts: its runtime, its index, its settings.
-pub(crate) struct WorkerStart {
-    pub(crate) runtime_id: u64,
-    pub(crate) index: usize,
-    /// Every worker's shared state, this one's at `index`.
-    pub(crate) workers: Vec<Arc<WorkerShared>>,
-    pub(crate) stack_size: Option<usize>,
-    pub(crate) core: Option<core_affinity::CoreId>,
-    /// The turn clock of stall warnings, if they are on.
-    pub(crate) clock: Option<Arc<crate::executor::turn_clock::TurnClock>>,
-}
-
-/// The worker thread's body. `started` gets whether pinning worked (or why
-/// the executor could not be made) before any job runs.
-pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::Result<bool>>) {
-    WORKER.with(|w| w.set(Some((start.runtime_id, start.index))));
-    let pinned = start.core.is_some_and(core_affinity::set_for_current);
-    let mut builder = crate::Executor::builder();
-    if let Some(bytes) = start.stack_size {
-        builder = builder.stack_size(bytes);
-    }
-    let executor = match builder.try_build() {
-        Ok(executor) => executor,
-        Err(e) => {
-            let _ = started.send(Err(e));
-            return;
-        }
-    };
-    let _ = started.send(Ok(pinned));
-    drop(started);
-    let clock = start.clock;
-    executor.block_on(|| {
-        if let Some(clock) = clock {
-            crate::executor::hooks::install_turn_clock(clock);
-        }
-        super::dispatch::dispatch(start.index, &start.workers)
-    });
-    // Step 4: unwinds every task still alive; their guards store the rest.
-    drop(executor);
 }
 
 /// Waits until the worker's load is zero: the dispatcher's closing phase

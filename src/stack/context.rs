@@ -39,7 +39,11 @@
 //!    switch returns (`Generator::resume_tag`); a body calls `Co::enter` again
 //!    each time one of its suspensions returns. So while a body, or code it
 //!    calls, runs on a coroutine's stack, the pointer names that body's
-//!    `Co`; on a thread's own stack, outside every body, it is null.
+//!    `Co`; on a thread's own stack, outside every body, it is null. One
+//!    exception, which only ever stores null: [`OutsideCoroutines`] (an
+//!    executor's loop run from inside a body) stores null for as long as it
+//!    lives and then puts back the pointer it saved, which still names a
+//!    live `Co` (the body that made it is still running that code).
 //! 3. **Lifetime.** That `Co` is a local of the body wrapper built in
 //!    `GeneratorBuilder::try_build`, on the coroutine's own stack. It is never
 //!    moved after `Co::enter` (the body only borrows it), and the wrapper
@@ -101,4 +105,40 @@ pub(crate) fn current_context() -> *const ContextHeader {
 #[inline(always)]
 pub(crate) unsafe fn set_current_context(ctx: *const ContextHeader) -> *const ContextHeader {
     CURRENT.with(|c| c.replace(ctx))
+}
+
+/// While alive, the code this thread runs is outside every coroutine, even
+/// when it runs on a coroutine's stack: the thread's context pointer is
+/// null (context rule 2's exception). An executor's loop (`block_on`) called
+/// from a generator's body runs under it, so that nothing the loop runs (a
+/// future task's poll, a waker, a destructor) can find that body and
+/// suspend it from inside the loop; a close of the body can then never
+/// unwind through the executor's frames either. Stackful tasks the loop
+/// resumes mark themselves current as usual.
+///
+/// A stack overflow in code run under it is not reported as a coroutine's
+/// (nothing names the stack); it is left to the previous SIGSEGV handler.
+#[derive(Debug)]
+pub(crate) struct OutsideCoroutines {
+    saved: *const ContextHeader,
+}
+
+impl OutsideCoroutines {
+    /// Clears the context pointer until the guard is dropped.
+    pub(crate) fn enter() -> Self {
+        // SAFETY: null is always allowed (context rule 2).
+        let saved = unsafe { set_current_context(std::ptr::null()) };
+        OutsideCoroutines { saved }
+    }
+}
+
+impl Drop for OutsideCoroutines {
+    fn drop(&mut self) {
+        // SAFETY: `saved` is what this thread's pointer held when the guard
+        // was made; the guard is `!Send` (it holds a raw pointer) and dropped
+        // on the same stack frame chain that made it, so the body it names
+        // is still running (context rules 2 and 3): putting it back is a
+        // resumer restoring the pointer it saved.
+        unsafe { set_current_context(self.saved) };
+    }
 }

@@ -27,7 +27,7 @@ mod overflow;
 mod pool;
 
 pub(crate) use carved::Canary;
-pub(crate) use context::{current_context, set_current_context, ContextHeader};
+pub(crate) use context::{current_context, set_current_context, ContextHeader, OutsideCoroutines};
 pub use error::StackError;
 pub(crate) use pool::{acquire, release};
 

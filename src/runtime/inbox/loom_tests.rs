@@ -9,25 +9,24 @@ use crate::sync::wait_here::wait;
 use loom::thread;
 use std::future::poll_fn;
 
+/// The model's jobs: closures.
+type Job = Box<dyn FnOnce() + Send>;
+
 /// Waits until a job may be there or the inbox closes, as the dispatcher
 /// does.
-fn next_wake(inbox: &Inbox) -> Wake {
+fn next_wake(inbox: &Inbox<Job>) -> Wake {
     wait(poll_fn(|cx| inbox.poll_wait(cx)), "model").unwrap()
 }
 
 fn counting_job(ran: &Arc<AtomicUsize>) -> Job {
     let ran = ran.clone();
-    Job {
-        start: Box::new(move |_| {
-            ran.fetch_add(1, Ordering::SeqCst);
-        }),
-        stealable: true,
-    }
+    Box::new(move || {
+        ran.fetch_add(1, Ordering::SeqCst);
+    })
 }
 
-/// Runs a taken job (its worker argument is unused by the model's jobs).
 fn run(job: Job) {
-    (job.start)(&Arc::new(WorkerShared::new()));
+    job();
 }
 
 // A job pushed from another thread is always taken: the dispatcher never
@@ -36,7 +35,8 @@ fn run(job: Job) {
 #[test]
 fn loom_inbox_push_is_never_missed() {
     bounded().check(|| {
-        let shared = LeakOnPanic::new((Arc::new(Inbox::new()), Arc::new(AtomicUsize::new(0))));
+        let shared =
+            LeakOnPanic::new((Arc::new(Inbox::<Job>::new()), Arc::new(AtomicUsize::new(0))));
         let (inbox, ran) = shared.get();
         let sender = {
             let (inbox, ran) = (inbox.clone(), ran.clone());
@@ -56,7 +56,8 @@ fn loom_inbox_push_is_never_missed() {
 #[test]
 fn loom_inbox_close_hands_out_every_accepted_job() {
     bounded().check(|| {
-        let shared = LeakOnPanic::new((Arc::new(Inbox::new()), Arc::new(AtomicUsize::new(0))));
+        let shared =
+            LeakOnPanic::new((Arc::new(Inbox::<Job>::new()), Arc::new(AtomicUsize::new(0))));
         let (inbox, ran) = shared.get();
         let sender = {
             let (inbox, ran) = (inbox.clone(), ran.clone());
