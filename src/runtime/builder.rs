@@ -1,6 +1,7 @@
 //! `RuntimeBuilder`: how many workers, pinned or not, their tasks' stack
 //! size; and `BuildError`, why a runtime could not be made.
 
+use super::placement::Placement;
 use super::stall::{OnStall, StallReport};
 use super::Runtime;
 use std::fmt;
@@ -24,6 +25,7 @@ pub struct RuntimeBuilder {
     pub(crate) stack_size: Option<usize>,
     pub(crate) stall_warning: Option<Duration>,
     pub(crate) on_stall: Option<OnStall>,
+    pub(crate) placement: Placement,
 }
 
 impl Default for RuntimeBuilder {
@@ -34,6 +36,7 @@ impl Default for RuntimeBuilder {
             stack_size: None,
             stall_warning: None,
             on_stall: None,
+            placement: Placement::LeastLoaded,
         }
     }
 }
@@ -46,6 +49,7 @@ impl fmt::Debug for RuntimeBuilder {
             .field("stack_size", &self.stack_size)
             .field("stall_warning", &self.stall_warning)
             .field("on_stall", &self.on_stall.is_some())
+            .field("placement", &self.placement)
             .finish()
     }
 }
@@ -72,6 +76,12 @@ impl RuntimeBuilder {
     /// [`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE)).
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
+        self
+    }
+
+    /// How `spawn` picks a worker (default [`Placement::LeastLoaded`]).
+    pub fn placement(mut self, how: Placement) -> Self {
+        self.placement = how;
         self
     }
 

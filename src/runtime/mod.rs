@@ -40,6 +40,7 @@ mod worker;
 
 pub use builder::{BuildError, RuntimeBuilder};
 pub use join_handle::JoinHandle;
+pub use placement::Placement;
 pub use pool::{AsyncResult, GetTimeoutError, Imap, ImapUnordered, Pool, PoolBuilder};
 pub use stall::StallReport;
 pub use thread::worker_index;
@@ -47,7 +48,7 @@ pub use thread::worker_index;
 use crate::executor::JoinError;
 use crate::loom::{Arc, Mutex};
 use completion::Completion;
-use placement::Placement;
+use placement::Placer;
 use std::fmt;
 use std::panic::Location;
 use worker::{Finish, WorkerShared};
@@ -72,7 +73,7 @@ pub struct Runtime {
 pub(crate) struct Shared {
     id: u64,
     workers: Vec<Arc<WorkerShared>>,
-    placement: Placement,
+    placement: Placer,
 }
 
 /// A spawn refused because the runtime is shutting down; the closure is
@@ -161,7 +162,7 @@ impl Shared {
     }
 
     pub(crate) fn least_loaded(&self) -> usize {
-        self.placement.least_loaded(&self.workers)
+        self.placement.pick(&self.workers)
     }
 
     #[track_caller]
@@ -210,7 +211,7 @@ impl Runtime {
     }
 
     /// Spawns `body` as a task on the least-loaded worker (fewest live
-    /// tasks). The closure is `Send`; the task it becomes never leaves its
+    /// tasks; see [`Placement`] for round-robin). The closure is `Send`; the task it becomes never leaves its
     /// worker, so it may hold `!Send` data across its waits.
     ///
     /// On a runtime that is shutting down the task never starts and its

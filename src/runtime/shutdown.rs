@@ -39,7 +39,7 @@ impl Runtime {
         let shared = Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             workers: (0..n).map(|_| Arc::new(WorkerShared::new())).collect(),
-            placement: super::placement::Placement::new(),
+            placement: super::placement::Placer::new(builder.placement),
         });
         let clocks: Option<Vec<Arc<TurnClock>>> = builder
             .stall_warning
