@@ -45,7 +45,10 @@ impl<T> JoinHandle<T> {
         &self.completion
     }
 
-    /// The index of the worker the task runs on (it never moves).
+    /// The index of the worker the task was placed on. A `spawn_on` task
+    /// runs there; a `spawn` task that has not started may be taken by an
+    /// idle worker ([`worker_index`](crate::worker_index) inside the task
+    /// says where it runs). A started task never moves.
     pub fn worker(&self) -> usize {
         self.worker
     }
