@@ -269,3 +269,17 @@ fn a_pool_shared_between_threads() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn imap_and_apply_async_from_a_job_on_the_pools_only_worker() {
+    let pool = Arc::new(pool(1));
+    let p = pool.clone();
+    let ar = pool.apply_async(move || {
+        let ordered: Vec<u32> = p.imap(0..20u32, |x| x * 2).collect();
+        let mut unordered: Vec<u32> = p.imap_unordered(0..20u32, |x| x * 2).collect();
+        unordered.sort_unstable();
+        let inner = p.apply_async(|| 7);
+        (ordered == unordered, inner.get().unwrap())
+    });
+    assert_eq!(ar.get().unwrap(), (true, 7));
+}

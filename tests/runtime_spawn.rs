@@ -322,3 +322,19 @@ fn spawn_on_tasks_are_never_taken_by_another_worker() {
     hog.join().unwrap();
     assert_eq!(pinned.join().unwrap(), Some(0));
 }
+
+#[test]
+fn a_future_task_awaits_a_handle_on_its_own_worker() {
+    let rt = Arc::new(rt(1));
+    let inner = rt.clone();
+    let v = rt.block_on(move || {
+        let h = inner.spawn_on(0, || {
+            corun::sleep(Duration::from_millis(2));
+            40
+        });
+        // A future task on the same worker: `.await` suspends only it.
+        let f = corun::spawn_future(async move { h.await.unwrap() + 2 });
+        f.join().unwrap()
+    });
+    assert_eq!(v, 42);
+}

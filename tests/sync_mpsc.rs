@@ -257,3 +257,83 @@ fn stress_producers_into_tasks_on_other_workers() {
         }
     }
 }
+
+mod model {
+    //! Random sequences of non-waiting operations against a `VecDeque`.
+    use corun::sync::mpsc::channel;
+    use corun::sync::{TryRecvError, TrySendError};
+    use proptest::prelude::*;
+    use std::collections::VecDeque;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Send(u8),
+        Recv,
+        Clone,
+        DropSender,
+        Close,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => any::<u8>().prop_map(Op::Send),
+            4 => Just(Op::Recv),
+            1 => Just(Op::Clone),
+            1 => Just(Op::DropSender),
+            1 => Just(Op::Close),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn try_ops_match_a_queue(cap in 1usize..5, ops in proptest::collection::vec(op(), 1..60)) {
+            let (tx, rx) = channel::<u8>(cap);
+            let mut senders = vec![tx];
+            let mut model: VecDeque<u8> = VecDeque::new();
+            let mut closed = false;
+            for op in ops {
+                match op {
+                    Op::Send(v) => {
+                        let Some(tx) = senders.last() else { continue };
+                        match tx.try_send(v) {
+                            Ok(()) => {
+                                prop_assert!(!closed && model.len() < cap);
+                                model.push_back(v);
+                            }
+                            Err(TrySendError::Full(back)) => {
+                                prop_assert!(!closed && model.len() == cap);
+                                prop_assert_eq!(back, v);
+                            }
+                            Err(TrySendError::Closed(back)) => {
+                                prop_assert!(closed);
+                                prop_assert_eq!(back, v);
+                            }
+                        }
+                    }
+                    Op::Recv => match rx.try_recv() {
+                        Ok(v) => prop_assert_eq!(Some(v), model.pop_front()),
+                        Err(TryRecvError::Empty) => {
+                            prop_assert!(model.is_empty() && !closed && !senders.is_empty());
+                        }
+                        Err(TryRecvError::Closed) => {
+                            prop_assert!(model.is_empty() && (closed || senders.is_empty()));
+                        }
+                    },
+                    Op::Clone => {
+                        if let Some(tx) = senders.last() {
+                            senders.push(tx.clone());
+                        }
+                    }
+                    Op::DropSender => {
+                        senders.pop();
+                    }
+                    Op::Close => {
+                        rx.close();
+                        closed = true;
+                    }
+                }
+                prop_assert_eq!(rx.len(), model.len());
+            }
+        }
+    }
+}
