@@ -228,7 +228,9 @@ fn placement_prefers_the_least_loaded_worker() {
         })
         .collect();
     assert_eq!(picks, [1, 1, 1]);
-    assert_eq!(rt.loads(), [4, 3]);
+    // An idle worker may since have taken some unstarted ones: the loads
+    // move with them, but none is lost.
+    assert_eq!(rt.loads().iter().sum::<usize>(), 7);
     drop(tx);
     for h in &long {
         h.cancel();
