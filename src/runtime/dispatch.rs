@@ -24,15 +24,19 @@
 use super::inbox::Wake;
 use super::worker::{poll_drained, Job, WorkerShared};
 use crate::executor::hooks::{ready_tasks, suspend_on};
-use crate::loom::{Arc, Ordering};
+use crate::loom::{fence, Arc, Ordering};
 use std::future::poll_fn;
 use std::pin::pin;
+use std::task::Poll;
 use std::time::Instant;
 
 /// Rule 3: after a stealable job was pushed to `target`, wakes one other
 /// sleeping dispatcher, which looks for a job to take. (`target`'s own
 /// flag cannot tell "asleep" from "held by a task that never waits".)
 pub(crate) fn nudge_idle(workers: &[Arc<WorkerShared>], target: usize) {
+    // Pairs with the fence after a dispatcher raises its flag: either this
+    // reads the flag, or that dispatcher's look around sees the job.
+    fence(Ordering::SeqCst);
     let other_idle = workers
         .iter()
         .enumerate()
@@ -57,6 +61,16 @@ fn steal(me: usize, workers: &[Arc<WorkerShared>]) -> Option<Job> {
     (1..n).find_map(|offset| workers[(me + offset) % n].inbox.steal(|job| job.stealable))
 }
 
+/// Whether another worker's inbox holds a job this one could take.
+fn stealable_elsewhere(me: usize, workers: &[Arc<WorkerShared>]) -> bool {
+    let n = workers.len();
+    (1..n).any(|offset| {
+        workers[(me + offset) % n]
+            .inbox
+            .has_stealable(|job| job.stealable)
+    })
+}
+
 /// The dispatcher task of worker `me`.
 pub(crate) fn dispatch(me: usize, workers: &[Arc<WorkerShared>]) {
     let here = &workers[me];
@@ -76,11 +90,18 @@ pub(crate) fn dispatch(me: usize, workers: &[Arc<WorkerShared>]) {
             crate::executor::yield_now();
             continue;
         }
+        // Rule 3: the flag, a fence, then one more look around (while
+        // suspending, at every poll), so a job pushed elsewhere meanwhile is
+        // seen here or nudges this dispatcher.
         here.idle.store(true, Ordering::Relaxed);
-        let woke = suspend_on(
-            pin!(poll_fn(|cx| here.inbox.poll_wait(cx))),
-            "runtime inbox",
-        );
+        fence(Ordering::SeqCst);
+        let wait = poll_fn(|cx| match here.inbox.poll_wait(cx) {
+            Poll::Pending if ready_tasks() == 0 && stealable_elsewhere(me, workers) => {
+                Poll::Ready(Wake::Look)
+            }
+            polled => polled,
+        });
+        let woke = suspend_on(pin!(wait), "runtime inbox");
         here.idle.store(false, Ordering::Relaxed);
         match woke {
             Ok(Wake::Look) => {}

@@ -103,6 +103,11 @@ impl<J> Inbox<J> {
         state.jobs.remove(i)
     }
 
+    /// Whether a job another worker may take waits here.
+    pub(crate) fn has_stealable(&self, stealable: impl Fn(&J) -> bool) -> bool {
+        lock(&self.state).jobs.iter().any(stealable)
+    }
+
     /// Rule 2, for the dispatcher: ready when a job is there or the runtime
     /// closes; otherwise its waker is left.
     pub(crate) fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<Wake> {
