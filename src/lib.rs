@@ -59,21 +59,36 @@
 //! | [`generator`] | [`Generator`], [`Co`], [`GeneratorState`], the builder, `IgnoredClose` |
 //! | [`task`]      | spawning, joining, cancelling, `yield_now`, `await_`, `scope`, introspection |
 //! | [`time`]      | `sleep`, `timeout`, `interval` and their futures                |
-//! | [`sync`]      | channels, oneshot, `Semaphore`, `Mutex`, `Notify`, `Event`, `WaitGroup` |
+//! | [`sync`]      | channels, oneshot, `Semaphore`, `Mutex`, `Notify`, `Event`, `WaitGroup`; cross-thread [`sync::mpsc`] |
 //! | [`stack`]     | stack sizes and `StackError`                                    |
-//!
 //! | [`io`]        | pipes, waits on any fd                                          |
 //! | [`net`]       | TCP, UDP and Unix sockets whose calls suspend only their task    |
 //! | [`process`]   | child processes in std's shape                                  |
 //! | [`fs`]        | `std::fs`'s functions on the `unblock` pool                     |
+//! | [`runtime`]   | [`Runtime`], its builder and `Send` join handle, [`Pool`], `worker_index`, stall reports |
 //!
-//! [`Executor`] and its [`ExecutorBuilder`] sit at the root, with
-//! [`unblock`] (a blocking call on a thread pool). The executor's mio
-//! `Poll` is the reactor under `io` and `net`; outside a task their calls
-//! block the thread, as std's do.
+//! [`Executor`] and its [`ExecutorBuilder`] sit at the root, and so do
+//! [`Runtime`], [`Pool`], [`worker_index`] and [`unblock`].
 //!
-//! A runtime with one executor per core is not in this release yet. See the
-//! crate's README for the Python → corun tables.
+//! - I/O whose blocking-looking calls suspend only their task: the sockets
+//!   of [`net`] (TCP, UDP, Unix), the pipes and fd waits of [`io`], child
+//!   [`process`]es, and [`unblock`] for blocking calls on a thread pool.
+//!   The executor's mio `Poll` is the reactor; outside a task the same
+//!   calls block the thread, as std's do.
+//!
+//! - a [`Runtime`]: N worker threads, one executor each, with `Send` join
+//!   handles, least-loaded placement and shutdown; [`Pool`], with
+//!   `multiprocessing.Pool`'s shape; [`sync::mpsc`], channels for `Send`
+//!   values between workers and threads. See [`runtime`].
+//!
+//! ```
+//! let pool = corun::Pool::new(2)?;
+//! let squares: Vec<u64> = pool.map(0..8u64, |x| x * x);
+//! assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49]);
+//! # Ok::<(), corun::runtime::BuildError>(())
+//! ```
+//!
+//! See the crate's README for the Python → corun tables.
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -86,6 +101,7 @@ pub mod io;
 mod loom;
 pub mod net;
 pub mod process;
+pub mod runtime;
 pub mod stack;
 pub mod sync;
 pub mod task;
@@ -98,6 +114,7 @@ pub use executor::{
     ExecutorBuilder, JoinError, JoinHandle,
 };
 pub use generator::{Co, Generator, GeneratorState};
+pub use runtime::{worker_index, Pool, Runtime};
 
 // Every other name that used to sit at the root still works there; its
 // documented home is its module.
