@@ -178,7 +178,7 @@ impl<Y, S> Co<Y, S> {
     /// assert_eq!(echo.send("hi"), GeneratorState::Yielded("hi"));
     /// assert_eq!(echo.send("stop"), GeneratorState::Complete("stopped"));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn yield_(&self, value: Y) -> S {
         self.check_running("Co::yield_");
         match self.suspend(Suspend::Value(value)) {
