@@ -358,3 +358,25 @@ fn resume_unwind_payload_from_a_body_is_not_swallowed_as_close() {
     let p = catch_unwind(AssertUnwindSafe(|| g.send(()))).unwrap_err();
     assert_eq!(*p.downcast::<u8>().unwrap(), 5);
 }
+
+/// Context rule 2 (`src/stack/context.rs`): while an unstarted body is
+/// dropped on its own stack, the resumer's `Co` is not the running one, so a
+/// capture's `Drop` that yields through it panics instead of suspending the
+/// resumer from a foreign stack.
+#[test]
+fn dropping_an_unstarted_body_hides_the_resumers_co() {
+    struct YieldOnDrop<'c>(&'c Co<u32>);
+    impl Drop for YieldOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.yield_(5);
+        }
+    }
+    let mut outer: Generator<'_, u32> = Generator::new(|co| {
+        let guard = YieldOnDrop(co);
+        let inner: Generator<'_, u32> = Generator::new(move |_own| drop(guard));
+        drop(inner);
+    });
+    let msg = panic_message(|| outer.start());
+    assert!(msg.contains("outside any generator body"), "{msg}");
+    assert!(outer.is_complete());
+}

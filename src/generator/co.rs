@@ -7,8 +7,9 @@
 //! CPU's return-address predictor one frame off at every switch, out and
 //! back, which measured 5 to 7 times the cost of the switch itself.
 
+use super::delegate::DelegateSlot;
 use super::mailbox::{post_suspend, take_resume, Mailbox, ResumeTag, SuspendTag};
-use super::protocol::{erase, DelegateSlot, Resume, Suspend, WaitKind};
+use super::protocol::{erase, Resume, Suspend, WaitKind};
 use super::unwinding::UnwindState;
 use super::Generator;
 use crate::stack::{current_context, set_current_context, ContextHeader};

@@ -8,6 +8,7 @@
 mod builder;
 mod close;
 mod co;
+mod delegate;
 mod drive;
 mod generator_builder;
 mod mailbox;

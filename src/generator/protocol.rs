@@ -1,4 +1,5 @@
-//! The messages that cross a generator's stack switch, and the delegate stack.
+//! The messages that cross a generator's stack switch, and the delegate stack
+//! (the slot a delegator hands over is in `delegate`).
 //!
 //! Rules of the delegate stack ("O(1) yield from"):
 //! 1. `Co::yield_from(sub)` does not relay values through its own stack. It
@@ -18,7 +19,6 @@
 //!    task) until woken; the resumer then resumes the same delegate with
 //!    [`Resume::Wake`].
 
-use super::Generator;
 use std::any::Any;
 use std::ptr::NonNull;
 
@@ -141,44 +141,6 @@ pub(crate) trait Delegate<Y, S> {
     fn initial_signal(&mut self) -> Resume<S>;
     /// Moves the delegates the subgenerator already had onto `into`.
     fn adopt_delegates(&mut self, into: &mut DelegateStack<Y, S>);
-}
-
-/// A subgenerator being delegated to, and the slot for its return value.
-pub(crate) struct DelegateSlot<'g, Y, S, R> {
-    pub(crate) generator: Generator<'g, Y, S, R>,
-    pub(crate) first: Option<S>,
-    pub(crate) result: Option<R>,
-}
-
-impl<Y, S, R> Delegate<Y, S> for DelegateSlot<'_, Y, S, R> {
-    fn step(&mut self, signal: Resume<S>) -> DelegateStep<Y, S> {
-        use corosensei::CoroutineResult::{Return, Yield};
-        match self.generator.resume_own(signal) {
-            Yield(Suspend::Value(y)) => DelegateStep::Yielded(y),
-            Yield(Suspend::Wait(kind)) => DelegateStep::Wait(kind),
-            Yield(Suspend::Delegate(p)) => DelegateStep::Delegated(p),
-            Return(Ok(r)) => {
-                self.generator.finish();
-                self.result = Some(r);
-                DelegateStep::Returned
-            }
-            Return(Err(p)) => {
-                self.generator.finish();
-                DelegateStep::Panicked(p)
-            }
-        }
-    }
-
-    fn initial_signal(&mut self) -> Resume<S> {
-        match self.first.take() {
-            Some(s) => Resume::Send(s),
-            None => Resume::Start,
-        }
-    }
-
-    fn adopt_delegates(&mut self, into: &mut DelegateStack<Y, S>) {
-        into.append(&mut self.generator.delegates);
-    }
 }
 
 /// Erases the lifetime of a slot pointer (see [`DelegatePtr`]).

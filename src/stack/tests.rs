@@ -89,31 +89,3 @@ fn a_mapping_opens_only_its_own_range() {
     let outside = std::panic::catch_unwind(|| m.open_read_write(page, 2 * page));
     assert!(outside.is_err(), "a range past the end is refused");
 }
-
-/// Context rule 2: while an unstarted body is dropped on its own stack, the
-/// resumer's `Co` is not the running one, so a capture's `Drop` that yields
-/// through it panics instead of suspending the resumer from a foreign stack.
-/// (A generator-protocol test; it sits here beside the rule it checks.)
-#[test]
-fn dropping_an_unstarted_body_hides_the_resumers_co() {
-    use crate::{Co, Generator};
-    struct YieldOnDrop<'c>(&'c Co<u32>);
-    impl Drop for YieldOnDrop<'_> {
-        fn drop(&mut self) {
-            self.0.yield_(5);
-        }
-    }
-    let mut outer: Generator<'_, u32> = Generator::new(|co| {
-        let guard = YieldOnDrop(co);
-        let inner: Generator<'_, u32> = Generator::new(move |_own| drop(guard));
-        drop(inner);
-    });
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outer.start()))
-        .expect_err("the yield from the foreign stack must panic");
-    let msg = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .unwrap_or_default();
-    assert!(msg.contains("outside any generator body"), "{msg}");
-    assert!(outer.is_complete());
-}
