@@ -46,24 +46,29 @@ pub(crate) struct CarvedStack {
 }
 
 impl CarvedStack {
+    #[inline]
     pub(crate) fn usable(&self) -> usize {
         self.usable
     }
 
+    #[inline]
     pub(crate) fn bottom(&self) -> usize {
         self.bottom
     }
 
+    #[inline]
     pub(crate) fn top(&self) -> usize {
         self.bottom + self.usable
     }
 
     /// The canary's address: the lowest word of the stack's reserved bottom.
+    #[inline]
     pub(crate) fn canary_addr(&self) -> usize {
         self.bottom - CANARY_BYTES
     }
 
     /// The token that checks this stack's canary.
+    #[inline]
     pub(crate) fn canary(&self) -> Canary {
         Canary {
             addr: NonZeroUsize::new(self.canary_addr()).expect("a mapping is never at address 0"),
@@ -126,14 +131,14 @@ fn canary_broken(usable: usize) -> ! {
     std::process::abort();
 }
 
-#[derive(Default)]
 struct Arena {
     /// (usable size, free stacks of that size).
     free: Vec<(usize, Vec<CarvedStack>)>,
 }
 
 thread_local! {
-    static ARENA: RefCell<Arena> = RefCell::new(Arena::default());
+    // const-initialised: no lazy-init check on every acquire and release.
+    static ARENA: RefCell<Arena> = const { RefCell::new(Arena { free: Vec::new() }) };
 }
 
 /// Takes an unguarded stack of at least `size` usable bytes from this
