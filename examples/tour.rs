@@ -54,6 +54,35 @@ fn main() {
 
     println!("\n== the executor: tasks that read like blocking code");
     executor_tour();
+
+    println!("\n== the runtime: one executor per core");
+    runtime_tour();
+}
+
+fn runtime_tour() {
+    let rt = corun::Runtime::builder().workers(2).build().unwrap();
+    // A Send closure becomes a task on the least-loaded worker, and never
+    // moves again: it may keep `Rc`s across its waits.
+    let h = rt.spawn(|| {
+        let local = std::rc::Rc::new(41);
+        corun::sleep(Duration::from_millis(1));
+        (*local + 1, corun::worker_index())
+    });
+    println!("spawned task returned {:?}", h.join().unwrap());
+    println!("run_on_all: {:?}", rt.run_on_all(|w| format!("worker {w}")));
+
+    // Cross-core channels: the receiving task suspends, this thread blocks.
+    let (tx, rx) = corun::sync::mpsc::channel(8);
+    let summer = rt.spawn_on(1, move || rx.iter().sum::<u64>());
+    (1..=10).for_each(|i| tx.send(i).unwrap());
+    drop(tx);
+    println!("sum received on worker 1: {}", summer.join().unwrap());
+
+    // multiprocessing.Pool's shape, without processes or pickling.
+    let pool = rt.pool();
+    let squares = pool.map(1..=8u64, |x| x * x);
+    println!("pool.map squares: {squares:?}");
+    assert_eq!(squares.iter().sum::<u64>(), 204);
 }
 
 fn executor_tour() {

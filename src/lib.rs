@@ -59,13 +59,27 @@
 //! | [`generator`] | [`Generator`], [`Co`], [`GeneratorState`], the builder, `IgnoredClose` |
 //! | [`task`]      | spawning, joining, cancelling, `yield_now`, `await_`, `scope`, introspection |
 //! | [`time`]      | `sleep`, `timeout`, `interval` and their futures                |
-//! | [`sync`]      | channels, oneshot, `Semaphore`, `Mutex`, `Notify`, `Event`, `WaitGroup` |
+//! | [`sync`]      | channels, oneshot, `Semaphore`, `Mutex`, `Notify`, `Event`, `WaitGroup`; cross-thread [`sync::mpsc`] |
 //! | [`stack`]     | stack sizes and `StackError`                                    |
 //!
-//! [`Executor`] and its [`ExecutorBuilder`] sit at the root.
+//! | [`runtime`]   | [`Runtime`], its builder and `Send` join handle, [`Pool`], `worker_index`, stall reports |
 //!
-//! A runtime with one executor per core is not in this release yet. See the
-//! crate's README for the Python → corun tables.
+//! [`Executor`] and its [`ExecutorBuilder`] sit at the root, and so do
+//! [`Runtime`], [`Pool`] and [`worker_index`].
+//!
+//! - a [`Runtime`]: N worker threads, one executor each, with `Send` join
+//!   handles, least-loaded placement and shutdown; [`Pool`], with
+//!   `multiprocessing.Pool`'s shape; [`sync::mpsc`], channels for `Send`
+//!   values between workers and threads. See [`runtime`].
+//!
+//! ```
+//! let pool = corun::Pool::new(2)?;
+//! let squares: Vec<u64> = pool.map(0..8u64, |x| x * x);
+//! assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49]);
+//! # Ok::<(), corun::runtime::BuildError>(())
+//! ```
+//!
+//! See the crate's README for the Python → corun tables.
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -74,6 +88,7 @@
 mod executor;
 pub mod generator;
 mod loom;
+pub mod runtime;
 pub mod stack;
 pub mod sync;
 pub mod task;
@@ -85,6 +100,7 @@ pub use executor::{
     ExecutorBuilder, JoinError, JoinHandle,
 };
 pub use generator::{Co, Generator, GeneratorState};
+pub use runtime::{worker_index, Pool, Runtime};
 
 // Every other name that used to sit at the root still works there; its
 // documented home is its module.

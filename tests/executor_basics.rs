@@ -450,3 +450,18 @@ fn a_detached_tasks_output_that_panics_in_drop_stays_at_the_task_boundary() {
     drop(h);
     assert_eq!(ex.block_on(|| 6), 6);
 }
+
+#[test]
+fn join_error_is_send_sync_and_keeps_the_panic() {
+    let ex = Executor::new();
+    let h = ex.spawn(|| -> u8 { panic!("boom {}", 7) });
+    let err = ex.block_on(|| h.join()).unwrap_err();
+    // Fits the error type of thread-crossing code (anyhow and friends).
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(err);
+    assert_eq!(boxed.to_string(), "task panicked: boom 7");
+    let err: Box<JoinError> = boxed.downcast().unwrap();
+    let moved = std::thread::spawn(move || payload_message(err.into_panic()))
+        .join()
+        .unwrap();
+    assert_eq!(moved, "boom 7");
+}

@@ -45,11 +45,13 @@ pub(crate) struct Core {
     /// running task is always in the table.
     current: Cell<usize>,
     pub(crate) timers: Timers,
-    pub(crate) remote: Arc<Remote>,
+    pub(crate) remote: crate::loom::Arc<Remote>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
     pub(crate) stack: StackConfig,
     next_id: Cell<u64>,
+    /// Set by a runtime with stall warnings on (`hooks::install_turn_clock`).
+    pub(crate) turn_clock: std::cell::OnceCell<crate::loom::Arc<super::turn_clock::TurnClock>>,
 }
 
 impl Core {
@@ -62,11 +64,12 @@ impl Core {
             table: RefCell::new(Slab::new()),
             current: Cell::new(NO_TASK),
             timers: Timers::default(),
-            remote: Arc::new(Remote::new(unblock)),
+            remote: crate::loom::Arc::new(Remote::new(unblock)),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
             stack,
             next_id: Cell::new(1),
+            turn_clock: std::cell::OnceCell::new(),
         })
     }
 
@@ -174,13 +177,19 @@ impl Core {
             return true;
         }
         let table = self.table.borrow();
-        table.iter().any(|(_, task)| {
+        let waker_outside = table.iter().any(|(_, task)| {
             task.header()
                 .waker
                 .borrow()
                 .as_ref()
                 .is_some_and(|shared| Arc::strong_count(shared) > 1)
-        })
+        });
+        // A waker on another thread may have pushed its wake and dropped
+        // itself between the look at the remote queue above and the counts
+        // just read. Its drop is a Release decrement and its push came
+        // before it: after an Acquire fence, the queue shows that push.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        waker_outside || !self.remote.is_empty()
     }
 
     /// Runs `f` as `task`'s turn: marks it running and current, then files
@@ -196,7 +205,12 @@ impl Core {
         header.state.set(RunState::Running);
         header.notified.set(false);
         let previous = self.current.replace(header.table_key.get());
+        let clock = self.turn_clock.get();
+        let interrupted = clock.and_then(|c| c.begin(header.id, header.location));
         let result = f(&task);
+        if let Some(clock) = clock {
+            clock.end(interrupted);
+        }
         self.current.set(previous);
         let requeue = match ran(&result) {
             Ran::Done => {

@@ -4,7 +4,7 @@
 
 use super::remote::Remote;
 use super::task::{Header, Ran, Task};
-use std::sync::Arc;
+use crate::loom::Arc;
 
 /// Stands for a body that lives elsewhere (`block_on`'s closure, a scoped
 /// task): the owner runs it; the executor only schedules and lists it.

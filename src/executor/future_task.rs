@@ -5,11 +5,11 @@ use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
 use super::task::{Header, Ran, Task};
+use crate::loom::Arc;
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// A future polled by the executor: no stack of its own.

@@ -6,26 +6,39 @@ use crate::stack::StackError;
 use std::fmt;
 
 /// Why a task produced no value.
+///
+/// `Send + Sync`, so it fits `Box<dyn Error + Send + Sync>` (and anyhow): the
+/// panic payload, which is only `Send`, sits behind a `Mutex` that is only
+/// locked to read the message or to take the payload out, as tokio wraps it.
 pub struct JoinError {
     repr: Repr,
 }
 
 enum Repr {
-    Panicked(Payload),
-    Cancelled,
+    Panicked(std::sync::Mutex<Payload>),
+    /// Cancelled; the text says why when it was not an explicit cancel.
+    Cancelled(Option<&'static str>),
     NoStack(StackError),
 }
 
 impl JoinError {
     pub(crate) fn panicked(payload: Payload) -> Self {
         JoinError {
-            repr: Repr::Panicked(payload),
+            repr: Repr::Panicked(std::sync::Mutex::new(payload)),
         }
     }
 
     pub(crate) fn cancelled() -> Self {
         JoinError {
-            repr: Repr::Cancelled,
+            repr: Repr::Cancelled(None),
+        }
+    }
+
+    /// A cancellation whose `Display` says why (a runtime task that was
+    /// refused, or whose worker shut down).
+    pub(crate) fn cancelled_because(reason: &'static str) -> Self {
+        JoinError {
+            repr: Repr::Cancelled(Some(reason)),
         }
     }
 
@@ -42,7 +55,7 @@ impl JoinError {
 
     /// The task was cancelled (or its executor was dropped) before it ended.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.repr, Repr::Cancelled(_))
     }
 
     /// The task could not start: no stack could be mapped for it.
@@ -57,7 +70,9 @@ impl JoinError {
     /// Re-raise it with `std::panic::resume_unwind`.
     pub fn try_into_panic(self) -> Result<Payload, JoinError> {
         match self.repr {
-            Repr::Panicked(p) => Ok(p),
+            // A poisoned lock still holds the payload: nothing panics while
+            // holding it but a payload's own `Any` methods, which cannot.
+            Repr::Panicked(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),
             repr => Err(JoinError { repr }),
         }
     }
@@ -73,12 +88,14 @@ impl JoinError {
         })
     }
 
-    fn panic_message(&self) -> Option<&str> {
+    fn panic_message(&self) -> Option<String> {
         match &self.repr {
-            Repr::Panicked(p) => p
-                .downcast_ref::<&'static str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
+            Repr::Panicked(p) => {
+                let p = p.lock().unwrap_or_else(|e| e.into_inner());
+                p.downcast_ref::<&'static str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+            }
             _ => None,
         }
     }
@@ -91,7 +108,8 @@ impl fmt::Debug for JoinError {
                 Some(msg) => write!(f, "JoinError::Panicked({msg:?})"),
                 None => f.write_str("JoinError::Panicked(..)"),
             },
-            Repr::Cancelled => f.write_str("JoinError::Cancelled"),
+            Repr::Cancelled(None) => f.write_str("JoinError::Cancelled"),
+            Repr::Cancelled(Some(why)) => write!(f, "JoinError::Cancelled({why:?})"),
             Repr::NoStack(e) => write!(f, "JoinError::NoStack({e:?})"),
         }
     }
@@ -104,7 +122,8 @@ impl fmt::Display for JoinError {
                 Some(msg) => write!(f, "task panicked: {msg}"),
                 None => f.write_str("task panicked"),
             },
-            Repr::Cancelled => f.write_str("task was cancelled"),
+            Repr::Cancelled(None) => f.write_str("task was cancelled"),
+            Repr::Cancelled(Some(why)) => write!(f, "task was cancelled: {why}"),
             Repr::NoStack(e) => write!(f, "task could not start: {e}"),
         }
     }

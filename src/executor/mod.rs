@@ -11,8 +11,9 @@
 //!
 //! 1. The task cell and its states: `task` (header, run queue, wake,
 //!    cancel), `task_body` (a body as a generator), `join_error`,
-//!    `task_info`, and the cross-thread half, `idle` (the idle/notify word)
-//!    and `remote` (wakes from other threads); `call_on_drop`.
+//!    `task_info`, and the cross-thread half, `idle` (the idle/notify word),
+//!    `remote` (wakes from other threads) and `turn_clock` (what a
+//!    runtime's stall monitor reads); `call_on_drop`.
 //! 2. Waiting: `wait_queue` (the one wait queue), `timer`, `suspend`
 //!    (suspending the running task), `join_slot`, and the kinds of task,
 //!    `stackful_task`, `future_task` and `foreign_task`.
@@ -21,7 +22,8 @@
 //!    `waiting` (how a caller waits on a wait queue), `join_handle`,
 //!    `spawn`, `yield_now`, `sleep`, `timeout`, `interval`, `bridge`
 //!    (`await_`), `scope`, and `local_executor` and `builder` (`Executor`,
-//!    `ExecutorBuilder`).
+//!    `ExecutorBuilder`); `hooks`, what the cross-thread layers above (the
+//!    runtime, `sync::mpsc`) need from the executor.
 
 // 1. The task cell and its states.
 mod call_on_drop;
@@ -31,6 +33,7 @@ mod remote;
 mod task;
 mod task_body;
 mod task_info;
+pub(crate) mod turn_clock;
 
 // 2. Wait queues, timers, and the kinds of task.
 mod foreign_task;
@@ -48,6 +51,7 @@ mod core;
 mod bridge;
 mod builder;
 mod context;
+pub(crate) mod hooks;
 mod interval;
 mod join_handle;
 mod local_executor;
@@ -80,8 +84,8 @@ pub(crate) use waiting::{block, register_caller, waiter_for, Unwinding};
 #[allow(dead_code)]
 fn _auto_traits() {
     fn unpin<T: Unpin>() {}
-    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync + 'static>() {}
     unpin::<JoinHandle<u8>>();
     unpin::<Executor>();
-    send::<JoinError>();
+    send_sync::<JoinError>();
 }

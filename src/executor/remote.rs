@@ -6,9 +6,23 @@
 //! its own thread.
 
 use super::idle::{AfterNotify, IdleWord};
+use crate::loom::Arc;
 use concurrent_queue::ConcurrentQueue;
-use std::sync::Arc;
 use std::task::Wake;
+
+/// The OS wake-up that unblocks an executor's driver: `mio::Waker`
+/// normally, a loom condition variable in the models, so that they run the
+/// shipped [`Remote`].
+pub(crate) trait Unblock: Send + Sync {
+    fn unblock(&self);
+}
+
+impl Unblock for mio::Waker {
+    fn unblock(&self) {
+        // A failed wake can only mean the poller is gone: nothing to wake.
+        let _ = self.wake();
+    }
+}
 
 /// Identifies a task across threads: its table slot and its unique id (the
 /// id guards against a slot reused by a later task).
@@ -18,24 +32,35 @@ pub(crate) type RemoteKey = (usize, u64);
 pub(crate) struct Remote {
     queue: ConcurrentQueue<RemoteKey>,
     pub(crate) idle: IdleWord,
-    unblock: mio::Waker,
+    unblock: Box<dyn Unblock>,
 }
 
 impl Remote {
-    pub(crate) fn new(unblock: mio::Waker) -> Self {
+    pub(crate) fn new(unblock: impl Unblock + 'static) -> Self {
         Remote {
             queue: ConcurrentQueue::unbounded(),
             idle: IdleWord::new(),
-            unblock,
+            unblock: Box::new(unblock),
         }
     }
 
+    /// Rule 1 of `idle.rs`: push, then notify.
     pub(crate) fn push(&self, key: RemoteKey) {
+        // The broken variant the loom model must reject: notify first,
+        // then push, so an executor may drain, find nothing and block.
+        #[cfg(corun_loom_mutant)]
+        {
+            if self.idle.transition_notify() == AfterNotify::Unblock {
+                self.unblock.unblock();
+            }
+            let _ = self.queue.push(key);
+            return;
+        }
         // An unbounded queue only refuses when closed, which never happens.
+        #[allow(unreachable_code)]
         let _ = self.queue.push(key);
         if self.idle.transition_notify() == AfterNotify::Unblock {
-            // A failed wake can only mean the poller is gone: nothing to wake.
-            let _ = self.unblock.wake();
+            self.unblock.unblock();
         }
     }
 
@@ -54,12 +79,17 @@ pub(crate) struct TaskWaker {
     pub(crate) key: RemoteKey,
 }
 
+// std's `Arc` here: `Waker::from` needs it; what it guards (`Remote`) is
+// the facade's.
 impl Wake for TaskWaker {
-    fn wake(self: Arc<Self>) {
+    fn wake(self: std::sync::Arc<Self>) {
         self.remote.push(self.key);
     }
 
-    fn wake_by_ref(self: &Arc<Self>) {
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
         self.remote.push(self.key);
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -7,9 +7,9 @@ use super::remote::Remote;
 use super::task::{Header, Ran, Task};
 use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
 use crate::generator::StackConfig;
+use crate::loom::Arc;
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
 enum Stage<F, T> {
     /// Spawned but never run: no stack yet.

@@ -110,7 +110,7 @@ impl Header {
 
     /// The task's `Waker`, made on first use and cached; it wakes the task
     /// through `remote`, from any thread.
-    pub(crate) fn waker(&self, remote: &Arc<Remote>) -> Waker {
+    pub(crate) fn waker(&self, remote: &crate::loom::Arc<Remote>) -> Waker {
         if let Some(shared) = &*self.waker.borrow() {
             return Waker::from(shared.clone());
         }
@@ -139,7 +139,7 @@ pub(crate) trait Task {
     fn header(&self) -> &Header;
     /// Runs the task until it waits or ends. `remote` is its executor's
     /// cross-thread half, for a future task's `Waker`.
-    fn run(&self, remote: &Arc<Remote>) -> Ran;
+    fn run(&self, remote: &crate::loom::Arc<Remote>) -> Ran;
     /// Ends the task now without running any more of it normally: an
     /// unstarted body is dropped, a suspended one unwinds. Its join slot
     /// reports a cancellation.

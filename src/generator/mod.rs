@@ -27,6 +27,14 @@ pub(crate) use protocol::Payload;
 pub(crate) use protocol::WaitKind;
 pub use state::GeneratorState;
 
+/// Whether a caught unwind is a coroutine being closed (cancellation, a
+/// timeout, teardown) rather than a panic of its body: code that catches
+/// panics one item at a time (the runtime's `Pool::try_map`) must let a
+/// close go on with `resume_unwind`.
+pub(crate) fn is_close_payload(payload: &Payload) -> bool {
+    payload.is::<co::GeneratorExit>()
+}
+
 use crate::stack::{Stack, StackError};
 use mailbox::{ResumeTag, SuspendTag};
 use protocol::Resume;

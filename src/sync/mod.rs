@@ -56,11 +56,13 @@
 mod channel;
 mod channel_async;
 mod error;
+pub mod mpsc;
 mod mutex;
 mod notify;
 mod oneshot;
 mod semaphore;
 mod wait_group;
+pub(crate) mod wait_here;
 
 pub use channel::{channel, unbounded_channel, Receiver, Sender};
 pub use channel_async::{IntoIter, Iter, RecvFuture, SendFuture};

@@ -182,3 +182,14 @@ pub fn map_count() -> usize {
         .lines()
         .count()
 }
+
+// ---- Runtimes ----
+
+/// A runtime of `n` unpinned workers (tests share the machine's cores).
+pub fn runtime(n: usize) -> corun::Runtime {
+    corun::Runtime::builder()
+        .workers(n)
+        .pin_cores(false)
+        .build()
+        .unwrap()
+}

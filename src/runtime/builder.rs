@@ -1,0 +1,174 @@
+//! `RuntimeBuilder`: how many workers, pinned or not, their tasks' stack
+//! size; and `BuildError`, why a runtime could not be made.
+
+use super::placement::Placement;
+use super::stall::{OnStall, StallReport};
+use super::Runtime;
+use std::fmt;
+use std::time::Duration;
+
+/// Configures a [`Runtime`].
+///
+/// ```
+/// let rt = corun::Runtime::builder()
+///     .workers(2)
+///     .pin_cores(false)
+///     .stack_size(64 * 1024)
+///     .build()?;
+/// assert_eq!(rt.workers(), 2);
+/// # Ok::<(), corun::runtime::BuildError>(())
+/// ```
+#[derive(Clone)]
+pub struct RuntimeBuilder {
+    pub(crate) workers: Option<usize>,
+    pub(crate) pin_cores: bool,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) stall_warning: Option<Duration>,
+    pub(crate) on_stall: Option<OnStall>,
+    pub(crate) placement: Placement,
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        RuntimeBuilder {
+            workers: None,
+            pin_cores: true,
+            stack_size: None,
+            stall_warning: None,
+            on_stall: None,
+            placement: Placement::LeastLoaded,
+        }
+    }
+}
+
+impl fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeBuilder")
+            .field("workers", &self.workers)
+            .field("pin_cores", &self.pin_cores)
+            .field("stack_size", &self.stack_size)
+            .field("stall_warning", &self.stall_warning)
+            .field("on_stall", &self.on_stall.is_some())
+            .field("placement", &self.placement)
+            .finish()
+    }
+}
+
+impl RuntimeBuilder {
+    /// The number of worker threads (default: the available cores, as
+    /// `std::thread::available_parallelism` counts them). Zero is an error
+    /// from [`build`](RuntimeBuilder::build).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Whether to pin worker `i` to core `i` (modulo the cores there are);
+    /// default `true`. A worker the OS refuses to pin still runs, unpinned:
+    /// [`Runtime::pinned_cores`] says which were pinned, and a line on
+    /// stderr says which were refused.
+    pub fn pin_cores(mut self, pin: bool) -> Self {
+        self.pin_cores = pin;
+        self
+    }
+
+    /// The usable stack size of each task, in bytes (default
+    /// [`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE)).
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// How `spawn` picks a worker (default [`Placement::LeastLoaded`]).
+    pub fn placement(mut self, how: Placement) -> Self {
+        self.placement = how;
+        self
+    }
+
+    /// Reports every task that holds its worker longer than `threshold`
+    /// without waiting (a CPU-bound loop starves the other tasks of its
+    /// worker): its id, its worker and where it was spawned, once per such
+    /// turn, on stderr unless [`on_stall`](RuntimeBuilder::on_stall) gives a
+    /// callback. A monitor thread checks about four times per `threshold`;
+    /// each task switch then costs two uncontended lock round trips more.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let tx = std::sync::Mutex::new(tx);
+    /// let rt = corun::Runtime::builder()
+    ///     .workers(1)
+    ///     .stall_warning(Duration::from_millis(20))
+    ///     .on_stall(move |report| tx.lock().unwrap().send(report.clone()).unwrap())
+    ///     .build()?;
+    /// let h = rt.spawn(|| {
+    ///     let start = Instant::now();
+    ///     while start.elapsed() < Duration::from_millis(200) {} // never waits
+    /// });
+    /// let report = rx.recv().unwrap();
+    /// assert_eq!(report.worker, 0);
+    /// assert!(report.held_for >= Duration::from_millis(20));
+    /// h.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
+    pub fn stall_warning(mut self, threshold: Duration) -> Self {
+        self.stall_warning = Some(threshold);
+        self
+    }
+
+    /// Where [`stall_warning`](RuntimeBuilder::stall_warning) reports go
+    /// (default: a line on stderr). Called on the monitor thread.
+    pub fn on_stall(mut self, report: impl Fn(&StallReport) + Send + Sync + 'static) -> Self {
+        self.on_stall = Some(std::sync::Arc::new(report));
+        self
+    }
+
+    /// Starts the workers.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::NoWorkers`] for zero workers; [`BuildError::Io`] if a
+    /// thread or an executor's event queue could not be made.
+    pub fn build(self) -> Result<Runtime, BuildError> {
+        Runtime::start(self)
+    }
+}
+
+/// Why a [`Runtime`] or [`Pool`](crate::Pool) could not be made.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Zero workers were asked for: a runtime needs at least one.
+    NoWorkers,
+    /// The OS refused a worker thread or its event queue.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::NoWorkers => f.write_str(
+                "corun: a runtime needs at least one worker: pass workers(n) with n >= 1, \
+                 or leave it out for one per core",
+            ),
+            BuildError::Io(e) => write!(f, "corun: could not start a runtime worker: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Io(e) => Some(e),
+            BuildError::NoWorkers => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for BuildError {
+    fn from(e: std::io::Error) -> Self {
+        BuildError::Io(e)
+    }
+}

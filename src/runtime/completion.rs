@@ -1,0 +1,177 @@
+//! Cross-thread join completion: where a runtime task's outcome waits for
+//! its `Send` handle, and how a cancel request travels the other way. This
+//! is the only place its lock is taken.
+//!
+//! Rules:
+//! 1. The outcome is stored exactly once (`complete`); a second store is
+//!    ignored, so a drop guard may always try ("cancelled" if nothing else
+//!    came first). Storing wakes the joiner's waker, taken under the lock.
+//! 2. A joiner polls under the lock: it takes the outcome, or leaves its
+//!    waker. Both under one lock, so a store either comes before the poll
+//!    (which takes it) or after the waker was left (and wakes it).
+//! 3. A cancel request sets a flag under the lock and wakes the worker-side
+//!    watcher's waker; the watcher polls the flag under the same lock
+//!    (rule 2's argument again). A request after the outcome does nothing.
+
+use super::super::JoinError;
+use crate::loom::{lock, Mutex};
+use std::task::{Context, Poll, Waker};
+
+enum Outcome<T> {
+    Pending,
+    Ready(Result<T, JoinError>),
+    Taken,
+}
+
+struct State<T> {
+    outcome: Outcome<T>,
+    joiner: Option<Waker>,
+    cancel: bool,
+    watcher: Option<Waker>,
+}
+
+/// The state a runtime task and its handle share.
+pub(crate) struct Completion<T> {
+    state: Mutex<State<T>>,
+}
+
+fn keep(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        slot => *slot = Some(cx.waker().clone()),
+    }
+}
+
+impl<T> Completion<T> {
+    pub(crate) fn new() -> Self {
+        Completion {
+            state: Mutex::new(State {
+                outcome: Outcome::Pending,
+                joiner: None,
+                cancel: false,
+                watcher: None,
+            }),
+        }
+    }
+
+    /// Rule 1. Returns whether this call stored the outcome.
+    pub(crate) fn complete(&self, outcome: Result<T, JoinError>) -> bool {
+        // The broken variant the loom model must reject: the joiner is
+        // woken before the outcome is stored, in two critical sections.
+        #[cfg(corun_loom_mutant)]
+        {
+            let joiner = lock(&self.state).joiner.take();
+            if let Some(waker) = joiner {
+                waker.wake();
+            }
+            let mut state = lock(&self.state);
+            if !matches!(state.outcome, Outcome::Pending) {
+                return false;
+            }
+            state.outcome = Outcome::Ready(outcome);
+            return true;
+        }
+        #[allow(unreachable_code)]
+        let joiner = {
+            let mut state = lock(&self.state);
+            if !matches!(state.outcome, Outcome::Pending) {
+                return false;
+            }
+            state.outcome = Outcome::Ready(outcome);
+            state.watcher = None;
+            state.joiner.take()
+        };
+        if let Some(waker) = joiner {
+            waker.wake();
+        }
+        true
+    }
+
+    /// Rule 2.
+    ///
+    /// # Panics
+    ///
+    /// If the outcome was already taken (a handle polled after it returned
+    /// `Ready`).
+    pub(crate) fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let mut state = lock(&self.state);
+        match std::mem::replace(&mut state.outcome, Outcome::Taken) {
+            Outcome::Ready(outcome) => Poll::Ready(outcome),
+            Outcome::Pending => {
+                state.outcome = Outcome::Pending;
+                keep(&mut state.joiner, cx);
+                Poll::Pending
+            }
+            Outcome::Taken => {
+                drop(state);
+                panic!("corun::runtime::JoinHandle polled after it returned the outcome")
+            }
+        }
+    }
+
+    /// Waits for the outcome without taking it (rule 2's waker).
+    pub(crate) fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = lock(&self.state);
+        if matches!(state.outcome, Outcome::Pending) {
+            keep(&mut state.joiner, cx);
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
+
+    /// Whether the outcome was stored and then taken.
+    pub(crate) fn is_taken(&self) -> bool {
+        matches!(lock(&self.state).outcome, Outcome::Taken)
+    }
+
+    /// Whether the task ended with a value (`None` while it runs, or once
+    /// the outcome was taken).
+    pub(crate) fn succeeded(&self) -> Option<bool> {
+        match &lock(&self.state).outcome {
+            Outcome::Ready(outcome) => Some(outcome.is_ok()),
+            _ => None,
+        }
+    }
+
+    /// Forgets a joiner's waker (its future was dropped).
+    pub(crate) fn forget_joiner(&self) {
+        lock(&self.state).joiner = None;
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        !matches!(lock(&self.state).outcome, Outcome::Pending)
+    }
+
+    /// Rule 3, the handle's side.
+    pub(crate) fn request_cancel(&self) {
+        let watcher = {
+            let mut state = lock(&self.state);
+            if !matches!(state.outcome, Outcome::Pending) {
+                return;
+            }
+            state.cancel = true;
+            state.watcher.take()
+        };
+        if let Some(waker) = watcher {
+            waker.wake();
+        }
+    }
+
+    /// Rule 3, the worker's side: whether cancellation was requested; if
+    /// not, the watcher's waker is left for the request.
+    pub(crate) fn poll_cancel(&self, cx: &mut Context<'_>) -> bool {
+        let mut state = lock(&self.state);
+        if !state.cancel {
+            keep(&mut state.watcher, cx);
+        }
+        state.cancel
+    }
+
+    pub(crate) fn cancel_requested(&self) -> bool {
+        lock(&self.state).cancel
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -1,0 +1,299 @@
+//! `Pool`: Python's `multiprocessing.Pool` on the runtime's workers,
+//! without processes and without pickling: `map`, `imap`, `apply_async`,
+//! `close`/`join`/`terminate`.
+//!
+//! Files: `map` (ordered, chunked maps), `imap` (lazy iterators),
+//! `async_result`, `tracker` (outstanding jobs, for `join` and
+//! `terminate`).
+
+mod async_result;
+mod imap;
+mod map;
+mod tracker;
+
+pub use async_result::{AsyncResult, GetTimeoutError};
+pub use imap::{Imap, ImapUnordered};
+
+use super::{BuildError, JoinHandle, Runtime, RuntimeBuilder, Shared};
+use crate::loom::{Arc, AtomicBool, Ordering};
+use crate::sync::wait_here;
+use std::fmt;
+use std::future::poll_fn;
+use std::panic::Location;
+use tracker::Tracker;
+
+/// A pool of workers for CPU-bound jobs: `multiprocessing.Pool`'s shape.
+///
+/// `Send + Sync` (share it in an `Arc`). Every method works from a plain
+/// thread, which blocks, and from a corun task, where only that task
+/// suspends, including a task on one of the pool's own workers.
+///
+/// ```
+/// let pool = corun::Pool::new(2)?;
+/// let squares: Vec<u64> = pool.map(0..10u64, |x| x * x);
+/// assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+/// let ar = pool.apply_async(|| "done");
+/// assert_eq!(ar.get()?, "done");
+/// pool.close();
+/// pool.join();
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
+///
+/// A job's panic is its own error in [`AsyncResult::get`] and
+/// [`try_map`](Pool::try_map), and is re-raised by [`map`](Pool::map) and
+/// [`imap`](Pool::imap) after the other jobs finished; the pool keeps
+/// working either way.
+pub struct Pool {
+    /// The runtime this pool made itself (`Pool::new`), if any.
+    owned: Option<Runtime>,
+    shared: Arc<Shared>,
+    tracker: Arc<Tracker>,
+    closed: AtomicBool,
+}
+
+/// Configures a [`Pool`]: its workers and an initializer run on each.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+///
+/// let started = Arc::new(AtomicUsize::new(0));
+/// let s = started.clone();
+/// let pool = corun::Pool::builder()
+///     .workers(2)
+///     .initializer(move |_worker| {
+///         s.fetch_add(1, Ordering::SeqCst);
+///     })
+///     .build()?;
+/// assert_eq!(started.load(Ordering::SeqCst), 2); // before any job
+/// assert_eq!(pool.map(1..=3, |x: i32| -x), [-1, -2, -3]);
+/// # Ok::<(), corun::runtime::BuildError>(())
+/// ```
+pub struct PoolBuilder {
+    runtime: RuntimeBuilder,
+    initializer: Option<Box<dyn Fn(usize) + Send + Sync>>,
+}
+
+impl PoolBuilder {
+    /// The number of workers (default: the available cores).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.runtime = self.runtime.workers(n);
+        self
+    }
+
+    /// Whether to pin each worker to a core (default `true`).
+    pub fn pin_cores(mut self, pin: bool) -> Self {
+        self.runtime = self.runtime.pin_cores(pin);
+        self
+    }
+
+    /// The stack size of each job's task.
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.runtime = self.runtime.stack_size(bytes);
+        self
+    }
+
+    /// Runs `init(worker)` once on every worker, before any job: Python's
+    /// `Pool(initializer=...)`, for per-worker state in thread-locals.
+    pub fn initializer(mut self, init: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.initializer = Some(Box::new(init));
+        self
+    }
+
+    /// Starts the workers and runs the initializer on each.
+    ///
+    /// # Errors
+    ///
+    /// As [`RuntimeBuilder::build`]: zero workers, or the OS refused.
+    ///
+    /// # Panics
+    ///
+    /// A panic of the initializer is re-raised here.
+    pub fn build(self) -> Result<Pool, BuildError> {
+        let runtime = self.runtime.build()?;
+        if let Some(init) = self.initializer {
+            runtime.run_on_all(init);
+        }
+        Ok(Pool::with(Some(runtime), None))
+    }
+}
+
+impl fmt::Debug for PoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolBuilder")
+            .field("runtime", &self.runtime)
+            .field("initializer", &self.initializer.is_some())
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// A pool whose jobs run on this runtime's workers. The runtime stays
+    /// the owner of its threads: once it is dropped, the pool's jobs are
+    /// refused (their results say so).
+    pub fn pool(&self) -> Pool {
+        Pool::with(None, Some(self.shared.clone()))
+    }
+}
+
+impl Pool {
+    /// A pool of `workers` pinned workers.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::NoWorkers`] for zero; [`BuildError::Io`] if the OS
+    /// refused a thread.
+    pub fn new(workers: usize) -> Result<Pool, BuildError> {
+        Pool::builder().workers(workers).build()
+    }
+
+    /// A builder, for an initializer and the runtime's settings.
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder {
+            runtime: Runtime::builder(),
+            initializer: None,
+        }
+    }
+
+    fn with(owned: Option<Runtime>, shared: Option<Arc<Shared>>) -> Pool {
+        let shared = match (&owned, shared) {
+            (Some(runtime), _) => runtime.shared.clone(),
+            (None, Some(shared)) => shared,
+            (None, None) => unreachable!("a pool has a runtime"),
+        };
+        Pool {
+            owned,
+            shared,
+            tracker: Arc::new(Tracker::default()),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// The number of workers.
+    pub fn workers(&self) -> usize {
+        self.shared.workers()
+    }
+
+    #[track_caller]
+    fn check_open(&self, what: &str) {
+        assert!(
+            !self.is_closed(),
+            "{what} called after Pool::close (or terminate): a closed pool takes no new jobs; \
+             submit before closing, or make a new Pool"
+        );
+    }
+
+    /// Spawns one job on the least-loaded worker, counted by the tracker.
+    pub(crate) fn submit<F, T>(&self, job: F, location: &'static Location<'static>) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let guard = Tracker::enter(&self.tracker);
+        let id = guard.id();
+        let job = move || {
+            let _guard = guard;
+            job()
+        };
+        let handle = self
+            .shared
+            .spawn_to(self.shared.least_loaded(), job, location, true);
+        let completion = handle.completion().clone();
+        self.tracker
+            .file(id, std::sync::Arc::new(move || completion.request_cancel()));
+        handle
+    }
+
+    /// Runs `job` on a worker; its result comes back through the
+    /// [`AsyncResult`]. Python's `apply_async`.
+    ///
+    /// # Panics
+    ///
+    /// After [`close`](Pool::close) or [`terminate`](Pool::terminate).
+    #[track_caller]
+    pub fn apply_async<F, T>(&self, job: F) -> AsyncResult<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.check_open("Pool::apply_async");
+        let handle = self.submit(job, Location::caller());
+        AsyncResult::new(handle.completion().clone())
+    }
+
+    /// Runs `job` on a worker and waits for its value: Python's `apply`.
+    ///
+    /// # Panics
+    ///
+    /// After `close`; a panic of the job is re-raised here.
+    #[track_caller]
+    pub fn apply<F, T>(&self, job: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.check_open("Pool::apply");
+        super::unwrap_outcome(self.submit(job, Location::caller()).join(), "Pool::apply")
+    }
+
+    /// Takes no new jobs from now on; those submitted still run. Python's
+    /// `close`.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Whether [`close`](Pool::close) or [`terminate`](Pool::terminate)
+    /// was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Waits until every job submitted has ended. Python's `join`: call
+    /// [`close`](Pool::close) first. A pool's own jobs must not call it
+    /// (they would wait for themselves).
+    ///
+    /// # Panics
+    ///
+    /// If the pool was not closed.
+    pub fn join(&self) {
+        assert!(
+            self.is_closed(),
+            "Pool::join called before Pool::close: close the pool first, as Python's \
+             Pool.join requires (otherwise new jobs could keep it waiting forever)"
+        );
+        let _ = wait_here::wait(poll_fn(|cx| self.tracker.poll_idle(cx)), "Pool::join");
+    }
+
+    /// Closes the pool and cancels every job not yet ended: unstarted ones
+    /// never run, started ones unwind at their next wait. Python's
+    /// `terminate` (which can only kill whole processes).
+    pub fn terminate(&self) {
+        self.close();
+        self.tracker.cancel_all();
+    }
+
+    /// Jobs submitted and not yet ended.
+    pub fn outstanding(&self) -> usize {
+        self.tracker.outstanding()
+    }
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("workers", &self.workers())
+            .field("closed", &self.is_closed())
+            .field("outstanding", &self.outstanding())
+            .field("owns_runtime", &self.owned.is_some())
+            .finish()
+    }
+}
+
+/// Auto traits that must hold, checked at compile time.
+#[allow(dead_code)]
+fn _auto_traits() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Pool>();
+    send_sync::<AsyncResult<u8>>();
+    send_sync::<GetTimeoutError>();
+}

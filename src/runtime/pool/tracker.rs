@@ -1,0 +1,119 @@
+//! A pool's outstanding jobs: how many, who waits for none to be left
+//! (`Pool::join`), and how to cancel each (`Pool::terminate`). This is the
+//! only place its lock is taken.
+//!
+//! Rules:
+//! 1. A job is counted (`enter`) before it is spawned and leaves exactly
+//!    once, when its [`JobGuard`] is dropped: at the end of its body, as it
+//!    unwinds, or unrun with the closure.
+//! 2. Its canceller is filed after the spawn. A job that ended before that
+//!    leaves a tombstone instead, which the filing consumes, so no entry is
+//!    left behind for a job that is gone.
+//! 3. The last job to leave wakes every waiter, taken under the lock; a
+//!    waiter checks the count and leaves its waker under the same lock.
+
+use crate::loom::{lock, Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::task::{Context, Poll, Waker};
+
+/// Requests a job's cancellation (a closure, since loom's `Arc` cannot be
+/// coerced to a trait object).
+pub(crate) type Canceller = std::sync::Arc<dyn Fn() + Send + Sync>;
+
+#[derive(Default)]
+struct State {
+    count: usize,
+    next_id: u64,
+    cancellers: HashMap<u64, Canceller>,
+    tombstones: HashSet<u64>,
+    waiters: Vec<Waker>,
+}
+
+/// The outstanding jobs of one pool.
+#[derive(Default)]
+pub(crate) struct Tracker {
+    state: Mutex<State>,
+}
+
+/// Held by a job: leaving the pool's count when dropped (rule 1).
+pub(crate) struct JobGuard {
+    tracker: Arc<Tracker>,
+    id: u64,
+}
+
+impl Tracker {
+    /// Rule 1: counts a new job.
+    pub(crate) fn enter(tracker: &Arc<Tracker>) -> JobGuard {
+        let mut state = lock(&tracker.state);
+        state.count += 1;
+        let id = state.next_id;
+        state.next_id += 1;
+        JobGuard {
+            tracker: tracker.clone(),
+            id,
+        }
+    }
+
+    /// Rule 2.
+    pub(crate) fn file(&self, id: u64, canceller: Canceller) {
+        let mut state = lock(&self.state);
+        if !state.tombstones.remove(&id) {
+            state.cancellers.insert(id, canceller);
+        }
+    }
+
+    /// Rule 3, the waiter's side.
+    pub(crate) fn poll_idle(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = lock(&self.state);
+        if state.count == 0 {
+            return Poll::Ready(());
+        }
+        if !state.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            state.waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Requests cancellation of every job still outstanding.
+    pub(crate) fn cancel_all(&self) {
+        let cancellers: Vec<_> = lock(&self.state).cancellers.values().cloned().collect();
+        for cancel in cancellers {
+            cancel();
+        }
+    }
+
+    pub(crate) fn outstanding(&self) -> usize {
+        lock(&self.state).count
+    }
+}
+
+impl JobGuard {
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        let (waiters, canceller) = {
+            let mut state = lock(&self.tracker.state);
+            state.count -= 1;
+            let canceller = state.cancellers.remove(&self.id);
+            if canceller.is_none() {
+                state.tombstones.insert(self.id);
+            }
+            let waiters = if state.count == 0 {
+                std::mem::take(&mut state.waiters)
+            } else {
+                Vec::new()
+            };
+            (waiters, canceller)
+        };
+        // Dropped outside the lock: it may be the last owner of the job's
+        // completion.
+        drop(canceller);
+        for waker in waiters {
+            waker.wake();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! A worker thread: pins itself, makes its executor, and runs the
+//! dispatcher task on it until the runtime closes; and the thread-local
+//! that says which worker (of which runtime) a thread is.
+
+use super::worker::WorkerShared;
+use crate::loom::Arc;
+use std::cell::Cell;
+
+thread_local! {
+    /// `(runtime id, worker index)` on a worker thread.
+    static WORKER: Cell<Option<(u64, usize)>> = const { Cell::new(None) };
+}
+
+/// The index of the runtime worker running the caller, or `None` outside
+/// any runtime worker.
+///
+/// ```
+/// let rt = corun::Runtime::builder().workers(2).build()?;
+/// assert_eq!(rt.spawn_on(1, corun::worker_index).join()?, Some(1));
+/// assert_eq!(corun::worker_index(), None);
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
+pub fn worker_index() -> Option<usize> {
+    WORKER.with(|w| w.get()).map(|(_, index)| index)
+}
+
+/// The runtime id of the worker running the caller.
+pub(crate) fn current_runtime() -> Option<u64> {
+    WORKER.with(|w| w.get()).map(|(id, _)| id)
+}
+
+/// How a worker thread starts: its runtime, its index, its settings.
+pub(crate) struct WorkerStart {
+    pub(crate) runtime_id: u64,
+    pub(crate) index: usize,
+    /// Every worker's shared state, this one's at `index`.
+    pub(crate) workers: Vec<Arc<WorkerShared>>,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) core: Option<core_affinity::CoreId>,
+    /// The turn clock of stall warnings, if they are on.
+    pub(crate) clock: Option<Arc<crate::executor::turn_clock::TurnClock>>,
+}
+
+/// The worker thread's body. `started` gets whether pinning worked (or why
+/// the executor could not be made) before any job runs.
+pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::Result<bool>>) {
+    WORKER.with(|w| w.set(Some((start.runtime_id, start.index))));
+    let pinned = start.core.is_some_and(core_affinity::set_for_current);
+    let mut builder = crate::Executor::builder();
+    if let Some(bytes) = start.stack_size {
+        builder = builder.stack_size(bytes);
+    }
+    let executor = match builder.try_build() {
+        Ok(executor) => executor,
+        Err(e) => {
+            let _ = started.send(Err(e));
+            return;
+        }
+    };
+    let _ = started.send(Ok(pinned));
+    drop(started);
+    let clock = start.clock;
+    executor.block_on(|| {
+        if let Some(clock) = clock {
+            crate::executor::hooks::install_turn_clock(clock);
+        }
+        super::dispatch::dispatch(start.index, &start.workers)
+    });
+    // Step 4: unwinds every task still alive; their guards store the rest.
+    drop(executor);
+}

@@ -1,0 +1,155 @@
+//! Waiting for a `Future` from anywhere, for the cross-thread types: a
+//! stackful task suspends (only it), any other caller blocks its thread.
+//!
+//! A blocked thread sleeps on a `Condvar` from the facade (`crate::loom`),
+//! woken through an ordinary `Waker`, so under `--cfg loom` the models (and
+//! users' own models) see every wake-up.
+
+use crate::executor::hooks::{can_suspend, suspend_on, Unwinding};
+use crate::loom::{lock, Condvar, Mutex};
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+/// Waits for `future`: suspends the calling stackful task, or blocks the
+/// calling thread. `Err` only for a task that is unwinding (it cannot wait).
+pub(crate) fn wait<F: Future>(future: F, reason: &'static str) -> Result<F::Output, Unwinding> {
+    let future = pin!(future);
+    if can_suspend() {
+        suspend_on(future, reason)
+    } else {
+        Ok(block_thread(future, None).expect("no deadline"))
+    }
+}
+
+/// [`wait`] for at most `limit`; `Ok(None)` when the time ran out first.
+pub(crate) fn wait_timeout<F: Future>(
+    future: F,
+    limit: Duration,
+    reason: &'static str,
+) -> Result<Option<F::Output>, Unwinding> {
+    let mut future = pin!(future);
+    if can_suspend() {
+        match crate::executor::timeout(limit, || suspend_on(future.as_mut(), reason)) {
+            Ok(Ok(value)) => Ok(Some(value)),
+            Ok(Err(unwinding)) => Err(unwinding),
+            Err(_elapsed) => Ok(None),
+        }
+    } else {
+        Ok(block_thread(future, Instant::now().checked_add(limit)))
+    }
+}
+
+/// The data behind a blocked thread's `Waker`.
+///
+/// Rules: a wake sets `woken` under the lock and signals the condition
+/// variable only if the thread said, under the same lock, that it sleeps
+/// (so a wake of a thread that is still polling or spinning costs no system
+/// call); the thread clears `woken` when it takes the wake.
+struct ThreadSignal {
+    state: Mutex<Signal>,
+    cv: Condvar,
+}
+
+#[derive(Default)]
+struct Signal {
+    woken: bool,
+    sleeping: bool,
+}
+
+impl Wake for ThreadSignal {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        let mut state = lock(&self.state);
+        state.woken = true;
+        if state.sleeping {
+            self.cv.notify_one();
+        }
+    }
+}
+
+/// How often a blocked thread looks for its wake before it sleeps: the
+/// other side often answers within a microsecond or two, and a sleep is
+/// paid for by the waker's system call and the wake-up (tens of µs here).
+const SPINS_BEFORE_SLEEPING: u32 = 200;
+
+/// Polls `future` on this thread, sleeping between polls until woken or
+/// until `deadline` (then `None`).
+fn block_thread<F: Future>(
+    mut future: Pin<&mut F>,
+    deadline: Option<Instant>,
+) -> Option<F::Output> {
+    let signal = std::sync::Arc::new(ThreadSignal {
+        state: Mutex::new(Signal::default()),
+        cv: Condvar::new(),
+    });
+    let waker = Waker::from(signal.clone());
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return Some(value);
+        }
+        spin_for_wake(&signal);
+        let mut state = lock(&signal.state);
+        while !state.woken {
+            state.sleeping = true;
+            state = match deadline {
+                None => signal.cv.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        state.sleeping = false;
+                        drop(state);
+                        // One last look: the value may have come just now.
+                        return match future.as_mut().poll(&mut cx) {
+                            Poll::Ready(value) => Some(value),
+                            Poll::Pending => None,
+                        };
+                    }
+                    wait_for(&signal.cv, state, left)
+                }
+            };
+            state.sleeping = false;
+        }
+        state.woken = false;
+    }
+}
+
+/// Looks for the wake a while before sleeping (not under loom, where a
+/// spin is only more interleavings to explore).
+fn spin_for_wake(signal: &ThreadSignal) {
+    if cfg!(loom) {
+        return;
+    }
+    for _ in 0..SPINS_BEFORE_SLEEPING {
+        if lock(&signal.state).woken {
+            return;
+        }
+        std::hint::spin_loop();
+    }
+}
+
+#[cfg(not(loom))]
+fn wait_for<'a>(
+    cv: &Condvar,
+    guard: crate::loom::MutexGuard<'a, Signal>,
+    left: Duration,
+) -> crate::loom::MutexGuard<'a, Signal> {
+    cv.wait_timeout(guard, left)
+        .unwrap_or_else(|e| e.into_inner())
+        .0
+}
+
+/// loom has no clock: a timed wait is an untimed one there.
+#[cfg(loom)]
+fn wait_for<'a>(
+    cv: &Condvar,
+    guard: crate::loom::MutexGuard<'a, Signal>,
+    _left: Duration,
+) -> crate::loom::MutexGuard<'a, Signal> {
+    cv.wait(guard).unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,342 @@
+//! The per-core runtime: spawning, joining from threads and tasks, placement,
+//! cancellation, shutdown and drop.
+
+mod common;
+
+use common::{panic_message, runtime as rt};
+use corun::runtime::{BuildError, SpawnError};
+use corun::Runtime;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Counts drops across threads.
+struct Dropped(Arc<AtomicUsize>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn spawn_and_join_from_a_plain_thread() {
+    let rt = rt(2);
+    let h = rt.spawn(|| 6 * 7);
+    assert_eq!(h.join().unwrap(), 42);
+}
+
+#[test]
+fn default_runtime_has_one_worker_per_core() {
+    let rt = Runtime::new().unwrap();
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(rt.workers(), cores);
+    assert_eq!(rt.pinned_cores().len(), cores);
+    assert_eq!(rt.block_on(|| 1), 1);
+}
+
+#[test]
+fn zero_workers_is_a_builder_error() {
+    let err = Runtime::builder().workers(0).build().unwrap_err();
+    assert!(matches!(err, BuildError::NoWorkers));
+    assert!(err.to_string().contains("at least one worker"), "{err}");
+}
+
+#[test]
+fn spawn_on_out_of_range_names_the_worker_count() {
+    let rt = rt(2);
+    let msg = panic_message(|| rt.spawn_on(2, || ()));
+    assert!(msg.contains("has 2 workers"), "{msg}");
+}
+
+#[test]
+fn spawn_on_runs_there_and_worker_index_says_so() {
+    let rt = rt(2);
+    for i in 0..2 {
+        let h = rt.spawn_on(i, corun::worker_index);
+        assert_eq!(h.worker(), i);
+        assert_eq!(h.join().unwrap(), Some(i));
+    }
+    assert_eq!(corun::worker_index(), None);
+}
+
+#[test]
+fn run_on_all_returns_in_worker_order() {
+    let rt = rt(3);
+    let each = rt.run_on_all(|w| (w, corun::worker_index()));
+    assert_eq!(each, [(0, Some(0)), (1, Some(1)), (2, Some(2))]);
+}
+
+#[test]
+fn a_task_may_hold_non_send_data_across_waits() {
+    let rt = rt(2);
+    let h = rt.spawn(|| {
+        let local = std::rc::Rc::new(std::cell::Cell::new(1));
+        let before = corun::worker_index();
+        for _ in 0..5 {
+            corun::sleep(Duration::from_millis(1));
+            local.set(local.get() * 2);
+        }
+        assert_eq!(before, corun::worker_index(), "a started task never moves");
+        local.get()
+    });
+    assert_eq!(h.join().unwrap(), 32);
+}
+
+#[test]
+fn join_inside_a_task_suspends_only_that_task() {
+    let rt = rt(1);
+    // One worker: if the join blocked the thread, the joined task (on the
+    // same worker) could never run.
+    let v = rt.block_on(|| {
+        let rt_task = corun::spawn(|| {
+            corun::sleep(Duration::from_millis(5));
+            5
+        });
+        rt_task.join().unwrap() + 1
+    });
+    assert_eq!(v, 6);
+    let rt = Arc::new(rt);
+    let inner_rt = rt.clone();
+    let v = rt.block_on(move || {
+        let h = inner_rt.spawn_on(0, || {
+            corun::sleep(Duration::from_millis(5));
+            7
+        });
+        h.join().unwrap()
+    });
+    assert_eq!(v, 7);
+}
+
+#[test]
+fn the_handle_is_a_future() {
+    let rt = rt(2);
+    let h = rt.spawn(|| "done");
+    assert_eq!(futures::executor::block_on(h).unwrap(), "done");
+    // And inside a task of a plain executor.
+    let h = rt.spawn(|| 3);
+    let ex = corun::Executor::new();
+    assert_eq!(ex.block_on(|| corun::await_(h).unwrap()), 3);
+}
+
+#[test]
+fn a_panicking_task_reports_its_panic_and_the_worker_goes_on() {
+    let rt = rt(1);
+    let h = rt.spawn(|| -> u32 { panic!("task failed {}", 1) });
+    let err = h.join().unwrap_err();
+    assert!(err.is_panic());
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(err);
+    assert_eq!(boxed.to_string(), "task panicked: task failed 1");
+    assert_eq!(rt.spawn_on(0, || 2).join().unwrap(), 2);
+    let msg = panic_message(|| rt.block_on(|| -> u8 { panic!("in block_on") }));
+    assert_eq!(msg, "in block_on");
+    let msg = panic_message(|| rt.run_on_all(|_| -> u8 { panic!("everywhere") }));
+    assert_eq!(msg, "everywhere");
+    assert_eq!(rt.run_on_all(|w| w), [0]);
+}
+
+#[test]
+fn cancel_an_unstarted_task_never_runs_it() {
+    let rt = rt(1);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+    // Keep the only worker busy (a CPU-bound task that never yields).
+    let busy = rt.spawn(move || gate_rx.recv().unwrap());
+    let r = ran.clone();
+    let h = rt.spawn(move || r.fetch_add(1, Ordering::SeqCst));
+    h.cancel();
+    gate_tx.send(()).unwrap();
+    busy.join().unwrap();
+    assert!(h.join().unwrap_err().is_cancelled());
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn cancel_a_started_task_unwinds_it_at_its_next_wait() {
+    let rt = rt(2);
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let d = Dropped(dropped.clone());
+    let h = rt.spawn(move || {
+        let _d = d;
+        started_tx.send(()).unwrap();
+        corun::sleep(Duration::from_secs(3600));
+    });
+    started_rx.recv().unwrap();
+    h.cancel();
+    let err = h.join().unwrap_err();
+    assert!(err.is_cancelled(), "{err}");
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn drop_cancels_every_task_and_runs_destructors() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let rt = rt(2);
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        let d = Dropped(dropped.clone());
+        handles.push(rt.spawn(move || {
+            let _d = d;
+            corun::sleep(Duration::from_secs(3600));
+        }));
+    }
+    // Let them start.
+    rt.run_on_all(|_| corun::sleep(Duration::from_millis(5)));
+    drop(rt);
+    assert_eq!(dropped.load(Ordering::SeqCst), 10);
+    for h in handles {
+        assert!(h.join().unwrap_err().is_cancelled());
+    }
+}
+
+#[test]
+fn shutdown_lets_tasks_finish_until_the_deadline_then_refuses_spawns() {
+    let rt = rt(2);
+    let quick = rt.spawn(|| {
+        corun::sleep(Duration::from_millis(10));
+        "finished"
+    });
+    let slow = rt.spawn(|| corun::sleep(Duration::from_secs(3600)));
+    rt.shutdown_timeout(Duration::from_millis(300));
+    assert_eq!(quick.join().unwrap(), "finished");
+    let err = slow.join().unwrap_err();
+    assert!(err.is_cancelled());
+    let refused = rt.spawn(|| 1).join().unwrap_err();
+    assert!(refused.is_cancelled());
+    assert!(refused.to_string().contains("shutting down"), "{refused}");
+    let back: SpawnError<_> = rt.try_spawn(|| 5).unwrap_err();
+    assert_eq!((back.into_inner())(), 5);
+    // A second shutdown and the drop have nothing left to do.
+    rt.shutdown_timeout(Duration::ZERO);
+}
+
+#[test]
+fn placement_prefers_the_least_loaded_worker() {
+    let rt = rt(2);
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    // Four long tasks on worker 0.
+    let long: Vec<_> = (0..4)
+        .map(|_| rt.spawn_on(0, || corun::sleep(Duration::from_secs(3600))))
+        .collect();
+    // Spawned now, these go to worker 1 until it holds as many.
+    let picks: Vec<usize> = (0..3)
+        .map(|_| {
+            let rx = rx.clone();
+            rt.spawn(move || rx.lock().unwrap().recv().ok()).worker()
+        })
+        .collect();
+    assert_eq!(picks, [1, 1, 1]);
+    // An idle worker may since have taken some unstarted ones: the loads
+    // move with them, but none is lost.
+    assert_eq!(rt.loads().iter().sum::<usize>(), 7);
+    drop(tx);
+    for h in &long {
+        h.cancel();
+    }
+    drop(long);
+}
+
+#[test]
+fn many_tasks_from_many_threads() {
+    let rt = Arc::new(rt(2));
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let rt = rt.clone();
+            std::thread::spawn(move || {
+                let hs: Vec<_> = (0..500u64)
+                    .map(|i| rt.spawn(move || t * 1000 + i))
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
+            })
+        })
+        .collect();
+    let total: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let expected: u64 = (0..4u64)
+        .map(|t| (0..500).map(|i| t * 1000 + i).sum::<u64>())
+        .sum();
+    assert_eq!(total, expected);
+}
+
+#[test]
+fn join_timeout_hands_the_handle_back() {
+    let rt = rt(1);
+    let h = rt.spawn(|| {
+        corun::sleep(Duration::from_millis(50));
+        9
+    });
+    let h = h.join_timeout(Duration::from_millis(1)).unwrap_err();
+    assert_eq!(h.join_timeout(Duration::from_secs(60)).unwrap().unwrap(), 9);
+}
+
+#[test]
+fn the_last_owner_dropping_the_runtime_on_its_own_worker_does_not_hang() {
+    let rt = Arc::new(rt(2));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mine = rt.clone();
+    let h = rt.spawn(move || {
+        corun::sleep(Duration::from_millis(20));
+        drop(mine); // the last owner, by then
+        tx.send(()).unwrap();
+    });
+    drop(h);
+    drop(rt);
+    rx.recv_timeout(Duration::from_secs(60)).unwrap();
+}
+
+/// Holds worker 0 with a task that never waits, until released; returns
+/// once the task runs.
+fn hold_worker_0(rt: &Runtime) -> (corun::runtime::JoinHandle<()>, std::sync::mpsc::Sender<()>) {
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let hog = rt.spawn_on(0, move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    started_rx.recv().unwrap();
+    (hog, release_tx)
+}
+
+#[test]
+fn an_idle_worker_takes_unstarted_tasks_from_a_busy_one() {
+    let rt = rt(2);
+    let (hog, release_tx) = hold_worker_0(&rt);
+    // Placement spreads these over both workers; those placed on worker 0
+    // cannot start there, so worker 1 takes them.
+    let ran_on: Vec<_> = (0..6).map(|_| rt.spawn(corun::worker_index)).collect();
+    let ran_on: Vec<Option<usize>> = ran_on.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(ran_on, [Some(1); 6]);
+    release_tx.send(()).unwrap();
+    hog.join().unwrap();
+}
+
+#[test]
+fn spawn_on_tasks_are_never_taken_by_another_worker() {
+    let rt = rt(2);
+    let (hog, release_tx) = hold_worker_0(&rt);
+    let pinned = rt.spawn_on(0, corun::worker_index);
+    // Worker 1 is idle and would take it if it could.
+    assert_eq!(rt.spawn_on(1, || 1).join().unwrap(), 1);
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(!pinned.is_finished());
+    release_tx.send(()).unwrap();
+    hog.join().unwrap();
+    assert_eq!(pinned.join().unwrap(), Some(0));
+}
+
+#[test]
+fn a_future_task_awaits_a_handle_on_its_own_worker() {
+    let rt = Arc::new(rt(1));
+    let inner = rt.clone();
+    let v = rt.block_on(move || {
+        let h = inner.spawn_on(0, || {
+            corun::sleep(Duration::from_millis(2));
+            40
+        });
+        // A future task on the same worker: `.await` suspends only it.
+        let f = corun::spawn_future(async move { h.await.unwrap() + 2 });
+        f.join().unwrap()
+    });
+    assert_eq!(v, 42);
+}

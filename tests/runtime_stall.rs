@@ -1,0 +1,64 @@
+//! Stall warnings: a task that holds its worker without waiting is
+//! reported with its id, its worker and where it was spawned.
+
+use corun::runtime::StallReport;
+use corun::Runtime;
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+fn spin(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+#[test]
+fn a_task_that_never_waits_is_reported_once_per_turn() {
+    let (tx, rx) = mpsc::channel::<StallReport>();
+    let tx = Mutex::new(tx);
+    let rt = Runtime::builder()
+        .workers(2)
+        .pin_cores(false)
+        .stall_warning(Duration::from_millis(30))
+        .on_stall(move |r| tx.lock().unwrap().send(r.clone()).unwrap())
+        .build()
+        .unwrap();
+    let line = line!() + 1;
+    let hog = rt.spawn_on(1, || spin(Duration::from_millis(300)));
+    let report = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    assert_eq!(report.worker, 1);
+    assert!(report.held_for >= Duration::from_millis(30));
+    assert_eq!(report.spawned_at.file(), file!());
+    assert_eq!(report.spawned_at.line(), line);
+    let text = report.to_string();
+    assert!(
+        text.contains("worker 1") && text.contains(file!()),
+        "{text}"
+    );
+    hog.join().unwrap();
+    // One report for that turn, however long it lasted.
+    assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+}
+
+#[test]
+fn tasks_that_wait_are_not_reported() {
+    let (tx, rx) = mpsc::channel::<StallReport>();
+    let tx = Mutex::new(tx);
+    let rt = Runtime::builder()
+        .workers(1)
+        .pin_cores(false)
+        .stall_warning(Duration::from_secs(2))
+        .on_stall(move |r| tx.lock().unwrap().send(r.clone()).unwrap())
+        .build()
+        .unwrap();
+    let h = rt.spawn(|| {
+        for _ in 0..20 {
+            spin(Duration::from_millis(1));
+            corun::sleep(Duration::from_millis(5));
+        }
+    });
+    h.join().unwrap();
+    drop(rt);
+    assert!(rx.try_recv().is_err());
+}
