@@ -11,7 +11,7 @@
 //!
 //! The default is small so that CI's run of every example, and its run of
 //! every example under valgrind, stay quick; CI also runs it at 100,000.
-//! A million tasks take about 4.4 GiB of resident memory (and 64 GiB of
+//! A million tasks take about 5.2 GB of resident memory (and 64 GiB of
 //! address space, reserved but untouched); guarded stacks could not go
 //! this far (`vm.max_map_count` allows about 32,700 of them).
 
