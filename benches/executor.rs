@@ -13,6 +13,11 @@
 //!   current-thread runtime with a `LocalSet` (`spawn_local` + `await`), and
 //!   may with one worker (`spawn` + `join`, timed inside a driver coroutine
 //!   so that no OS thread wake-up is measured).
+//! - `spawn_join_one` / `spawn_join_100k`: spawn + run + join a trivial
+//!   stackful task one at a time, and 100,000 spawned (handles alive
+//!   together) then each joined; peer: tokio `LocalSet` (`spawn_local` +
+//!   `.await`). `benches/executor_plain.rs` times the same shapes in a
+//!   plain binary.
 //! - `yield_ping_pong`: two tasks that each call `yield_now` N times, so the
 //!   executor alternates between them; per switch. Peers: tokio `LocalSet`
 //!   (`tokio::task::yield_now`, runtime without drivers), may with one worker
@@ -173,6 +178,89 @@ fn may_spawn_join(iters: u64) -> Duration {
     })
 }
 
+/// Tasks alive together in the `spawn_join_100k` group.
+const MANY: u64 = 100_000;
+
+fn corun_join_one(iters: u64) -> Duration {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        corun::spawn(|| ()).join().unwrap();
+        let start = Instant::now();
+        for _ in 0..iters {
+            corun::spawn(|| black_box(())).join().unwrap();
+        }
+        start.elapsed()
+    })
+}
+
+fn tokio_await_one(iters: u64) -> Duration {
+    let rt = tokio_runtime();
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            tokio::task::spawn_local(async { black_box(()) })
+                .await
+                .unwrap();
+        }
+        start.elapsed()
+    })
+}
+
+/// Rounds of [`MANY`] tasks for `iters` tasks (at least one round).
+fn rounds_of_many(iters: u64) -> u64 {
+    (iters / MANY).max(1)
+}
+
+fn corun_join_many(iters: u64) -> Duration {
+    let rounds = rounds_of_many(iters);
+    let ex = Executor::new();
+    let elapsed = ex.block_on(|| {
+        let mut handles = Vec::with_capacity(MANY as usize);
+        let start = Instant::now();
+        for _ in 0..rounds {
+            handles.extend((0..MANY).map(|_| corun::spawn(|| black_box(()))));
+            for h in handles.drain(..) {
+                h.join().unwrap();
+            }
+        }
+        start.elapsed()
+    });
+    scale(elapsed, rounds * MANY, iters)
+}
+
+fn tokio_await_many(iters: u64) -> Duration {
+    let rounds = rounds_of_many(iters);
+    let rt = tokio_runtime();
+    let local = tokio::task::LocalSet::new();
+    let elapsed = local.block_on(&rt, async {
+        let mut handles = Vec::with_capacity(MANY as usize);
+        let start = Instant::now();
+        for _ in 0..rounds {
+            handles.extend((0..MANY).map(|_| tokio::task::spawn_local(async { black_box(()) })));
+            for h in handles.drain(..) {
+                h.await.unwrap();
+            }
+        }
+        start.elapsed()
+    });
+    scale(elapsed, rounds * MANY, iters)
+}
+
+/// Spawn + run + join one task at a time, and 100,000 spawned then each
+/// joined, against tokio's `LocalSet`.
+fn spawn_join_shapes(c: &mut Criterion) {
+    let mut g = c.benchmark_group("spawn_join_one");
+    g.bench_function("corun", |b| b.iter_custom(corun_join_one));
+    g.bench_function("tokio_LocalSet", |b| b.iter_custom(tokio_await_one));
+    g.finish();
+    let mut g = c.benchmark_group("spawn_join_100k");
+    g.sample_size(10);
+    g.bench_function("corun", |b| b.iter_custom(corun_join_many));
+    g.bench_function("tokio_LocalSet", |b| b.iter_custom(tokio_await_many));
+    g.finish();
+}
+
 fn spawn_run_complete(c: &mut Criterion) {
     let mut g = c.benchmark_group("spawn_run_complete");
     g.bench_function("corun", |b| b.iter_custom(corun_spawn_detached));
@@ -282,5 +370,11 @@ fn spawn_future(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, spawn_run_complete, yield_ping_pong, spawn_future);
+criterion_group!(
+    benches,
+    spawn_run_complete,
+    spawn_join_shapes,
+    yield_ping_pong,
+    spawn_future
+);
 criterion_main!(benches);

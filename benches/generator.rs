@@ -6,7 +6,10 @@
 //! Groups:
 //!
 //! - `send_round_trip`: one send → yield → back on a suspended, endless
-//!   generator of `u64` (`Generator<u64, u64>::send`). Peers: raw corosensei
+//!   generator of `u64` (`Generator<u64, u64>::send`): the generator a local
+//!   (`corun`), behind `&mut` in a non-inlined function (`corun_mut_in_fn`)
+//!   and in a `Box` (`corun_boxed`). `benches/generator_plain.rs` times the
+//!   same shapes without criterion's closure around them. Peers: raw corosensei
 //!   resume/suspend (the floor corun builds on), genawaiter (`rc`,
 //!   `resume_with`) and generator-rs (`Gn::new_scoped`, `send`).
 //! - `create_run_drop`: make a generator that yields once, start it, run it to
@@ -85,6 +88,12 @@ fn corun_echo<'a>() -> Generator<'a, u64, u64, ()> {
     })
 }
 
+/// `send` behind `&mut` in a function the caller cannot inline.
+#[inline(never)]
+fn send_through_mut(g: &mut Generator<'_, u64, u64, ()>, x: u64) -> u64 {
+    yielded(g.send(x))
+}
+
 fn send_round_trip(c: &mut Criterion) {
     let mut group = c.benchmark_group("send_round_trip");
 
@@ -94,6 +103,20 @@ fn send_round_trip(c: &mut Criterion) {
     group.bench_function("corun", |b| {
         let mut x = 0u64;
         b.iter(|| x = yielded(g.send(black_box(x))))
+    });
+
+    let mut g = corun_echo();
+    g.start();
+    group.bench_function("corun_mut_in_fn", |b| {
+        let mut x = 0u64;
+        b.iter(|| x = send_through_mut(&mut g, black_box(x)))
+    });
+
+    let mut g = Box::new(corun_echo());
+    g.start();
+    group.bench_function("corun_boxed", |b| {
+        let mut x = 0u64;
+        b.iter(|| x = yielded(black_box(&mut *g).send(black_box(x))))
     });
 
     let stack = DefaultStack::new(STACK).expect("map a stack");

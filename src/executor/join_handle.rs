@@ -17,7 +17,9 @@ use std::task::{Context, Poll};
 
 /// Waits (suspending the current task) until `slot`'s outcome is stored and
 /// takes it. `target` is the task being joined; `what` names the caller in
-/// panics. A finished task's outcome is returned anywhere.
+/// panics. A finished task's outcome is returned anywhere. Inlined down to
+/// the switch, as every wait is (see `generator::co`).
+#[inline(always)]
 pub(crate) fn join_slot<T>(
     slot: &JoinSlot<T>,
     target: &TaskRef,
@@ -85,6 +87,7 @@ impl<T> JoinHandle<T> {
     /// When it has to wait but is not called from a stackful task (outside
     /// any task, or in a future task: `.await` the handle there), and when a
     /// task joins itself. A finished task's result is returned anywhere.
+    #[inline(always)]
     pub fn join(self) -> Result<T, JoinError> {
         let target: TaskRef = self.task.clone();
         join_slot(self.task.slot(), &target, "JoinHandle::join")

@@ -12,6 +12,7 @@ use crate::generator::{suspend_innermost, SuspendError, WaitKind};
 /// # Panics
 ///
 /// In a future task (`spawn_future`), naming `reason`.
+#[inline(always)]
 pub(crate) fn suspend_task(task: &TaskRef, reason: &'static str) -> Result<(), SuspendError> {
     task.header().blocked_on.set(reason);
     suspend_as(reason, WaitKind::Blocked)
@@ -19,7 +20,7 @@ pub(crate) fn suspend_task(task: &TaskRef, reason: &'static str) -> Result<(), S
 
 /// Suspends the innermost coroutine for `kind`; `what` names the caller in
 /// the panic a future task gets.
-#[inline]
+#[inline(always)]
 pub(crate) fn suspend_as(what: &str, kind: WaitKind) -> Result<(), SuspendError> {
     match suspend_innermost(kind) {
         Err(SuspendError::NotInCoroutine) => in_future_task(what),

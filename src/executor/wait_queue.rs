@@ -77,7 +77,7 @@ pub(crate) struct WaitQueue<D = (), O = ()> {
 struct Inner<D, O> {
     // Keys only grow, so keys ascend from front to back: found by binary
     // search.
-    waiting: VecDeque<(u64, Waiter, D)>,
+    waiting: Fifo<(u64, Waiter, D)>,
     // Usually 0 or 1 entries: found by linear search.
     done: Vec<(u64, O)>,
     next_key: u64,
@@ -85,7 +85,101 @@ struct Inner<D, O> {
 
 impl<D, O> Inner<D, O> {
     fn position(&self, key: u64) -> Option<usize> {
-        self.waiting.binary_search_by_key(&key, |e| e.0).ok()
+        self.waiting.position_by_key(key, |e| e.0)
+    }
+}
+
+/// A FIFO whose oldest entry lives inline: most queues (every join slot, an
+/// uncontended lock) never hold more than one waiter, and then a wait costs
+/// no allocation. The rest is boxed, so the queue stays small in every task
+/// cell (which matters when 100,000 cells are alive). Invariant: `rest` is
+/// empty whenever `first` is `None`; the order is `first`, then `rest`
+/// front to back.
+// One word for the rest (a `VecDeque` is four).
+#[allow(clippy::box_collection)]
+struct Fifo<T> {
+    first: Option<T>,
+    rest: Option<Box<VecDeque<T>>>,
+}
+
+impl<T> Default for Fifo<T> {
+    fn default() -> Self {
+        Fifo {
+            first: None,
+            rest: None,
+        }
+    }
+}
+
+impl<T> Fifo<T> {
+    fn push_back(&mut self, value: T) {
+        match self.first {
+            None => self.first = Some(value),
+            Some(_) => self
+                .rest
+                .get_or_insert_with(Default::default)
+                .push_back(value),
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<T> {
+        let front = self.first.take();
+        if front.is_some() {
+            self.first = self.rest.as_mut().and_then(|rest| rest.pop_front());
+        }
+        front
+    }
+
+    fn front(&self) -> Option<&T> {
+        self.first.as_ref()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.as_ref().map_or(0, |rest| rest.len())
+    }
+
+    /// The index of the entry whose key is `key`, keys ascending.
+    fn position_by_key(&self, key: u64, key_of: impl Fn(&T) -> u64) -> Option<usize> {
+        let first = self.first.as_ref()?;
+        if key_of(first) == key {
+            return Some(0);
+        }
+        self.rest
+            .as_ref()?
+            .binary_search_by_key(&key, key_of)
+            .ok()
+            .map(|i| i + 1)
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        match index {
+            0 => self.first.as_mut(),
+            i => self.rest.as_mut()?.get_mut(i - 1),
+        }
+    }
+
+    fn remove(&mut self, index: usize) -> Option<T> {
+        match index {
+            0 => self.pop_front(),
+            i => self.rest.as_mut()?.remove(i - 1),
+        }
+    }
+}
+
+impl<T> IntoIterator for Fifo<T> {
+    type Item = T;
+    type IntoIter = std::iter::Chain<
+        std::option::IntoIter<T>,
+        std::iter::Flatten<std::option::IntoIter<VecDeque<T>>>,
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let rest = self.rest.map(|rest| *rest);
+        self.first.into_iter().chain(rest.into_iter().flatten())
     }
 }
 
@@ -115,7 +209,7 @@ impl<D, O> WaitQueue<D, O> {
     pub(crate) fn new() -> Self {
         WaitQueue {
             inner: RefCell::new(Inner {
-                waiting: VecDeque::new(),
+                waiting: Fifo::default(),
                 done: Vec::new(),
                 next_key: 0,
             }),
@@ -156,7 +250,9 @@ impl<D, O> WaitQueue<D, O> {
             return false;
         };
         if let Some(waker) = waker {
-            inner.waiting[i].1.refresh(waker);
+            if let Some(entry) = inner.waiting.get_mut(i) {
+                entry.1.refresh(waker);
+            }
         }
         true
     }
@@ -223,7 +319,9 @@ impl<D, O> WaitQueue<D, O> {
             return Entry::Done(inner.done.swap_remove(i).1);
         }
         if let (Some(waker), Some(i)) = (waker, inner.position(key)) {
-            inner.waiting[i].1.refresh(waker);
+            if let Some(entry) = inner.waiting.get_mut(i) {
+                entry.1.refresh(waker);
+            }
         }
         Entry::Waiting
     }

@@ -25,10 +25,21 @@ use crate::generator::{suspend_innermost, SuspendError, WaitKind};
 /// });
 /// assert_eq!(*order.borrow(), ["before yield", "spawned", "after yield"]);
 /// ```
+// Inlined, so that the switch out of the task happens in the caller's own
+// frame (see `generator::co` on the return-address predictor).
+#[inline(always)]
 pub fn yield_now() {
     // The scheduler queues a yielded task again itself: no lookup here.
     if let Err(SuspendError::NotInCoroutine) = suspend_innermost(WaitKind::Yielded) {
-        current_task("corun::yield_now");
-        suspend_as("corun::yield_now", WaitKind::Yielded).ok();
+        yield_outside_coroutines();
     }
+}
+
+/// `yield_now` on a thread's own stack: panics outside a task, and in a
+/// future task says to use the async form.
+#[cold]
+#[inline(never)]
+fn yield_outside_coroutines() {
+    current_task("corun::yield_now");
+    suspend_as("corun::yield_now", WaitKind::Yielded).ok();
 }

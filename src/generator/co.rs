@@ -1,5 +1,11 @@
-//! `Co`: the handle a generator body yields through, and the wait hook that
-//! lets code deep inside a body suspend the task that drives it.
+//! `Co`: the handle a generator body yields through, and the untyped wait
+//! that lets code deep inside a body suspend the task that drives it.
+//!
+//! Every switch out of a body is inlined into the code that asks for it (a
+//! `yield_` in the body, a `yield_now` or `join` in a task): a real call
+//! between the body's own frame and corosensei's switch would leave the
+//! CPU's return-address predictor one frame off at every switch, out and
+//! back, which measured 5 to 7 times the cost of the switch itself.
 
 use super::delegate::DelegateSlot;
 use super::mailbox::{post_suspend, take_resume, Mailbox, ResumeTag, SuspendTag};
@@ -34,14 +40,60 @@ fn assert_not_complete<Y, S, R2>(sub: &Generator<'_, Y, S, R2>) {
 /// The type-erased part of a running coroutine's context that code without
 /// the generator's types (the executor's waits) can use. The middle link of
 /// the context-pointer chain (`stack::context`, context rules 1 and 4).
+///
+/// A wait needs nothing typed: it posts nothing in the mailbox and is woken
+/// by a tag that carries nothing (mailbox rule 2), so the frame holds all
+/// it needs to suspend, and a wait costs what a `yield_` costs.
 #[repr(C)]
 pub(crate) struct Frame {
     /// First, so a context pointer is a frame pointer (context rule 1).
     pub(crate) header: ContextHeader,
-    /// Suspends this coroutine with `Suspend::Wait`; returns when woken.
-    wait: unsafe fn(*const Frame, WaitKind),
+    /// corosensei's handle for suspending this coroutine, at the base of its
+    /// stack.
+    yielder: *const Yielder,
     /// Whether this coroutine is being unwound (see `unwinding`).
     unwind: UnwindState,
+}
+
+impl Frame {
+    /// Switches out with `tag` and, when resumed, records the resumption
+    /// and marks this body running again.
+    ///
+    /// # Safety
+    ///
+    /// `self` is the frame of the `Co` whose body is the innermost running
+    /// coroutine of this thread, and this code runs on that body's stack
+    /// (context rules 2 and 3); the mailbox rules hold for `tag`.
+    #[inline(always)]
+    unsafe fn switch_out(&self, tag: SuspendTag) -> ResumeTag {
+        // SAFETY: the caller guarantees this runs on this frame's own
+        // coroutine stack, so the yielder, which lives at the base of that
+        // stack, is alive and is the one to suspend through.
+        let tag = unsafe { (*self.yielder).suspend(tag) };
+        self.unwind.resumed(matches!(tag, ResumeTag::Close));
+        // SAFETY: the suspension returned, so this body runs on its own stack
+        // again, where the `Co` holding this frame lives unmoved (context
+        // rules 2 and 3).
+        unsafe { set_current_context(&self.header) };
+        tag
+    }
+
+    /// Suspends this coroutine with a wait; returns when woken. A close
+    /// unwinds from here.
+    ///
+    /// # Safety
+    ///
+    /// As [`Frame::switch_out`].
+    #[inline(always)]
+    unsafe fn wait(&self, kind: WaitKind) {
+        // SAFETY: the caller's contract; a wait posts nothing (mailbox
+        // rule 2).
+        match unsafe { self.switch_out(SuspendTag::Wait(kind)) } {
+            ResumeTag::Wake => {}
+            ResumeTag::Close => close_unwind(),
+            _ => wrong_signal(),
+        }
+    }
 }
 
 // Context rule 1, checked: `header` starts `Frame`, `frame` starts `Co` (also
@@ -82,7 +134,6 @@ const _: () = assert!(std::mem::offset_of!(Co<String, [u64; 9]>, frame) == 0);
 #[repr(C)]
 pub struct Co<Y, S = ()> {
     frame: Frame,
-    yielder: *const Yielder,
     mailbox: *mut Mailbox<Y, S>,
     /// `!Send` and `!Sync`: the handle belongs to one stack on one thread.
     _not_send: PhantomData<*mut ()>,
@@ -99,10 +150,9 @@ impl<Y, S> Co<Y, S> {
         Co {
             frame: Frame {
                 header,
-                wait: wait_on::<Y, S>,
+                yielder,
                 unwind: UnwindState::starting(),
             },
-            yielder,
             mailbox,
             _not_send: PhantomData,
         }
@@ -125,24 +175,17 @@ impl<Y, S> Co<Y, S> {
     /// Suspends to the resumer and marks this body running again on return.
     #[inline(always)]
     fn suspend(&self, out: Suspend<Y, S>) -> Resume<S> {
-        // SAFETY: `check_running` (called by every public entry point first;
-        // `wait_on` has it as its contract) found the thread's context to be
-        // this Co's header, which by context rules 2 and 3 means this code
-        // runs on this Co's own coroutine stack, so the yielder, which lives
-        // at the base of that stack, is alive and is the one to suspend
-        // through.
-        // The mailbox rules (see `mailbox`) hold: this body runs, its
-        // resumer is suspended until the switch below.
-        let resumed = unsafe {
+        // SAFETY: `check_running` (called by every public entry point first)
+        // found the thread's context to be this Co's header, which by
+        // context rules 2 and 3 means this code runs on this Co's own
+        // coroutine stack: `switch_out`'s contract. The mailbox rules (see
+        // `mailbox`) hold: this body runs, its resumer is suspended until the
+        // switch, and after it the roles swap back.
+        unsafe {
             let tag = post_suspend(self.mailbox, out);
-            let tag = (*self.yielder).suspend(tag);
-            self.frame.unwind.resumed(matches!(tag, ResumeTag::Close));
+            let tag = self.frame.switch_out(tag);
             take_resume(self.mailbox, tag)
-        };
-        // SAFETY: the suspension returned, so this body runs on its own stack
-        // again, where `self` lives unmoved (context rules 2 and 3).
-        unsafe { self.enter() };
-        resumed
+        }
     }
 
     #[inline(always)]
@@ -179,7 +222,7 @@ impl<Y, S> Co<Y, S> {
     /// assert_eq!(echo.send("hi"), GeneratorState::Yielded("hi"));
     /// assert_eq!(echo.send("stop"), GeneratorState::Complete("stopped"));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn yield_(&self, value: Y) -> S {
         self.check_running("Co::yield_");
         match self.suspend(Suspend::Value(value)) {
@@ -319,24 +362,6 @@ impl<Y, S> std::fmt::Debug for Co<Y, S> {
     }
 }
 
-/// The wait hook of a `Co<Y, S>`, stored type-erased in its frame.
-///
-/// # Safety
-///
-/// `frame` must point at the `frame` field of a live `Co<Y, S>` whose body is
-/// the innermost running coroutine of this thread.
-unsafe fn wait_on<Y, S>(frame: *const Frame, kind: WaitKind) {
-    // SAFETY: `frame` is the frame of a `Co<Y, S>` (this hook is only stored
-    // by `Co::<Y, S>::new`: context rule 4), which starts with it (`#[repr(C)]`,
-    // context rule 1), so it points at that Co; the caller guarantees it is
-    // alive and running, which is what `suspend` needs.
-    let co = unsafe { &*frame.cast::<Co<Y, S>>() };
-    match co.suspend(Suspend::Wait(kind)) {
-        Resume::Wake => {}
-        other => unexpected(other),
-    }
-}
-
 /// Why [`suspend_innermost`] returned without suspending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SuspendError {
@@ -352,7 +377,7 @@ pub(crate) enum SuspendError {
 /// Inside a generator inside a task, the generator suspends with a wait
 /// signal; its resumer forwards the wait up, level by level, to the task.
 /// If the coroutine is closed or cancelled meanwhile, this unwinds.
-#[inline]
+#[inline(always)]
 pub(crate) fn suspend_innermost(kind: WaitKind) -> Result<(), SuspendError> {
     let ctx = current_context();
     if ctx.is_null() {
@@ -367,10 +392,9 @@ pub(crate) fn suspend_innermost(kind: WaitKind) -> Result<(), SuspendError> {
     if frame.unwind.is_unwinding() {
         return Err(SuspendError::Unwinding);
     }
-    // SAFETY: as above: `frame` is the running `Co`'s, and its hook is
-    // `wait_on` for the Co's own type (context rule 4), whose contract this
-    // meets.
-    unsafe { (frame.wait)(frame, kind) };
+    // SAFETY: as above: `frame` is the running `Co`'s, and this code runs
+    // on its stack: `Frame::wait`'s contract.
+    unsafe { frame.wait(kind) };
     Ok(())
 }
 
@@ -378,11 +402,21 @@ pub(crate) fn suspend_innermost(kind: WaitKind) -> Result<(), SuspendError> {
 #[cold]
 pub(crate) fn unexpected<S>(resumed: Resume<S>) -> ! {
     match resumed {
-        // Close and cancel unwind the body from where it stands, so that its
-        // destructors run; the payload is recognised and swallowed by close.
-        Resume::Close => resume_unwind(Box::new(GeneratorExit)),
-        _ => panic!("corun internal error: a coroutine was resumed with the wrong signal"),
+        Resume::Close => close_unwind(),
+        _ => wrong_signal(),
     }
+}
+
+/// Close and cancel unwind the body from where it stands, so that its
+/// destructors run; the payload is recognised and swallowed by close.
+#[cold]
+fn close_unwind() -> ! {
+    resume_unwind(Box::new(GeneratorExit))
+}
+
+#[cold]
+fn wrong_signal() -> ! {
+    panic!("corun internal error: a coroutine was resumed with the wrong signal")
 }
 
 #[cold]

@@ -44,13 +44,35 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// business.
     #[inline(always)]
     fn resume_tag(&mut self, tag: ResumeTag) -> CoroutineResult<SuspendTag, Result<R, Payload>> {
-        let Some(coroutine) = self.coroutine.as_mut() else {
-            panic!("corun internal error: resuming a generator whose body has finished")
-        };
         if !self.started {
             self.life = Life::Suspended;
             self.started = true;
         }
+        self.switch(tag)
+    }
+
+    /// `send`'s switch into a started, suspended body with no delegates:
+    /// posts `value` and resumes with `tag`.
+    #[inline(always)]
+    pub(super) fn resume_suspended(
+        &mut self,
+        tag: ResumeTag,
+        value: S,
+    ) -> CoroutineResult<SuspendTag, Result<R, Payload>> {
+        // SAFETY: the mailbox lives at the top of this generator's stack for
+        // as long as its coroutine does, and the body is suspended until the
+        // switch below (mailbox rules 1 and 2).
+        unsafe { super::mailbox::post_sent(self.mailbox.as_ptr(), value) };
+        self.switch(tag)
+    }
+
+    /// The switch itself, and what every switch does around it: the
+    /// resumer's context is put back, an unguarded stack's canary checked.
+    #[inline(always)]
+    fn switch(&mut self, tag: ResumeTag) -> CoroutineResult<SuspendTag, Result<R, Payload>> {
+        let Some(coroutine) = self.coroutine.as_mut() else {
+            resumed_finished()
+        };
         let resumer = current_context();
         let result = coroutine.resume(tag);
         // SAFETY: `resumer` is the context of the code running here before the
@@ -239,4 +261,10 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         };
         self.step(signal)
     }
+}
+
+#[cold]
+#[inline(never)]
+fn resumed_finished() -> ! {
+    panic!("corun internal error: resuming a generator whose body has finished")
 }

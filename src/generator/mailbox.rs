@@ -93,6 +93,33 @@ pub(crate) unsafe fn post_resume<Y, S>(
     }
 }
 
+/// Resumer side: posts a sent value (the tag to send with it is
+/// `ResumeTag::Send`).
+///
+/// # Safety
+///
+/// As [`post_resume`].
+#[inline(always)]
+pub(crate) unsafe fn post_sent<Y, S>(mailbox: *mut Mailbox<Y, S>, value: S) {
+    // SAFETY: the caller guarantees the mailbox is live and that nobody
+    // else touches it now.
+    unsafe { (*mailbox).sent.write(value) };
+}
+
+/// Resumer side: takes a yielded value, right after the body suspended with
+/// `SuspendTag::Value`.
+///
+/// # Safety
+///
+/// As [`take_suspend`], for a switch that came back with `SuspendTag::Value`.
+#[inline(always)]
+pub(crate) unsafe fn take_yielded<Y, S>(mailbox: *mut Mailbox<Y, S>) -> Y {
+    // SAFETY: the caller guarantees the mailbox is live, the body suspended,
+    // and that the body posted into exactly this slot (its tag said so); it
+    // is read once.
+    unsafe { (*mailbox).yielded.assume_init_read() }
+}
+
 /// Body side: takes the value that came with `tag`.
 ///
 /// # Safety

@@ -36,7 +36,8 @@ pub(crate) fn is_close_payload(payload: &Payload) -> bool {
 }
 
 use crate::stack::{Stack, StackError};
-use protocol::{Resume, Suspend};
+use mailbox::{ResumeTag, SuspendTag};
+use protocol::Resume;
 use std::marker::PhantomData;
 
 /// `Generator::measured` for a generator that is not measured.
@@ -189,22 +190,57 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     ///
     /// If the generator has not started (call [`start`](Generator::start)
     /// first) or is complete. A panic in the body propagates as in `start`.
-    #[inline]
+    #[inline(always)]
     pub fn send(&mut self, value: S) -> GeneratorState<Y, R> {
+        // The fast path is the whole switch, inlined into the caller (a
+        // generic, so it is instantiated there): the callee-saved registers
+        // corosensei's switch clobbers are then saved once around the
+        // caller's loop instead of at every call, and nothing but the switch
+        // itself runs between the caller's frame and the body's.
+        if self.life != Life::Suspended || !self.delegates.is_empty() {
+            return self.send_slow(value);
+        }
+        match self.resume_suspended(ResumeTag::Send, value) {
+            corosensei::CoroutineResult::Yield(SuspendTag::Value) => {
+                // SAFETY: the body is suspended again and its tag says it
+                // posted a value (mailbox rule 2); it is read once.
+                GeneratorState::Yielded(unsafe { mailbox::take_yielded(self.mailbox.as_ptr()) })
+            }
+            other => self.send_outcome_tag(other),
+        }
+    }
+
+    /// `send` on a generator that is not simply suspended: misuse, or a
+    /// value for the innermost delegate.
+    #[inline(never)]
+    fn send_slow(&mut self, value: S) -> GeneratorState<Y, R> {
         if self.life != Life::Suspended {
             self.misuse(
                 "send",
                 "call start() first; after completion nothing may be sent",
             );
         }
-        if !self.delegates.is_empty() {
-            return self.resume_public(Resume::Send(value));
-        }
-        // The common case, kept small enough to inline: a body that yields.
-        match self.resume_own(Resume::Send(value)) {
-            corosensei::CoroutineResult::Yield(Suspend::Value(y)) => GeneratorState::Yielded(y),
-            other => Self::public_state(self.send_outcome(other)),
-        }
+        self.resume_public(Resume::Send(value))
+    }
+
+    /// Whatever the own coroutine answered a `send` with other than a plain
+    /// yield (a delegation, a wait, the end of the body).
+    #[inline(never)]
+    fn send_outcome_tag(
+        &mut self,
+        out: corosensei::CoroutineResult<SuspendTag, Result<R, protocol::Payload>>,
+    ) -> GeneratorState<Y, R> {
+        let out = match out {
+            corosensei::CoroutineResult::Yield(tag) => {
+                // SAFETY: the body is suspended again; the tag names the
+                // slot it posted (mailbox rule 2).
+                corosensei::CoroutineResult::Yield(unsafe {
+                    mailbox::take_suspend(self.mailbox.as_ptr(), tag)
+                })
+            }
+            corosensei::CoroutineResult::Return(r) => corosensei::CoroutineResult::Return(r),
+        };
+        Self::public_state(self.send_outcome(out))
     }
 
     fn public_state(step: drive::Step<Y, R>) -> GeneratorState<Y, R> {

@@ -67,7 +67,9 @@ pub(crate) enum WaitKind {
 pub(crate) type DelegatePtr<Y, S> = NonNull<dyn Delegate<Y, S>>;
 
 /// The active delegates of a root, innermost last. Boxed, because most
-/// generators never delegate: an empty stack is one null word.
+/// generators never delegate: an empty stack is one null word. It is `None`
+/// whenever it is empty (never `Some` of an empty `Vec`), so `send`'s fast
+/// path asks "no delegates?" with one load and one test.
 // One word when empty (a `Vec` is three): the generator stays small.
 #[allow(clippy::box_collection)]
 pub(crate) struct DelegateStack<Y, S>(Option<Box<Vec<DelegatePtr<Y, S>>>>);
@@ -81,7 +83,7 @@ impl<Y, S> Default for DelegateStack<Y, S> {
 impl<Y, S> DelegateStack<Y, S> {
     #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.as_ref().map_or(true, |v| v.is_empty())
+        self.0.is_none()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -97,7 +99,12 @@ impl<Y, S> DelegateStack<Y, S> {
     }
 
     pub(crate) fn pop(&mut self) -> Option<DelegatePtr<Y, S>> {
-        self.0.as_mut()?.pop()
+        let stack = self.0.as_mut()?;
+        let top = stack.pop();
+        if stack.is_empty() {
+            self.0 = None;
+        }
+        top
     }
 
     pub(crate) fn clear(&mut self) {
@@ -106,6 +113,8 @@ impl<Y, S> DelegateStack<Y, S> {
 
     /// Moves every delegate of `other` onto the end of this stack.
     pub(crate) fn append(&mut self, other: &mut DelegateStack<Y, S>) {
+        // `theirs` is not empty (the `None`-when-empty rule), so neither is
+        // this stack afterwards.
         if let Some(mut theirs) = other.0.take() {
             self.0
                 .get_or_insert_with(Default::default)

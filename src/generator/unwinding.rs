@@ -43,34 +43,49 @@
 
 use std::cell::Cell;
 
-/// The facts of rule 1, kept in each running coroutine's frame.
+/// What the latest resumption was, as rule 2 needs it: one byte, written
+/// once per resumption, read by one comparison.
+const UNWINDS_IF_PANICKING: u8 = 0;
+/// Resumed while the thread was already panicking, and not to close: the
+/// panic in flight is not this coroutine's (rule 3).
+const PANIC_IS_NOT_OURS: u8 = 1;
+
+/// The facts of rule 1, kept in each running coroutine's frame, folded into
+/// one byte: `closing` (resumed to close) or "the thread was not panicking
+/// at the resumption" both mean that a panic now in flight is this
+/// coroutine's own (rule 2), so only the remaining case needs a value of its
+/// own. The common path, a resumption while no panic is in flight, reads
+/// the panic count once (a relaxed load of a global that is zero while no
+/// thread panics) and stores one byte.
 #[derive(Debug)]
 pub(crate) struct UnwindState {
-    /// The latest resumption was the close signal.
-    closing: Cell<bool>,
-    /// The thread was panicking when the coroutine was last resumed.
-    panicking_on_entry: Cell<bool>,
+    entry: Cell<u8>,
 }
 
 impl UnwindState {
     /// The state of a coroutine that is starting now (rule 1).
     pub(crate) fn starting() -> Self {
-        UnwindState {
-            closing: Cell::new(false),
-            panicking_on_entry: Cell::new(std::thread::panicking()),
-        }
+        let state = UnwindState {
+            entry: Cell::new(UNWINDS_IF_PANICKING),
+        };
+        state.resumed(false);
+        state
     }
 
     /// Records a resumption (rule 1).
     #[inline(always)]
     pub(crate) fn resumed(&self, to_close: bool) {
-        self.closing.set(to_close);
-        self.panicking_on_entry.set(std::thread::panicking());
+        let entry = if !to_close && std::thread::panicking() {
+            PANIC_IS_NOT_OURS
+        } else {
+            UNWINDS_IF_PANICKING
+        };
+        self.entry.set(entry);
     }
 
     /// Rule 2.
     #[inline(always)]
     pub(crate) fn is_unwinding(&self) -> bool {
-        std::thread::panicking() && (self.closing.get() || !self.panicking_on_entry.get())
+        std::thread::panicking() && self.entry.get() != PANIC_IS_NOT_OURS
     }
 }

@@ -5,8 +5,15 @@
 //!
 //! ```text
 //! | canary | stack 0 ...  | canary | stack 1 ...  | ...
-//! ^ bottom of stack 0     ^ bottom of stack 1
+//!          ^ bottom of stack 0     ^ bottom of stack 1
 //! ```
+//!
+//! A slot is the usable size (whole pages) plus the canary's 64 bytes, not
+//! rounded to a page: each canary then sits right above the top of the
+//! stack below it, in the same page (except where a slot boundary falls on
+//! a page boundary, one slot in 64). A suspended coroutine that uses less
+//! than a page of stack keeps one page resident, canary included, where a
+//! page-aligned slot kept two (the canary's page and the top's).
 //!
 //! A stack that overflows runs into the top of the stack below it: there is
 //! no guard page to stop it. It first overwrites its own canary, the word at
@@ -39,24 +46,29 @@ pub(crate) struct CarvedStack {
 }
 
 impl CarvedStack {
+    #[inline]
     pub(crate) fn usable(&self) -> usize {
         self.usable
     }
 
+    #[inline]
     pub(crate) fn bottom(&self) -> usize {
         self.bottom
     }
 
+    #[inline]
     pub(crate) fn top(&self) -> usize {
         self.bottom + self.usable
     }
 
     /// The canary's address: the lowest word of the stack's reserved bottom.
+    #[inline]
     pub(crate) fn canary_addr(&self) -> usize {
         self.bottom - CANARY_BYTES
     }
 
     /// The token that checks this stack's canary.
+    #[inline]
     pub(crate) fn canary(&self) -> Canary {
         Canary {
             addr: NonZeroUsize::new(self.canary_addr()).expect("a mapping is never at address 0"),
@@ -68,7 +80,7 @@ impl CarvedStack {
         let addr = self.canary_addr();
         // SAFETY: the canary word lies in this stack's reserved bottom bytes,
         // inside a live read-write chunk mapping, and is word-aligned
-        // (chunk and slot sizes are page multiples).
+        // (chunks are page-aligned and slot sizes are multiples of 64).
         unsafe { std::ptr::write_volatile(addr as *mut usize, CANARY_SEED ^ addr) };
     }
 }
@@ -119,14 +131,14 @@ fn canary_broken(usable: usize) -> ! {
     std::process::abort();
 }
 
-#[derive(Default)]
 struct Arena {
     /// (usable size, free stacks of that size).
     free: Vec<(usize, Vec<CarvedStack>)>,
 }
 
 thread_local! {
-    static ARENA: RefCell<Arena> = RefCell::new(Arena::default());
+    // const-initialised: no lazy-init check on every acquire and release.
+    static ARENA: RefCell<Arena> = const { RefCell::new(Arena { free: Vec::new() }) };
 }
 
 /// Takes an unguarded stack of at least `size` usable bytes from this
@@ -172,12 +184,14 @@ pub(crate) fn release(stack: CarvedStack) {
 }
 
 fn map_chunk(usable: usize, free: &mut Vec<CarvedStack>) -> Result<(), StackError> {
+    // Page-rounded `usable` plus 64: every bottom and top stays 64-aligned,
+    // which corosensei's 16-byte stack alignment needs.
     let slot = usable
         .checked_add(CANARY_BYTES)
-        .and_then(round_to_pages)
         .ok_or_else(|| StackError::too_large(usable))?;
     let len = slot
         .checked_mul(STACKS_PER_CHUNK)
+        .and_then(round_to_pages)
         .ok_or_else(|| StackError::too_large(usable))?;
     // Leaked: a chunk is never unmapped (see the module docs).
     let base = Mapping::new(len, Access::ReadWrite, Reserve::Lazily)
@@ -187,7 +201,7 @@ fn map_chunk(usable: usize, free: &mut Vec<CarvedStack>) -> Result<(), StackErro
     for i in (0..STACKS_PER_CHUNK).rev() {
         let slot_start = base + i * slot;
         free.push(CarvedStack {
-            bottom: slot_start + slot - usable,
+            bottom: slot_start + CANARY_BYTES,
             usable,
         });
     }

@@ -10,12 +10,13 @@
 //!
 //! One pointer names three nested values: a [`ContextHeader`] (this layer's
 //! part: the stack bounds) is the first field of the generator layer's
-//! `Frame` (the type-erased wait hook), which is the first field of a
+//! `Frame` (what an untyped wait needs: the yielder and the unwinding
+//! facts), which is the first field of a
 //! `Co<Y, S>` (the typed handle a body yields through):
 //!
 //! ```text
-//! Co<Y, S>   #[repr(C)]  | frame: Frame ........................ | yielder | mailbox |
-//! Frame      #[repr(C)]  | header: ContextHeader | wait           |
+//! Co<Y, S>   #[repr(C)]  | frame: Frame .................................. | mailbox |
+//! Frame      #[repr(C)]  | header: ContextHeader | yielder | unwind |
 //! ContextHeader          | guard_lo | guard_hi | usable |
 //!                        ^ CURRENT points here: at all three at once
 //! ```
@@ -50,10 +51,9 @@
 //!    stores null before `co` goes out of scope, and also while it drops a
 //!    body that never started (no `Co` exists then). So a non-null pointer
 //!    always names a live `Co`.
-//! 4. **Type.** A `Frame` is only made by `Co::<Y, S>::new`, which stores
-//!    `wait_on::<Y, S>` in it: the hook is instantiated with the `Co`'s own
-//!    type parameters, so its cast back to `*const Co<Y, S>` (rule 1) names
-//!    the real type. Nothing else casts a `Frame` to a `Co`.
+//! 4. **Type.** Nothing casts a `Frame` back to a `Co`: a wait needs only
+//!    the frame (it posts nothing in the typed mailbox), so code without the
+//!    generator's types never needs them.
 //! 5. **Reads.** A header is never written after `Co::new` (a body gets only
 //!    `&Co`), so reading it through the pointer races with nothing, even
 //!    from the SIGSEGV handler, which may interrupt any instruction. `CURRENT`

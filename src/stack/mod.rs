@@ -46,6 +46,7 @@ pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 /// it, because an unoptimised build needs a few KiB just to start a body.
 pub const MIN_STACK_SIZE: usize = 8 * 1024;
 
+#[inline]
 pub(crate) fn page_size() -> usize {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static PAGE: AtomicUsize = AtomicUsize::new(0);
@@ -61,6 +62,7 @@ pub(crate) fn page_size() -> usize {
 
 /// Rounds a requested usable size up to whole pages (at least one); `None`
 /// if that does not fit in the address space.
+#[inline]
 pub(crate) fn round_to_pages(size: usize) -> Option<usize> {
     let page = page_size();
     size.max(MIN_STACK_SIZE)
@@ -69,6 +71,7 @@ pub(crate) fn round_to_pages(size: usize) -> Option<usize> {
 }
 
 /// [`round_to_pages`], or the error for an impossible size.
+#[inline]
 pub(crate) fn checked_size(size: usize) -> Result<usize, StackError> {
     round_to_pages(size).ok_or_else(|| StackError::too_large(size))
 }
@@ -94,21 +97,25 @@ impl GuardedStack {
         Ok(GuardedStack { mapping })
     }
 
+    #[inline]
     pub(crate) fn usable(&self) -> usize {
         self.mapping.len() - page_size()
     }
 
     /// The lowest usable address (just above the guard page).
+    #[inline]
     pub(crate) fn bottom(&self) -> usize {
         self.mapping.addr() + page_size()
     }
 
     /// One past the highest usable address.
+    #[inline]
     pub(crate) fn top(&self) -> usize {
         self.mapping.addr() + self.mapping.len()
     }
 
     /// The guard page's address range.
+    #[inline]
     pub(crate) fn guard(&self) -> (usize, usize) {
         (self.mapping.addr(), self.bottom())
     }
@@ -151,6 +158,7 @@ enum StackMemory {
 }
 
 impl Stack {
+    #[inline]
     fn new(memory: StackMemory) -> Self {
         let (top, limit) = match &memory {
             StackMemory::Guarded(s) => (s.top(), s.guard().0),
@@ -166,14 +174,17 @@ impl Stack {
         }
     }
 
+    #[inline]
     pub(crate) fn guarded(stack: GuardedStack) -> Self {
         Self::new(StackMemory::Guarded(stack))
     }
 
+    #[inline]
     pub(crate) fn carved(stack: carved::CarvedStack) -> Self {
         Self::new(StackMemory::Carved(stack))
     }
 
+    #[inline]
     pub(crate) fn usable(&self) -> usize {
         match &self.memory {
             StackMemory::Guarded(s) => s.usable(),
@@ -181,6 +192,7 @@ impl Stack {
         }
     }
 
+    #[inline]
     pub(crate) fn bottom(&self) -> usize {
         match &self.memory {
             StackMemory::Guarded(s) => s.bottom(),
@@ -189,6 +201,7 @@ impl Stack {
     }
 
     /// The guard page's range; empty for a carved stack.
+    #[inline]
     pub(crate) fn guard(&self) -> (usize, usize) {
         match &self.memory {
             StackMemory::Guarded(s) => s.guard(),
@@ -197,6 +210,7 @@ impl Stack {
     }
 
     /// The canary to check at every switch, for a carved stack.
+    #[inline]
     pub(crate) fn canary(&self) -> Option<Canary> {
         match &self.memory {
             StackMemory::Guarded(_) => None,
@@ -207,6 +221,7 @@ impl Stack {
     /// Sets aside `size` bytes aligned to `align` at the top of the stack
     /// for the caller's own use, moving the base corosensei sees below them.
     /// `None` if that would leave less than [`MIN_STACK_SIZE`] / 2 usable.
+    #[inline]
     pub(crate) fn reserve_top(
         &mut self,
         size: usize,
@@ -223,12 +238,14 @@ impl Stack {
         std::ptr::NonNull::new(start as *mut u8)
     }
 
+    #[inline]
     fn guard_len(&self) -> usize {
         let (lo, hi) = self.guard();
         hi - lo
     }
 
     /// The guarded stack inside, if it is one (for the pool).
+    #[inline]
     pub(crate) fn into_parts(self) -> Result<GuardedStack, carved::CarvedStack> {
         match self.memory {
             StackMemory::Guarded(s) => Ok(s),

@@ -9,7 +9,6 @@ use std::cell::RefCell;
 /// so a burst of coroutines does not pin memory forever.
 const MAX_POOLED_PER_SIZE: usize = 1024;
 
-#[derive(Default)]
 struct Pool {
     /// (usable size, free stacks of that size). Few sizes are in use at once,
     /// so a linear scan beats a map.
@@ -17,7 +16,8 @@ struct Pool {
 }
 
 thread_local! {
-    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+    // const-initialised: no lazy-init check on every acquire and release.
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool { by_size: Vec::new() }) };
 }
 
 /// Takes a stack of at least `size` usable bytes from this thread's pool, or

@@ -1,0 +1,195 @@
+//! Plain `Instant`-timed generator benchmarks, beside criterion's
+//! (`benches/generator.rs`): criterion's closure can hide effects of where
+//! the caller's code is inlined, so this binary times the loops users
+//! write, with no harness around them.
+//!
+//! Each round measures every case once, in the same order (corun and raw
+//! corosensei interleaved), and the binary prints the median of the rounds
+//! and the ratio to raw corosensei measured in the same rounds:
+//!
+//! - `send/local`: the generator is a local of the timing function;
+//! - `send/&mut`: the loop runs in a non-inlined function given `&mut`;
+//! - `send/box`: the generator lives in a `Box`;
+//! - `create_run_drop`: make, start, finish and drop a generator that
+//!   yields once, against corosensei on one reused stack.
+//!
+//! Run: `cargo bench --bench generator_plain` (add `-- ROUNDS` to change the
+//! number of rounds, 15 by default).
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use corun::{Co, Generator, GeneratorState};
+use std::hint::black_box;
+use std::time::Instant;
+
+const SENDS: u64 = 2_000_000;
+const CREATES: u64 = 200_000;
+
+fn echo<'a>() -> Generator<'a, u64, u64, ()> {
+    let mut g = Generator::new(|co: &Co<u64, u64>| {
+        let mut x = 0u64;
+        loop {
+            x = co.yield_(x.wrapping_add(1));
+        }
+    });
+    g.start();
+    g
+}
+
+fn ns(t: Instant, n: u64) -> f64 {
+    t.elapsed().as_nanos() as f64 / n as f64
+}
+
+fn send_local() -> f64 {
+    let mut g = echo();
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..SENDS {
+        if let GeneratorState::Yielded(v) = g.send(black_box(i)) {
+            acc = acc.wrapping_add(v);
+        }
+    }
+    let r = ns(t, SENDS);
+    black_box(acc);
+    r
+}
+
+#[inline(never)]
+fn send_mut_loop(g: &mut Generator<'_, u64, u64, ()>) -> u64 {
+    let mut acc = 0u64;
+    for i in 0..SENDS {
+        if let GeneratorState::Yielded(v) = g.send(black_box(i)) {
+            acc = acc.wrapping_add(v);
+        }
+    }
+    acc
+}
+
+fn send_mut() -> f64 {
+    let mut g = echo();
+    let t = Instant::now();
+    black_box(send_mut_loop(&mut g));
+    ns(t, SENDS)
+}
+
+fn send_box() -> f64 {
+    let mut g = Box::new(echo());
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..SENDS {
+        if let GeneratorState::Yielded(v) = black_box(&mut *g).send(black_box(i)) {
+            acc = acc.wrapping_add(v);
+        }
+    }
+    let r = ns(t, SENDS);
+    black_box(acc);
+    r
+}
+
+fn raw_send() -> f64 {
+    let stack = DefaultStack::new(corun::DEFAULT_STACK_SIZE).expect("map a stack");
+    let mut c = Coroutine::with_stack(stack, |y: &Yielder<u64, u64>, mut x: u64| loop {
+        x = y.suspend(x.wrapping_add(1));
+    });
+    c.resume(0);
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..SENDS {
+        if let CoroutineResult::Yield(v) = c.resume(black_box(i)) {
+            acc = acc.wrapping_add(v);
+        }
+    }
+    let r = ns(t, SENDS);
+    black_box(acc);
+    r
+}
+
+fn create_corun() -> f64 {
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..CREATES {
+        let mut g = Generator::new(move |co: &Co<u64, u64>| co.yield_(i));
+        if let GeneratorState::Yielded(v) = g.start() {
+            acc = acc.wrapping_add(v);
+        }
+        if let GeneratorState::Complete(v) = g.send(black_box(1)) {
+            acc = acc.wrapping_add(v);
+        }
+    }
+    let r = ns(t, CREATES);
+    black_box(acc);
+    r
+}
+
+fn create_raw() -> f64 {
+    let mut stack = Some(DefaultStack::new(corun::DEFAULT_STACK_SIZE).expect("map a stack"));
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..CREATES {
+        let s = stack.take().expect("stack");
+        let mut c = Coroutine::with_stack(s, move |y: &Yielder<u64, u64>, _x: u64| y.suspend(i));
+        if let CoroutineResult::Yield(v) = c.resume(0) {
+            acc = acc.wrapping_add(v);
+        }
+        if let CoroutineResult::Return(v) = c.resume(black_box(1)) {
+            acc = acc.wrapping_add(v);
+        }
+        stack = Some(c.into_stack());
+    }
+    let r = ns(t, CREATES);
+    black_box(acc);
+    r
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let rounds: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(15);
+    type Case = (&'static str, fn() -> f64, usize);
+    // (name, function, index of the peer it is compared with)
+    let cases: [Case; 6] = [
+        ("send/raw corosensei", raw_send, 0),
+        ("send/local", send_local, 0),
+        ("send/&mut", send_mut, 0),
+        ("send/box", send_box, 0),
+        (
+            "create_run_drop/raw corosensei, reused stack",
+            create_raw,
+            4,
+        ),
+        ("create_run_drop/corun", create_corun, 4),
+    ];
+    let mut times = vec![Vec::new(); cases.len()];
+    let mut ratios = vec![Vec::new(); cases.len()];
+    for _ in 0..rounds {
+        // `BENCH_ONLY=substring` runs only the matching cases (for
+        // callgrind); the others report 1 ns.
+        let only = std::env::var("BENCH_ONLY").ok();
+        let round: Vec<f64> = cases
+            .iter()
+            .map(|c| match &only {
+                Some(o) if !c.0.contains(o.as_str()) => 1.0,
+                _ => (c.1)(),
+            })
+            .collect();
+        for (i, c) in cases.iter().enumerate() {
+            times[i].push(round[i]);
+            ratios[i].push(round[i] / round[c.2]);
+        }
+    }
+    println!("{rounds} rounds, medians (ratio: median of per-round ratios to the peer)");
+    for (i, c) in cases.iter().enumerate() {
+        println!(
+            "{:48} {:8.2} ns   {:5.2}x",
+            c.0,
+            median(&mut times[i]),
+            median(&mut ratios[i])
+        );
+    }
+}
