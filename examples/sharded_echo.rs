@@ -94,7 +94,15 @@ fn reuseport(rt: &Runtime, n: usize) -> Vec<usize> {
                 served.push(corun::spawn(move || serve(stream)));
             }
         }
-        served.into_iter().map(|h| h.join().unwrap()).count()
+        let mine = served.len();
+        for h in served {
+            assert_eq!(
+                h.join().unwrap(),
+                worker,
+                "a local task stays on its worker"
+            );
+        }
+        mine
     });
     client.join().unwrap();
     counts
