@@ -28,7 +28,8 @@
 //!   unstarted tasks) against `spawn_on` round-robin (no balancing, as
 //!   glommio and monoio do), beside the ideal (total work / cores).
 //!
-//! Run: `cargo bench --bench runtime`
+//! Run: `cargo bench --bench runtime` (or `-- NAME` for the measures whose
+//! name contains NAME, such as `-- cross_core`)
 
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -88,6 +89,20 @@ fn report(title: &str, unit: &str, scale: f64, names: &[&str], medians: &[f64]) 
     }
 }
 
+/// `messages` values from this thread into a task on `rt` through a corun
+/// channel of capacity 1024.
+fn stream_into_task(rt: &corun::Runtime, messages: u64) -> Duration {
+    let (tx, rx) = corun::sync::mpsc::channel::<u64>(1024);
+    let receiver = rt.spawn(move || rx.iter().sum::<u64>());
+    timed(|| {
+        for i in 0..messages {
+            tx.send(i).unwrap();
+        }
+        drop(tx);
+        black_box(receiver.join().unwrap());
+    })
+}
+
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let rt = corun::Runtime::new().expect("a runtime");
@@ -97,232 +112,240 @@ fn main() {
         .build()
         .expect("a tokio runtime");
     println!("{cores} cores; medians of {ROUNDS} interleaved rounds");
-
-    // map_speedup
-    const PRIMES_BELOW: u64 = 300_000;
-    let medians = interleaved(&mut [
-        ("sequential", &mut || {
-            timed(|| {
-                black_box((0..PRIMES_BELOW).filter(|&n| is_prime(n)).count());
-            })
-        }),
-        ("Pool::map", &mut || {
-            timed(|| {
-                black_box(pool.map(0..PRIMES_BELOW, is_prime));
-            })
-        }),
-        ("rayon par_iter", &mut || {
-            timed(|| {
-                let v: Vec<bool> = (0..PRIMES_BELOW).into_par_iter().map(is_prime).collect();
-                black_box(v);
-            })
-        }),
-    ]);
-    report(
-        "map_speedup: primality of 0..300,000",
-        "ms",
-        1e3,
-        &["sequential", "Pool::map", "rayon par_iter"],
-        &medians,
-    );
-    println!(
-        "  speedup: Pool::map {:.2}x, rayon {:.2}x on {cores} cores",
-        medians[0] / medians[1],
-        medians[0] / medians[2]
-    );
-
-    // map_per_item
-    const ITEMS: u64 = 1_000_000;
-    let per_item = 1e9 / ITEMS as f64;
-    let medians = interleaved(&mut [
-        ("Pool::map", &mut || {
-            timed(|| {
-                black_box(pool.map(0..ITEMS, |x| x + 1));
-            })
-        }),
-        ("rayon", &mut || {
-            timed(|| {
-                let v: Vec<u64> = (0..ITEMS).into_par_iter().map(|x| x + 1).collect();
-                black_box(v);
-            })
-        }),
-    ]);
-    report(
-        "map_per_item: 0..1,000,000, |x| x + 1",
-        "ns/item",
-        per_item,
-        &["Pool::map", "rayon into_par_iter"],
-        &medians,
-    );
-
-    // cross_core_messages
-    const MESSAGES: u64 = 1_000_000;
-    let per_message = 1e9 / MESSAGES as f64;
-    let medians = interleaved(&mut [
-        ("corun mpsc -> task", &mut || {
-            let (tx, rx) = corun::sync::mpsc::channel::<u64>(1024);
-            let receiver = rt.spawn(move || rx.iter().sum::<u64>());
-            timed(|| {
-                for i in 0..MESSAGES {
-                    tx.send(i).unwrap();
-                }
-                drop(tx);
-                black_box(receiver.join().unwrap());
-            })
-        }),
-        ("crossbeam -> thread", &mut || {
-            let (tx, rx) = crossbeam_channel::bounded::<u64>(1024);
-            let receiver = std::thread::spawn(move || rx.iter().sum::<u64>());
-            timed(|| {
-                for i in 0..MESSAGES {
-                    tx.send(i).unwrap();
-                }
-                drop(tx);
-                black_box(receiver.join().unwrap());
-            })
-        }),
-    ]);
-    report(
-        "cross_core_messages: one producer thread, capacity 1024",
-        "ns/msg",
-        per_message,
-        &[
-            "corun mpsc -> task on a worker",
-            "crossbeam-channel -> thread",
-        ],
-        &medians,
-    );
-
-    // spawn_join
-    const SPAWNS: usize = 2_000;
-    let per_spawn = 1e6 / SPAWNS as f64;
-    let medians = interleaved(&mut [
-        ("corun", &mut || {
-            timed(|| {
-                for _ in 0..SPAWNS {
-                    black_box(rt.spawn(|| 1).join().unwrap());
-                }
-            })
-        }),
-        ("tokio", &mut || {
-            timed(|| {
-                for _ in 0..SPAWNS {
-                    let h = tokio_rt.spawn(async { 1 });
-                    black_box(tokio_rt.block_on(h).unwrap());
-                }
-            })
-        }),
-        ("std::thread", &mut || {
-            timed(|| {
-                for _ in 0..SPAWNS / 10 {
-                    black_box(std::thread::spawn(|| 1).join().unwrap());
-                }
-            })
-            .mul_f64(10.0)
-        }),
-    ]);
-    report(
-        "spawn_join: from a plain thread (includes a thread wake-up)",
-        "µs",
-        per_spawn,
-        &[
-            "corun Runtime::spawn + join",
-            "tokio multi-thread spawn + wait",
-            "std::thread spawn + join",
-        ],
-        &medians,
-    );
-
-    // ping_pong
-    const ROUND_TRIPS: u64 = 5_000;
-    let per_trip = 1e6 / ROUND_TRIPS as f64;
+    // `cargo bench --bench runtime -- NAME` runs only the measures whose
+    // name contains NAME (cargo passes `--bench` itself).
+    let only = std::env::args().skip(1).find(|a| !a.starts_with("--"));
     let workers = rt.workers();
-    let medians = interleaved(&mut [
-        ("corun", &mut || {
-            let (ping_tx, ping_rx) = corun::sync::mpsc::channel::<u64>(1);
-            let (pong_tx, pong_rx) = corun::sync::mpsc::channel::<u64>(1);
-            let echo = rt.spawn_on(1 % workers, move || {
-                for v in ping_rx.iter() {
-                    pong_tx.send(v).unwrap();
-                }
-            });
-            let t = rt.spawn_on(0, move || {
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+
+    if wanted("map_speedup") {
+        const PRIMES_BELOW: u64 = 300_000;
+        let medians = interleaved(&mut [
+            ("sequential", &mut || {
                 timed(|| {
-                    for i in 0..ROUND_TRIPS {
-                        ping_tx.send(i).unwrap();
-                        black_box(pong_rx.recv().unwrap());
+                    black_box((0..PRIMES_BELOW).filter(|&n| is_prime(n)).count());
+                })
+            }),
+            ("Pool::map", &mut || {
+                timed(|| {
+                    black_box(pool.map(0..PRIMES_BELOW, is_prime));
+                })
+            }),
+            ("rayon par_iter", &mut || {
+                timed(|| {
+                    let v: Vec<bool> = (0..PRIMES_BELOW).into_par_iter().map(is_prime).collect();
+                    black_box(v);
+                })
+            }),
+        ]);
+        report(
+            "map_speedup: primality of 0..300,000",
+            "ms",
+            1e3,
+            &["sequential", "Pool::map", "rayon par_iter"],
+            &medians,
+        );
+        println!(
+            "  speedup: Pool::map {:.2}x, rayon {:.2}x on {cores} cores",
+            medians[0] / medians[1],
+            medians[0] / medians[2]
+        );
+    }
+
+    if wanted("map_per_item") {
+        const ITEMS: u64 = 1_000_000;
+        let per_item = 1e9 / ITEMS as f64;
+        let medians = interleaved(&mut [
+            ("Pool::map", &mut || {
+                timed(|| {
+                    black_box(pool.map(0..ITEMS, |x| x + 1));
+                })
+            }),
+            ("rayon", &mut || {
+                timed(|| {
+                    let v: Vec<u64> = (0..ITEMS).into_par_iter().map(|x| x + 1).collect();
+                    black_box(v);
+                })
+            }),
+        ]);
+        report(
+            "map_per_item: 0..1,000,000, |x| x + 1",
+            "ns/item",
+            per_item,
+            &["Pool::map", "rayon into_par_iter"],
+            &medians,
+        );
+    }
+
+    if wanted("cross_core_messages") {
+        const MESSAGES: u64 = 1_000_000;
+        let per_message = 1e9 / MESSAGES as f64;
+        let unpinned = corun::Runtime::builder()
+            .pin_cores(false)
+            .build()
+            .expect("a runtime");
+        let medians = interleaved(&mut [
+            ("corun mpsc -> task", &mut || stream_into_task(&rt, MESSAGES)),
+            ("corun, unpinned workers", &mut || {
+                stream_into_task(&unpinned, MESSAGES)
+            }),
+            ("crossbeam -> thread", &mut || {
+                let (tx, rx) = crossbeam_channel::bounded::<u64>(1024);
+                let receiver = std::thread::spawn(move || rx.iter().sum::<u64>());
+                timed(|| {
+                    for i in 0..MESSAGES {
+                        tx.send(i).unwrap();
+                    }
+                    drop(tx);
+                    black_box(receiver.join().unwrap());
+                })
+            }),
+        ]);
+        report(
+            "cross_core_messages: one producer thread, capacity 1024",
+            "ns/msg",
+            per_message,
+            &[
+                "corun mpsc -> task on a worker",
+                "corun, the same on unpinned workers",
+                "crossbeam-channel -> thread",
+            ],
+            &medians,
+        );
+    }
+
+    if wanted("spawn_join") {
+        const SPAWNS: usize = 2_000;
+        let per_spawn = 1e6 / SPAWNS as f64;
+        let medians = interleaved(&mut [
+            ("corun", &mut || {
+                timed(|| {
+                    for _ in 0..SPAWNS {
+                        black_box(rt.spawn(|| 1).join().unwrap());
                     }
                 })
-            });
-            let t = t.join().unwrap();
-            echo.join().unwrap();
-            t
-        }),
-        ("tokio", &mut || {
-            let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
-            let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
-            let echo = tokio_rt.spawn(async move {
-                while let Some(v) = ping_rx.recv().await {
-                    pong_tx.send(v).await.unwrap();
-                }
-            });
-            let t = tokio_rt.spawn(async move {
-                let start = Instant::now();
-                for i in 0..ROUND_TRIPS {
-                    ping_tx.send(i).await.unwrap();
-                    black_box(pong_rx.recv().await.unwrap());
-                }
-                start.elapsed()
-            });
-            let t = tokio_rt.block_on(t).unwrap();
-            tokio_rt.block_on(echo).unwrap();
-            t
-        }),
-    ]);
-    report(
-        "ping_pong: two tasks on two workers, channels of capacity 1",
-        "µs/trip",
-        per_trip,
-        &[
-            "corun mpsc, runtime tasks",
-            "tokio multi-thread, tokio mpsc",
-        ],
-        &medians,
-    );
+            }),
+            ("tokio", &mut || {
+                timed(|| {
+                    for _ in 0..SPAWNS {
+                        let h = tokio_rt.spawn(async { 1 });
+                        black_box(tokio_rt.block_on(h).unwrap());
+                    }
+                })
+            }),
+            ("std::thread", &mut || {
+                timed(|| {
+                    for _ in 0..SPAWNS / 10 {
+                        black_box(std::thread::spawn(|| 1).join().unwrap());
+                    }
+                })
+                .mul_f64(10.0)
+            }),
+        ]);
+        report(
+            "spawn_join: from a plain thread (includes a thread wake-up)",
+            "µs",
+            per_spawn,
+            &[
+                "corun Runtime::spawn + join",
+                "tokio multi-thread spawn + wait",
+                "std::thread spawn + join",
+            ],
+            &medians,
+        );
+    }
 
-    // uneven
-    let lengths = uneven_lengths();
-    let total: Duration = lengths.iter().sum();
-    let medians = interleaved(&mut [
-        ("spawn", &mut || {
-            timed(|| {
-                let hs: Vec<_> = lengths.iter().map(|&d| rt.spawn(move || spin(d))).collect();
-                hs.into_iter().for_each(|h| h.join().unwrap());
-            })
-        }),
-        ("spawn_on round-robin", &mut || {
-            timed(|| {
-                let hs: Vec<_> = lengths
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &d)| rt.spawn_on(i % workers, move || spin(d)))
-                    .collect();
-                hs.into_iter().for_each(|h| h.join().unwrap());
-            })
-        }),
-    ]);
-    report(
-        "uneven: 16 tasks, every fourth 12x longer",
-        "ms",
-        1e3,
-        &[
-            "Runtime::spawn (idle workers take unstarted tasks)",
-            "spawn_on round-robin (no balancing)",
-        ],
-        &medians,
-    );
-    println!(
-        "  ideal (total / workers): {:.2} ms",
-        total.as_secs_f64() * 1e3 / workers as f64
-    );
+    if wanted("ping_pong") {
+        const ROUND_TRIPS: u64 = 5_000;
+        let per_trip = 1e6 / ROUND_TRIPS as f64;
+        let medians = interleaved(&mut [
+            ("corun", &mut || {
+                let (ping_tx, ping_rx) = corun::sync::mpsc::channel::<u64>(1);
+                let (pong_tx, pong_rx) = corun::sync::mpsc::channel::<u64>(1);
+                let echo = rt.spawn_on(1 % workers, move || {
+                    for v in ping_rx.iter() {
+                        pong_tx.send(v).unwrap();
+                    }
+                });
+                let t = rt.spawn_on(0, move || {
+                    timed(|| {
+                        for i in 0..ROUND_TRIPS {
+                            ping_tx.send(i).unwrap();
+                            black_box(pong_rx.recv().unwrap());
+                        }
+                    })
+                });
+                let t = t.join().unwrap();
+                echo.join().unwrap();
+                t
+            }),
+            ("tokio", &mut || {
+                let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
+                let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
+                let echo = tokio_rt.spawn(async move {
+                    while let Some(v) = ping_rx.recv().await {
+                        pong_tx.send(v).await.unwrap();
+                    }
+                });
+                let t = tokio_rt.spawn(async move {
+                    let start = Instant::now();
+                    for i in 0..ROUND_TRIPS {
+                        ping_tx.send(i).await.unwrap();
+                        black_box(pong_rx.recv().await.unwrap());
+                    }
+                    start.elapsed()
+                });
+                let t = tokio_rt.block_on(t).unwrap();
+                tokio_rt.block_on(echo).unwrap();
+                t
+            }),
+        ]);
+        report(
+            "ping_pong: two tasks on two workers, channels of capacity 1",
+            "µs/trip",
+            per_trip,
+            &[
+                "corun mpsc, runtime tasks",
+                "tokio multi-thread, tokio mpsc",
+            ],
+            &medians,
+        );
+    }
+
+    if wanted("uneven") {
+        let lengths = uneven_lengths();
+        let total: Duration = lengths.iter().sum();
+        let medians = interleaved(&mut [
+            ("spawn", &mut || {
+                timed(|| {
+                    let hs: Vec<_> = lengths.iter().map(|&d| rt.spawn(move || spin(d))).collect();
+                    hs.into_iter().for_each(|h| h.join().unwrap());
+                })
+            }),
+            ("spawn_on round-robin", &mut || {
+                timed(|| {
+                    let hs: Vec<_> = lengths
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &d)| rt.spawn_on(i % workers, move || spin(d)))
+                        .collect();
+                    hs.into_iter().for_each(|h| h.join().unwrap());
+                })
+            }),
+        ]);
+        report(
+            "uneven: 16 tasks, every fourth 12x longer",
+            "ms",
+            1e3,
+            &[
+                "Runtime::spawn (idle workers take unstarted tasks)",
+                "spawn_on round-robin (no balancing)",
+            ],
+            &medians,
+        );
+        println!(
+            "  ideal (total / workers): {:.2} ms",
+            total.as_secs_f64() * 1e3 / workers as f64
+        );
+    }
 }

@@ -1,34 +1,31 @@
 //! `Pool::map`, `map_chunked` and `try_map`: every item, in order, in
-//! chunks as Python's `chunksize` cuts them.
+//! chunks (`chunks.rs` says how they are cut).
 
+use super::chunks::{chunks, Sizes};
 use super::Pool;
 use crate::executor::JoinError;
+use crate::runtime::JoinHandle;
+use crate::sync::mpsc::Backoff;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
-/// Python's default chunk size: the items in about four chunks per worker.
-pub(super) fn default_chunk(items: usize, workers: usize) -> usize {
-    items.div_ceil(workers * 4).max(1)
-}
-
-/// Cuts `items` into chunks of `size` (the last may be shorter).
-fn chunks<A>(items: Vec<A>, size: usize) -> Vec<Vec<A>> {
-    let mut chunks = Vec::with_capacity(items.len().div_ceil(size));
-    let mut items = items.into_iter();
-    loop {
-        let chunk: Vec<A> = items.by_ref().take(size).collect();
-        if chunk.is_empty() {
-            return chunks;
-        }
-        chunks.push(chunk);
-    }
+/// Joins a job, looking a few times before blocking: a map's jobs often
+/// end within microseconds of each other, and a caller that went to sleep
+/// is paid for by the worker's system call and the wake-up (tens of µs on
+/// these VMs).
+fn join_soon<T>(handle: JoinHandle<T>) -> Result<T, JoinError> {
+    let mut backoff = Backoff::new();
+    while !handle.is_finished() && backoff.snooze() {}
+    handle.join()
 }
 
 impl Pool {
     /// Applies `f` to every item on the pool's workers and returns the
-    /// results in the items' order. The items are cut in chunks, about four
-    /// per worker (Python's default `chunksize`), one job each; see
-    /// [`map_chunked`](Pool::map_chunked) to choose.
+    /// results in the items' order. The items are cut in chunks, one job
+    /// each, that shrink towards the end (guided: each takes a share of
+    /// what is left), so the workers finish together even when later items
+    /// cost more; see [`map_chunked`](Pool::map_chunked) for Python's fixed
+    /// `chunksize`.
     ///
     /// # Panics
     ///
@@ -52,13 +49,16 @@ impl Pool {
         F: Fn(I::Item) -> R + Send + Sync + 'static,
         R: Send + 'static,
     {
-        let items: Vec<I::Item> = items.into_iter().collect();
-        let size = default_chunk(items.len(), self.workers());
-        self.map_chunked(items, size, f)
+        self.check_open("Pool::map");
+        let sizes = Sizes::Guided {
+            workers: self.workers(),
+        };
+        self.map_in(items, sizes, f, Location::caller())
     }
 
-    /// [`map`](Pool::map) with chunks of `chunk_size` items: larger chunks
-    /// cost less per item, smaller ones balance uneven items better.
+    /// [`map`](Pool::map) with chunks of `chunk_size` items, as Python's
+    /// `chunksize`: larger chunks cost less per item, smaller ones balance
+    /// uneven items better.
     ///
     /// # Panics
     ///
@@ -76,25 +76,46 @@ impl Pool {
             chunk_size > 0,
             "Pool::map_chunked: chunk_size must be at least 1"
         );
-        let items: Vec<I::Item> = items.into_iter().collect();
-        let total = items.len();
+        self.map_in(items, Sizes::Fixed(chunk_size), f, Location::caller())
+    }
+
+    fn map_in<I, F, R>(
+        &self,
+        items: I,
+        sizes: Sizes,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> Vec<R>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> R + Send + Sync + 'static,
+        R: Send + 'static,
+    {
         let f = Arc::new(f);
-        let location = Location::caller();
-        let handles: Vec<_> = chunks(items, chunk_size)
-            .into_iter()
+        let chunks = chunks(items, sizes);
+        let total = chunks.total();
+        // Each job is handed out as soon as its items are cut.
+        let handles: Vec<_> = chunks
             .map(|chunk| {
                 let f = f.clone();
+                // Collected in place when `R` fits where the item was.
                 let job = move || chunk.into_iter().map(&*f).collect::<Vec<R>>();
                 self.submit(job, location)
             })
             .collect();
-        // Every job is waited for before a panic is re-raised.
-        let outcomes: Vec<Result<Vec<R>, JoinError>> =
-            handles.into_iter().map(|h| h.join()).collect();
-        let mut results = Vec::with_capacity(total);
+        // Every job is waited for before a panic is re-raised; each chunk
+        // is appended as it comes, while later ones still run.
+        let mut results: Vec<R> = Vec::new();
         let mut first_error = None;
-        for outcome in outcomes {
-            match outcome {
+        for handle in handles {
+            match join_soon(handle) {
+                Ok(chunk) if results.is_empty() => {
+                    // The first chunk's buffer grows to hold them all
+                    // (a large one is remapped, not copied).
+                    results = chunk;
+                    results.reserve_exact(total.saturating_sub(results.len()));
+                }
                 Ok(chunk) => results.extend(chunk),
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -139,12 +160,12 @@ impl Pool {
         R: Send + 'static,
     {
         self.check_open("Pool::try_map");
-        let items: Vec<I::Item> = items.into_iter().collect();
-        let size = default_chunk(items.len(), self.workers());
+        let sizes = Sizes::Guided {
+            workers: self.workers(),
+        };
         let f = Arc::new(f);
         let location = Location::caller();
-        let handles: Vec<_> = chunks(items, size)
-            .into_iter()
+        let handles: Vec<_> = chunks(items, sizes)
             .map(|chunk| {
                 let f = f.clone();
                 let n = chunk.len();
@@ -160,7 +181,7 @@ impl Pool {
             .collect();
         let mut results = Vec::new();
         for (n, h) in handles {
-            match h.join() {
+            match join_soon(h) {
                 Ok(chunk) => results.extend(chunk),
                 // The whole chunk ended without running (cancelled, no
                 // stack): each of its items says so.

@@ -2,11 +2,13 @@
 //! without processes and without pickling: `map`, `imap`, `apply_async`,
 //! `close`/`join`/`terminate`.
 //!
-//! Files: `map` (ordered, chunked maps), `imap` (lazy iterators),
+//! Files: `map` (ordered, chunked maps), `chunks` (how a map cuts its
+//! items), `imap` (lazy iterators),
 //! `async_result`, `tracker` (outstanding jobs, for `join` and
 //! `terminate`).
 
 mod async_result;
+mod chunks;
 mod imap;
 mod map;
 mod tracker;

@@ -16,7 +16,8 @@
 //! 3. Senders that find no room wait in arrival order; a newcomer never
 //!    takes room while others wait (`try_send` says `Full`). The front
 //!    waiter pushes when woken, and wakes the next one if room is left; a
-//!    waiter that leaves (its future dropped) passes its turn on.
+//!    waiter that leaves (its future dropped) passes its turn on. A pop
+//!    wakes the front waiter once, until it polls again.
 //! 4. Disconnection (the last sender gone, the receiver closed or dropped)
 //!    is decided by an RMW or by closing the queue, and then wakes the
 //!    other side under the lock; a waiter that raised its flag under that
@@ -35,6 +36,9 @@ struct Waiters {
     receiver: Option<Waker>,
     senders: VecDeque<(u64, Waker)>,
     next_key: u64,
+    /// The front sender was woken and has not polled since: further pops
+    /// need not wake it again (rule 3).
+    front_woken: bool,
 }
 
 /// The channel's shared state.
@@ -100,7 +104,14 @@ impl<T> Chan<T> {
     fn popped(&self) {
         fence(Ordering::SeqCst);
         if self.senders_waiting.load(Ordering::Relaxed) > 0 {
-            let front = lock(&self.waiters).senders.front().map(|(_, w)| w.clone());
+            let front = {
+                let mut waiters = lock(&self.waiters);
+                if std::mem::replace(&mut waiters.front_woken, true) {
+                    None
+                } else {
+                    waiters.senders.front().map(|(_, w)| w.clone())
+                }
+            };
             wake(front);
         }
     }
@@ -151,6 +162,9 @@ impl<T> Chan<T> {
         let k = waiters.next_key;
         waiters.next_key += 1;
         waiters.senders.push_back((k, cx.waker().clone()));
+        if waiters.senders.len() == 1 {
+            waiters.front_woken = false;
+        }
         self.senders_waiting
             .store(waiters.senders.len(), Ordering::Relaxed);
         *key = Some(k);
@@ -158,6 +172,8 @@ impl<T> Chan<T> {
 
     fn refresh_sender(&self, key: &Option<u64>, cx: &mut Context<'_>) {
         let mut waiters = lock(&self.waiters);
+        // It polls again (perhaps as the front): the next pop wakes it.
+        waiters.front_woken = false;
         if let Some((_, w)) = waiters.senders.iter_mut().find(|(k, _)| Some(*k) == *key) {
             if !w.will_wake(cx.waker()) {
                 *w = cx.waker().clone();
@@ -199,11 +215,13 @@ impl<T> Chan<T> {
             waiters.senders.retain(|(k, _)| *k != key);
             self.senders_waiting
                 .store(waiters.senders.len(), Ordering::Relaxed);
-            if self.queue.is_full() && !self.queue.is_closed() {
+            let next = if self.queue.is_full() && !self.queue.is_closed() {
                 None
             } else {
                 waiters.senders.front().map(|(_, w)| w.clone())
-            }
+            };
+            waiters.front_woken = next.is_some();
+            next
         };
         wake(next);
     }

@@ -37,11 +37,13 @@
 //! variables, so a user's own loom model that sends and receives on
 //! `loom::thread`s checks them too.
 
+mod backoff;
 mod chan;
 mod oneshot;
 mod receiver;
 mod sender;
 
+pub(crate) use backoff::Backoff;
 pub use oneshot::{oneshot, OneshotReceiver, OneshotSender};
 pub use receiver::{IntoIter, Iter, Receiver, RecvFuture};
 pub use sender::{SendFuture, Sender};

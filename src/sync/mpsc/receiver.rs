@@ -1,6 +1,7 @@
 //! The receiving half of a cross-thread channel: `recv`, `try_recv`,
 //! `recv_async`, iterators and `Stream`.
 
+use super::backoff::Backoff;
 use super::chan::Chan;
 use crate::loom::Arc;
 use crate::sync::wait_here;
@@ -37,10 +38,16 @@ impl<T> Receiver<T> {
     /// dropped, or [`close`](Receiver::close) called), and in a task that is
     /// unwinding (it cannot wait).
     pub fn recv(&self) -> Result<T, RecvError> {
-        match self.try_recv() {
-            Ok(value) => return Ok(value),
-            Err(TryRecvError::Closed) => return Err(RecvError),
-            Err(TryRecvError::Empty) => {}
+        let mut backoff = None;
+        loop {
+            match self.try_recv() {
+                Ok(value) => return Ok(value),
+                Err(TryRecvError::Closed) => return Err(RecvError),
+                Err(TryRecvError::Empty) => {}
+            }
+            if !backoff.get_or_insert_with(Backoff::new).snooze() {
+                break;
+            }
         }
         match wait_here::wait(self.recv_async(), "mpsc::Receiver::recv") {
             Ok(got) => got,

@@ -1,6 +1,7 @@
 //! The sending half of a cross-thread channel: `send`, `try_send`,
 //! `send_async`, and `Sink`.
 
+use super::backoff::Backoff;
 use super::chan::{Chan, PushPoll};
 use crate::loom::Arc;
 use crate::sync::wait_here;
@@ -46,11 +47,18 @@ impl<T> Sender<T> {
     /// The receiving side is closed (or the calling task is unwinding and
     /// cannot wait): the value comes back in [`SendError`].
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let value = match self.try_send(value) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Closed(value)) => return Err(SendError(value)),
-            Err(TrySendError::Full(value)) => value,
-        };
+        let mut value = value;
+        let mut backoff = None;
+        loop {
+            value = match self.try_send(value) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(value)) => return Err(SendError(value)),
+                Err(TrySendError::Full(value)) => value,
+            };
+            if !backoff.get_or_insert_with(Backoff::new).snooze() {
+                break;
+            }
+        }
         let mut future = self.send_async(value);
         match wait_here::wait(&mut future, "mpsc::Sender::send") {
             Ok(sent) => sent,
