@@ -144,8 +144,8 @@ fn main() {
     assert_eq!(by_load.iter().sum::<usize>(), n);
     println!("one acceptor, the fewest tasks:  {}", spread(&by_load));
     println!(
-        "(placement reads each worker's live tasks at spawn time, and an idle worker may \
-         take a task that has not started yet, so the second split follows the load, not \
-         an even count)"
+        "(placement reads each worker's live tasks at spawn time; an idle worker takes a \
+         task that has not started yet only when that evens the loads, so the second split \
+         stays even)"
     );
 }

@@ -340,3 +340,35 @@ fn a_future_task_awaits_a_handle_on_its_own_worker() {
     });
     assert_eq!(v, 42);
 }
+
+#[test]
+fn a_burst_of_spawns_spreads_evenly_over_idle_workers() {
+    // A burst of tasks that each stay alive (as connections do) from one
+    // thread: least-loaded placement alternates, and an idle worker does
+    // not take its idle neighbour's jobs when that would unbalance them.
+    let rt = rt(2);
+    for _round in 0..5 {
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let mut per_worker = [0usize; 2];
+        // One at a time, each running (and holding its worker's load)
+        // before the next: the workers sleep between spawns, as they do
+        // between a listener's accepts.
+        let (holds, tasks): (Vec<_>, Vec<_>) = (0..64)
+            .map(|_| {
+                let (release, hold) = corun::sync::mpsc::oneshot::<()>();
+                let started_tx = started_tx.clone();
+                let task = rt.spawn(move || {
+                    started_tx.send(corun::worker_index()).unwrap();
+                    let _ = hold.recv();
+                });
+                per_worker[started.recv().unwrap().expect("on a worker")] += 1;
+                std::thread::sleep(Duration::from_micros(200));
+                (release, task)
+            })
+            .unzip();
+        drop(holds);
+        tasks.into_iter().for_each(|t| t.join().unwrap());
+        let [a, b] = per_worker;
+        assert!(a.abs_diff(b) <= 2, "a burst of 64 split {a}/{b}");
+    }
+}

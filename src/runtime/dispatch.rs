@@ -17,6 +17,11 @@
 //!    job to take. These are hints: a dispatcher that finds nothing sleeps
 //!    again, and no job is ever lost, since every job stays in exactly one
 //!    inbox until one dispatcher takes it.
+//! 6. A worker takes another's job only if that evens their loads (its own
+//!    load plus the job stays below the other's): an idle worker is not an
+//!    empty one (its tasks may all wait on I/O), and a thief that took
+//!    every job placed on its idle neighbour would undo least-loaded
+//!    placement (a burst of connections split 27/73 that way).
 //! 4. `spawn_on` jobs are never taken by another worker.
 //! 5. Closing: jobs already pushed are still started; then the dispatcher
 //!    waits, until the deadline, for its worker's load to reach zero.
@@ -37,10 +42,10 @@ pub(crate) fn nudge_idle(workers: &[Arc<WorkerShared>], target: usize) {
     // Pairs with the fence after a dispatcher raises its flag: either this
     // reads the flag, or that dispatcher's look around sees the job.
     fence(Ordering::SeqCst);
-    let other_idle = workers
-        .iter()
-        .enumerate()
-        .find(|(i, w)| *i != target && w.idle.load(Ordering::Relaxed));
+    let target_load = workers[target].load();
+    let other_idle = workers.iter().enumerate().find(|(i, w)| {
+        *i != target && w.idle.load(Ordering::Relaxed) && evens(w, target_load)
+    });
     if let Some((_, idle)) = other_idle {
         idle.inbox.wake();
     }
@@ -55,20 +60,28 @@ fn start(job: Job, here: &Arc<WorkerShared>) {
     }
 }
 
-/// A job of another worker's inbox, for an idle worker (rules 1 and 4).
-fn steal(me: usize, workers: &[Arc<WorkerShared>]) -> Option<Job> {
+/// Rule 6: whether `thief` taking one job from a worker of `victim_load`
+/// evens their loads.
+fn evens(thief: &WorkerShared, victim_load: usize) -> bool {
+    thief.load() + 1 < victim_load
+}
+
+/// The workers other than `me` whose jobs `me` may take (rule 6).
+fn victims(me: usize, workers: &[Arc<WorkerShared>]) -> impl Iterator<Item = &WorkerShared> {
     let n = workers.len();
-    (1..n).find_map(|offset| workers[(me + offset) % n].inbox.steal(|job| job.stealable))
+    (1..n)
+        .map(move |offset| &*workers[(me + offset) % n])
+        .filter(move |w| evens(&workers[me], w.load()))
+}
+
+/// A job of another worker's inbox, for an idle worker (rules 1, 4, 6).
+fn steal(me: usize, workers: &[Arc<WorkerShared>]) -> Option<Job> {
+    victims(me, workers).find_map(|w| w.inbox.steal(|job| job.stealable))
 }
 
 /// Whether another worker's inbox holds a job this one could take.
 fn stealable_elsewhere(me: usize, workers: &[Arc<WorkerShared>]) -> bool {
-    let n = workers.len();
-    (1..n).any(|offset| {
-        workers[(me + offset) % n]
-            .inbox
-            .has_stealable(|job| job.stealable)
-    })
+    victims(me, workers).any(|w| w.inbox.has_stealable(|job| job.stealable))
 }
 
 /// The dispatcher task of worker `me`.
