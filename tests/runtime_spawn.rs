@@ -372,3 +372,29 @@ fn a_burst_of_spawns_spreads_evenly_over_idle_workers() {
         assert!(a.abs_diff(b) <= 2, "a burst of 64 split {a}/{b}");
     }
 }
+
+#[test]
+fn a_worker_that_cannot_be_pinned_still_runs_and_the_runtime_says_so() {
+    // Core 1023 does not exist here, so the OS refuses worker 1's pin;
+    // worker 0 asks for a real core (whether the OS lets it is its call).
+    let cores = core_ids();
+    assert!(cores < 1023, "this test needs a core number the machine lacks");
+    let rt = Runtime::builder()
+        .workers(2)
+        .pin_to([0, 1023])
+        .build()
+        .unwrap();
+    assert_eq!(rt.pinned_cores().len(), 2);
+    assert_eq!(rt.pinned_cores()[1], None);
+    assert!(matches!(rt.pinned_cores()[0], Some(0) | None));
+    assert_eq!(rt.spawn_on(1, corun::worker_index).join().unwrap(), Some(1));
+    assert_eq!(rt.spawn_on(0, corun::worker_index).join().unwrap(), Some(0));
+    // A core number past any CPU set is refused the same way.
+    let rt = Runtime::builder().workers(1).pin_to([usize::MAX]).build().unwrap();
+    assert_eq!(rt.pinned_cores(), [None]);
+    assert_eq!(rt.spawn(|| 5).join().unwrap(), 5);
+}
+
+fn core_ids() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

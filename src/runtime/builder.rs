@@ -22,6 +22,8 @@ use std::time::Duration;
 pub struct RuntimeBuilder {
     pub(crate) workers: Option<usize>,
     pub(crate) pin_cores: bool,
+    /// The cores to pin to, if not one per available core.
+    pub(crate) cores: Option<Vec<usize>>,
     pub(crate) stack_size: Option<usize>,
     pub(crate) stall_warning: Option<Duration>,
     pub(crate) on_stall: Option<OnStall>,
@@ -33,6 +35,7 @@ impl Default for RuntimeBuilder {
         RuntimeBuilder {
             workers: None,
             pin_cores: true,
+            cores: None,
             stack_size: None,
             stall_warning: None,
             on_stall: None,
@@ -46,6 +49,7 @@ impl fmt::Debug for RuntimeBuilder {
         f.debug_struct("RuntimeBuilder")
             .field("workers", &self.workers)
             .field("pin_cores", &self.pin_cores)
+            .field("cores", &self.cores)
             .field("stack_size", &self.stack_size)
             .field("stall_warning", &self.stall_warning)
             .field("on_stall", &self.on_stall.is_some())
@@ -69,6 +73,26 @@ impl RuntimeBuilder {
     /// stderr says which were refused.
     pub fn pin_cores(mut self, pin: bool) -> Self {
         self.pin_cores = pin;
+        self
+    }
+
+    /// Pins worker `i` to core `cores[i % cores.len()]` (the OS's core
+    /// numbers) instead of one per available core; implies
+    /// `pin_cores(true)`. An empty list pins nothing. As with `pin_cores`,
+    /// a worker whose core the OS refuses (one that does not exist, or is
+    /// outside this process's CPU set) still runs, unpinned, and
+    /// [`Runtime::pinned_cores`] says so:
+    ///
+    /// ```
+    /// // Core 1023: one this machine does not have (refused, said on stderr).
+    /// let rt = corun::Runtime::builder().workers(1).pin_to([1023]).build()?;
+    /// assert_eq!(rt.pinned_cores(), [None]);
+    /// assert_eq!(rt.spawn(|| 7).join()?, 7); // it runs all the same
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
+    pub fn pin_to(mut self, cores: impl IntoIterator<Item = usize>) -> Self {
+        self.pin_cores = true;
+        self.cores = Some(cores.into_iter().collect());
         self
     }
 

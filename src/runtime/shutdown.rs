@@ -31,10 +31,10 @@ impl Runtime {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let cores = if builder.pin_cores {
-            core_affinity::get_core_ids().unwrap_or_default()
-        } else {
-            Vec::new()
+        let cores = match (&builder.cores, builder.pin_cores) {
+            (_, false) => Vec::new(),
+            (Some(ids), true) => ids.iter().map(|&id| core_affinity::CoreId { id }).collect(),
+            (None, true) => core_affinity::get_core_ids().unwrap_or_default(),
         };
         let shared = Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -69,10 +69,11 @@ impl Runtime {
             let ok = rx
                 .recv()
                 .map_err(|_| std::io::Error::other("a worker thread died while starting"))??;
-            if builder.pin_cores && !ok {
+            if let (Some(core), false) = (core, ok) {
                 eprintln!(
-                    "corun: worker {index} could not be pinned to a core (the OS refused); \
-                     it runs unpinned"
+                    "corun: worker {index} could not be pinned to core {} (the OS refused); \
+                     it runs unpinned",
+                    core.id
                 );
             }
             runtime.pinned.push(core.filter(|_| ok).map(|c| c.id));

@@ -29,6 +29,13 @@ pub(crate) fn current_runtime() -> Option<u64> {
     WORKER.with(|w| w.get()).map(|(id, _)| id)
 }
 
+/// Pins the calling thread to `core`; `false` if the OS refuses. A core
+/// number beyond what a CPU set can name is refused here (core_affinity
+/// would index past its set).
+fn pin(core: core_affinity::CoreId) -> bool {
+    core.id < libc::CPU_SETSIZE as usize && core_affinity::set_for_current(core)
+}
+
 /// How a worker thread starts: its runtime, its index, its settings.
 pub(crate) struct WorkerStart {
     pub(crate) runtime_id: u64,
@@ -45,7 +52,7 @@ pub(crate) struct WorkerStart {
 /// the executor could not be made) before any job runs.
 pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::Result<bool>>) {
     WORKER.with(|w| w.set(Some((start.runtime_id, start.index))));
-    let pinned = start.core.is_some_and(core_affinity::set_for_current);
+    let pinned = start.core.is_some_and(pin);
     let mut builder = crate::Executor::builder();
     if let Some(bytes) = start.stack_size {
         builder = builder.stack_size(bytes);
