@@ -28,6 +28,15 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Under `--cfg corun_loom_mutant`: whether the deliberately broken variant
+/// `name` is compiled in for this run. `CORUN_LOOM_MUTANT=name` turns on
+/// that one alone, so that each model is shown to fail on its own mutant
+/// and not on another's; unset, every mutant is on.
+#[cfg(corun_loom_mutant)]
+pub(crate) fn mutant(name: &str) -> bool {
+    std::env::var("CORUN_LOOM_MUTANT").map_or(true, |on| on == name)
+}
+
 /// Helpers the loom models share.
 #[cfg(all(test, loom))]
 pub(crate) mod model {

@@ -49,7 +49,7 @@ impl Remote {
         // The broken variant the loom model must reject: notify first,
         // then push, so an executor may drain, find nothing and block.
         #[cfg(corun_loom_mutant)]
-        {
+        if crate::loom::mutant("remote_push") {
             if self.idle.transition_notify() == AfterNotify::Unblock {
                 self.unblock.unblock();
             }

@@ -59,7 +59,7 @@ impl<T> Completion<T> {
         // The broken variant the loom model must reject: the joiner is
         // woken before the outcome is stored, in two critical sections.
         #[cfg(corun_loom_mutant)]
-        {
+        if crate::loom::mutant("completion") {
             let joiner = lock(&self.state).joiner.take();
             if let Some(waker) = joiner {
                 waker.wake();

@@ -68,7 +68,7 @@ impl<J> Inbox<J> {
         // The broken variant the loom model must reject: the waker is taken
         // (and woken) before the job is pushed, in two critical sections.
         #[cfg(corun_loom_mutant)]
-        {
+        if crate::loom::mutant("inbox_push") {
             wake_taken(lock(&self.state).waker.take());
             let mut state = lock(&self.state);
             if state.closing.is_some() {

@@ -68,7 +68,7 @@ impl WorkerShared {
         // woken before the count drops, so a closing dispatcher may read
         // the old count and sleep through the end.
         #[cfg(corun_loom_mutant)]
-        {
+        if crate::loom::mutant("worker_leave") {
             let last = self.load.load(Ordering::Acquire) == 1;
             if last {
                 self.inbox.wake();

@@ -1,5 +1,5 @@
-//! loom models of remote wakes over the shipped `Remote::push` (rule 1 of
-//! `idle.rs`) and the shipped idle word: the OS wake-up is a loom
+//! loom models of remote wakes and of the idle word (`idle.rs`) together,
+//! over the shipped `Remote::push` (rule 1) and the shipped `IdleWord`: the OS wake-up is a loom
 //! `Mutex<bool>` and `Condvar` behind the `Unblock` trait, standing in for
 //! `mio::Waker`. The executor's side is the core loop's order: drain,
 //! rule 2, block, rule 3 (the loop itself runs coroutines, which loom
@@ -75,18 +75,23 @@ fn model(wakers: &'static [&'static [RemoteKey]]) {
     threads.into_iter().for_each(|t| t.join().unwrap());
 }
 
-// The mutant (`push` notifies before it pushes) lets the executor drain an
-// empty queue and block after the notification: loom reports it.
+// The mutant `remote_push` (`push` notifies before it pushes) lets the
+// executor drain an empty queue and block after the notification; the
+// mutant `idle_notify` (a load and a store for rule 1's swap) lets it go
+// idle between them. loom reports both. Exhaustive.
 #[test]
 fn loom_remote_push_from_one_thread_is_never_lost() {
-    bounded().check(|| model(&[&[(0, 1)]]));
+    loom::model(|| model(&[&[(0, 1)]]));
 }
 
+// Exhaustive. The second wake can land at every point of the executor's
+// handshake, including between the CAS and the reset of rule 2.
 #[test]
 fn loom_remote_back_to_back_pushes_are_never_lost() {
-    bounded().check(|| model(&[&[(0, 1), (1, 2)]]));
+    loom::model(|| model(&[&[(0, 1), (1, 2)]]));
 }
 
+// Three threads: exhaustive is out of reach; the preemption bound CI uses.
 #[test]
 fn loom_remote_pushes_from_two_threads_are_never_lost() {
     bounded().check(|| model(&[&[(0, 1)], &[(1, 2)]]));

@@ -88,8 +88,13 @@ impl<T> Chan<T> {
     fn pushed(&self) {
         // The broken variant the loom model must reject: no fence, so the
         // flag may be read stale while the receiver misses the push.
+        #[cfg(corun_loom_mutant)]
+        let broken = crate::loom::mutant("chan_pushed");
         #[cfg(not(corun_loom_mutant))]
-        fence(Ordering::SeqCst);
+        let broken = false;
+        if !broken {
+            fence(Ordering::SeqCst);
+        }
         if self.receiver_waiting.load(Ordering::Relaxed) {
             let waker = {
                 let mut waiters = lock(&self.waiters);
