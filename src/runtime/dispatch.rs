@@ -17,11 +17,14 @@
 //!    job to take. These are hints: a dispatcher that finds nothing sleeps
 //!    again, and no job is ever lost, since every job stays in exactly one
 //!    inbox until one dispatcher takes it.
-//! 6. A worker takes another's job only if that evens their loads (its own
-//!    load plus the job stays below the other's): an idle worker is not an
-//!    empty one (its tasks may all wait on I/O), and a thief that took
-//!    every job placed on its idle neighbour would undo least-loaded
-//!    placement (a burst of connections split 27/73 that way).
+//! 6. A worker takes another's job only if its own load is below the
+//!    other's (which counts the job), so the two stay within one task of
+//!    each other: an idle worker is not an empty one (its tasks may all
+//!    wait on I/O), and a thief that took every job placed on its idle
+//!    neighbour would undo least-loaded placement (a burst of connections
+//!    split 27/73 that way). Between equal workers the job goes to
+//!    whichever gets there first, the one still awake, as a lone spawn
+//!    wants.
 //! 4. `spawn_on` jobs are never taken by another worker.
 //! 5. Closing: jobs already pushed are still started; then the dispatcher
 //!    waits, until the deadline, for its worker's load to reach zero.
@@ -60,10 +63,10 @@ fn start(job: Job, here: &Arc<WorkerShared>) {
     }
 }
 
-/// Rule 6: whether `thief` taking one job from a worker of `victim_load`
-/// evens their loads.
+/// Rule 6: whether `thief` may take a job from a worker of `victim_load`
+/// (the job counted).
 fn evens(thief: &WorkerShared, victim_load: usize) -> bool {
-    thief.load() + 1 < victim_load
+    thief.load() < victim_load
 }
 
 /// The workers other than `me` whose jobs `me` may take (rule 6).
