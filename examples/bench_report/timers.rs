@@ -22,8 +22,17 @@ fn above(t: Instant, n: u64) -> f64 {
     t.elapsed().saturating_sub(longest(n)).as_nanos() as f64 / n as f64
 }
 
-pub fn corun_sleepers() -> impl FnMut(u64) -> f64 {
-    let ex = corun::Executor::builder().stack_size(16 * 1024).build();
+/// corun with guarded stacks (the default), or with carved unguarded
+/// ones (the `unsafe` opt-in that `million_tasks` uses).
+pub fn corun_sleepers(unguarded: bool) -> impl FnMut(u64) -> f64 {
+    let b = corun::Executor::builder().stack_size(16 * 1024);
+    let ex = if unguarded {
+        // SAFETY: each task only sleeps: a few hundred bytes of stack, far
+        // within 16 KiB.
+        unsafe { b.unguarded_stacks() }.build()
+    } else {
+        b.build()
+    };
     move |n| {
         ex.block_on(|| {
             let t = Instant::now();
