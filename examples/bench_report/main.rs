@@ -66,7 +66,9 @@ impl Ctx {
         let first = rows[0].1;
         for (n, v) in rows {
             let r = first / v;
-            let behind = if lower { r > 1.05 } else { r < 0.95 };
+            // A second corun row is corun configured otherwise, not a peer.
+            let peer = !n.starts_with("corun");
+            let behind = peer && if lower { r > 1.05 } else { r < 0.95 };
             let note = if behind { "**corun is behind**" } else { "" };
             let _ = writeln!(self.md, "| {n} | {} | {r:.2} | {note} |", fig(*v));
         }
