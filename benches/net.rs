@@ -6,7 +6,9 @@
 //! Each server runs on one thread pinned to core 0; the client is a plain
 //! mio loop on a thread pinned to core 1. The client opens 100 connections
 //! and keeps one 100-byte message in flight on each: it sends, waits for
-//! the whole echo, records the round trip, and sends again. Reported:
+//! the whole echo, records the round trip, and sends again. `corun_spin`
+//! is corun with `spin_before_park` (50 µs): its thread polls before it
+//! sleeps, so the client's sends rarely have to wake it. Reported:
 //! messages per second and p50/p99 round-trip latency. Servers are measured
 //! in turn, interleaved, [`RUNS`] times; the table gives medians and the
 //! ratio of corun's throughput to each peer's (see shared/BENCHMARKING.md:

@@ -20,7 +20,11 @@ pub const CONNS: usize = 100;
 /// Bytes per message.
 pub const MSG: usize = 100;
 /// Every server this module can start, in the order reports list them.
-pub const SERVERS: [&str; 3] = ["corun", "tokio", "may"];
+/// `corun_spin` is corun with `spin_before_park` ([`SPIN`]): its thread
+/// polls before it sleeps, so the client's sends rarely have to wake it.
+pub const SERVERS: [&str; 4] = ["corun", "corun_spin", "tokio", "may"];
+/// `corun_spin`'s `spin_before_park`.
+pub const SPIN: Duration = Duration::from_micros(50);
 
 /// One server's medians over the runs.
 #[derive(Clone, Copy, Debug)]
@@ -51,7 +55,8 @@ fn start(kind: &str) -> SocketAddr {
     std::thread::spawn(move || {
         pin(0);
         match kind.as_str() {
-            "corun" => corun_server(tx),
+            "corun" => corun_server(tx, Duration::ZERO),
+            "corun_spin" => corun_server(tx, SPIN),
             "tokio" => tokio_server(tx),
             "may" => may_server(tx),
             other => panic!("no echo server named {other}"),
@@ -60,9 +65,12 @@ fn start(kind: &str) -> SocketAddr {
     rx.recv().unwrap()
 }
 
-fn corun_server(tx: std::sync::mpsc::Sender<SocketAddr>) {
+fn corun_server(tx: std::sync::mpsc::Sender<SocketAddr>, spin: Duration) {
     use corun::net::TcpListener;
-    let ex = corun::Executor::builder().stack_size(32 * 1024).build();
+    let ex = corun::Executor::builder()
+        .stack_size(32 * 1024)
+        .spin_before_park(spin)
+        .build();
     ex.block_on(|| {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         tx.send(listener.local_addr().unwrap()).unwrap();
