@@ -109,7 +109,8 @@ pub fn line_chart(path: &str, title: &str, x: &str, y: &str, lines: &[Line], o: 
         }};
     }
     if o.log_y {
-        let yr = (ymin / 1.6..ymax * 1.6).log_scale();
+        // Base 2: a label at every doubling, where base 10 leaves one or two.
+        let yr = (ymin / 1.6..ymax * 1.6).log_scale().base(2.0);
         draw!(
             b.build_cartesian_2d(xlo..xhi, yr).expect("axes"),
             |v: &f64| short(*v)
@@ -169,8 +170,8 @@ fn bar_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, p: &Panel) {
         .margin_right(20)
         .x_label_area_size(30)
         .y_label_area_size(4);
-    let label = TextStyle::from(("sans-serif", 14).into_font())
-        .pos(Pos::new(HPos::Left, VPos::Center));
+    let label =
+        TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     // Row 0 at the top: corun first.
     let row = |i: usize| (k - 1 - i) as f64;
     macro_rules! draw {
@@ -194,9 +195,10 @@ fn bar_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, p: &Panel) {
                 )])
                 .expect("bar");
                 let text = format!("{name}: {} {}", short(*v), p.unit);
-                c.draw_series([EmptyElement::at((*v, y + 0.5))
-                    + Text::new(text, (6, 0), label.clone())])
-                    .expect("label");
+                c.draw_series([
+                    EmptyElement::at((*v, y + 0.5)) + Text::new(text, (6, 0), label.clone())
+                ])
+                .expect("label");
             }
         }};
     }

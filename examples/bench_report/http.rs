@@ -23,7 +23,8 @@ pub struct WrkRun {
 }
 
 pub fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
 }
 
 /// `taskset -c CORE prog` where taskset exists, else `prog`.

@@ -3,7 +3,7 @@
 
 use crate::charts::{self, LineOpts, Panel};
 use crate::measures as m;
-use crate::{fig, timers, Ctx};
+use crate::{behind, fig, timers, Ctx};
 use plotters::prelude::SeriesLabelPosition;
 use std::fmt::Write as _;
 
@@ -102,7 +102,11 @@ fn py_note(v: f64, src: &str) -> String {
 }
 
 pub fn bars(names: &[&str], v: &[f64]) -> Vec<(String, f64)> {
-    names.iter().map(|n| n.to_string()).zip(v.iter().copied()).collect()
+    names
+        .iter()
+        .map(|n| n.to_string())
+        .zip(v.iter().copied())
+        .collect()
 }
 
 pub fn yield_from(c: &mut Ctx) {
@@ -129,15 +133,7 @@ pub fn yield_from(c: &mut Ctx) {
         for (i, x) in v.iter().chain([py_d].iter()).enumerate() {
             lines[i].1.push((d as f64, *x));
         }
-        let ahead: Vec<&str> = (1..3)
-            .filter(|&i| v[0] > v[i] * 1.05)
-            .map(|i| names[i])
-            .collect();
-        let note = if ahead.is_empty() {
-            String::new()
-        } else {
-            format!("**corun is behind** {}", ahead.join(", "))
-        };
+        let note = behind(&names[..3], &v, true);
         let _ = writeln!(
             c.md,
             "| {d} | {} | {} | {} | {} | {:.2} | {note} |",

@@ -96,6 +96,27 @@ impl Ctx {
     }
 }
 
+/// "**corun is behind** A, B": the peers (`names[1..]`) more than 5%
+/// better than corun (`v[0]`); `lower` when the lower figure is better.
+pub fn behind(names: &[&str], v: &[f64], lower: bool) -> String {
+    let ahead: Vec<&str> = (1..names.len())
+        .filter(|&i| {
+            let r = v[0] / v[i];
+            if lower {
+                r > 1.05
+            } else {
+                r < 0.95
+            }
+        })
+        .map(|i| names[i])
+        .collect();
+    if ahead.is_empty() {
+        String::new()
+    } else {
+        format!("**corun is behind** {}", ahead.join(", "))
+    }
+}
+
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]

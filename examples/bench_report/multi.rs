@@ -86,7 +86,11 @@ pub fn primes_tokio(rt: &tokio::runtime::Runtime, n: u64) -> f64 {
         let hs: Vec<_> = (0..n)
             .step_by(chunk as usize)
             .map(|lo| {
-                tokio::spawn(async move { (lo..(lo + chunk).min(n)).map(is_prime).collect::<Vec<bool>>() })
+                tokio::spawn(async move {
+                    (lo..(lo + chunk).min(n))
+                        .map(is_prime)
+                        .collect::<Vec<bool>>()
+                })
             })
             .collect();
         let mut out = Vec::with_capacity(n as usize);

@@ -3,7 +3,7 @@
 
 use crate::charts::{self, LineOpts, Panel};
 use crate::local::{bars, rows};
-use crate::{echo, fig, http, measures as m, median, multi, Ctx};
+use crate::{behind, echo, fig, http, measures as m, median, multi, Ctx};
 use plotters::prelude::SeriesLabelPosition;
 use std::fmt::Write as _;
 
@@ -15,10 +15,9 @@ pub fn multi_thread(c: &mut Ctx) {
     let rt = corun::Runtime::new().expect("a runtime");
     let tk = multi::tokio_mt(cores());
     let n = 200 * c.scale;
-    let inside = c.run(&mut [
-        &mut || multi::spawn_inside_corun(&rt, n),
-        &mut || multi::spawn_inside_tokio(&tk, n),
-    ]);
+    let inside = c.run(&mut [&mut || multi::spawn_inside_corun(&rt, n), &mut || {
+        multi::spawn_inside_tokio(&tk, n)
+    }]);
     let names = ["corun Runtime", "tokio multi-thread"];
     c.table(
         "Spawn + join inside a multi-thread runtime",
@@ -33,10 +32,9 @@ pub fn multi_thread(c: &mut Ctx) {
         true,
     );
     let n = 20 * c.scale;
-    let outside = c.run(&mut [
-        &mut || multi::spawn_outside_corun(&rt, n),
-        &mut || multi::spawn_outside_tokio(&tk, n),
-    ]);
+    let outside = c.run(&mut [&mut || multi::spawn_outside_corun(&rt, n), &mut || {
+        multi::spawn_outside_tokio(&tk, n)
+    }]);
     c.table(
         "Spawn + join from a plain thread",
         "`rt.spawn(..).join()` against tokio's `rt.block_on(rt.spawn(..))` from the main \
@@ -131,15 +129,7 @@ pub fn speedup(c: &mut Ctx) {
         if pyw.is_finite() {
             lines[3].1.push((w as f64, pyw));
         }
-        let ahead: Vec<&str> = (1..3)
-            .filter(|&i| sp[i] > sp[0] * 1.05)
-            .map(|i| names[i])
-            .collect();
-        let note = if ahead.is_empty() {
-            String::new()
-        } else {
-            format!("**corun is behind** {}", ahead.join(", "))
-        };
+        let note = behind(&names, &sp, false);
         let _ = writeln!(
             c.md,
             "| {w} | {:.2}x | {:.2}x | {:.2}x | {note} |",
@@ -196,7 +186,10 @@ pub fn echo(c: &mut Ctx) {
         &rows(&names, &rate),
         false,
     );
-    let _ = writeln!(c.md, "\n| server | p50 µs | p99 µs | corun's p99 ÷ this | |\n| --- | --- | --- | --- | --- |");
+    let _ = writeln!(
+        c.md,
+        "\n| server | p50 µs | p99 µs | corun's p99 ÷ this | |\n| --- | --- | --- | --- | --- |"
+    );
     for (n, s) in names.iter().zip(&r) {
         let ratio = r[0].p99_us / s.p99_us;
         let behind = ratio > 1.05 && !n.starts_with("corun");

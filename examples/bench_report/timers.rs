@@ -4,7 +4,6 @@
 //! task of wall time above the longest sleep: what the runtime adds to
 //! spawning, registering, waking and joining a sleeper.
 
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// The `i`-th sleep: 1 ms to 4 ms, spread by an integer hash.
@@ -40,7 +39,7 @@ pub fn corun_sleepers(unguarded: bool) -> impl FnMut(u64) -> f64 {
                 .map(|i| corun::spawn(move || corun::sleep(nap(i))))
                 .collect();
             for h in hs {
-                black_box(h.join().unwrap());
+                h.join().unwrap();
             }
             above(t, n)
         })
@@ -60,7 +59,7 @@ pub fn tokio_sleepers() -> impl FnMut(u64) -> f64 {
                 .map(|i| tokio::task::spawn_local(tokio::time::sleep(nap(i))))
                 .collect();
             for h in hs {
-                black_box(h.await.unwrap());
+                h.await.unwrap();
             }
             above(t, n)
         })
@@ -80,7 +79,7 @@ pub fn may_sleepers() -> impl FnMut(u64) -> f64 {
             })
             .collect();
         for h in hs {
-            black_box(h.join().unwrap());
+            h.join().unwrap();
         }
         above(t, n)
     }
