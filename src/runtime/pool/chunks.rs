@@ -13,9 +13,10 @@
 //! With two workers that is about a dozen jobs. `map_chunked` keeps
 //! Python's fixed size.
 //!
-//! Chunks are cut lazily from the items, so each job can be handed out as
-//! soon as its items are there, and an iterator that knows its length (a
-//! range, a `Vec`) is never collected into one big buffer first.
+//! The items are collected once (a range or a `Vec` fills it at memory
+//! speed), then the chunks are split off its end, each a `memcpy`: the
+//! first chunk keeps the whole buffer, so the in-place `map` of its job
+//! hands back a vector that already has room for every result.
 
 /// How chunk sizes are picked.
 #[derive(Clone, Copy)]
@@ -26,83 +27,39 @@ pub(super) enum Sizes {
     Fixed(usize),
 }
 
-/// The items, cut into chunks lazily.
-pub(super) struct Chunks<It: Iterator> {
-    items: It,
-    left: usize,
-    total: usize,
-    sizes: Sizes,
-}
-
-/// The items: as given when their number is known, else collected.
-pub(super) enum Source<It: Iterator> {
-    Lazy(It),
-    Collected(std::vec::IntoIter<It::Item>),
-}
-
-impl<It: Iterator> Iterator for Source<It> {
-    type Item = It::Item;
-
-    fn next(&mut self) -> Option<It::Item> {
-        match self {
-            Source::Lazy(items) => items.next(),
-            Source::Collected(items) => items.next(),
+impl Sizes {
+    /// The size of every chunk of `total` items, in order.
+    fn of(self, total: usize) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        let mut left = total;
+        while left > 0 {
+            let size = match self {
+                Sizes::Fixed(size) => size,
+                Sizes::Guided { workers } => left
+                    .div_ceil(2 * workers)
+                    .max(total.div_ceil(16 * workers)),
+            };
+            let size = size.clamp(1, left);
+            sizes.push(size);
+            left -= size;
         }
+        sizes
     }
 }
 
-/// Cuts `items` into chunks; an iterator whose length is not known up
-/// front is collected first.
-pub(super) fn chunks<I: IntoIterator>(items: I, sizes: Sizes) -> Chunks<Source<I::IntoIter>> {
-    let items = items.into_iter();
-    let (low, high) = items.size_hint();
-    let (items, total) = if high == Some(low) {
-        (Source::Lazy(items), low)
-    } else {
-        let all: Vec<I::Item> = items.collect();
-        let n = all.len();
-        (Source::Collected(all.into_iter()), n)
-    };
-    Chunks {
-        items,
-        left: total,
-        total,
-        sizes,
+/// Cuts `items` into chunks, in order.
+pub(super) fn chunks<I: IntoIterator>(items: I, sizes: Sizes) -> Vec<Vec<I::Item>> {
+    let mut items: Vec<I::Item> = items.into_iter().collect();
+    let sizes = sizes.of(items.len());
+    let mut chunks: Vec<Vec<I::Item>> = Vec::with_capacity(sizes.len());
+    for &size in sizes.iter().skip(1).rev() {
+        chunks.push(items.split_off(items.len() - size));
     }
-}
-
-impl<It: Iterator> Chunks<It> {
-    /// The number of items in all.
-    pub(super) fn total(&self) -> usize {
-        self.total
+    if !items.is_empty() {
+        chunks.push(items);
     }
-
-    fn next_size(&self) -> usize {
-        match self.sizes {
-            Sizes::Fixed(size) => size,
-            Sizes::Guided { workers } => {
-                let floor = self.total.div_ceil(16 * workers);
-                self.left.div_ceil(2 * workers).max(floor).max(1)
-            }
-        }
-    }
-}
-
-impl<It: Iterator> Iterator for Chunks<It> {
-    type Item = Vec<It::Item>;
-
-    fn next(&mut self) -> Option<Vec<It::Item>> {
-        let size = self.next_size().min(self.left);
-        // Trust the size hint only as a limit: a short iterator ends early.
-        let chunk: Vec<It::Item> = self.items.by_ref().take(size).collect();
-        self.left -= chunk.len().min(self.left);
-        if chunk.is_empty() {
-            // An iterator that lied about its length: take what is left.
-            let rest: Vec<It::Item> = self.items.by_ref().collect();
-            return (!rest.is_empty()).then_some(rest);
-        }
-        Some(chunk)
-    }
+    chunks.reverse();
+    chunks
 }
 
 #[cfg(test)]
@@ -110,12 +67,13 @@ mod tests {
     use super::*;
 
     fn sizes_of(total: usize, sizes: Sizes) -> Vec<usize> {
-        chunks(0..total, sizes).map(|c| c.len()).collect()
+        chunks(0..total, sizes).iter().map(Vec::len).collect()
     }
 
     #[test]
     fn guided_chunks_shrink_and_cover_every_item_in_order() {
         let all: Vec<usize> = chunks(0..1000, Sizes::Guided { workers: 2 })
+            .into_iter()
             .flatten()
             .collect();
         assert_eq!(all, (0..1000).collect::<Vec<_>>());
@@ -126,15 +84,21 @@ mod tests {
     }
 
     #[test]
+    fn the_first_chunk_keeps_room_for_every_result() {
+        let got = chunks(0..100u64, Sizes::Guided { workers: 2 });
+        assert!(got[0].capacity() >= 100);
+    }
+
+    #[test]
     fn fixed_chunks_are_pythons() {
         assert_eq!(sizes_of(10, Sizes::Fixed(4)), [4, 4, 2]);
         assert_eq!(sizes_of(0, Sizes::Fixed(4)), Vec::<usize>::new());
     }
 
     #[test]
-    fn an_iterator_of_unknown_length_is_collected_first() {
+    fn an_iterator_of_unknown_length_is_cut_too() {
         let evens = (0..10).filter(|x| x % 2 == 0);
-        let got: Vec<Vec<i32>> = chunks(evens, Sizes::Fixed(2)).collect();
+        let got: Vec<Vec<i32>> = chunks(evens, Sizes::Fixed(2));
         assert_eq!(got, [vec![0, 2], vec![4, 6], vec![8]]);
     }
 }

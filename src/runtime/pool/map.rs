@@ -94,9 +94,9 @@ impl Pool {
     {
         let f = Arc::new(f);
         let chunks = chunks(items, sizes);
-        let total = chunks.total();
-        // Each job is handed out as soon as its items are cut.
+        let total = chunks.iter().map(Vec::len).sum::<usize>();
         let handles: Vec<_> = chunks
+            .into_iter()
             .map(|chunk| {
                 let f = f.clone();
                 // Collected in place when `R` fits where the item was.
@@ -111,8 +111,8 @@ impl Pool {
         for handle in handles {
             match join_soon(handle) {
                 Ok(chunk) if results.is_empty() => {
-                    // The first chunk's buffer grows to hold them all
-                    // (a large one is remapped, not copied).
+                    // The first chunk's buffer has room for them all
+                    // (`chunks.rs`); this reserves only if it had not.
                     results = chunk;
                     results.reserve_exact(total.saturating_sub(results.len()));
                 }
@@ -166,6 +166,7 @@ impl Pool {
         let f = Arc::new(f);
         let location = Location::caller();
         let handles: Vec<_> = chunks(items, sizes)
+            .into_iter()
             .map(|chunk| {
                 let f = f.clone();
                 let n = chunk.len();
