@@ -116,7 +116,7 @@ fn main() {
     // name contains NAME (cargo passes `--bench` itself).
     let only = std::env::args().skip(1).find(|a| !a.starts_with("--"));
     let workers = rt.workers();
-    let wanted = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    let wanted = |name: &str| only.as_deref().map_or(true, |o| name.contains(o));
 
     if wanted("map_speedup") {
         const PRIMES_BELOW: u64 = 300_000;
@@ -185,7 +185,9 @@ fn main() {
             .build()
             .expect("a runtime");
         let medians = interleaved(&mut [
-            ("corun mpsc -> task", &mut || stream_into_task(&rt, MESSAGES)),
+            ("corun mpsc -> task", &mut || {
+                stream_into_task(&rt, MESSAGES)
+            }),
             ("corun, unpinned workers", &mut || {
                 stream_into_task(&unpinned, MESSAGES)
             }),

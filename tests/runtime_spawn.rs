@@ -378,7 +378,10 @@ fn a_worker_that_cannot_be_pinned_still_runs_and_the_runtime_says_so() {
     // Core 1023 does not exist here, so the OS refuses worker 1's pin;
     // worker 0 asks for a real core (whether the OS lets it is its call).
     let cores = core_ids();
-    assert!(cores < 1023, "this test needs a core number the machine lacks");
+    assert!(
+        cores < 1023,
+        "this test needs a core number the machine lacks"
+    );
     let rt = Runtime::builder()
         .workers(2)
         .pin_to([0, 1023])
@@ -390,7 +393,11 @@ fn a_worker_that_cannot_be_pinned_still_runs_and_the_runtime_says_so() {
     assert_eq!(rt.spawn_on(1, corun::worker_index).join().unwrap(), Some(1));
     assert_eq!(rt.spawn_on(0, corun::worker_index).join().unwrap(), Some(0));
     // A core number past any CPU set is refused the same way.
-    let rt = Runtime::builder().workers(1).pin_to([usize::MAX]).build().unwrap();
+    let rt = Runtime::builder()
+        .workers(1)
+        .pin_to([usize::MAX])
+        .build()
+        .unwrap();
     assert_eq!(rt.pinned_cores(), [None]);
     assert_eq!(rt.spawn(|| 5).join().unwrap(), 5);
 }

@@ -144,7 +144,9 @@ fn round(rt: &Runtime, seed: u64, n: u64) {
         if producer % 2 == 0 {
             tasks.push(rt.spawn_on(0, move || produce(producer, tx, n, stop_at)));
         } else {
-            threads.push(std::thread::spawn(move || produce(producer, tx, n, stop_at)));
+            threads.push(std::thread::spawn(move || {
+                produce(producer, tx, n, stop_at)
+            }));
         }
     }
     let mut sent: Vec<Sent> = tasks.into_iter().map(|t| t.join().unwrap()).collect();
@@ -155,12 +157,20 @@ fn round(rt: &Runtime, seed: u64, n: u64) {
         check(s, seen, seed);
     }
     // A producer on the other channel sent nothing here.
-    assert!(seen0[2..].iter().chain(&seen1[..2]).flatten().all(|&w| w == 0));
+    assert!(seen0[2..]
+        .iter()
+        .chain(&seen1[..2])
+        .flatten()
+        .all(|&w| w == 0));
 }
 
 #[test]
 fn four_producers_into_tasks_on_another_worker_lose_and_duplicate_nothing() {
-    let rt = Runtime::builder().workers(2).pin_cores(false).build().unwrap();
+    let rt = Runtime::builder()
+        .workers(2)
+        .pin_cores(false)
+        .build()
+        .unwrap();
     let n = messages_per_producer();
     for seed in [0x9e37_79b9_7f4a_7c15u64, 7, 1 << 40, 12345] {
         round(&rt, seed, n);

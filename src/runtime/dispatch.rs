@@ -46,9 +46,10 @@ pub(crate) fn nudge_idle(workers: &[Arc<WorkerShared>], target: usize) {
     // reads the flag, or that dispatcher's look around sees the job.
     fence(Ordering::SeqCst);
     let target_load = workers[target].load();
-    let other_idle = workers.iter().enumerate().find(|(i, w)| {
-        *i != target && w.idle.load(Ordering::Relaxed) && evens(w, target_load)
-    });
+    let other_idle = workers
+        .iter()
+        .enumerate()
+        .find(|(i, w)| *i != target && w.idle.load(Ordering::Relaxed) && evens(w, target_load));
     if let Some((_, idle)) = other_idle {
         idle.inbox.wake();
     }

@@ -35,9 +35,9 @@ impl Sizes {
         while left > 0 {
             let size = match self {
                 Sizes::Fixed(size) => size,
-                Sizes::Guided { workers } => left
-                    .div_ceil(2 * workers)
-                    .max(total.div_ceil(16 * workers)),
+                Sizes::Guided { workers } => {
+                    left.div_ceil(2 * workers).max(total.div_ceil(16 * workers))
+                }
             };
             let size = size.clamp(1, left);
             sizes.push(size);
