@@ -48,6 +48,7 @@ pub(crate) struct Chan<T> {
     receiver_waiting: AtomicBool,
     senders_waiting: AtomicUsize,
     waiters: Mutex<Waiters>,
+    unbounded: bool,
 }
 
 /// What a waiting send's poll did.
@@ -77,6 +78,7 @@ impl<T> Chan<T> {
             receiver_waiting: AtomicBool::new(false),
             senders_waiting: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters::default()),
+            unbounded: capacity.is_none(),
         }
     }
 
@@ -107,6 +109,10 @@ impl<T> Chan<T> {
 
     /// Rule 2, after a pop: wakes the front sender if any waits.
     fn popped(&self) {
+        if self.unbounded {
+            // No sender ever waits for room there: no fence to pay.
+            return;
+        }
         fence(Ordering::SeqCst);
         if self.senders_waiting.load(Ordering::Relaxed) > 0 {
             let front = {
