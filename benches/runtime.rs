@@ -9,8 +9,8 @@
 //! Measures:
 //!
 //! - `map_speedup`: a CPU-bound map (trial-division primality of every
-//!   number below 300,000): sequential, `Pool::map` on every core, rayon's
-//!   `par_iter`.
+//!   number below 300,000): sequential, `Pool::map` on every core (pinned,
+//!   and on a second pool of unpinned workers), rayon's `par_iter`.
 //! - `map_per_item`: `Pool::map(0..1_000_000, |x| x + 1)` against rayon's
 //!   `into_par_iter().map(..).collect()`; ns per item.
 //! - `cross_core_messages`: one producer thread sends 1,000,000 `u64`
@@ -120,6 +120,10 @@ fn main() {
 
     if wanted("map_speedup") {
         const PRIMES_BELOW: u64 = 300_000;
+        let unpinned = corun::Pool::builder()
+            .pin_cores(false)
+            .build()
+            .expect("a pool");
         let medians = interleaved(&mut [
             ("sequential", &mut || {
                 timed(|| {
@@ -137,17 +141,28 @@ fn main() {
                     black_box(v);
                 })
             }),
+            ("Pool::map, unpinned", &mut || {
+                timed(|| {
+                    black_box(unpinned.map(0..PRIMES_BELOW, is_prime));
+                })
+            }),
         ]);
         report(
             "map_speedup: primality of 0..300,000",
             "ms",
             1e3,
-            &["sequential", "Pool::map", "rayon par_iter"],
+            &[
+                "sequential",
+                "Pool::map",
+                "rayon par_iter",
+                "Pool::map, unpinned workers",
+            ],
             &medians,
         );
         println!(
-            "  speedup: Pool::map {:.2}x, rayon {:.2}x on {cores} cores",
+            "  speedup: Pool::map {:.2}x (unpinned {:.2}x), rayon {:.2}x on {cores} cores",
             medians[0] / medians[1],
+            medians[0] / medians[3],
             medians[0] / medians[2]
         );
     }
