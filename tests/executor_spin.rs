@@ -104,3 +104,22 @@ fn a_deadlock_is_still_reported_while_spinning() {
     let text = panic_message(|| ex.block_on(move || rx.recv()));
     assert!(text.contains("deadlock"), "{text}");
 }
+
+#[test]
+fn a_runtime_of_spinning_workers_runs_and_joins_tasks() {
+    let rt = corun::Runtime::builder()
+        .workers(2)
+        .pin_cores(false)
+        .spin_before_park(Duration::from_micros(100))
+        .build()
+        .unwrap();
+    let (tx, rx) = corun::sync::mpsc::channel::<u32>(8);
+    let consumer = rt.spawn_on(1, move || rx.iter().sum::<u32>());
+    let producer = rt.spawn_on(0, move || {
+        for i in 0..1000 {
+            tx.send(i).unwrap();
+        }
+    });
+    producer.join().unwrap();
+    assert_eq!(consumer.join().unwrap(), (0..1000).sum::<u32>());
+}

@@ -25,6 +25,7 @@ pub struct RuntimeBuilder {
     /// The cores to pin to, if not one per available core.
     pub(crate) cores: Option<Vec<usize>>,
     pub(crate) stack_size: Option<usize>,
+    pub(crate) spin_before_park: Duration,
     pub(crate) stall_warning: Option<Duration>,
     pub(crate) on_stall: Option<OnStall>,
     pub(crate) placement: Placement,
@@ -37,6 +38,7 @@ impl Default for RuntimeBuilder {
             pin_cores: true,
             cores: None,
             stack_size: None,
+            spin_before_park: Duration::ZERO,
             stall_warning: None,
             on_stall: None,
             placement: Placement::LeastLoaded,
@@ -51,6 +53,7 @@ impl fmt::Debug for RuntimeBuilder {
             .field("pin_cores", &self.pin_cores)
             .field("cores", &self.cores)
             .field("stack_size", &self.stack_size)
+            .field("spin_before_park", &self.spin_before_park)
             .field("stall_warning", &self.stall_warning)
             .field("on_stall", &self.on_stall.is_some())
             .field("placement", &self.placement)
@@ -100,6 +103,16 @@ impl RuntimeBuilder {
     /// [`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE)).
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
+        self
+    }
+
+    /// How long each worker polls without sleeping before its thread
+    /// sleeps in the OS (default zero): see
+    /// [`ExecutorBuilder::spin_before_park`](crate::ExecutorBuilder::spin_before_park).
+    /// Workers that own their cores and serve sockets or cross-core
+    /// messages answer sooner, at the price of CPU time spent polling.
+    pub fn spin_before_park(mut self, spin: Duration) -> Self {
+        self.spin_before_park = spin;
         self
     }
 

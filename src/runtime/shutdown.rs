@@ -57,6 +57,7 @@ impl Runtime {
                 index,
                 workers: shared.workers.clone(),
                 stack_size: builder.stack_size,
+                spin_before_park: builder.spin_before_park,
                 core,
                 clock: clocks.as_ref().map(|c| c[index].clone()),
             };

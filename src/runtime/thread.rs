@@ -43,6 +43,7 @@ pub(crate) struct WorkerStart {
     /// Every worker's shared state, this one's at `index`.
     pub(crate) workers: Vec<Arc<WorkerShared>>,
     pub(crate) stack_size: Option<usize>,
+    pub(crate) spin_before_park: std::time::Duration,
     pub(crate) core: Option<core_affinity::CoreId>,
     /// The turn clock of stall warnings, if they are on.
     pub(crate) clock: Option<Arc<crate::executor::turn_clock::TurnClock>>,
@@ -53,7 +54,7 @@ pub(crate) struct WorkerStart {
 pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::Result<bool>>) {
     WORKER.with(|w| w.set(Some((start.runtime_id, start.index))));
     let pinned = start.core.is_some_and(pin);
-    let mut builder = crate::Executor::builder();
+    let mut builder = crate::Executor::builder().spin_before_park(start.spin_before_park);
     if let Some(bytes) = start.stack_size {
         builder = builder.stack_size(bytes);
     }
