@@ -52,18 +52,54 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     }
 
     /// `send`'s switch into a started, suspended body with no delegates:
-    /// posts `value` and resumes with `tag`.
+    /// posts `value`, resumes the body and takes the value it yields.
+    /// Anything but a plain yield comes back as `Err`, for the slow path.
+    ///
+    /// The resumer's context and the canary are seen to in each arm of the
+    /// match, not before it: corosensei returns a yield and a return by
+    /// different paths, and so the usual case is a branch on the tag it
+    /// hands back in a register, with no result built in memory first.
     #[inline(always)]
-    pub(super) fn resume_suspended(
+    pub(super) fn send_suspended(
         &mut self,
-        tag: ResumeTag,
         value: S,
-    ) -> CoroutineResult<SuspendTag, Result<R, Payload>> {
+    ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
+        let mailbox = self.mailbox.as_ptr();
         // SAFETY: the mailbox lives at the top of this generator's stack for
         // as long as its coroutine does, and the body is suspended until the
         // switch below (mailbox rules 1 and 2).
-        unsafe { super::mailbox::post_sent(self.mailbox.as_ptr(), value) };
-        self.switch(tag)
+        unsafe { super::mailbox::post_sent(mailbox, value) };
+        debug_assert!(self.coroutine.is_some());
+        // SAFETY: `send` takes this path only for a suspended generator, and
+        // a suspended generator's coroutine is present: it is taken only
+        // when the generator becomes complete (`finish`, `leak_body`).
+        let coroutine = unsafe { self.coroutine.as_mut().unwrap_unchecked() };
+        let resumer = current_context();
+        match coroutine.resume(ResumeTag::Send) {
+            CoroutineResult::Yield(SuspendTag::Value) => {
+                self.after_switch(resumer);
+                // SAFETY: the body is suspended again and its tag says it
+                // posted a value (mailbox rule 2); it is read once.
+                Ok(unsafe { super::mailbox::take_yielded(mailbox) })
+            }
+            other => {
+                self.after_switch(resumer);
+                Err(other)
+            }
+        }
+    }
+
+    /// What every switch back does: the resumer's context is put back, an
+    /// unguarded stack's canary checked.
+    #[inline(always)]
+    fn after_switch(&self, resumer: *const crate::stack::ContextHeader) {
+        // SAFETY: `resumer` is the context of the code running here before the
+        // switch (null, or the live `Co` of the body this code runs in), which
+        // holds again now that the switch returned (context rule 2).
+        unsafe { set_current_context(resumer) };
+        if let Some(canary) = self.canary {
+            canary.check(self.stack_size);
+        }
     }
 
     /// The switch itself, and what every switch does around it: the
@@ -75,13 +111,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         };
         let resumer = current_context();
         let result = coroutine.resume(tag);
-        // SAFETY: `resumer` is the context of the code running here before the
-        // switch (null, or the live `Co` of the body this code runs in), which
-        // holds again now that the switch returned (context rule 2).
-        unsafe { set_current_context(resumer) };
-        if let Some(canary) = self.canary {
-            canary.check(self.stack_size);
-        }
+        self.after_switch(resumer);
         result
     }
 

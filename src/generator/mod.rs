@@ -36,7 +36,7 @@ pub(crate) fn is_close_payload(payload: &Payload) -> bool {
 }
 
 use crate::stack::{Stack, StackError};
-use mailbox::{ResumeTag, SuspendTag};
+use mailbox::SuspendTag;
 use protocol::Resume;
 use std::marker::PhantomData;
 
@@ -200,13 +200,9 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         if self.life != Life::Suspended || !self.delegates.is_empty() {
             return self.send_slow(value);
         }
-        match self.resume_suspended(ResumeTag::Send, value) {
-            corosensei::CoroutineResult::Yield(SuspendTag::Value) => {
-                // SAFETY: the body is suspended again and its tag says it
-                // posted a value (mailbox rule 2); it is read once.
-                GeneratorState::Yielded(unsafe { mailbox::take_yielded(self.mailbox.as_ptr()) })
-            }
-            other => self.send_outcome_tag(other),
+        match self.send_suspended(value) {
+            Ok(yielded) => GeneratorState::Yielded(yielded),
+            Err(other) => self.send_outcome_tag(other),
         }
     }
 

@@ -11,8 +11,34 @@ const MAX_POOLED_PER_SIZE: usize = 1024;
 
 struct Pool {
     /// (usable size, free stacks of that size). Few sizes are in use at once,
-    /// so a linear scan beats a map.
+    /// so a linear scan beats a map. Two words a stack: a pop and a push
+    /// move little.
     by_size: Vec<(usize, Vec<GuardedStack>)>,
+}
+
+impl Pool {
+    #[inline]
+    fn take(&mut self, usable: usize) -> Option<GuardedStack> {
+        for (size, free) in self.by_size.iter_mut() {
+            if *size == usable {
+                return free.pop();
+            }
+        }
+        None
+    }
+
+    #[inline]
+    fn put(&mut self, usable: usize, stack: GuardedStack) {
+        for (size, free) in self.by_size.iter_mut() {
+            if *size == usable {
+                if free.len() < MAX_POOLED_PER_SIZE {
+                    free.push(stack);
+                }
+                return;
+            }
+        }
+        self.by_size.push((usable, vec![stack]));
+    }
 }
 
 thread_local! {
@@ -22,59 +48,48 @@ thread_local! {
 
 /// Takes a stack of at least `size` usable bytes from this thread's pool, or
 /// maps a new one.
+#[inline]
 pub(crate) fn acquire(size: usize, kind: StackKind) -> Result<Stack, StackError> {
     match kind {
         StackKind::Unguarded => carved::acquire(size).map(Stack::carved),
-        StackKind::Guarded => acquire_guarded(size, false).map(Stack::guarded),
-        StackKind::Fresh => acquire_guarded(size, true).map(Stack::guarded),
+        StackKind::Guarded => acquire_guarded(size, false),
+        StackKind::Fresh => acquire_guarded(size, true),
     }
 }
 
-fn acquire_guarded(size: usize, fresh: bool) -> Result<GuardedStack, StackError> {
+#[inline]
+fn acquire_guarded(size: usize, fresh: bool) -> Result<Stack, StackError> {
     let usable = checked_size(size)?;
     if !fresh {
         let pooled = POOL
-            .try_with(|pool| {
-                let mut pool = pool.borrow_mut();
-                pool.by_size
-                    .iter_mut()
-                    .find(|(s, _)| *s == usable)
-                    .and_then(|(_, free)| free.pop())
-            })
+            .try_with(|pool| pool.borrow_mut().take(usable))
             .ok()
             .flatten();
         if let Some(stack) = pooled {
-            return Ok(stack);
+            return Ok(Stack::guarded(stack));
         }
     }
+    map_guarded(usable)
+}
+
+#[inline(never)]
+fn map_guarded(usable: usize) -> Result<Stack, StackError> {
     super::overflow::install_handler();
-    GuardedStack::map(usable)
+    GuardedStack::map(usable).map(Stack::guarded)
 }
 
 /// Gives a stack whose coroutine has finished back to this thread's pool.
+#[inline]
 pub(crate) fn release(stack: Stack) {
     match stack.into_parts() {
-        Ok(guarded) => release_guarded(guarded),
+        Ok(guarded) => {
+            let usable = guarded.usable();
+            // During thread teardown the pool may be gone: the stack is
+            // unmapped.
+            let _ = POOL.try_with(move |pool| pool.borrow_mut().put(usable, guarded));
+        }
         Err(carved) => carved::release(carved),
     }
-}
-
-fn release_guarded(stack: GuardedStack) {
-    // During thread teardown the pool may be gone: the stack is unmapped.
-    let _ = POOL.try_with(move |pool| {
-        let mut pool = pool.borrow_mut();
-        let usable = stack.usable();
-        let free = match pool.by_size.iter().position(|(s, _)| *s == usable) {
-            Some(i) => &mut pool.by_size[i].1,
-            None => {
-                pool.by_size.push((usable, Vec::new()));
-                &mut pool.by_size.last_mut().expect("just pushed").1
-            }
-        };
-        if free.len() < MAX_POOLED_PER_SIZE {
-            free.push(stack);
-        }
-    });
 }
 
 /// How many stacks this thread's pool holds (for tests).
