@@ -270,9 +270,21 @@ impl<D, O> WaitQueue<D, O> {
         if self.inner.borrow().waiting.is_empty() {
             return;
         }
-        let all = std::mem::take(&mut self.inner.borrow_mut().waiting);
-        for (_, waiter, _) in all {
+        // Taken apart rather than iterated as one chain: the usual queue
+        // holds one waiter (a join slot's joiner), and then a wake is one
+        // `take` and one call. Waiters that arrive during the wakes stay
+        // queued, as with a take of the whole queue.
+        let (first, rest) = {
+            let mut inner = self.inner.borrow_mut();
+            (inner.waiting.first.take(), inner.waiting.rest.take())
+        };
+        if let Some((_, waiter, _)) = first {
             waiter.wake();
+        }
+        if let Some(rest) = rest {
+            for (_, waiter, _) in *rest {
+                waiter.wake();
+            }
         }
     }
 

@@ -124,6 +124,26 @@ impl GuardedStack {
         (self.mapping.addr(), self.bottom())
     }
 
+    /// Gives up ownership as `(addr, len)`; see [`Mapping::into_raw_parts`].
+    #[inline]
+    pub(crate) fn into_raw_parts(self) -> (usize, usize) {
+        self.mapping.into_raw_parts()
+    }
+
+    /// Takes back a stack given up by [`into_raw_parts`](Self::into_raw_parts).
+    ///
+    /// # Safety
+    ///
+    /// As [`Mapping::from_raw_parts`]: the pair came from `into_raw_parts`
+    /// and is turned back into a stack at most once.
+    #[inline]
+    pub(crate) unsafe fn from_raw_parts(addr: usize, len: usize) -> Self {
+        GuardedStack {
+            // SAFETY: the caller's contract is `from_raw_parts`'s.
+            mapping: unsafe { Mapping::from_raw_parts(addr, len) },
+        }
+    }
+
     /// The lowest address of the mapping (the guard page's start): no
     /// page-size look-up, for the hot path.
     #[inline]
