@@ -64,18 +64,42 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         &mut self,
         value: S,
     ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
-        let mailbox = self.mailbox.as_ptr();
         // SAFETY: the mailbox lives at the top of this generator's stack for
         // as long as its coroutine does, and the body is suspended until the
         // switch below (mailbox rules 1 and 2).
-        unsafe { super::mailbox::post_sent(mailbox, value) };
+        unsafe { super::mailbox::post_sent(self.mailbox.as_ptr(), value) };
+        self.resume_for_value(ResumeTag::Send)
+    }
+
+    /// `start`'s switch into a body that has not run yet, with `send`'s
+    /// fast path for its first yield.
+    #[inline(always)]
+    pub(super) fn start_created(
+        &mut self,
+    ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
+        self.life = Life::Suspended;
+        self.started = true;
+        self.resume_for_value(ResumeTag::Start)
+    }
+
+    /// Resumes the body with `tag` (its value, if any, already posted) and
+    /// takes the value it yields; anything else comes back as `Err`.
+    ///
+    /// Only for a generator that is created or suspended, whose coroutine is
+    /// therefore present.
+    #[inline(always)]
+    fn resume_for_value(
+        &mut self,
+        tag: ResumeTag,
+    ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
+        let mailbox = self.mailbox.as_ptr();
         debug_assert!(self.coroutine.is_some());
-        // SAFETY: `send` takes this path only for a suspended generator, and
-        // a suspended generator's coroutine is present: it is taken only
+        // SAFETY: `send` and `start` take this path only for a suspended or
+        // created generator, and its coroutine is present: it is taken only
         // when the generator becomes complete (`finish`, `leak_body`).
         let coroutine = unsafe { self.coroutine.as_mut().unwrap_unchecked() };
         let resumer = current_context();
-        match coroutine.resume(ResumeTag::Send) {
+        match coroutine.resume(tag) {
             CoroutineResult::Yield(SuspendTag::Value) => {
                 self.after_switch(resumer);
                 // SAFETY: the body is suspended again and its tag says it

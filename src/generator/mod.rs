@@ -180,7 +180,10 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 "start() may be called only once, on a new generator",
             );
         }
-        self.resume_public(Resume::Start)
+        match self.start_created() {
+            Ok(yielded) => GeneratorState::Yielded(yielded),
+            Err(other) => self.send_outcome_tag(other),
+        }
     }
 
     /// Sends `value` in as the result of the pending `yield_` and runs the
@@ -227,6 +230,12 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         out: corosensei::CoroutineResult<SuspendTag, Result<R, protocol::Payload>>,
     ) -> GeneratorState<Y, R> {
         let out = match out {
+            // The body returned: the usual end, answered here without the
+            // general step's detour.
+            corosensei::CoroutineResult::Return(Ok(r)) => {
+                self.finish();
+                return GeneratorState::Complete(r);
+            }
             corosensei::CoroutineResult::Yield(tag) => {
                 // SAFETY: the body is suspended again; the tag names the
                 // slot it posted (mailbox rule 2).

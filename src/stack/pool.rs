@@ -135,8 +135,22 @@ fn open_hot() {
 
 /// Takes a stack of at least `size` usable bytes from this thread's pool, or
 /// maps a new one.
-#[inline]
+#[inline(always)]
 pub(crate) fn acquire(size: usize, kind: StackKind) -> Result<Stack, StackError> {
+    // The usual request, a guarded stack of a size that is already whole
+    // pages (the default), is the hot stack or nothing here: no rounding.
+    if kind == StackKind::Guarded && size >= super::MIN_STACK_SIZE {
+        if let Some(len) = size.checked_add(super::page_size()) {
+            if let Some(stack) = take_hot(len) {
+                return Ok(Stack::guarded(stack));
+            }
+        }
+    }
+    acquire_any(size, kind)
+}
+
+#[inline(never)]
+fn acquire_any(size: usize, kind: StackKind) -> Result<Stack, StackError> {
     match kind {
         StackKind::Unguarded => carved::acquire(size).map(Stack::carved),
         StackKind::Guarded => acquire_guarded(size, false),
