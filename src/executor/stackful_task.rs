@@ -64,35 +64,41 @@ where
 
     fn run(&self, _remote: &Arc<Remote>) -> Ran {
         let mut stage = self.stage.borrow_mut();
-        if matches!(*stage, Stage::Unstarted(..)) {
-            let Stage::Unstarted(body, stack) = std::mem::replace(&mut *stage, Stage::Finished)
-            else {
-                unreachable!()
-            };
-            match stack.try_build(move |_| body()) {
-                Ok(generator) => *stage = Stage::Running(generator),
-                Err(e) => {
-                    drop(stage);
-                    return self.finish(Err(JoinError::no_stack(e)));
+        let step = match &mut *stage {
+            Stage::Running(generator) => run_body(generator),
+            Stage::Finished => return Ran::Done,
+            Stage::Unstarted(..) => {
+                let Stage::Unstarted(body, stack) =
+                    std::mem::replace(&mut *stage, Stage::Finished)
+                else {
+                    unreachable!()
+                };
+                // The first run works on a local generator, stored in the
+                // cell only if it waits: a task that ends in its first run
+                // (most short ones) never moves its generator in and out.
+                let mut generator = match stack.try_build(move |_| body()) {
+                    Ok(generator) => generator,
+                    Err(e) => {
+                        drop(stage);
+                        return self.finish(Err(JoinError::no_stack(e)));
+                    }
+                };
+                let step = run_body(&mut generator);
+                if let TaskStep::Waiting(_) = step {
+                    *stage = Stage::Running(generator);
+                    return step.ran();
                 }
+                step
             }
-        }
-        let Stage::Running(generator) = &mut *stage else {
-            return Ran::Done;
         };
-        match run_body(generator) {
-            step @ TaskStep::Waiting(_) => step.ran(),
-            TaskStep::Returned(value) => {
-                *stage = Stage::Finished;
-                drop(stage);
-                self.finish(Ok(value))
-            }
-            TaskStep::Panicked(payload) => {
-                *stage = Stage::Finished;
-                drop(stage);
-                self.finish(Err(JoinError::panicked(payload)))
-            }
-        }
+        let outcome = match step {
+            step @ TaskStep::Waiting(_) => return step.ran(),
+            TaskStep::Returned(value) => Ok(value),
+            TaskStep::Panicked(payload) => Err(JoinError::panicked(payload)),
+        };
+        *stage = Stage::Finished;
+        drop(stage);
+        self.finish(outcome)
     }
 
     fn cancel_now(&self) -> Ran {

@@ -294,17 +294,44 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// of being forwarded: for a resumer that suspends itself (the executor
     /// running a task's body).
     pub(crate) fn step_returning_waits(&mut self) -> Step<Y, R> {
-        if self.started && self.delegates.is_empty() {
-            // Waking a task's own body carries no value: no mailbox post,
-            // and the usual answer, another wait, needs no mailbox read.
-            let out = match self.resume_tag(ResumeTag::Wake) {
-                CoroutineResult::Yield(SuspendTag::Wait(kind)) => return Step::Waiting(kind),
+        if self.life != Life::Complete && self.delegates.is_empty() {
+            // Starting or waking a task's own body carries no value: no
+            // mailbox post, and the usual answers, another wait or the end,
+            // need no mailbox read. As in `resume_for_value`, the context
+            // and the canary are seen to in each arm.
+            let tag = if self.started {
+                ResumeTag::Wake
+            } else {
+                self.life = Life::Suspended;
+                self.started = true;
+                ResumeTag::Start
+            };
+            debug_assert!(self.coroutine.is_some());
+            // SAFETY: a generator that is not complete has its coroutine:
+            // it is taken only when the generator becomes complete
+            // (`finish`, `leak_body`).
+            let coroutine = unsafe { self.coroutine.as_mut().unwrap_unchecked() };
+            let resumer = current_context();
+            let out = match coroutine.resume(tag) {
+                CoroutineResult::Yield(SuspendTag::Wait(kind)) => {
+                    self.after_switch(resumer);
+                    return Step::Waiting(kind);
+                }
+                CoroutineResult::Return(Ok(value)) => {
+                    self.after_switch(resumer);
+                    self.finish();
+                    return Step::Returned(value);
+                }
                 CoroutineResult::Yield(tag) => {
+                    self.after_switch(resumer);
                     // SAFETY: the body is suspended again; the tag names the
                     // slot it posted (mailbox rule 2).
                     CoroutineResult::Yield(unsafe { take_suspend(self.mailbox.as_ptr(), tag) })
                 }
-                CoroutineResult::Return(r) => CoroutineResult::Return(r),
+                CoroutineResult::Return(r) => {
+                    self.after_switch(resumer);
+                    CoroutineResult::Return(r)
+                }
             };
             return self.own_outcome(out);
         }
