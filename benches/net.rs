@@ -5,7 +5,9 @@
 //! mio loop on a thread pinned to core 1. The client opens [`CONNS`]
 //! connections and keeps one [`MSG`]-byte message in flight on each: it
 //! sends, waits for the whole echo, records the round trip, and sends
-//! again. Reported: messages per second and p50/p99 round-trip latency.
+//! again. `corun_spin` is corun with `spin_before_park` (50 µs): its
+//! thread polls before it sleeps, so the client's sends rarely have to
+//! wake it. Reported: messages per second and p50/p99 round-trip latency.
 //! Servers are measured in turn, interleaved, [`RUNS`] times; the table
 //! gives medians and the ratio of corun's throughput to each peer's (see
 //! shared/BENCHMARKING.md: only same-process ratios mean much here).
@@ -24,6 +26,8 @@ const CONNS: usize = 100;
 const MSG: usize = 100;
 const ROUNDS: usize = 400; // per connection and run
 const RUNS: usize = 5;
+/// `corun_spin`'s `spin_before_park`.
+const SPIN: Duration = Duration::from_micros(50);
 
 fn pin(core: usize) {
     if let Some(ids) = core_affinity::get_core_ids() {
@@ -40,7 +44,8 @@ fn start(kind: &str) -> SocketAddr {
     std::thread::spawn(move || {
         pin(0);
         match kind.as_str() {
-            "corun" => corun_server(tx),
+            "corun" => corun_server(tx, Duration::ZERO),
+            "corun_spin" => corun_server(tx, SPIN),
             "tokio" => tokio_server(tx),
             "may" => may_server(tx),
             _ => unreachable!(),
@@ -49,9 +54,12 @@ fn start(kind: &str) -> SocketAddr {
     rx.recv().unwrap()
 }
 
-fn corun_server(tx: std::sync::mpsc::Sender<SocketAddr>) {
+fn corun_server(tx: std::sync::mpsc::Sender<SocketAddr>, spin: Duration) {
     use corun::net::TcpListener;
-    let ex = corun::Executor::builder().stack_size(32 * 1024).build();
+    let ex = corun::Executor::builder()
+        .stack_size(32 * 1024)
+        .spin_before_park(spin)
+        .build();
     ex.block_on(|| {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         tx.send(listener.local_addr().unwrap()).unwrap();
@@ -216,7 +224,7 @@ fn main() {
     // `cargo bench` passes `--bench`; any other argument is ignored.
     // `NET_BENCH_SERVERS=corun,tokio` measures a subset (for profiling).
     let chosen = std::env::var("NET_BENCH_SERVERS").unwrap_or_default();
-    let kinds: Vec<&str> = ["corun", "tokio", "may"]
+    let kinds: Vec<&str> = ["corun", "corun_spin", "tokio", "may"]
         .into_iter()
         .filter(|k| chosen.is_empty() || chosen.split(',').any(|c| c == *k))
         .collect();

@@ -1,16 +1,18 @@
 //! Child processes in std's shape (`Command`, `Child`, `Output`), whose
 //! waits suspend only the calling task.
 //!
-//! How a wait waits, and why not a pidfd: a pidfd (readable when the child
-//! exits) would let the reactor wait for the exit without a thread, but
-//! getting one takes `pidfd_open`, which std does not offer on stable Rust
-//! and which corun's I/O layer may not call through `unsafe`. So `wait`
-//! first asks `try_wait` (no thread at all if the child is done) and
-//! otherwise blocks one thread of the [`unblock`](crate::unblock) pool in
-//! `waitpid`, suspending only the task. The child's pipes are corun pipes,
-//! on the reactor.
+//! How a wait waits: in a task, `wait` opens a pidfd for the child
+//! (`pidfd_open`, Linux 5.3+, through rustix's safe wrapper), which turns
+//! readable when the child exits, and waits for it on the executor's
+//! reactor like any socket: no thread, and a cancelled or timed-out wait
+//! leaves the `Child` as it was, still waitable. Where the kernel refuses
+//! pidfds (older kernels, some seccomp sandboxes), it falls back to blocking
+//! one thread of the [`unblock`](crate::unblock) pool in `waitpid`, still
+//! suspending only the task. The child's pipes are corun pipes, on the
+//! reactor.
 
-use crate::io::{PipeReader, PipeWriter};
+use crate::executor::reactor::Direction;
+use crate::io::{Evented, PipeReader, PipeWriter};
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Read};
@@ -174,9 +176,12 @@ impl fmt::Debug for Command {
 /// assert_eq!(echoed, "meow");
 /// ```
 pub struct Child {
-    /// `None` only after a wait was cancelled while the pool held it.
+    /// `None` only after a wait on the `unblock` fallback was cancelled
+    /// while the pool held the child.
     inner: Option<std::process::Child>,
     id: u32,
+    /// Opened on the first wait in a task; readable once the child exits.
+    pidfd: PidFd,
     /// The child's stdin, if piped.
     pub stdin: Option<ChildStdin>,
     /// The child's stdout, if piped.
@@ -199,6 +204,7 @@ impl Child {
             stdout: pipe_end(child.stdout.take())?,
             stderr: pipe_end(child.stderr.take())?,
             inner: Some(child),
+            pidfd: PidFd::NotOpened,
         })
     }
 
@@ -230,9 +236,27 @@ impl Child {
     /// (outside a task, the thread blocks). Closes the child's stdin
     /// first, as std's, so a child reading it is not kept waiting.
     ///
-    /// If the task is cancelled meanwhile, it unwinds at once; the child is
-    /// still reaped (in the background) and later calls on this `Child`
-    /// return an error.
+    /// In a task the wait is a pidfd on the reactor, so a cancel or a
+    /// [`timeout`](crate::timeout) unwinds the task out of it at once and
+    /// leaves this `Child` as it was: it can be waited again, or killed.
+    /// (On a kernel without pidfds the wait blocks an
+    /// [`unblock`](crate::unblock) thread instead; cancelled there, the
+    /// child is reaped in the background and later calls on this `Child`
+    /// return an error.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ex = corun::Executor::new();
+    /// ex.block_on(|| {
+    ///     let mut child = corun::process::Command::new("sleep").arg("60").spawn().unwrap();
+    ///     // Too slow: the timeout unwinds the task out of the wait...
+    ///     assert!(corun::timeout(Duration::from_millis(10), || child.wait()).is_err());
+    ///     // ...and the child is still there to kill and reap.
+    ///     child.kill().unwrap();
+    ///     assert!(!child.wait().unwrap().success());
+    /// });
+    /// ```
     pub fn wait(&mut self) -> io::Result<ExitStatus> {
         self.stdin = None;
         if let Some(status) = self.try_wait()? {
@@ -241,6 +265,23 @@ impl Child {
         if !crate::executor::io_wait::in_task() {
             return self.inner()?.wait();
         }
+        if let PidFd::NotOpened = self.pidfd {
+            let child = self.inner.as_ref().expect("checked by try_wait");
+            self.pidfd = open_pidfd(child)?;
+        }
+        match &self.pidfd {
+            PidFd::Open(pidfd) => loop {
+                pidfd.wait(Direction::Read, None, "process::Child::wait")?;
+                let child = self.inner.as_mut().expect("only the pool's wait takes it");
+                if let Some(status) = child.try_wait()? {
+                    return Ok(status);
+                }
+            },
+            _ => self.wait_on_the_unblock_pool(),
+        }
+    }
+
+    fn wait_on_the_unblock_pool(&mut self) -> io::Result<ExitStatus> {
         let mut child = self.inner.take().expect("checked by try_wait");
         let (child, status) = crate::unblock(move || {
             let status = child.wait();
@@ -276,6 +317,26 @@ impl Child {
             stdout,
             stderr,
         })
+    }
+}
+
+/// The child's pidfd, if the kernel gives one.
+enum PidFd {
+    NotOpened,
+    Open(Evented<OwnedFd>),
+    /// `pidfd_open` is missing or forbidden here: wait on the pool.
+    Unsupported,
+}
+
+fn open_pidfd(child: &std::process::Child) -> io::Result<PidFd> {
+    use rustix::process::{pidfd_open, Pid, PidfdFlags};
+    match pidfd_open(Pid::from_child(child), PidfdFlags::NONBLOCK) {
+        Ok(fd) => Ok(PidFd::Open(Evented::new(fd))),
+        // ENOSYS: a kernel before 5.3; EPERM: a seccomp filter refusing it.
+        Err(e) if e == rustix::io::Errno::NOSYS || e == rustix::io::Errno::PERM => {
+            Ok(PidFd::Unsupported)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

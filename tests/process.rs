@@ -102,15 +102,64 @@ fn kill_then_wait_reports_the_signal() {
 }
 
 #[test]
-fn a_wait_cancelled_by_a_timeout_returns_at_once() {
+fn a_wait_cut_short_by_a_timeout_leaves_the_child_waitable() {
     let ex = Executor::new();
-    ex.block_on(|| {
+    let status = ex.block_on(|| {
         let mut child = Command::new("sleep").arg("0.3").spawn().unwrap();
         let r = corun::timeout(Duration::from_millis(5), || child.wait());
-        assert!(r.is_err());
-        // The child is reaped in the background; this handle says so.
-        assert!(child.wait().is_err());
+        assert!(r.is_err(), "the child is still sleeping");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "not reaped by the timeout"
+        );
+        child.wait().unwrap()
     });
+    assert!(status.success());
+}
+
+#[test]
+fn a_cancelled_wait_unwinds_and_the_child_can_still_be_killed() {
+    use std::cell::RefCell;
+    use std::os::unix::process::ExitStatusExt;
+    let ex = Executor::new();
+    let status = ex.block_on(|| {
+        let child = Rc::new(RefCell::new(
+            Command::new("sleep").arg("60").spawn().unwrap(),
+        ));
+        let c = child.clone();
+        let waiter = corun::spawn(move || c.borrow_mut().wait());
+        corun::sleep(Duration::from_millis(5));
+        waiter.cancel();
+        assert!(waiter.join().unwrap_err().is_cancelled());
+        let mut child = child.borrow_mut();
+        child.kill().unwrap();
+        child.wait().unwrap()
+    });
+    assert_eq!(status.signal(), Some(9));
+}
+
+#[test]
+fn many_children_waited_at_once_on_one_executor() {
+    let ex = Executor::new();
+    let codes = ex.block_on(|| {
+        let waits: Vec<_> = (0..20)
+            .map(|i| {
+                corun::spawn(move || {
+                    let mut child = Command::new("sh")
+                        .arg("-c")
+                        .arg(format!("sleep 0.05; exit {i}"))
+                        .spawn()
+                        .unwrap();
+                    child.wait().unwrap().code()
+                })
+            })
+            .collect();
+        waits
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(codes, (0..20).map(Some).collect::<Vec<_>>());
 }
 
 #[test]
