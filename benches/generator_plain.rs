@@ -11,7 +11,10 @@
 //! - `send/&mut`: the loop runs in a non-inlined function given `&mut`;
 //! - `send/box`: the generator lives in a `Box`;
 //! - `create_run_drop`: make, start, finish and drop a generator that
-//!   yields once, against corosensei on one reused stack.
+//!   yields once, against corosensei on one reused stack;
+//! - `yield_from`: a send through a chain of `yield_from` 1 and 64 deep;
+//!   the ratio of depth 64 to depth 1 is what "delegation costs nothing per
+//!   level" promises (at most 1.05).
 //!
 //! Run: `cargo bench --bench generator_plain` (add `-- ROUNDS` to change the
 //! number of rounds, 15 by default).
@@ -141,6 +144,46 @@ fn create_raw() -> f64 {
     r
 }
 
+const DELEGATED_SENDS: u64 = 500_000;
+
+/// `depth` generators each doing `yield_from` on the next, ending in the
+/// echo.
+fn chain<'a>(depth: usize) -> Generator<'a, u64, u64, ()> {
+    if depth == 0 {
+        Generator::new(|co: &Co<u64, u64>| {
+            let mut x = 0u64;
+            loop {
+                x = co.yield_(x.wrapping_add(1));
+            }
+        })
+    } else {
+        Generator::new(move |co: &Co<u64, u64>| co.yield_from(chain(depth - 1)))
+    }
+}
+
+fn send_delegated(depth: usize) -> f64 {
+    let mut g = chain(depth);
+    g.start();
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..DELEGATED_SENDS {
+        if let GeneratorState::Yielded(v) = g.send(black_box(i)) {
+            acc = acc.wrapping_add(v);
+        }
+    }
+    let r = ns(t, DELEGATED_SENDS);
+    black_box(acc);
+    r
+}
+
+fn depth_1() -> f64 {
+    send_delegated(1)
+}
+
+fn depth_64() -> f64 {
+    send_delegated(64)
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -153,7 +196,7 @@ fn main() {
         .unwrap_or(15);
     type Case = (&'static str, fn() -> f64, usize);
     // (name, function, index of the peer it is compared with)
-    let cases: [Case; 6] = [
+    let cases: [Case; 8] = [
         ("send/raw corosensei", raw_send, 0),
         ("send/local", send_local, 0),
         ("send/&mut", send_mut, 0),
@@ -164,6 +207,8 @@ fn main() {
             4,
         ),
         ("create_run_drop/corun", create_corun, 4),
+        ("yield_from/depth 1", depth_1, 6),
+        ("yield_from/depth 64 [ratio to depth 1]", depth_64, 6),
     ];
     let mut times = vec![Vec::new(); cases.len()];
     let mut ratios = vec![Vec::new(); cases.len()];

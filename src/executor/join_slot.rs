@@ -10,8 +10,8 @@ use super::join_error::JoinError;
 use super::task::Task;
 use super::wait_queue::Waiter;
 use std::cell::{Cell, RefCell};
-use std::task::Waker;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::task::Waker;
 
 enum SlotState<T> {
     Pending,

@@ -72,8 +72,7 @@ where
             Stage::Running(generator) => run_body(generator),
             Stage::Finished => return Ran::Done,
             Stage::Unstarted(..) => {
-                let Stage::Unstarted(body, stack) =
-                    std::mem::replace(&mut *stage, Stage::Finished)
+                let Stage::Unstarted(body, stack) = std::mem::replace(&mut *stage, Stage::Finished)
                 else {
                     unreachable!()
                 };

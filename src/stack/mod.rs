@@ -56,7 +56,10 @@ pub(crate) fn page_size() -> usize {
     }
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-    assert!(page.is_power_of_two(), "corun: the page size {page} is not a power of two");
+    assert!(
+        page.is_power_of_two(),
+        "corun: the page size {page} is not a power of two"
+    );
     PAGE.store(page, Ordering::Relaxed);
     page
 }

@@ -210,5 +210,11 @@ pub(crate) fn release(stack: Stack) {
 #[cfg(test)]
 pub(crate) fn pooled() -> usize {
     let hot = usize::from(HOT.get().addr != 0);
-    hot + POOL.with(|p| p.borrow().by_size.iter().map(|(_, v)| v.len()).sum::<usize>())
+    hot + POOL.with(|p| {
+        p.borrow()
+            .by_size
+            .iter()
+            .map(|(_, v)| v.len())
+            .sum::<usize>()
+    })
 }
