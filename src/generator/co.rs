@@ -67,8 +67,7 @@ impl Frame {
     #[inline(always)]
     unsafe fn switch_out(&self, tag: SuspendTag) -> ResumeTag {
         // SAFETY: the caller's contract.
-        let tag = unsafe { self.switch_out_expecting(tag, ResumeTag::Send) };
-        tag
+        unsafe { self.switch_out_expecting(tag, ResumeTag::Send) }
     }
 
     /// [`switch_out`](Self::switch_out) for a caller that expects to be
