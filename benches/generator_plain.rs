@@ -10,6 +10,8 @@
 //! - `send/local`: the generator is a local of the timing function;
 //! - `send/&mut`: the loop runs in a non-inlined function given `&mut`;
 //! - `send/box`: the generator lives in a `Box`;
+//! - `send/fn call`: each send is a call of a non-inlined function given
+//!   `&mut` (criterion's `corun_mut_in_fn` shape);
 //! - `create_run_drop`: make, start, finish and drop a generator that
 //!   yields once, against corosensei on one reused stack;
 //! - `yield_from`: a send through a chain of `yield_from` 1 and 64 deep;
@@ -83,6 +85,26 @@ fn send_box() -> f64 {
         if let GeneratorState::Yielded(v) = black_box(&mut *g).send(black_box(i)) {
             acc = acc.wrapping_add(v);
         }
+    }
+    let r = ns(t, SENDS);
+    black_box(acc);
+    r
+}
+
+#[inline(never)]
+fn send_one(g: &mut Generator<'_, u64, u64, ()>, x: u64) -> u64 {
+    match g.send(x) {
+        GeneratorState::Yielded(v) => v,
+        GeneratorState::Complete(()) => 0,
+    }
+}
+
+fn send_call() -> f64 {
+    let mut g = echo();
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..SENDS {
+        acc = acc.wrapping_add(send_one(&mut g, black_box(i)));
     }
     let r = ns(t, SENDS);
     black_box(acc);
@@ -196,19 +218,20 @@ fn main() {
         .unwrap_or(15);
     type Case = (&'static str, fn() -> f64, usize);
     // (name, function, index of the peer it is compared with)
-    let cases: [Case; 8] = [
+    let cases: [Case; 9] = [
         ("send/raw corosensei", raw_send, 0),
         ("send/local", send_local, 0),
         ("send/&mut", send_mut, 0),
         ("send/box", send_box, 0),
+        ("send/fn call", send_call, 0),
         (
             "create_run_drop/raw corosensei, reused stack",
             create_raw,
-            4,
+            5,
         ),
-        ("create_run_drop/corun", create_corun, 4),
-        ("yield_from/depth 1", depth_1, 6),
-        ("yield_from/depth 64 [ratio to depth 1]", depth_64, 6),
+        ("create_run_drop/corun", create_corun, 5),
+        ("yield_from/depth 1", depth_1, 7),
+        ("yield_from/depth 64 [ratio to depth 1]", depth_64, 7),
     ];
     let mut times = vec![Vec::new(); cases.len()];
     let mut ratios = vec![Vec::new(); cases.len()];
