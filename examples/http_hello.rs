@@ -61,11 +61,14 @@ fn serve(mut conn: TcpStream, answered: &Cell<usize>) -> io::Result<()> {
         }
         buf.drain(..head_len);
         let connection = if close { "close" } else { "keep-alive" };
-        write!(
-            conn,
+        // One write per response: `write!` on the socket would send each
+        // piece apart, and Nagle's algorithm then holds the last one back
+        // until the client's delayed ACK (40 ms per response under wrk).
+        let reply = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n{BODY}",
             BODY.len()
-        )?;
+        );
+        conn.write_all(reply.as_bytes())?;
         answered.set(answered.get() + 1);
         if close {
             return Ok(());

@@ -312,3 +312,70 @@ pub fn primes_rayon(pool: &rayon::ThreadPool, n: u64) -> f64 {
     pool.install(|| black_box((0..n).into_par_iter().map(is_prime).collect::<Vec<bool>>()));
     t.elapsed().as_nanos() as f64
 }
+
+/// Create, start, finish and drop a generator that yields once.
+pub fn create_corun(n: u64) -> f64 {
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..n {
+        let mut g = Generator::new(move |co: &Co<u64, u64>| co.yield_(i));
+        if let GeneratorState::Yielded(v) = g.start() {
+            acc = acc.wrapping_add(v);
+        }
+        if let GeneratorState::Complete(v) = g.send(black_box(1)) {
+            acc = acc.wrapping_add(v);
+        }
+    }
+    black_box(acc);
+    ns(t, n)
+}
+
+/// The same on corosensei, handing one stack from coroutine to coroutine.
+pub fn create_corosensei(n: u64) -> f64 {
+    let mut stack = Some(DefaultStack::new(corun::DEFAULT_STACK_SIZE).expect("a stack"));
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..n {
+        let s = stack.take().expect("the stack");
+        let mut c = Coroutine::with_stack(s, move |y: &Yielder<u64, u64>, _x: u64| y.suspend(i));
+        if let CoroutineResult::Yield(v) = c.resume(0) {
+            acc = acc.wrapping_add(v);
+        }
+        if let CoroutineResult::Return(v) = c.resume(black_box(1)) {
+            acc = acc.wrapping_add(v);
+        }
+        stack = Some(c.into_stack());
+    }
+    black_box(acc);
+    ns(t, n)
+}
+
+pub fn create_genawaiter(n: u64) -> f64 {
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..n {
+        let mut g = genawaiter::rc::Gen::new(move |co| async move { co.yield_(i).await });
+        if let GaState::Yielded(v) = g.resume_with(0) {
+            acc = acc.wrapping_add(v);
+        }
+        if let GaState::Complete(v) = g.resume_with(black_box(1)) {
+            acc = acc.wrapping_add(v);
+        }
+    }
+    black_box(acc);
+    ns(t, n)
+}
+
+/// generator-rs maps a fresh 32 KiB stack for every generator.
+pub fn create_generator_rs(n: u64) -> f64 {
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..n {
+        let mut g = Gn::<u64>::new_scoped(move |mut s: Scope<u64, u64>| s.yield_(i).unwrap_or(0));
+        acc = acc.wrapping_add(g.send(0));
+        acc = acc.wrapping_add(g.send(black_box(1)));
+        assert!(g.is_done());
+    }
+    black_box(acc);
+    ns(t, n)
+}
