@@ -10,8 +10,13 @@
 //! - `send/local`: the generator is a local of the timing function;
 //! - `send/&mut`: the loop runs in a non-inlined function given `&mut`;
 //! - `send/box`: the generator lives in a `Box`;
+//! - `send/fn call`: each send is a call of a non-inlined function given
+//!   `&mut` (criterion's `corun_mut_in_fn` shape);
 //! - `create_run_drop`: make, start, finish and drop a generator that
-//!   yields once, against corosensei on one reused stack.
+//!   yields once, against corosensei on one reused stack;
+//! - `yield_from`: a send through a chain of `yield_from` 1 and 64 deep;
+//!   the ratio of depth 64 to depth 1 is what "delegation costs nothing per
+//!   level" promises (at most 1.05).
 //!
 //! Run: `cargo bench --bench generator_plain` (add `-- ROUNDS` to change the
 //! number of rounds, 15 by default).
@@ -86,6 +91,26 @@ fn send_box() -> f64 {
     r
 }
 
+#[inline(never)]
+fn send_one(g: &mut Generator<'_, u64, u64, ()>, x: u64) -> u64 {
+    match g.send(x) {
+        GeneratorState::Yielded(v) => v,
+        GeneratorState::Complete(()) => 0,
+    }
+}
+
+fn send_call() -> f64 {
+    let mut g = echo();
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..SENDS {
+        acc = acc.wrapping_add(send_one(&mut g, black_box(i)));
+    }
+    let r = ns(t, SENDS);
+    black_box(acc);
+    r
+}
+
 fn raw_send() -> f64 {
     let stack = DefaultStack::new(corun::DEFAULT_STACK_SIZE).expect("map a stack");
     let mut c = Coroutine::with_stack(stack, |y: &Yielder<u64, u64>, mut x: u64| loop {
@@ -141,6 +166,46 @@ fn create_raw() -> f64 {
     r
 }
 
+const DELEGATED_SENDS: u64 = 500_000;
+
+/// `depth` generators each doing `yield_from` on the next, ending in the
+/// echo.
+fn chain<'a>(depth: usize) -> Generator<'a, u64, u64, ()> {
+    if depth == 0 {
+        Generator::new(|co: &Co<u64, u64>| {
+            let mut x = 0u64;
+            loop {
+                x = co.yield_(x.wrapping_add(1));
+            }
+        })
+    } else {
+        Generator::new(move |co: &Co<u64, u64>| co.yield_from(chain(depth - 1)))
+    }
+}
+
+fn send_delegated(depth: usize) -> f64 {
+    let mut g = chain(depth);
+    g.start();
+    let mut acc = 0u64;
+    let t = Instant::now();
+    for i in 0..DELEGATED_SENDS {
+        if let GeneratorState::Yielded(v) = g.send(black_box(i)) {
+            acc = acc.wrapping_add(v);
+        }
+    }
+    let r = ns(t, DELEGATED_SENDS);
+    black_box(acc);
+    r
+}
+
+fn depth_1() -> f64 {
+    send_delegated(1)
+}
+
+fn depth_64() -> f64 {
+    send_delegated(64)
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -153,17 +218,20 @@ fn main() {
         .unwrap_or(15);
     type Case = (&'static str, fn() -> f64, usize);
     // (name, function, index of the peer it is compared with)
-    let cases: [Case; 6] = [
+    let cases: [Case; 9] = [
         ("send/raw corosensei", raw_send, 0),
         ("send/local", send_local, 0),
         ("send/&mut", send_mut, 0),
         ("send/box", send_box, 0),
+        ("send/fn call", send_call, 0),
         (
             "create_run_drop/raw corosensei, reused stack",
             create_raw,
-            4,
+            5,
         ),
-        ("create_run_drop/corun", create_corun, 4),
+        ("create_run_drop/corun", create_corun, 5),
+        ("yield_from/depth 1", depth_1, 7),
+        ("yield_from/depth 64 [ratio to depth 1]", depth_64, 7),
     ];
     let mut times = vec![Vec::new(); cases.len()];
     let mut ratios = vec![Vec::new(); cases.len()];

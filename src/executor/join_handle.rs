@@ -6,9 +6,7 @@ use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::suspend::suspend_task;
 use super::task::{request_cancel, RunState, TaskId, TaskRef};
-use super::wait_queue::WaitEntry;
-use super::waiting::register_caller;
-use std::cell::Cell;
+use super::wait_queue::Waiter;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -33,11 +31,22 @@ pub(crate) fn join_slot<T>(
         if Rc::ptr_eq(&me, target) {
             panic!("{what}: a task cannot join itself (it would wait forever)");
         }
-        let _entry = WaitEntry::new(&slot.joiners, me.clone());
+        slot.set_joiner(Waiter::Task(me.clone()));
+        let _joining = Joining(slot);
         if suspend_task(&me, "join").is_err() {
             // The joiner is being torn down: it cannot wait any more.
             return Err(JoinError::cancelled());
         }
+    }
+}
+
+/// A joiner's registration, withdrawn when it stops waiting (woken, or
+/// unwound while suspended), so that no stale wake reaches it.
+struct Joining<'s, T>(&'s JoinSlot<T>);
+
+impl<T> Drop for Joining<'_, T> {
+    fn drop(&mut self) {
+        self.0.clear_joiner();
     }
 }
 
@@ -56,16 +65,11 @@ pub(crate) fn join_slot<T>(
 #[must_use = "dropping a JoinHandle detaches its task"]
 pub struct JoinHandle<T> {
     task: Rc<dyn Joinable<T>>,
-    /// The waker registration of a pending `poll`.
-    polled: Cell<Option<u64>>,
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: Rc<dyn Joinable<T>>) -> Self {
-        JoinHandle {
-            task,
-            polled: Cell::new(None),
-        }
+        JoinHandle { task }
     }
 
     /// The task's id.
@@ -114,28 +118,17 @@ impl<T> Future for JoinHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let slot = self.task.slot();
         if let Some(outcome) = slot.take() {
-            if let Some(key) = self.polled.take() {
-                slot.joiners.remove(key);
-            }
+            slot.clear_joiner();
             return Poll::Ready(outcome);
         }
-        let mut key = self.polled.get();
-        register_caller(
-            &slot.joiners,
-            &mut key,
-            Some(cx.waker()),
-            "JoinHandle::poll",
-        );
-        self.polled.set(key);
+        slot.set_joiner_waker(cx.waker(), "JoinHandle::poll");
         Poll::Pending
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if let Some(key) = self.polled.take() {
-            self.task.slot().joiners.remove(key);
-        }
+        self.task.slot().clear_joiner();
         self.task.slot().detach();
     }
 }

@@ -1,11 +1,17 @@
-//! The slot a task's outcome lands in, and the queue of those waiting for
-//! it: what a `JoinHandle` reads.
+//! The slot a task's outcome lands in, and who waits for it: what a
+//! `JoinHandle` reads.
+//!
+//! A task has at most one joiner: its handle is not `Clone`, and joining
+//! consumes it (a handle polled as a future registers its waker in the
+//! same place, replacing its last one). So the slot keeps one waiter, not a
+//! queue: a join registers with a store and is woken with a take.
 
 use super::join_error::JoinError;
 use super::task::Task;
-use super::wait_queue::WaitQueue;
+use super::wait_queue::Waiter;
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::task::Waker;
 
 enum SlotState<T> {
     Pending,
@@ -16,8 +22,9 @@ enum SlotState<T> {
 /// Where a task's outcome waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {
     state: RefCell<SlotState<T>>,
-    /// Those waiting for the outcome: woken when it lands, they look again.
-    pub(crate) joiners: WaitQueue,
+    /// Who waits for the outcome, if anyone: woken when it lands, it looks
+    /// again.
+    joiner: Cell<Option<Waiter>>,
     /// The task's handle is gone: nobody will take the outcome.
     detached: Cell<bool>,
 }
@@ -46,7 +53,7 @@ impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
         JoinSlot {
             state: RefCell::new(SlotState::Pending),
-            joiners: WaitQueue::new(),
+            joiner: Cell::new(None),
             detached: Cell::new(false),
         }
     }
@@ -60,7 +67,35 @@ impl<T> JoinSlot<T> {
             return;
         }
         *self.state.borrow_mut() = SlotState::Ready(outcome);
-        self.joiners.wake_all();
+        if let Some(joiner) = self.joiner.take() {
+            joiner.wake();
+        }
+    }
+
+    /// Makes `joiner` the one woken when the outcome lands.
+    #[inline]
+    pub(crate) fn set_joiner(&self, joiner: Waiter) {
+        // The one replaced, if any, is dropped outside any borrow: a
+        // foreign waker's drop may run any code.
+        drop(self.joiner.replace(Some(joiner)));
+    }
+
+    /// Makes the waker of a handle polled as a future the one woken,
+    /// keeping the registration when it would wake the same task.
+    pub(crate) fn set_joiner_waker(&self, waker: &Waker, what: &str) {
+        match self.joiner.take() {
+            Some(Waiter::Waker(w)) if w.will_wake(waker) => self.set_joiner(Waiter::Waker(w)),
+            old => {
+                drop(old);
+                self.set_joiner(super::waiting::waiter_for(Some(waker), what));
+            }
+        }
+    }
+
+    /// Nobody waits any more (the joiner left, or its handle is gone).
+    #[inline]
+    pub(crate) fn clear_joiner(&self) {
+        drop(self.joiner.take());
     }
 
     /// The handle is dropped: an outcome already there, or one that comes

@@ -8,13 +8,17 @@ use super::task::{Header, Ran, Task};
 use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
 use crate::generator::StackConfig;
 use crate::loom::Arc;
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 enum Stage<F, T> {
     /// Spawned but never run: no stack yet.
     Unstarted(F, StackConfig),
-    Running(TaskGenerator<'static, T>),
+    /// Waiting, after its first run. Boxed: a generator is 120 bytes, and
+    /// most cells never hold one (a task that ends in its first run keeps
+    /// its generator on the executor's stack), so 100,000 unstarted or
+    /// finished tasks take that much less memory.
+    Running(Box<TaskGenerator<'static, T>>),
     Finished,
 }
 
@@ -43,13 +47,50 @@ where
         StackfulTask {
             header,
             slot: JoinSlot::new(),
-            stage: RefCell::new(Stage::Running(generator)),
+            stage: RefCell::new(Stage::Running(Box::new(generator))),
         }
     }
 
     fn finish(&self, outcome: Result<T, JoinError>) -> Ran {
         self.slot.complete(outcome);
         Ran::Done
+    }
+
+    /// The first run: the stack is taken now, and the generator stays a
+    /// local of this call unless the body waits. A task that ends in its
+    /// first run (most short ones) never moves a generator in and out of
+    /// its cell.
+    fn run_first(&self, mut stage: RefMut<'_, Stage<F, T>>) -> Ran {
+        let Stage::Unstarted(body, stack) = std::mem::replace(&mut *stage, Stage::Finished) else {
+            unreachable!("run_first on a task that has started")
+        };
+        let mut generator = match stack.try_build(move |_| body()) {
+            Ok(generator) => generator,
+            Err(e) => {
+                drop(stage);
+                return self.finish(Err(JoinError::no_stack(e)));
+            }
+        };
+        let step = run_body(&mut generator);
+        if let TaskStep::Waiting(_) = step {
+            *stage = Stage::Running(Box::new(generator));
+            return step.ran();
+        }
+        self.after_step(stage, step)
+    }
+
+    /// Files what a run produced: a wait leaves the task as it is; an end
+    /// releases the body and stores the outcome.
+    #[inline(always)]
+    fn after_step(&self, mut stage: RefMut<'_, Stage<F, T>>, step: TaskStep<T>) -> Ran {
+        let outcome = match step {
+            step @ TaskStep::Waiting(_) => return step.ran(),
+            TaskStep::Returned(value) => Ok(value),
+            TaskStep::Panicked(payload) => Err(JoinError::panicked(payload)),
+        };
+        *stage = Stage::Finished;
+        drop(stage);
+        self.finish(outcome)
     }
 }
 
@@ -64,35 +105,13 @@ where
 
     fn run(&self, _remote: &Arc<Remote>) -> Ran {
         let mut stage = self.stage.borrow_mut();
-        if matches!(*stage, Stage::Unstarted(..)) {
-            let Stage::Unstarted(body, stack) = std::mem::replace(&mut *stage, Stage::Finished)
-            else {
-                unreachable!()
-            };
-            match stack.try_build(move |_| body()) {
-                Ok(generator) => *stage = Stage::Running(generator),
-                Err(e) => {
-                    drop(stage);
-                    return self.finish(Err(JoinError::no_stack(e)));
-                }
-            }
-        }
-        let Stage::Running(generator) = &mut *stage else {
-            return Ran::Done;
+        let step = match &mut *stage {
+            // A wake: the usual turn of a task that waits.
+            Stage::Running(generator) => run_body(generator),
+            Stage::Unstarted(..) => return self.run_first(stage),
+            Stage::Finished => return Ran::Done,
         };
-        match run_body(generator) {
-            step @ TaskStep::Waiting(_) => step.ran(),
-            TaskStep::Returned(value) => {
-                *stage = Stage::Finished;
-                drop(stage);
-                self.finish(Ok(value))
-            }
-            TaskStep::Panicked(payload) => {
-                *stage = Stage::Finished;
-                drop(stage);
-                self.finish(Err(JoinError::panicked(payload)))
-            }
-        }
+        self.after_step(stage, step)
     }
 
     fn cancel_now(&self) -> Ran {

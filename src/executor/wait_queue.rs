@@ -1,10 +1,10 @@
 //! The wait queue: who waits for something, in arrival order, and how each
-//! is woken. Everything that makes tasks wait keeps one: a task's join slot
-//! here, and every primitive of `sync` (oneshot, `Event`, `WaitGroup`,
+//! is woken. Everything that makes tasks wait keeps one: every primitive of
+//! `sync` (oneshot, `Event`, `WaitGroup`,
 //! `Notify`, the semaphore, the mutex and the channels).
 //!
 //! A primitive uses it in one of two ways. Where a woken waiter looks at
-//! its condition again (join, oneshot, events, wait groups), a wake just
+//! its condition again (oneshot, events, wait groups), a wake just
 //! removes the entry ([`WaitQueue::wake_all`]). Where the primitive promises
 //! FIFO order with no barging (semaphores, channels, `Notify`), the waker
 //! instead *hands* the thing over — a permit, a value, a notification — by
@@ -21,7 +21,7 @@
 //!    The waiter takes its outcome when it runs again; a wake with no
 //!    outcome (a spurious one) leaves it waiting.
 //! 4. A waiter that leaves early (cancelled, timed out, its future dropped)
-//!    cancels its entry — a stackful task through a [`WaitEntry`] guard, so
+//!    cancels its entry — a stackful task through a guard that cancels it on drop, so
 //!    no stale wake reaches a task that no longer waits. If still waiting,
 //!    the entry goes; if an outcome was handed to it, the outcome comes back
 //!    to the primitive, which passes it on (to the next waiter, or back into
@@ -89,10 +89,9 @@ impl<D, O> Inner<D, O> {
     }
 }
 
-/// A FIFO whose oldest entry lives inline: most queues (every join slot, an
-/// uncontended lock) never hold more than one waiter, and then a wait costs
-/// no allocation. The rest is boxed, so the queue stays small in every task
-/// cell (which matters when 100,000 cells are alive). Invariant: `rest` is
+/// A FIFO whose oldest entry lives inline: most queues (an uncontended lock,
+/// a oneshot) never hold more than one waiter, and then a wait costs
+/// no allocation. The rest is boxed, so the queue stays small. Invariant: `rest` is
 /// empty whenever `first` is `None`; the order is `first`, then `rest`
 /// front to back.
 // One word for the rest (a `VecDeque` is four).
@@ -270,9 +269,21 @@ impl<D, O> WaitQueue<D, O> {
         if self.inner.borrow().waiting.is_empty() {
             return;
         }
-        let all = std::mem::take(&mut self.inner.borrow_mut().waiting);
-        for (_, waiter, _) in all {
+        // Taken apart rather than iterated as one chain: the usual queue
+        // holds one waiter, and then a wake is one
+        // `take` and one call. Waiters that arrive during the wakes stay
+        // queued, as with a take of the whole queue.
+        let (first, rest) = {
+            let mut inner = self.inner.borrow_mut();
+            (inner.waiting.first.take(), inner.waiting.rest.take())
+        };
+        if let Some((_, waiter, _)) = first {
             waiter.wake();
+        }
+        if let Some(rest) = rest {
+            for (_, waiter, _) in *rest {
+                waiter.wake();
+            }
         }
     }
 
@@ -365,26 +376,5 @@ impl WaitQueue {
     /// Removes `key` from a queue whose wakes hand nothing over (rule 4).
     pub(crate) fn remove(&self, key: u64) {
         let _ = self.cancel(key);
-    }
-}
-
-/// A registration of a stackful task on a [`WaitQueue`] whose wakes hand
-/// nothing over; removes itself when dropped (rule 4).
-pub(crate) struct WaitEntry<'q> {
-    queue: &'q WaitQueue,
-    key: u64,
-}
-
-impl<'q> WaitEntry<'q> {
-    /// Registers `task` on `queue`.
-    pub(crate) fn new(queue: &'q WaitQueue, task: TaskRef) -> Self {
-        let key = queue.push(Waiter::Task(task), ());
-        WaitEntry { queue, key }
-    }
-}
-
-impl Drop for WaitEntry<'_> {
-    fn drop(&mut self) {
-        self.queue.remove(self.key);
     }
 }

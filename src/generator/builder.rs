@@ -141,7 +141,9 @@ impl StackConfig {
         F: FnOnce(&Co<Y, S>) -> R + 'a,
     {
         let mut stack = stack::acquire(self.stack_size, self.kind)?;
+        let layout = stack.layout();
         let Some(mailbox) = stack.reserve_top(
+            &layout,
             std::mem::size_of::<Mailbox<Y, S>>(),
             std::mem::align_of::<Mailbox<Y, S>>(),
         ) else {
@@ -155,14 +157,13 @@ impl StackConfig {
         // coroutine's frames start below it.
         unsafe { mailbox.as_ptr().write(Mailbox::empty()) };
         let canary = stack.canary();
-        let stack_bottom = stack.bottom();
-        let (guard_lo, guard_hi) = stack.guard();
+        let stack_bottom = layout.bottom;
         let header = ContextHeader {
-            guard_lo,
-            guard_hi,
-            usable: stack.usable(),
+            guard_lo: layout.guard_lo,
+            guard_hi: layout.guard_hi,
+            usable: layout.usable,
         };
-        let stack_size = stack.usable();
+        let stack_size = layout.usable;
         let mailbox_for_body = mailbox.as_ptr();
         let wrapper = move |yielder: &super::co::Yielder, first| {
             if let ResumeTag::Close = first {

@@ -66,11 +66,28 @@ impl Frame {
     /// (context rules 2 and 3); the mailbox rules hold for `tag`.
     #[inline(always)]
     unsafe fn switch_out(&self, tag: SuspendTag) -> ResumeTag {
+        // SAFETY: the caller's contract.
+        unsafe { self.switch_out_expecting(tag, ResumeTag::Send) }
+    }
+
+    /// [`switch_out`](Self::switch_out) for a caller that expects to be
+    /// resumed with `expected` (never `Close`): that case is tested first,
+    /// so the usual resumption costs one comparison of the tag.
+    ///
+    /// # Safety
+    ///
+    /// As [`Frame::switch_out`].
+    #[inline(always)]
+    unsafe fn switch_out_expecting(&self, tag: SuspendTag, expected: ResumeTag) -> ResumeTag {
         // SAFETY: the caller guarantees this runs on this frame's own
         // coroutine stack, so the yielder, which lives at the base of that
         // stack, is alive and is the one to suspend through.
         let tag = unsafe { (*self.yielder).suspend(tag) };
-        self.unwind.resumed(matches!(tag, ResumeTag::Close));
+        if tag == expected {
+            self.unwind.resumed(false);
+        } else {
+            self.unwind.resumed(tag == ResumeTag::Close);
+        }
         // SAFETY: the suspension returned, so this body runs on its own stack
         // again, where the `Co` holding this frame lives unmoved (context
         // rules 2 and 3).
@@ -88,7 +105,7 @@ impl Frame {
     unsafe fn wait(&self, kind: WaitKind) {
         // SAFETY: the caller's contract; a wait posts nothing (mailbox
         // rule 2).
-        match unsafe { self.switch_out(SuspendTag::Wait(kind)) } {
+        match unsafe { self.switch_out_expecting(SuspendTag::Wait(kind), ResumeTag::Wake) } {
             ResumeTag::Wake => {}
             ResumeTag::Close => close_unwind(),
             _ => wrong_signal(),
@@ -225,9 +242,20 @@ impl<Y, S> Co<Y, S> {
     #[inline(always)]
     pub fn yield_(&self, value: Y) -> S {
         self.check_running("Co::yield_");
-        match self.suspend(Suspend::Value(value)) {
-            Resume::Send(s) => s,
-            other => unexpected(other),
+        // The usual answer to a yield is a sent value: that case is tested
+        // first and read straight from its slot, without building a
+        // `Resume` and matching it again.
+        // SAFETY: as in `suspend`: `check_running` found this Co's body
+        // running on its own stack, and the mailbox rules hold around the
+        // switch (the value is posted just before it; the sent one is read
+        // only when the tag says it was posted).
+        unsafe {
+            super::mailbox::post_yielded(self.mailbox, value);
+            let tag = self.frame.switch_out(SuspendTag::Value);
+            if tag == ResumeTag::Send {
+                return super::mailbox::take_sent(self.mailbox);
+            }
+            unexpected(take_resume(self.mailbox, tag))
         }
     }
 

@@ -52,18 +52,78 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     }
 
     /// `send`'s switch into a started, suspended body with no delegates:
-    /// posts `value` and resumes with `tag`.
+    /// posts `value`, resumes the body and takes the value it yields.
+    /// Anything but a plain yield comes back as `Err`, for the slow path.
+    ///
+    /// The resumer's context and the canary are seen to in each arm of the
+    /// match, not before it: corosensei returns a yield and a return by
+    /// different paths, and so the usual case is a branch on the tag it
+    /// hands back in a register, with no result built in memory first.
     #[inline(always)]
-    pub(super) fn resume_suspended(
+    pub(super) fn send_suspended(
         &mut self,
-        tag: ResumeTag,
         value: S,
-    ) -> CoroutineResult<SuspendTag, Result<R, Payload>> {
+    ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
         // SAFETY: the mailbox lives at the top of this generator's stack for
         // as long as its coroutine does, and the body is suspended until the
         // switch below (mailbox rules 1 and 2).
         unsafe { super::mailbox::post_sent(self.mailbox.as_ptr(), value) };
-        self.switch(tag)
+        self.resume_for_value(ResumeTag::Send)
+    }
+
+    /// `start`'s switch into a body that has not run yet, with `send`'s
+    /// fast path for its first yield.
+    #[inline(always)]
+    pub(super) fn start_created(
+        &mut self,
+    ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
+        self.life = Life::Suspended;
+        self.started = true;
+        self.resume_for_value(ResumeTag::Start)
+    }
+
+    /// Resumes the body with `tag` (its value, if any, already posted) and
+    /// takes the value it yields; anything else comes back as `Err`.
+    ///
+    /// Only for a generator that is created or suspended, whose coroutine is
+    /// therefore present.
+    #[inline(always)]
+    fn resume_for_value(
+        &mut self,
+        tag: ResumeTag,
+    ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
+        let mailbox = self.mailbox.as_ptr();
+        debug_assert!(self.coroutine.is_some());
+        // SAFETY: `send` and `start` take this path only for a suspended or
+        // created generator, and its coroutine is present: it is taken only
+        // when the generator becomes complete (`finish`, `leak_body`).
+        let coroutine = unsafe { self.coroutine.as_mut().unwrap_unchecked() };
+        let resumer = current_context();
+        match coroutine.resume(tag) {
+            CoroutineResult::Yield(SuspendTag::Value) => {
+                self.after_switch(resumer);
+                // SAFETY: the body is suspended again and its tag says it
+                // posted a value (mailbox rule 2); it is read once.
+                Ok(unsafe { super::mailbox::take_yielded(mailbox) })
+            }
+            other => {
+                self.after_switch(resumer);
+                Err(other)
+            }
+        }
+    }
+
+    /// What every switch back does: the resumer's context is put back, an
+    /// unguarded stack's canary checked.
+    #[inline(always)]
+    fn after_switch(&self, resumer: *const crate::stack::ContextHeader) {
+        // SAFETY: `resumer` is the context of the code running here before the
+        // switch (null, or the live `Co` of the body this code runs in), which
+        // holds again now that the switch returned (context rule 2).
+        unsafe { set_current_context(resumer) };
+        if let Some(canary) = self.canary {
+            canary.check(self.stack_size);
+        }
     }
 
     /// The switch itself, and what every switch does around it: the
@@ -75,13 +135,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         };
         let resumer = current_context();
         let result = coroutine.resume(tag);
-        // SAFETY: `resumer` is the context of the code running here before the
-        // switch (null, or the live `Co` of the body this code runs in), which
-        // holds again now that the switch returned (context rule 2).
-        unsafe { set_current_context(resumer) };
-        if let Some(canary) = self.canary {
-            canary.check(self.stack_size);
-        }
+        self.after_switch(resumer);
         result
     }
 
@@ -240,17 +294,44 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// of being forwarded: for a resumer that suspends itself (the executor
     /// running a task's body).
     pub(crate) fn step_returning_waits(&mut self) -> Step<Y, R> {
-        if self.started && self.delegates.is_empty() {
-            // Waking a task's own body carries no value: no mailbox post,
-            // and the usual answer, another wait, needs no mailbox read.
-            let out = match self.resume_tag(ResumeTag::Wake) {
-                CoroutineResult::Yield(SuspendTag::Wait(kind)) => return Step::Waiting(kind),
+        if self.life != Life::Complete && self.delegates.is_empty() {
+            // Starting or waking a task's own body carries no value: no
+            // mailbox post, and the usual answers, another wait or the end,
+            // need no mailbox read. As in `resume_for_value`, the context
+            // and the canary are seen to in each arm.
+            let tag = if self.started {
+                ResumeTag::Wake
+            } else {
+                self.life = Life::Suspended;
+                self.started = true;
+                ResumeTag::Start
+            };
+            debug_assert!(self.coroutine.is_some());
+            // SAFETY: a generator that is not complete has its coroutine:
+            // it is taken only when the generator becomes complete
+            // (`finish`, `leak_body`).
+            let coroutine = unsafe { self.coroutine.as_mut().unwrap_unchecked() };
+            let resumer = current_context();
+            let out = match coroutine.resume(tag) {
+                CoroutineResult::Yield(SuspendTag::Wait(kind)) => {
+                    self.after_switch(resumer);
+                    return Step::Waiting(kind);
+                }
+                CoroutineResult::Return(Ok(value)) => {
+                    self.after_switch(resumer);
+                    self.finish();
+                    return Step::Returned(value);
+                }
                 CoroutineResult::Yield(tag) => {
+                    self.after_switch(resumer);
                     // SAFETY: the body is suspended again; the tag names the
                     // slot it posted (mailbox rule 2).
                     CoroutineResult::Yield(unsafe { take_suspend(self.mailbox.as_ptr(), tag) })
                 }
-                CoroutineResult::Return(r) => CoroutineResult::Return(r),
+                CoroutineResult::Return(r) => {
+                    self.after_switch(resumer);
+                    CoroutineResult::Return(r)
+                }
             };
             return self.own_outcome(out);
         }

@@ -106,6 +106,33 @@ pub(crate) unsafe fn post_sent<Y, S>(mailbox: *mut Mailbox<Y, S>, value: S) {
     unsafe { (*mailbox).sent.write(value) };
 }
 
+/// Body side: posts a yielded value (the tag to suspend with is
+/// `SuspendTag::Value`).
+///
+/// # Safety
+///
+/// As [`take_resume`], just before the switch.
+#[inline(always)]
+pub(crate) unsafe fn post_yielded<Y, S>(mailbox: *mut Mailbox<Y, S>, value: Y) {
+    // SAFETY: the caller guarantees the mailbox is live and that the
+    // resumer is suspended.
+    unsafe { (*mailbox).yielded.write(value) };
+}
+
+/// Body side: takes a sent value, right after a resumption with
+/// `ResumeTag::Send`.
+///
+/// # Safety
+///
+/// As [`take_resume`], for a switch that came back with `ResumeTag::Send`.
+#[inline(always)]
+pub(crate) unsafe fn take_sent<Y, S>(mailbox: *mut Mailbox<Y, S>) -> S {
+    // SAFETY: the caller guarantees the mailbox is live, the resumer
+    // suspended, and that it posted into exactly this slot (its tag said
+    // so); it is read once.
+    unsafe { (*mailbox).sent.assume_init_read() }
+}
+
 /// Resumer side: takes a yielded value, right after the body suspended with
 /// `SuspendTag::Value`.
 ///

@@ -36,7 +36,7 @@ pub(crate) fn is_close_payload(payload: &Payload) -> bool {
 }
 
 use crate::stack::{Stack, StackError};
-use mailbox::{ResumeTag, SuspendTag};
+use mailbox::SuspendTag;
 use protocol::Resume;
 use std::marker::PhantomData;
 
@@ -180,7 +180,10 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 "start() may be called only once, on a new generator",
             );
         }
-        self.resume_public(Resume::Start)
+        match self.start_created() {
+            Ok(yielded) => GeneratorState::Yielded(yielded),
+            Err(other) => self.send_outcome_tag(other),
+        }
     }
 
     /// Sends `value` in as the result of the pending `yield_` and runs the
@@ -200,13 +203,9 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         if self.life != Life::Suspended || !self.delegates.is_empty() {
             return self.send_slow(value);
         }
-        match self.resume_suspended(ResumeTag::Send, value) {
-            corosensei::CoroutineResult::Yield(SuspendTag::Value) => {
-                // SAFETY: the body is suspended again and its tag says it
-                // posted a value (mailbox rule 2); it is read once.
-                GeneratorState::Yielded(unsafe { mailbox::take_yielded(self.mailbox.as_ptr()) })
-            }
-            other => self.send_outcome_tag(other),
+        match self.send_suspended(value) {
+            Ok(yielded) => GeneratorState::Yielded(yielded),
+            Err(other) => self.send_outcome_tag(other),
         }
     }
 
@@ -231,6 +230,12 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         out: corosensei::CoroutineResult<SuspendTag, Result<R, protocol::Payload>>,
     ) -> GeneratorState<Y, R> {
         let out = match out {
+            // The body returned: the usual end, answered here without the
+            // general step's detour.
+            corosensei::CoroutineResult::Return(Ok(r)) => {
+                self.finish();
+                return GeneratorState::Complete(r);
+            }
             corosensei::CoroutineResult::Yield(tag) => {
                 // SAFETY: the body is suspended again; the tag names the
                 // slot it posted (mailbox rule 2).

@@ -108,6 +108,26 @@ impl Mapping {
         }
     }
 
+    /// Gives up ownership without unmapping, as `(addr, len)`: whoever holds
+    /// the pair owns the mapping and must give it back to
+    /// [`from_raw_parts`](Self::from_raw_parts) exactly once, or leak it.
+    pub(super) fn into_raw_parts(self) -> (usize, usize) {
+        let parts = (self.addr, self.len);
+        std::mem::forget(self);
+        parts
+    }
+
+    /// Takes back ownership of a mapping given up by
+    /// [`into_raw_parts`](Self::into_raw_parts).
+    ///
+    /// # Safety
+    ///
+    /// `(addr, len)` came from `into_raw_parts` and no other `Mapping` owns
+    /// it: each pair is turned back into a `Mapping` at most once.
+    pub(super) unsafe fn from_raw_parts(addr: usize, len: usize) -> Self {
+        Mapping { addr, len }
+    }
+
     /// Gives up ownership without unmapping: the memory stays mapped for the
     /// rest of the process. Returns its address.
     pub(super) fn leak(self) -> usize {

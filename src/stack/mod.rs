@@ -56,6 +56,10 @@ pub(crate) fn page_size() -> usize {
     }
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    assert!(
+        page.is_power_of_two(),
+        "corun: the page size {page} is not a power of two"
+    );
     PAGE.store(page, Ordering::Relaxed);
     page
 }
@@ -64,9 +68,12 @@ pub(crate) fn page_size() -> usize {
 /// if that does not fit in the address space.
 #[inline]
 pub(crate) fn round_to_pages(size: usize) -> Option<usize> {
-    let page = page_size();
+    // A page size is a power of two: a mask rounds up without the
+    // division `checked_next_multiple_of` costs.
+    let mask = page_size() - 1;
     size.max(MIN_STACK_SIZE)
-        .checked_next_multiple_of(page)
+        .checked_add(mask)
+        .map(|s| s & !mask)
         .filter(|&s| s <= isize::MAX as usize / 2)
 }
 
@@ -115,9 +122,36 @@ impl GuardedStack {
     }
 
     /// The guard page's address range.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn guard(&self) -> (usize, usize) {
         (self.mapping.addr(), self.bottom())
+    }
+
+    /// Gives up ownership as `(addr, len)`; see [`Mapping::into_raw_parts`].
+    #[inline]
+    pub(crate) fn into_raw_parts(self) -> (usize, usize) {
+        self.mapping.into_raw_parts()
+    }
+
+    /// Takes back a stack given up by [`into_raw_parts`](Self::into_raw_parts).
+    ///
+    /// # Safety
+    ///
+    /// As [`Mapping::from_raw_parts`]: the pair came from `into_raw_parts`
+    /// and is turned back into a stack at most once.
+    #[inline]
+    pub(crate) unsafe fn from_raw_parts(addr: usize, len: usize) -> Self {
+        GuardedStack {
+            // SAFETY: the caller's contract is `from_raw_parts`'s.
+            mapping: unsafe { Mapping::from_raw_parts(addr, len) },
+        }
+    }
+
+    /// The lowest address of the mapping (the guard page's start): no
+    /// page-size look-up, for the hot path.
+    #[inline]
+    fn start(&self) -> usize {
+        self.mapping.addr()
     }
 }
 
@@ -142,6 +176,18 @@ pub(crate) enum StackKind {
     Unguarded,
 }
 
+/// Where a stack's parts lie, computed with one page-size look-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StackLayout {
+    /// The lowest usable address.
+    pub(crate) bottom: usize,
+    /// The usable size in bytes.
+    pub(crate) usable: usize,
+    /// The guard page's range `[lo, hi)`; empty `(0, 0)` for a carved stack.
+    pub(crate) guard_lo: usize,
+    pub(crate) guard_hi: usize,
+}
+
 /// A coroutine's stack: guarded, or carved without a guard. Its base and
 /// limit are computed once: corosensei reads the base at every resume.
 #[derive(Debug)]
@@ -161,7 +207,7 @@ impl Stack {
     #[inline]
     fn new(memory: StackMemory) -> Self {
         let (top, limit) = match &memory {
-            StackMemory::Guarded(s) => (s.top(), s.guard().0),
+            StackMemory::Guarded(s) => (s.top(), s.start()),
             StackMemory::Carved(s) => (s.top(), s.canary_addr()),
         };
         let pointer = |addr| {
@@ -184,7 +230,7 @@ impl Stack {
         Self::new(StackMemory::Carved(stack))
     }
 
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn usable(&self) -> usize {
         match &self.memory {
             StackMemory::Guarded(s) => s.usable(),
@@ -192,7 +238,7 @@ impl Stack {
         }
     }
 
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn bottom(&self) -> usize {
         match &self.memory {
             StackMemory::Guarded(s) => s.bottom(),
@@ -201,11 +247,34 @@ impl Stack {
     }
 
     /// The guard page's range; empty for a carved stack.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn guard(&self) -> (usize, usize) {
         match &self.memory {
             StackMemory::Guarded(s) => s.guard(),
             StackMemory::Carved(_) => (0, 0),
+        }
+    }
+
+    /// Bottom, usable size and guard range at once (one page-size look-up).
+    #[inline]
+    pub(crate) fn layout(&self) -> StackLayout {
+        match &self.memory {
+            StackMemory::Guarded(s) => {
+                let page = page_size();
+                let lo = s.start();
+                StackLayout {
+                    bottom: lo + page,
+                    usable: s.top() - lo - page,
+                    guard_lo: lo,
+                    guard_hi: lo + page,
+                }
+            }
+            StackMemory::Carved(s) => StackLayout {
+                bottom: s.bottom(),
+                usable: s.usable(),
+                guard_lo: 0,
+                guard_hi: 0,
+            },
         }
     }
 
@@ -221,9 +290,11 @@ impl Stack {
     /// Sets aside `size` bytes aligned to `align` at the top of the stack
     /// for the caller's own use, moving the base corosensei sees below them.
     /// `None` if that would leave less than [`MIN_STACK_SIZE`] / 2 usable.
+    /// `layout` is this stack's [`layout`](Self::layout).
     #[inline]
     pub(crate) fn reserve_top(
         &mut self,
+        layout: &StackLayout,
         size: usize,
         align: usize,
     ) -> Option<std::ptr::NonNull<u8>> {
@@ -231,17 +302,11 @@ impl Stack {
         let base = self.base.get();
         let start = base.checked_sub(size)? & !(align.max(1) - 1);
         let new_base = start & !(STACK_ALIGN - 1);
-        if new_base < self.limit.get() + self.usable().min(MIN_STACK_SIZE) / 2 + self.guard_len() {
+        if new_base < layout.bottom + layout.usable.min(MIN_STACK_SIZE) / 2 {
             return None;
         }
         self.base = corosensei::stack::StackPointer::new(new_base)?;
         std::ptr::NonNull::new(start as *mut u8)
-    }
-
-    #[inline]
-    fn guard_len(&self) -> usize {
-        let (lo, hi) = self.guard();
-        hi - lo
     }
 
     /// The guarded stack inside, if it is one (for the pool).

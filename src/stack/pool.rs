@@ -1,9 +1,80 @@
 //! A per-thread pool of stacks, so that creating and dropping a coroutine
 //! costs no system call in steady state (a fresh mapping costs about 12 µs
 //! here, a reused one nothing).
+//!
+//! In front of the pool sits one hot slot: the stack released last, kept
+//! as a bare `(addr, len)` pair in a thread-local without a destructor, so
+//! that the usual cycle (a task or generator finishes, the next one starts)
+//! takes and gives back its stack with a few loads and stores, and reuses
+//! the stack whose pages are already resident and in cache. Rules:
+//!
+//! 1. The slot owns the mapping it names (`addr != 0`), as a `GuardedStack`
+//!    would: a pair is put in only by giving up a `GuardedStack`
+//!    (`into_raw_parts`) and taken out only by clearing the slot first, so
+//!    each pair is turned back into a stack once.
+//! 2. The slot is filled only while the pool lives on this thread and has
+//!    registered its destructor (every guarded stack of this thread was
+//!    mapped or pooled through it, which touches it); the pool's `Drop`
+//!    empties the slot and closes it, so the mapping it names is unmapped
+//!    at thread exit, never leaked.
 
 use super::{carved, checked_size, GuardedStack, Stack, StackError, StackKind};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+
+/// The hot slot's `(addr, len)`; `addr == 0` when empty.
+#[derive(Clone, Copy)]
+struct Hot {
+    addr: usize,
+    len: usize,
+}
+
+/// Whether the hot slot takes stacks: set by the pool's first use, cleared
+/// by its destructor (rule 2).
+const HOT_OPEN: u8 = 1;
+
+thread_local! {
+    // Without destructors, and const-initialised: a plain load and store
+    // of the thread's own memory.
+    static HOT: Cell<Hot> = const { Cell::new(Hot { addr: 0, len: 0 }) };
+    static HOT_STATE: Cell<u8> = const { Cell::new(0) };
+}
+
+/// Takes the hot stack if it has `len` bytes in all (guard included).
+#[inline(always)]
+fn take_hot(len: usize) -> Option<GuardedStack> {
+    let hot = HOT.get();
+    if hot.addr == 0 || hot.len != len {
+        return None;
+    }
+    HOT.set(Hot { addr: 0, len: 0 });
+    // SAFETY: the slot held this pair, which owned its mapping (rule 1), and
+    // was cleared just above, so the pair is turned back into a stack once.
+    Some(unsafe { GuardedStack::from_raw_parts(hot.addr, hot.len) })
+}
+
+/// Puts `stack` in the hot slot if it is empty and open; gives it back
+/// otherwise.
+#[inline(always)]
+fn put_hot(stack: GuardedStack) -> Result<(), GuardedStack> {
+    if HOT.get().addr != 0 || HOT_STATE.get() != HOT_OPEN {
+        return Err(stack);
+    }
+    let (addr, len) = stack.into_raw_parts();
+    HOT.set(Hot { addr, len });
+    Ok(())
+}
+
+/// Empties the hot slot and closes it (the pool is going away: rule 2).
+fn close_hot() {
+    let _ = HOT_STATE.try_with(|state| state.set(0));
+    if let Ok(hot) = HOT.try_with(|h| h.replace(Hot { addr: 0, len: 0 })) {
+        if hot.addr != 0 {
+            // SAFETY: as in `take_hot`: the slot owned the pair and was
+            // cleared just above.
+            drop(unsafe { GuardedStack::from_raw_parts(hot.addr, hot.len) });
+        }
+    }
+}
 
 /// Stacks kept per size per thread. Beyond this, released stacks are unmapped
 /// so a burst of coroutines does not pin memory forever.
@@ -11,8 +82,40 @@ const MAX_POOLED_PER_SIZE: usize = 1024;
 
 struct Pool {
     /// (usable size, free stacks of that size). Few sizes are in use at once,
-    /// so a linear scan beats a map.
+    /// so a linear scan beats a map. Two words a stack: a pop and a push
+    /// move little.
     by_size: Vec<(usize, Vec<GuardedStack>)>,
+}
+
+impl Pool {
+    #[inline]
+    fn take(&mut self, usable: usize) -> Option<GuardedStack> {
+        for (size, free) in self.by_size.iter_mut() {
+            if *size == usable {
+                return free.pop();
+            }
+        }
+        None
+    }
+
+    #[inline]
+    fn put(&mut self, usable: usize, stack: GuardedStack) {
+        for (size, free) in self.by_size.iter_mut() {
+            if *size == usable {
+                if free.len() < MAX_POOLED_PER_SIZE {
+                    free.push(stack);
+                }
+                return;
+            }
+        }
+        self.by_size.push((usable, vec![stack]));
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        close_hot();
+    }
 }
 
 thread_local! {
@@ -20,65 +123,98 @@ thread_local! {
     static POOL: RefCell<Pool> = const { RefCell::new(Pool { by_size: Vec::new() }) };
 }
 
-/// Takes a stack of at least `size` usable bytes from this thread's pool, or
-/// maps a new one.
-pub(crate) fn acquire(size: usize, kind: StackKind) -> Result<Stack, StackError> {
-    match kind {
-        StackKind::Unguarded => carved::acquire(size).map(Stack::carved),
-        StackKind::Guarded => acquire_guarded(size, false).map(Stack::guarded),
-        StackKind::Fresh => acquire_guarded(size, true).map(Stack::guarded),
+/// Registers the pool's destructor on this thread, then opens the hot slot
+/// (rule 2). Nothing is opened during thread teardown, once the pool is
+/// gone.
+#[cold]
+fn open_hot() {
+    if POOL.try_with(|_| ()).is_ok() {
+        HOT_STATE.set(HOT_OPEN);
     }
 }
 
-fn acquire_guarded(size: usize, fresh: bool) -> Result<GuardedStack, StackError> {
+/// Takes a stack of at least `size` usable bytes from this thread's pool, or
+/// maps a new one.
+#[inline(always)]
+pub(crate) fn acquire(size: usize, kind: StackKind) -> Result<Stack, StackError> {
+    // The usual request, a guarded stack of a size that is already whole
+    // pages (the default), is the hot stack or nothing here: no rounding.
+    if kind == StackKind::Guarded && size >= super::MIN_STACK_SIZE {
+        if let Some(len) = size.checked_add(super::page_size()) {
+            if let Some(stack) = take_hot(len) {
+                return Ok(Stack::guarded(stack));
+            }
+        }
+    }
+    acquire_any(size, kind)
+}
+
+#[inline(never)]
+fn acquire_any(size: usize, kind: StackKind) -> Result<Stack, StackError> {
+    match kind {
+        StackKind::Unguarded => carved::acquire(size).map(Stack::carved),
+        StackKind::Guarded => acquire_guarded(size, false),
+        StackKind::Fresh => acquire_guarded(size, true),
+    }
+}
+
+#[inline]
+fn acquire_guarded(size: usize, fresh: bool) -> Result<Stack, StackError> {
     let usable = checked_size(size)?;
     if !fresh {
+        if let Some(stack) = take_hot(usable + super::page_size()) {
+            return Ok(Stack::guarded(stack));
+        }
         let pooled = POOL
-            .try_with(|pool| {
-                let mut pool = pool.borrow_mut();
-                pool.by_size
-                    .iter_mut()
-                    .find(|(s, _)| *s == usable)
-                    .and_then(|(_, free)| free.pop())
-            })
+            .try_with(|pool| pool.borrow_mut().take(usable))
             .ok()
             .flatten();
         if let Some(stack) = pooled {
-            return Ok(stack);
+            return Ok(Stack::guarded(stack));
         }
     }
+    map_guarded(usable)
+}
+
+#[inline(never)]
+fn map_guarded(usable: usize) -> Result<Stack, StackError> {
+    if HOT_STATE.get() != HOT_OPEN {
+        open_hot();
+    }
     super::overflow::install_handler();
-    GuardedStack::map(usable)
+    GuardedStack::map(usable).map(Stack::guarded)
 }
 
 /// Gives a stack whose coroutine has finished back to this thread's pool.
+#[inline]
 pub(crate) fn release(stack: Stack) {
     match stack.into_parts() {
-        Ok(guarded) => release_guarded(guarded),
+        Ok(guarded) => {
+            let guarded = match put_hot(guarded) {
+                Ok(()) => return,
+                Err(guarded) => guarded,
+            };
+            if HOT_STATE.get() != HOT_OPEN {
+                open_hot();
+            }
+            let usable = guarded.usable();
+            // During thread teardown the pool may be gone: the stack is
+            // unmapped.
+            let _ = POOL.try_with(move |pool| pool.borrow_mut().put(usable, guarded));
+        }
         Err(carved) => carved::release(carved),
     }
 }
 
-fn release_guarded(stack: GuardedStack) {
-    // During thread teardown the pool may be gone: the stack is unmapped.
-    let _ = POOL.try_with(move |pool| {
-        let mut pool = pool.borrow_mut();
-        let usable = stack.usable();
-        let free = match pool.by_size.iter().position(|(s, _)| *s == usable) {
-            Some(i) => &mut pool.by_size[i].1,
-            None => {
-                pool.by_size.push((usable, Vec::new()));
-                &mut pool.by_size.last_mut().expect("just pushed").1
-            }
-        };
-        if free.len() < MAX_POOLED_PER_SIZE {
-            free.push(stack);
-        }
-    });
-}
-
-/// How many stacks this thread's pool holds (for tests).
+/// How many stacks this thread's pool holds, hot slot included (for tests).
 #[cfg(test)]
 pub(crate) fn pooled() -> usize {
-    POOL.with(|p| p.borrow().by_size.iter().map(|(_, v)| v.len()).sum())
+    let hot = usize::from(HOT.get().addr != 0);
+    hot + POOL.with(|p| {
+        p.borrow()
+            .by_size
+            .iter()
+            .map(|(_, v)| v.len())
+            .sum::<usize>()
+    })
 }
