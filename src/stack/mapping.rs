@@ -108,6 +108,33 @@ impl Mapping {
         }
     }
 
+    /// Lets the kernel take back the pages of a range whenever it wants
+    /// memory (`MADV_FREE`; `MADV_DONTNEED`, which takes them at once, on a
+    /// kernel without it): the range stays mapped with its access, and a
+    /// later touch finds either the old bytes or zeroes. Errors are
+    /// ignored: the pages then just stay resident.
+    ///
+    /// # Panics
+    ///
+    /// If the range does not lie inside the mapping.
+    pub(super) fn free_pages(&self, offset: usize, len: usize) {
+        let in_range = offset.checked_add(len).is_some_and(|end| end <= self.len);
+        assert!(
+            in_range,
+            "corun internal error: madvise outside its mapping"
+        );
+        let start = (self.addr + offset) as *mut libc::c_void;
+        // SAFETY: the range lies inside this mapping (checked above), which
+        // this value owns, and its owner keeps no data there (a pooled
+        // stack, whose coroutine has finished), so losing the contents
+        // breaks nothing; the advice changes no mapping or access.
+        let rc = unsafe { libc::madvise(start, len, libc::MADV_FREE) };
+        if rc != 0 {
+            // SAFETY: as above; DONTNEED zeroes the range's pages at once.
+            let _ = unsafe { libc::madvise(start, len, libc::MADV_DONTNEED) };
+        }
+    }
+
     /// Gives up ownership without unmapping, as `(addr, len)`: whoever holds
     /// the pair owns the mapping and must give it back to
     /// [`from_raw_parts`](Self::from_raw_parts) exactly once, or leak it.

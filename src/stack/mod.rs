@@ -47,6 +47,28 @@ pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 pub const MIN_STACK_SIZE: usize = 8 * 1024;
 
 #[inline]
+/// Unmaps the finished stacks this thread keeps for reuse, and returns how
+/// many there were.
+///
+/// A thread keeps up to 16,384 finished guarded stacks of each size, so a
+/// burst of tasks or generators that comes back (10,000 connections, say)
+/// maps nothing the second time. The first 1,024 keep their pages; the
+/// rest give them back to the kernel whenever it needs memory. Each one
+/// still holds two of the process's `vm.max_map_count` maps: after a burst
+/// on one thread, a thread that needs those maps for stacks of its own can
+/// ask the bursty thread to call this. (A thread that runs out of maps
+/// trims its own pool and tries again by itself.)
+///
+/// ```
+/// let g = corun::Generator::new(|co: &corun::Co<u32>| co.yield_(1));
+/// assert_eq!(g.collect::<Vec<_>>(), [1]); // done: its stack went back to the pool
+/// assert!(corun::stack::trim_pool() >= 1);
+/// assert_eq!(corun::stack::trim_pool(), 0);
+/// ```
+pub fn trim_pool() -> usize {
+    pool::trim()
+}
+
 pub(crate) fn page_size() -> usize {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static PAGE: AtomicUsize = AtomicUsize::new(0);
@@ -119,6 +141,13 @@ impl GuardedStack {
     #[inline]
     pub(crate) fn top(&self) -> usize {
         self.mapping.addr() + self.mapping.len()
+    }
+
+    /// Lets the kernel take back the usable pages when it needs memory
+    /// (their contents are not kept): for a stack kept in the pool beyond
+    /// its hot part.
+    pub(crate) fn free_pages(&self) {
+        self.mapping.free_pages(page_size(), self.usable());
     }
 
     /// The guard page's address range.

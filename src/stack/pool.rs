@@ -76,9 +76,18 @@ fn close_hot() {
     }
 }
 
-/// Stacks kept per size per thread. Beyond this, released stacks are unmapped
-/// so a burst of coroutines does not pin memory forever.
-const MAX_POOLED_PER_SIZE: usize = 1024;
+/// Stacks kept per size per thread with their pages as they are: reused
+/// with no system call and no page fault.
+const WARM_PER_SIZE: usize = 1024;
+
+/// Stacks kept per size per thread in all. Those beyond the warm ones keep
+/// their mapping but give their pages back to the kernel whenever it wants
+/// memory (`MADV_FREE`: one cheap call, where unmapping and mapping again
+/// take three slow ones), so a burst of tasks that comes back, such as
+/// 10,000 connections or sleepers, finds its stacks mapped, while the
+/// memory they touched is not pinned. Beyond this, released stacks are
+/// unmapped, so the mappings a burst made are not kept forever either.
+const MAX_POOLED_PER_SIZE: usize = 16 * 1024;
 
 struct Pool {
     /// (usable size, free stacks of that size). Few sizes are in use at once,
@@ -103,6 +112,9 @@ impl Pool {
         for (size, free) in self.by_size.iter_mut() {
             if *size == usable {
                 if free.len() < MAX_POOLED_PER_SIZE {
+                    if free.len() >= WARM_PER_SIZE {
+                        stack.free_pages();
+                    }
                     free.push(stack);
                 }
                 return;
@@ -182,7 +194,33 @@ fn map_guarded(usable: usize) -> Result<Stack, StackError> {
         open_hot();
     }
     super::overflow::install_handler();
-    GuardedStack::map(usable).map(Stack::guarded)
+    match GuardedStack::map(usable) {
+        Ok(stack) => Ok(Stack::guarded(stack)),
+        // Out of maps (or memory): the stacks this thread keeps pooled, of
+        // other sizes or past any need, are the first thing to give back.
+        Err(e) if trim() > 0 => GuardedStack::map(usable).map(Stack::guarded).map_err(|_| e),
+        Err(e) => Err(e),
+    }
+}
+
+/// Unmaps every stack this thread's pool holds; returns how many.
+pub(crate) fn trim() -> usize {
+    let pooled = POOL
+        .try_with(|pool| {
+            let stacks: Vec<_> = pool.borrow_mut().by_size.drain(..).collect();
+            stacks.iter().map(|(_, free)| free.len()).sum::<usize>()
+        })
+        .unwrap_or(0);
+    let hot = HOT
+        .try_with(|h| h.replace(Hot { addr: 0, len: 0 }))
+        .ok()
+        .filter(|hot| hot.addr != 0)
+        .map(|hot| {
+            // SAFETY: as in `take_hot`: the slot owned the pair and was
+            // cleared just above.
+            drop(unsafe { GuardedStack::from_raw_parts(hot.addr, hot.len) });
+        });
+    pooled + usize::from(hot.is_some())
 }
 
 /// Gives a stack whose coroutine has finished back to this thread's pool.

@@ -54,6 +54,48 @@ fn released_stacks_are_reused() {
 }
 
 #[test]
+fn a_burst_beyond_the_warm_stacks_stays_pooled_and_usable() {
+    // More than the warm part of the pool (1,024 per size), all alive at
+    // once, then released: the cold ones give their pages back but stay
+    // mapped, so the next burst maps nothing new and can use every stack.
+    const BURST: usize = 1_500;
+    let before = pool::pooled();
+    let stacks: Vec<GuardedStack> = (0..BURST)
+        .map(|_| acquire_guarded_for_test(false))
+        .collect();
+    let mut addrs: Vec<usize> = stacks.iter().map(|s| s.bottom()).collect();
+    for s in stacks {
+        // SAFETY: `s` is a live guarded stack owned here with no coroutine
+        // on it; the word just below its top is inside its usable range.
+        unsafe { ((s.top() - 8) as *mut u64).write(7) };
+        release(Stack::guarded(s));
+    }
+    assert_eq!(pool::pooled(), before + BURST);
+    let again: Vec<GuardedStack> = (0..BURST)
+        .map(|_| acquire_guarded_for_test(false))
+        .collect();
+    let mut reused: Vec<usize> = again.iter().map(|s| s.bottom()).collect();
+    addrs.sort_unstable();
+    reused.sort_unstable();
+    assert_eq!(addrs.len(), reused.len());
+    let fresh = reused
+        .iter()
+        .filter(|a| addrs.binary_search(a).is_err())
+        .count();
+    assert!(fresh <= before, "{fresh} stacks were mapped anew");
+    for s in again {
+        let top = (s.top() - 8) as *mut u64;
+        // SAFETY: as above. The word holds 7 or, if the kernel took the
+        // page back, 0: either way it is mapped and writable.
+        let old = unsafe { top.read() };
+        assert!(old == 7 || old == 0, "{old}");
+        // SAFETY: as above.
+        unsafe { top.write(8) };
+        release(Stack::guarded(s));
+    }
+}
+
+#[test]
 fn fresh_stacks_are_zero_and_report_no_use() {
     let s = acquire_guarded_for_test(true);
     // SAFETY: `s` is a live guarded stack owned here, no coroutine runs on
