@@ -122,17 +122,21 @@ impl StackConfig {
     ///
     /// If no stack can be mapped, with the message of [`StackError`];
     /// [`try_build`](StackConfig::try_build) returns it instead.
+    #[inline(always)]
     pub(crate) fn build<'a, Y, S, R, F>(self, body: F) -> Generator<'a, Y, S, R>
     where
         F: FnOnce(&Co<Y, S>) -> R + 'a,
     {
         match self.try_build(body) {
             Ok(g) => g,
-            Err(e) => panic!("{e}"),
+            Err(e) => no_stack(e),
         }
     }
 
-    /// Makes the generator, or says why no stack could be mapped.
+    /// Makes the generator, or says why no stack could be mapped. Inlined,
+    /// so that the generator is written where the caller keeps it rather
+    /// than built in this frame and copied out.
+    #[inline(always)]
     pub(crate) fn try_build<'a, Y, S, R, F>(
         self,
         body: F,
@@ -209,6 +213,12 @@ impl StackConfig {
             _marker: PhantomData,
         })
     }
+}
+
+#[cold]
+#[inline(never)]
+fn no_stack(e: StackError) -> ! {
+    panic!("{e}")
 }
 
 /// Closed before it started: drops the body unrun, on the coroutine's own

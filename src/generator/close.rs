@@ -309,10 +309,19 @@ impl<Y, S, R> Drop for CloseOnUnwind<'_, '_, Y, S, R> {
 /// stack is leaked without running any more of it, as Python clears the frame
 /// of a generator that ignored `GeneratorExit` in its finaliser.
 impl<Y, S, R> Drop for Generator<'_, Y, S, R> {
+    // The usual drop, of a finished generator, is one inlined test; closing
+    // one is out of line.
+    #[inline(always)]
     fn drop(&mut self) {
-        if self.life == Life::Complete {
-            return;
+        if self.life != Life::Complete {
+            self.drop_unfinished();
         }
+    }
+}
+
+impl<Y, S, R> Generator<'_, Y, S, R> {
+    #[inline(never)]
+    fn drop_unfinished(&mut self) {
         match self.close_inner(CloseWaits::Forward) {
             Ok(_) => {}
             Err(CloseFailure::Ignored(_) | CloseFailure::Waiting(_)) => {

@@ -114,6 +114,7 @@ impl<Y, S, R> GeneratorBuilder<Y, S, R> {
     ///
     /// If no stack can be mapped, with the message of [`StackError`];
     /// [`try_build`](GeneratorBuilder::try_build) returns it instead.
+    #[inline]
     pub fn build<'a, F>(self, body: F) -> Generator<'a, Y, S, R>
     where
         F: FnOnce(&Co<Y, S>) -> R + 'a,

@@ -142,6 +142,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     ///
     /// If no stack can be mapped (see [`StackError`]); [`Generator::try_new`]
     /// returns that error instead.
+    #[inline]
     pub fn new<F>(body: F) -> Self
     where
         F: FnOnce(&Co<Y, S>) -> R + 'a,

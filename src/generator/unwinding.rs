@@ -64,6 +64,7 @@ pub(crate) struct UnwindState {
 
 impl UnwindState {
     /// The state of a coroutine that is starting now (rule 1).
+    #[inline(always)]
     pub(crate) fn starting() -> Self {
         let state = UnwindState {
             entry: Cell::new(UNWINDS_IF_PANICKING),

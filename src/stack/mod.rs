@@ -69,13 +69,23 @@ pub fn trim_pool() -> usize {
     pool::trim()
 }
 
+/// The page size, read once. The cached read is inlined (every stack
+/// acquired takes it, some twice); the first look-up is not.
+static PAGE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[inline(always)]
 pub(crate) fn page_size() -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static PAGE: AtomicUsize = AtomicUsize::new(0);
-    let cached = PAGE.load(Ordering::Relaxed);
+    let cached = PAGE.load(std::sync::atomic::Ordering::Relaxed);
     if cached != 0 {
         return cached;
     }
+    page_size_slow()
+}
+
+#[cold]
+#[inline(never)]
+fn page_size_slow() -> usize {
+    use std::sync::atomic::Ordering;
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
     assert!(

@@ -224,24 +224,28 @@ pub(crate) fn trim() -> usize {
 }
 
 /// Gives a stack whose coroutine has finished back to this thread's pool.
-#[inline]
+/// The usual case, the hot slot empty, is inlined into the caller; the rest
+/// is out of line so that it saves no registers on that path.
+#[inline(always)]
 pub(crate) fn release(stack: Stack) {
     match stack.into_parts() {
         Ok(guarded) => {
-            let guarded = match put_hot(guarded) {
-                Ok(()) => return,
-                Err(guarded) => guarded,
-            };
-            if HOT_STATE.get() != HOT_OPEN {
-                open_hot();
+            if let Err(guarded) = put_hot(guarded) {
+                release_to_pool(guarded);
             }
-            let usable = guarded.usable();
-            // During thread teardown the pool may be gone: the stack is
-            // unmapped.
-            let _ = POOL.try_with(move |pool| pool.borrow_mut().put(usable, guarded));
         }
         Err(carved) => carved::release(carved),
     }
+}
+
+#[inline(never)]
+fn release_to_pool(guarded: GuardedStack) {
+    if HOT_STATE.get() != HOT_OPEN {
+        open_hot();
+    }
+    let usable = guarded.usable();
+    // During thread teardown the pool may be gone: the stack is unmapped.
+    let _ = POOL.try_with(move |pool| pool.borrow_mut().put(usable, guarded));
 }
 
 /// How many stacks this thread's pool holds, hot slot included (for tests).
