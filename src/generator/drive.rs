@@ -140,6 +140,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     }
 
     /// Marks the body finished and gives its stack back to the pool.
+    #[inline]
     pub(super) fn finish(&mut self) {
         self.life = Life::Complete;
         if self.measured != super::NOT_MEASURED {

@@ -174,6 +174,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// starting counts as complete). A panic in the body reaches the caller
     /// with its original payload, after the body's destructors have run; the
     /// generator is then complete.
+    #[inline]
     pub fn start(&mut self) -> GeneratorState<Y, R> {
         if self.life != Life::Created {
             self.misuse(
