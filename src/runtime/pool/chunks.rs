@@ -47,11 +47,49 @@ impl Sizes {
     }
 }
 
+/// Cuts `items` into chunks and hands each to `each`, in order, as soon as
+/// it is cut, so the first jobs run while the caller still cuts the rest.
+/// An iterator that knows its length (a range, a `Vec`) is cut as it goes;
+/// the first chunk has room for every item, so the in-place `map` of its
+/// job hands back a vector with room for every result.
+pub(super) fn for_each_chunk<I: IntoIterator>(
+    items: I,
+    sizes: Sizes,
+    mut each: impl FnMut(Vec<I::Item>),
+) {
+    let mut items = items.into_iter();
+    let total = match items.size_hint() {
+        (lower, Some(upper)) if lower == upper => lower,
+        _ => return chunks_of(items.collect(), sizes).into_iter().for_each(each),
+    };
+    for (i, size) in sizes.of(total).into_iter().enumerate() {
+        let mut chunk = Vec::with_capacity(if i == 0 { total } else { size });
+        chunk.extend(items.by_ref().take(size));
+        if chunk.is_empty() {
+            return; // the iterator said more than it had
+        }
+        each(chunk);
+    }
+    // It had more than it said: the rest in one more chunk.
+    let rest: Vec<I::Item> = items.collect();
+    if !rest.is_empty() {
+        each(rest);
+    }
+}
+
 /// Cuts `items` into chunks, in order.
+#[cfg(test)]
 pub(super) fn chunks<I: IntoIterator>(items: I, sizes: Sizes) -> Vec<Vec<I::Item>> {
-    let mut items: Vec<I::Item> = items.into_iter().collect();
+    let mut chunks = Vec::new();
+    for_each_chunk(items, sizes, |chunk| chunks.push(chunk));
+    chunks
+}
+
+/// Cuts collected items: the chunks are split off the end (a `memcpy`
+/// each), so the first keeps the whole buffer.
+fn chunks_of<T>(mut items: Vec<T>, sizes: Sizes) -> Vec<Vec<T>> {
     let sizes = sizes.of(items.len());
-    let mut chunks: Vec<Vec<I::Item>> = Vec::with_capacity(sizes.len());
+    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(sizes.len());
     for &size in sizes.iter().skip(1).rev() {
         chunks.push(items.split_off(items.len() - size));
     }

@@ -1,7 +1,7 @@
 //! `Pool::map`, `map_chunked` and `try_map`: every item, in order, in
 //! chunks (`chunks.rs` says how they are cut).
 
-use super::chunks::{chunks, Sizes};
+use super::chunks::{for_each_chunk, Sizes};
 use super::Pool;
 use crate::executor::JoinError;
 use crate::runtime::JoinHandle;
@@ -93,17 +93,15 @@ impl Pool {
         R: Send + 'static,
     {
         let f = Arc::new(f);
-        let chunks = chunks(items, sizes);
-        let total = chunks.iter().map(Vec::len).sum::<usize>();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                let f = f.clone();
-                // Collected in place when `R` fits where the item was.
-                let job = move || chunk.into_iter().map(&*f).collect::<Vec<R>>();
-                self.submit(job, location)
-            })
-            .collect();
+        let mut total = 0;
+        let mut handles = Vec::new();
+        for_each_chunk(items, sizes, |chunk| {
+            total += chunk.len();
+            let f = f.clone();
+            // Collected in place when `R` fits where the item was.
+            let job = move || chunk.into_iter().map(&*f).collect::<Vec<R>>();
+            handles.push(self.submit(job, location));
+        });
         // Every job is waited for before a panic is re-raised; each chunk
         // is appended as it comes, while later ones still run.
         let mut results: Vec<R> = Vec::new();
@@ -165,21 +163,18 @@ impl Pool {
         };
         let f = Arc::new(f);
         let location = Location::caller();
-        let handles: Vec<_> = chunks(items, sizes)
-            .into_iter()
-            .map(|chunk| {
-                let f = f.clone();
-                let n = chunk.len();
-                let job = move || {
-                    chunk
-                        .into_iter()
-                        .map(|item| catch_item(|| f(item)))
-                        .collect::<Vec<Result<R, JoinError>>>()
-                };
-                let h = self.submit(job, location);
-                (n, h)
-            })
-            .collect();
+        let mut handles = Vec::new();
+        for_each_chunk(items, sizes, |chunk| {
+            let f = f.clone();
+            let n = chunk.len();
+            let job = move || {
+                chunk
+                    .into_iter()
+                    .map(|item| catch_item(|| f(item)))
+                    .collect::<Vec<Result<R, JoinError>>>()
+            };
+            handles.push((n, self.submit(job, location)));
+        });
         let mut results = Vec::new();
         for (n, h) in handles {
             match join_soon(h) {
