@@ -13,10 +13,10 @@
 //! With two workers that is about a dozen jobs. `map_chunked` keeps
 //! Python's fixed size.
 //!
-//! The items are collected once (a range or a `Vec` fills it at memory
-//! speed), then the chunks are split off its end, each a `memcpy`: the
-//! first chunk keeps the whole buffer, so the in-place `map` of its job
-//! hands back a vector that already has room for every result.
+//! An iterator that knows its length (a range, a `Vec`) is cut as it goes,
+//! each chunk handed to its job at once, so the first jobs run while the
+//! caller still cuts the rest; the caller's single pass over the items is
+//! what a trivial map costs. Others are collected first, then split.
 
 /// How chunk sizes are picked.
 #[derive(Clone, Copy)]
@@ -131,6 +131,30 @@ mod tests {
     fn fixed_chunks_are_pythons() {
         assert_eq!(sizes_of(10, Sizes::Fixed(4)), [4, 4, 2]);
         assert_eq!(sizes_of(0, Sizes::Fixed(4)), Vec::<usize>::new());
+    }
+
+    /// Claims a length it does not have.
+    struct Liar(std::ops::Range<u32>, usize);
+
+    impl Iterator for Liar {
+        type Item = u32;
+        fn next(&mut self) -> Option<u32> {
+            self.0.next()
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (self.1, Some(self.1))
+        }
+    }
+
+    #[test]
+    fn an_iterator_that_lies_about_its_length_still_gives_every_item() {
+        for claimed in [0, 3, 10, 50] {
+            let all: Vec<u32> = chunks(Liar(0..10, claimed), Sizes::Guided { workers: 2 })
+                .into_iter()
+                .flatten()
+                .collect();
+            assert_eq!(all, (0..10).collect::<Vec<_>>(), "claimed {claimed}");
+        }
     }
 
     #[test]
