@@ -13,10 +13,10 @@
 //! With two workers that is about a dozen jobs. `map_chunked` keeps
 //! Python's fixed size.
 //!
-//! The items are collected once (a range or a `Vec` fills it at memory
-//! speed), then the chunks are split off its end, each a `memcpy`: the
-//! first chunk keeps the whole buffer, so the in-place `map` of its job
-//! hands back a vector that already has room for every result.
+//! An iterator that knows its length (a range, a `Vec`) is cut as it goes,
+//! each chunk handed to its job at once, so the first jobs run while the
+//! caller still cuts the rest; the caller's single pass over the items is
+//! what a trivial map costs. Others are collected first, then split.
 
 /// How chunk sizes are picked.
 #[derive(Clone, Copy)]
@@ -47,11 +47,49 @@ impl Sizes {
     }
 }
 
+/// Cuts `items` into chunks and hands each to `each`, in order, as soon as
+/// it is cut, so the first jobs run while the caller still cuts the rest.
+/// An iterator that knows its length (a range, a `Vec`) is cut as it goes;
+/// the first chunk has room for every item, so the in-place `map` of its
+/// job hands back a vector with room for every result.
+pub(super) fn for_each_chunk<I: IntoIterator>(
+    items: I,
+    sizes: Sizes,
+    mut each: impl FnMut(Vec<I::Item>),
+) {
+    let mut items = items.into_iter();
+    let total = match items.size_hint() {
+        (lower, Some(upper)) if lower == upper => lower,
+        _ => return chunks_of(items.collect(), sizes).into_iter().for_each(each),
+    };
+    for (i, size) in sizes.of(total).into_iter().enumerate() {
+        let mut chunk = Vec::with_capacity(if i == 0 { total } else { size });
+        chunk.extend(items.by_ref().take(size));
+        if chunk.is_empty() {
+            return; // the iterator said more than it had
+        }
+        each(chunk);
+    }
+    // It had more than it said: the rest in one more chunk.
+    let rest: Vec<I::Item> = items.collect();
+    if !rest.is_empty() {
+        each(rest);
+    }
+}
+
 /// Cuts `items` into chunks, in order.
+#[cfg(test)]
 pub(super) fn chunks<I: IntoIterator>(items: I, sizes: Sizes) -> Vec<Vec<I::Item>> {
-    let mut items: Vec<I::Item> = items.into_iter().collect();
+    let mut chunks = Vec::new();
+    for_each_chunk(items, sizes, |chunk| chunks.push(chunk));
+    chunks
+}
+
+/// Cuts collected items: the chunks are split off the end (a `memcpy`
+/// each), so the first keeps the whole buffer.
+fn chunks_of<T>(mut items: Vec<T>, sizes: Sizes) -> Vec<Vec<T>> {
     let sizes = sizes.of(items.len());
-    let mut chunks: Vec<Vec<I::Item>> = Vec::with_capacity(sizes.len());
+    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(sizes.len());
     for &size in sizes.iter().skip(1).rev() {
         chunks.push(items.split_off(items.len() - size));
     }
@@ -93,6 +131,30 @@ mod tests {
     fn fixed_chunks_are_pythons() {
         assert_eq!(sizes_of(10, Sizes::Fixed(4)), [4, 4, 2]);
         assert_eq!(sizes_of(0, Sizes::Fixed(4)), Vec::<usize>::new());
+    }
+
+    /// Claims a length it does not have.
+    struct Liar(std::ops::Range<u32>, usize);
+
+    impl Iterator for Liar {
+        type Item = u32;
+        fn next(&mut self) -> Option<u32> {
+            self.0.next()
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (self.1, Some(self.1))
+        }
+    }
+
+    #[test]
+    fn an_iterator_that_lies_about_its_length_still_gives_every_item() {
+        for claimed in [0, 3, 10, 50] {
+            let all: Vec<u32> = chunks(Liar(0..10, claimed), Sizes::Guided { workers: 2 })
+                .into_iter()
+                .flatten()
+                .collect();
+            assert_eq!(all, (0..10).collect::<Vec<_>>(), "claimed {claimed}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `Pool::map`, `map_chunked` and `try_map`: every item, in order, in
 //! chunks (`chunks.rs` says how they are cut).
 
-use super::chunks::{chunks, Sizes};
+use super::assembly::Assembly;
+use super::chunks::{for_each_chunk, Sizes};
 use super::Pool;
 use crate::executor::JoinError;
 use crate::runtime::JoinHandle;
@@ -92,38 +93,30 @@ impl Pool {
         F: Fn(I::Item) -> R + Send + Sync + 'static,
         R: Send + 'static,
     {
+        let items = items.into_iter();
+        let assembly = Arc::new(Assembly::new(items.size_hint().0));
         let f = Arc::new(f);
-        let chunks = chunks(items, sizes);
-        let total = chunks.iter().map(Vec::len).sum::<usize>();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                let f = f.clone();
-                // Collected in place when `R` fits where the item was.
-                let job = move || chunk.into_iter().map(&*f).collect::<Vec<R>>();
-                self.submit(job, location)
-            })
-            .collect();
-        // Every job is waited for before a panic is re-raised; each chunk
-        // is appended as it comes, while later ones still run.
-        let mut results: Vec<R> = Vec::new();
+        let mut handles = Vec::new();
+        for_each_chunk(items, sizes, |chunk| {
+            let (f, assembly) = (f.clone(), assembly.clone());
+            let index = handles.len();
+            let job = move || assembly.map_chunk(index, chunk, &*f);
+            handles.push(self.submit(job, location));
+        });
+        // Every job is waited for before a panic is re-raised.
         let mut first_error = None;
         for handle in handles {
             match join_soon(handle) {
-                Ok(chunk) if results.is_empty() => {
-                    // The first chunk's buffer has room for them all
-                    // (`chunks.rs`); this reserves only if it had not.
-                    results = chunk;
-                    results.reserve_exact(total.saturating_sub(results.len()));
-                }
-                Ok(chunk) => results.extend(chunk),
+                Ok(spent) => drop(spent),
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
         }
         match first_error {
-            None => results,
+            None => Arc::into_inner(assembly)
+                .expect("every job ended")
+                .into_results(),
             Some(e) => match e.try_into_panic() {
                 Ok(payload) => resume_unwind(payload),
                 Err(e) => panic!("Pool::map: a job produced no value: {e}"),
@@ -165,21 +158,18 @@ impl Pool {
         };
         let f = Arc::new(f);
         let location = Location::caller();
-        let handles: Vec<_> = chunks(items, sizes)
-            .into_iter()
-            .map(|chunk| {
-                let f = f.clone();
-                let n = chunk.len();
-                let job = move || {
-                    chunk
-                        .into_iter()
-                        .map(|item| catch_item(|| f(item)))
-                        .collect::<Vec<Result<R, JoinError>>>()
-                };
-                let h = self.submit(job, location);
-                (n, h)
-            })
-            .collect();
+        let mut handles = Vec::new();
+        for_each_chunk(items, sizes, |chunk| {
+            let f = f.clone();
+            let n = chunk.len();
+            let job = move || {
+                chunk
+                    .into_iter()
+                    .map(|item| catch_item(|| f(item)))
+                    .collect::<Vec<Result<R, JoinError>>>()
+            };
+            handles.push((n, self.submit(job, location)));
+        });
         let mut results = Vec::new();
         for (n, h) in handles {
             match join_soon(h) {

@@ -3,10 +3,11 @@
 //! `close`/`join`/`terminate`.
 //!
 //! Files: `map` (ordered, chunked maps), `chunks` (how a map cuts its
-//! items), `imap` (lazy iterators),
+//! items), `assembly` (how its results are put back together), `imap` (lazy iterators),
 //! `async_result`, `tracker` (outstanding jobs, for `join` and
 //! `terminate`).
 
+mod assembly;
 mod async_result;
 mod chunks;
 mod imap;
