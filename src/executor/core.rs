@@ -339,13 +339,19 @@ impl Core {
             if block {
                 self.remote.idle.transition_from_idle();
             }
-            for event in events.iter() {
-                if event.token() != UNBLOCK_TOKEN {
-                    self.reactor.dispatch(event);
-                }
-            }
+            self.dispatch(&events);
         }
         self.collect_wakes();
+    }
+
+    /// Hands the driver's I/O events to the reactor (a remote wake's own
+    /// event has nothing to hand: its wakes are in the remote queue).
+    fn dispatch(&self, events: &mio::Events) {
+        for event in events.iter() {
+            if event.token() != UNBLOCK_TOKEN {
+                self.reactor.dispatch(event);
+            }
+        }
     }
 
     /// Polls the driver without sleeping, collecting wakes, for up to
@@ -367,11 +373,7 @@ impl Core {
                     .poll
                     .borrow_mut()
                     .poll(&mut events, Some(Duration::ZERO));
-                for event in events.iter() {
-                    if event.token() != UNBLOCK_TOKEN {
-                        self.reactor.dispatch(event);
-                    }
-                }
+                self.dispatch(&events);
             }
             drop(events);
             self.collect_wakes();

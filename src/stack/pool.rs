@@ -67,12 +67,19 @@ fn put_hot(stack: GuardedStack) -> Result<(), GuardedStack> {
 /// Empties the hot slot and closes it (the pool is going away: rule 2).
 fn close_hot() {
     let _ = HOT_STATE.try_with(|state| state.set(0));
-    if let Ok(hot) = HOT.try_with(|h| h.replace(Hot { addr: 0, len: 0 })) {
-        if hot.addr != 0 {
+    empty_hot();
+}
+
+/// Unmaps the hot slot's stack, if it holds one; `true` if it did.
+fn empty_hot() -> bool {
+    match HOT.try_with(|h| h.replace(Hot { addr: 0, len: 0 })) {
+        Ok(hot) if hot.addr != 0 => {
             // SAFETY: as in `take_hot`: the slot owned the pair and was
             // cleared just above.
             drop(unsafe { GuardedStack::from_raw_parts(hot.addr, hot.len) });
+            true
         }
+        _ => false,
     }
 }
 
@@ -207,20 +214,12 @@ fn map_guarded(usable: usize) -> Result<Stack, StackError> {
 pub(crate) fn trim() -> usize {
     let pooled = POOL
         .try_with(|pool| {
-            let stacks: Vec<_> = pool.borrow_mut().by_size.drain(..).collect();
+            // Taken out first, so the unmapping runs with the pool unborrowed.
+            let stacks = std::mem::take(&mut pool.borrow_mut().by_size);
             stacks.iter().map(|(_, free)| free.len()).sum::<usize>()
         })
         .unwrap_or(0);
-    let hot = HOT
-        .try_with(|h| h.replace(Hot { addr: 0, len: 0 }))
-        .ok()
-        .filter(|hot| hot.addr != 0)
-        .map(|hot| {
-            // SAFETY: as in `take_hot`: the slot owned the pair and was
-            // cleared just above.
-            drop(unsafe { GuardedStack::from_raw_parts(hot.addr, hot.len) });
-        });
-    pooled + usize::from(hot.is_some())
+    pooled + usize::from(empty_hot())
 }
 
 /// Gives a stack whose coroutine has finished back to this thread's pool.
