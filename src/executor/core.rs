@@ -12,7 +12,9 @@
 use super::idle::BeforeIdle;
 use super::reactor::Reactor;
 use super::remote::{Remote, RemoteKey};
-use super::task::{wake, Header, Ran, RunQueue, RunState, TaskId, TaskKind, TaskRef};
+use super::task::{
+    wake, Header, IntoTaskRef, Ran, RunQueue, RunState, Task, TaskId, TaskKind, TaskRef,
+};
 use super::task_info::TaskInfo;
 use super::timer::Timers;
 use crate::generator::StackConfig;
@@ -118,10 +120,16 @@ impl Core {
     }
 
     pub(crate) fn unregister(&self, task: &TaskRef) {
-        let key = task.header().table_key.get();
+        self.unregister_key(task.header().table_key.get(), Rc::as_ptr(task));
+    }
+
+    /// Removes the task at `task` from the table, if slot `key` holds it.
+    fn unregister_key<K: ?Sized>(&self, key: usize, task: *const K) {
         let removed = {
             let mut table = self.table.borrow_mut();
-            let owned = table.get(key).is_some_and(|t| Rc::ptr_eq(t, task));
+            let owned = table
+                .get(key)
+                .is_some_and(|t| std::ptr::addr_eq(Rc::as_ptr(t), task));
             if !owned {
                 return;
             }
@@ -201,14 +209,18 @@ impl Core {
     }
 
     /// Runs `f` as `task`'s turn: marks it running and current, then files
-    /// it by how the turn ended.
-    #[inline]
-    pub(crate) fn turn<R>(
+    /// it by how the turn ended. Generic over the task's kind, so that a
+    /// turn of a known kind reaches its header directly.
+    #[inline(always)]
+    pub(crate) fn turn<K: Task + ?Sized, R>(
         &self,
-        task: TaskRef,
-        f: impl FnOnce(&TaskRef) -> R,
+        task: Rc<K>,
+        f: impl FnOnce(&K) -> R,
         ran: impl Fn(&R) -> Ran,
-    ) -> R {
+    ) -> R
+    where
+        Rc<K>: IntoTaskRef,
+    {
         let header = task.header();
         header.state.set(RunState::Running);
         header.notified.set(false);
@@ -223,7 +235,7 @@ impl Core {
         let requeue = match ran(&result) {
             Ran::Done => {
                 header.state.set(RunState::Done);
-                self.unregister(&task);
+                self.unregister_key(header.table_key.get(), Rc::as_ptr(&task));
                 false
             }
             Ran::Yielded => true,
@@ -232,10 +244,10 @@ impl Core {
         if requeue {
             header.state.set(RunState::Scheduled);
             if Rc::ptr_eq(&header.home, &self.queue) {
-                self.queue.push(task);
+                self.queue.push(task.into_task_ref());
             } else {
                 let home = Rc::clone(&header.home);
-                home.push(task);
+                home.push(task.into_task_ref());
             }
         } else if header.state.get() == RunState::Running {
             header.state.set(RunState::Blocked);
@@ -244,8 +256,15 @@ impl Core {
     }
 
     /// Runs one task's turn: its body, or its cancellation if requested.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn run_task(&self, task: TaskRef) {
+        task.run_turn(self);
+    }
+
+    /// [`run_task`](Self::run_task) for a task of a known kind: what each
+    /// kind's `Task::run_turn` is.
+    #[inline(always)]
+    pub(crate) fn run_turn_of<K: Task + 'static>(&self, task: Rc<K>) {
         let cancel = task.header().cancel_requested.get();
         self.turn(
             task,

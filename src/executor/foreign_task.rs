@@ -2,9 +2,11 @@
 //! closure, a scoped task): the executor schedules and lists it, its owner
 //! runs the body.
 
+use super::core::Core;
 use super::remote::Remote;
 use super::task::{Header, Ran, Task};
 use crate::loom::Arc;
+use std::rc::Rc;
 
 /// Stands for a body that lives elsewhere (`block_on`'s closure, a scoped
 /// task): the owner runs it; the executor only schedules and lists it.
@@ -31,8 +33,13 @@ impl ForeignTask {
 }
 
 impl Task for ForeignTask {
+    #[inline(always)]
     fn header(&self) -> &Header {
         &self.header
+    }
+
+    fn run_turn(self: Rc<Self>, core: &Core) {
+        core.run_turn_of(self);
     }
 
     fn run(&self, _remote: &Arc<Remote>) -> Ran {

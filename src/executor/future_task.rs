@@ -3,9 +3,11 @@
 
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
+use super::core::Core;
 use super::remote::Remote;
 use super::task::{Header, Ran, Task};
 use crate::loom::Arc;
+use std::rc::Rc;
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -30,8 +32,13 @@ impl<Fut: Future + 'static> FutureTask<Fut> {
 }
 
 impl<Fut: Future + 'static> Task for FutureTask<Fut> {
+    #[inline(always)]
     fn header(&self) -> &Header {
         &self.header
+    }
+
+    fn run_turn(self: Rc<Self>, core: &Core) {
+        core.run_turn_of(self);
     }
 
     fn run(&self, remote: &Arc<Remote>) -> Ran {

@@ -3,11 +3,13 @@
 
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
+use super::core::Core;
 use super::remote::Remote;
 use super::task::{Header, Ran, Task};
 use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
 use crate::generator::StackConfig;
 use crate::loom::Arc;
+use std::rc::Rc;
 use std::cell::{RefCell, RefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -99,8 +101,13 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
+    #[inline(always)]
     fn header(&self) -> &Header {
         &self.header
+    }
+
+    fn run_turn(self: Rc<Self>, core: &Core) {
+        core.run_turn_of(self);
     }
 
     fn run(&self, _remote: &Arc<Remote>) -> Ran {

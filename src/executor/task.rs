@@ -6,6 +6,7 @@
 //! table, run queues, timer entries and wait queues each hold a clone. One
 //! allocation per task holds the header, the join slot and the body.
 
+use super::core::Core;
 use super::remote::{Remote, TaskWaker};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -147,6 +148,33 @@ pub(crate) trait Task {
     /// For a task spawned in a scope: its index in the scope's table.
     fn scope_index(&self) -> Option<usize> {
         None
+    }
+    /// One turn of this task in `core`'s loop (`Core::run_task`). Each kind
+    /// implements it as `core.run_turn_of(self)`, which is monomorphised:
+    /// the turn then reaches the header and the body with the one virtual
+    /// call that brought it here, and the task moves through the turn and
+    /// back into the run queue with no reference count traffic.
+    fn run_turn(self: Rc<Self>, core: &Core);
+}
+
+/// A task of a known kind, or of any kind, by reference count: what
+/// `Core::turn` takes, so that a turn of a known kind files the task again
+/// without a virtual call.
+pub(crate) trait IntoTaskRef {
+    fn into_task_ref(self) -> TaskRef;
+}
+
+impl IntoTaskRef for TaskRef {
+    #[inline(always)]
+    fn into_task_ref(self) -> TaskRef {
+        self
+    }
+}
+
+impl<T: Task + 'static> IntoTaskRef for Rc<T> {
+    #[inline(always)]
+    fn into_task_ref(self) -> TaskRef {
+        self
     }
 }
 
