@@ -293,7 +293,9 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// a sent value), and runs the root or its innermost delegate until its
     /// next wait or its end. A wait comes back as [`Step::Waiting`] instead
     /// of being forwarded: for a resumer that suspends itself (the executor
-    /// running a task's body).
+    /// running a task's body). Inlined into the executor's turn, so that
+    /// the switch happens in the turn's own frame.
+    #[inline(always)]
     pub(crate) fn step_returning_waits(&mut self) -> Step<Y, R> {
         if self.life != Life::Complete && self.delegates.is_empty() {
             // Starting or waking a task's own body carries no value: no
