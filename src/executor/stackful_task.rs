@@ -61,7 +61,9 @@ where
     /// The first run: the stack is taken now, and the generator stays a
     /// local of this call unless the body waits. A task that ends in its
     /// first run (most short ones) never moves a generator in and out of
-    /// its cell.
+    /// its cell. Out of line: the turn that wakes a waiting task, the
+    /// usual one, keeps a small frame around its switch.
+    #[inline(never)]
     fn run_first(&self, mut stage: RefMut<'_, Stage<F, T>>) -> Ran {
         let Stage::Unstarted(body, stack) = std::mem::replace(&mut *stage, Stage::Finished) else {
             unreachable!("run_first on a task that has started")
@@ -110,6 +112,7 @@ where
         core.run_turn_of(self);
     }
 
+    #[inline(always)]
     fn run(&self, _remote: &Arc<Remote>) -> Ran {
         let mut stage = self.stage.borrow_mut();
         let step = match &mut *stage {
@@ -121,6 +124,7 @@ where
         self.after_step(stage, step)
     }
 
+    #[inline(never)]
     fn cancel_now(&self) -> Ran {
         let mut stage = self.stage.borrow_mut();
         let taken = std::mem::replace(&mut *stage, Stage::Finished);
