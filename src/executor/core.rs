@@ -115,8 +115,12 @@ impl Core {
     /// Adds a new task to the table and to its run queue.
     pub(crate) fn enqueue(&self, task: TaskRef) {
         self.register(&task);
-        let home = task.header().home.clone();
-        home.push(task);
+        if Rc::ptr_eq(&task.header().home, &self.queue) {
+            self.queue.push(task);
+        } else {
+            let home = task.header().home.clone();
+            home.push(task);
+        }
     }
 
     pub(crate) fn unregister(&self, task: &TaskRef) {

@@ -4,9 +4,10 @@
 use super::context::current_task;
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
-use super::suspend::suspend_task;
+use super::suspend::suspend_as;
 use super::task::{request_cancel, RunState, TaskId, TaskRef};
 use super::wait_queue::Waiter;
+use crate::generator::WaitKind;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -31,9 +32,10 @@ pub(crate) fn join_slot<T>(
         if Rc::ptr_eq(&me, target) {
             panic!("{what}: a task cannot join itself (it would wait forever)");
         }
-        slot.set_joiner(Waiter::Task(me.clone()));
+        me.header().blocked_on.set("join");
+        slot.set_joiner(Waiter::Task(me));
         let _joining = Joining(slot);
-        if suspend_task(&me, "join").is_err() {
+        if suspend_as("join", WaitKind::Blocked).is_err() {
             // The joiner is being torn down: it cannot wait any more.
             return Err(JoinError::cancelled());
         }
