@@ -115,13 +115,16 @@ where
     #[inline(always)]
     fn run(&self, _remote: &Arc<Remote>) -> Ran {
         let mut stage = self.stage.borrow_mut();
-        let step = match &mut *stage {
-            // A wake: the usual turn of a task that waits.
-            Stage::Running(generator) => run_body(generator),
-            Stage::Unstarted(..) => return self.run_first(stage),
-            Stage::Finished => return Ran::Done,
-        };
-        self.after_step(stage, step)
+        // A wake, the usual turn of a task that waits, tested alone: one
+        // comparison of the stage's tag.
+        if let Stage::Running(generator) = &mut *stage {
+            let step = run_body(generator);
+            return self.after_step(stage, step);
+        }
+        if let Stage::Unstarted(..) = &*stage {
+            return self.run_first(stage);
+        }
+        Ran::Done
     }
 
     #[inline(never)]
