@@ -41,6 +41,21 @@ pub(crate) fn current_core(what: &str) -> Rc<Core> {
     }
 }
 
+/// Runs `f` on the executor running on this thread, looked up in place
+/// (no count traffic): for short calls that run no user code, such as
+/// spawning. `f` must not enter or leave an executor.
+///
+/// # Panics
+///
+/// Outside a running executor, with a message naming `what`.
+#[inline]
+pub(crate) fn with_current_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+    CURRENT.with(|c| match c.borrow().as_deref() {
+        Some(core) => f(core),
+        None => outside(what),
+    })
+}
+
 pub(crate) fn try_current_core() -> Option<Rc<Core>> {
     CURRENT.with(|c| c.borrow().as_deref().cloned())
 }

@@ -102,8 +102,11 @@ impl<T> JoinSlot<T> {
     /// later, is dropped without reaching anyone.
     pub(crate) fn detach(&self) {
         self.detached.set(true);
-        if let Some(outcome) = self.take() {
-            drop_unclaimed(outcome);
+        // Usually the outcome was joined, or is still to come: no take.
+        if self.is_ready() {
+            if let Some(outcome) = self.take() {
+                drop_unclaimed(outcome);
+            }
         }
     }
 

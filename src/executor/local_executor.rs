@@ -117,7 +117,10 @@ impl Executor {
         let core = &self.core;
         let _enter = Enter::new(core, "Executor::block_on");
         let header = core.new_header(TaskKind::BlockOn, Location::caller());
-        let main: TaskRef = Rc::new(ForeignTask::new(header));
+        // Of its own type for its turns, which then reach its header with no
+        // virtual call; as any task for the table and the queue.
+        let main_task = Rc::new(ForeignTask::new(header));
+        let main: TaskRef = main_task.clone();
         core.register(&main);
         let _unregister = CallOnDrop(|| core.unregister(&main));
         let mut body: TaskGenerator<'_, T> = core.stack.build(|_| body());
@@ -127,7 +130,7 @@ impl Executor {
                 core.wait_for_events();
                 continue;
             }
-            let step = core.turn(main.clone(), |_| run_body(&mut body), TaskStep::ran);
+            let step = core.turn(main_task.clone(), |_| run_body(&mut body), TaskStep::ran);
             match step {
                 TaskStep::Waiting(_) => {}
                 TaskStep::Returned(value) => return value,

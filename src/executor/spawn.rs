@@ -1,7 +1,7 @@
 //! Spawning: `spawn` and `spawn_future` on the running executor, and the
 //! pieces `Executor`'s own spawn methods share with them.
 
-use super::context::current_core;
+use super::context::with_current_core;
 use super::core::Core;
 use super::future_task::FutureTask;
 use super::join_handle::JoinHandle;
@@ -69,7 +69,8 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    spawn_on(&current_core("corun::spawn"), body, Location::caller())
+    let location = Location::caller();
+    with_current_core("corun::spawn", |core| spawn_on(core, body, location))
 }
 
 /// Spawns a `Future` as a task with no stack of its own on the running
@@ -79,9 +80,8 @@ pub fn spawn_future<Fut>(future: Fut) -> JoinHandle<Fut::Output>
 where
     Fut: Future + 'static,
 {
-    spawn_future_on(
-        &current_core("corun::spawn_future"),
-        future,
-        Location::caller(),
-    )
+    let location = Location::caller();
+    with_current_core("corun::spawn_future", |core| {
+        spawn_future_on(core, future, location)
+    })
 }
