@@ -112,14 +112,24 @@ impl Core {
         task.header().table_key.set(key);
     }
 
-    /// Adds a new task to the table and to its run queue.
-    pub(crate) fn enqueue(&self, task: TaskRef) {
-        self.register(&task);
-        if Rc::ptr_eq(&task.header().home, &self.queue) {
-            self.queue.push(task);
-        } else {
-            let home = task.header().home.clone();
-            home.push(task);
+    /// Adds a new task to the table and to its run queue. Generic over its
+    /// kind, so that a new task's header is reached with no virtual call.
+    #[inline]
+    pub(crate) fn enqueue<K: Task + ?Sized>(&self, task: Rc<K>)
+    where
+        Rc<K>: IntoTaskRef,
+    {
+        let header = task.header();
+        let own_queue = Rc::ptr_eq(&header.home, &self.queue);
+        let home = (!own_queue).then(|| header.home.clone());
+        let key = self
+            .table
+            .borrow_mut()
+            .insert(Rc::clone(&task).into_task_ref());
+        header.table_key.set(key);
+        match home {
+            None => self.queue.push(task.into_task_ref()),
+            Some(home) => home.push(task.into_task_ref()),
         }
     }
 
