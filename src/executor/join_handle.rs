@@ -15,13 +15,14 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 /// Waits (suspending the current task) until `slot`'s outcome is stored and
-/// takes it. `target` is the task being joined; `what` names the caller in
-/// panics. A finished task's outcome is returned anywhere. Inlined down to
-/// the switch, as every wait is (see `generator::co`).
+/// takes it. `target` is the task being joined (only its address is
+/// compared: no reference is taken); `what` names the caller in panics. A
+/// finished task's outcome is returned anywhere. Inlined down to the
+/// switch, as every wait is (see `generator::co`).
 #[inline(always)]
-pub(crate) fn join_slot<T>(
+pub(crate) fn join_slot<T, K: ?Sized>(
     slot: &JoinSlot<T>,
-    target: &TaskRef,
+    target: &Rc<K>,
     what: &str,
 ) -> Result<T, JoinError> {
     loop {
@@ -29,7 +30,7 @@ pub(crate) fn join_slot<T>(
             return outcome;
         }
         let me = current_task(what);
-        if Rc::ptr_eq(&me, target) {
+        if std::ptr::addr_eq(Rc::as_ptr(&me), Rc::as_ptr(target)) {
             panic!("{what}: a task cannot join itself (it would wait forever)");
         }
         me.header().blocked_on.set("join");
@@ -95,8 +96,7 @@ impl<T> JoinHandle<T> {
     /// task joins itself. A finished task's result is returned anywhere.
     #[inline(always)]
     pub fn join(self) -> Result<T, JoinError> {
-        let target: TaskRef = self.task.clone();
-        join_slot(self.task.slot(), &target, "JoinHandle::join")
+        join_slot(self.task.slot(), &self.task, "JoinHandle::join")
     }
 
     /// Requests cancellation: the task unwinds from where it is suspended
