@@ -322,6 +322,16 @@ impl Core {
 
     /// Waits in the driver for at most `timeout`, then collects wakes.
     fn wait_in_driver(&self, timeout: Option<Duration>) {
+        // Before sleeping, pooled stacks that sat unused give their pages
+        // back, and the sleep ends in time for the next such decay: a burst
+        // that ended stops pinning memory even if nothing else happens.
+        let timeout = match timeout {
+            Some(Duration::ZERO) => timeout,
+            _ => match crate::stack::decay_pool() {
+                Some(due) => Some(timeout.map_or(due, |t| t.min(due))),
+                None => timeout,
+            },
+        };
         if timeout != Some(Duration::ZERO)
             && self.spin_before_park.get() > Duration::ZERO
             && self.spin_until_ready(timeout)
