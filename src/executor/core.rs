@@ -10,6 +10,7 @@
 //!    deadline or until another thread wakes a task (see `idle.rs`).
 
 use super::idle::BeforeIdle;
+use super::precise_wake::{PreciseWake, PRECISE_TOKEN};
 use super::reactor::Reactor;
 use super::remote::{Remote, RemoteKey};
 use super::task::{wake, Header, Ran, RunQueue, RunState, TaskId, TaskKind, TaskRef};
@@ -49,6 +50,8 @@ pub(crate) struct Core {
     pub(crate) remote: crate::loom::Arc<Remote>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
+    /// Ends a wait on time when its timeout is not whole milliseconds.
+    precise: PreciseWake,
     /// Registered I/O sources and their waiters (`reactor.rs`).
     pub(crate) reactor: Reactor,
     pub(crate) stack: StackConfig,
@@ -72,6 +75,7 @@ impl Core {
             timers: Timers::default(),
             remote: crate::loom::Arc::new(Remote::new(unblock)),
             reactor: Reactor::new(poll.registry().try_clone()?),
+            precise: PreciseWake::new(poll.registry())?,
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
             stack,
@@ -344,6 +348,9 @@ impl Core {
         };
         if block || timeout == Some(Duration::ZERO) && self.has_io() {
             let mut events = self.events.borrow_mut();
+            if block {
+                self.precise.arm(timeout);
+            }
             // EINTR and friends just end the wait early; the loop retries.
             let _ = self.poll.borrow_mut().poll(&mut events, timeout);
             if block {
@@ -358,7 +365,7 @@ impl Core {
     /// event has nothing to hand: its wakes are in the remote queue).
     fn dispatch(&self, events: &mio::Events) {
         for event in events.iter() {
-            if event.token() != UNBLOCK_TOKEN {
+            if event.token() != UNBLOCK_TOKEN && event.token() != PRECISE_TOKEN {
                 self.reactor.dispatch(event);
             }
         }
