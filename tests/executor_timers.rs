@@ -391,3 +391,66 @@ fn sleep_future_of_duration_max_never_completes_and_does_not_panic() {
     });
     assert!(r.is_err());
 }
+
+/// Sleeps shorter than a millisecond, and deadlines between two, take the
+/// executor's finer timer: none may end before its deadline, in any mix
+/// (several pending at once, one cancelled by a timeout, a wake by another
+/// task in between), and the executor stays usable after.
+#[test]
+fn sub_millisecond_sleeps_never_end_early() {
+    let ex = Executor::new();
+    let early = Rc::new(Cell::new(0usize));
+    let handles: Vec<_> = (0..4u64)
+        .map(|t| {
+            let early = early.clone();
+            ex.spawn(move || {
+                for i in 0..50u64 {
+                    let d = Duration::from_micros(10 + (i * 37 + t * 101) % 1_900);
+                    let deadline = Instant::now() + d;
+                    corun::sleep(d);
+                    if Instant::now() < deadline {
+                        early.set(early.get() + 1);
+                    }
+                }
+            })
+        })
+        .collect();
+    // A timeout shorter than its body's sleep: the sleep's timer goes, the
+    // timeout's fires, and neither ends early.
+    let start = Instant::now();
+    let r = ex.block_on(|| {
+        corun::timeout(Duration::from_micros(300), || {
+            corun::sleep(Duration::from_micros(900))
+        })
+    });
+    assert!(r.is_err(), "the timeout must elapse first");
+    assert!(start.elapsed() >= Duration::from_micros(300));
+    ex.block_on(|| {
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    assert_eq!(early.get(), 0, "sleeps that ended before their deadline");
+    let start = Instant::now();
+    ex.block_on(|| corun::sleep(Duration::from_micros(150)));
+    assert!(start.elapsed() >= Duration::from_micros(150));
+}
+
+/// Each executor's finer timer is a file descriptor: dropping the executor
+/// closes it. In a child process, where no other test opens descriptors
+/// meanwhile.
+#[test]
+fn executors_leave_no_descriptor_behind() {
+    common::in_child_process("executors_leave_no_descriptor_behind", || {
+        let open = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+        // One executor first, so that lazily opened process-wide
+        // descriptors are counted in the baseline.
+        drop(Executor::new());
+        let before = open();
+        for _ in 0..50 {
+            let ex = Executor::new();
+            ex.block_on(|| corun::sleep(Duration::from_micros(50)));
+        }
+        assert_eq!(open(), before, "descriptors left open");
+    });
+}

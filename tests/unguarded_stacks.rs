@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 mod common;
-use common::{is_child, map_count, run_child};
+use common::{in_child_process, is_child, map_count, run_child};
 
 #[test]
 fn a_hundred_thousand_concurrent_stackful_tasks() {
@@ -91,4 +91,41 @@ fn an_overflow_past_the_canary_aborts_with_a_message() {
     assert_eq!(out.status.signal(), Some(libc::SIGABRT), "stderr: {stderr}");
     assert!(stderr.contains("overwrote its canary"), "stderr: {stderr}");
     assert!(stderr.contains("16 KiB"), "stderr: {stderr}");
+}
+
+/// The size asked for is there, and what a body keeps on it survives its
+/// neighbours' use of theirs. In a child process: a broken layout would
+/// trip the canary, which aborts.
+#[test]
+fn an_unguarded_stack_holds_the_size_asked_for() {
+    const ASKED: usize = 16 * 1024;
+    const BUF: usize = 4 * 1024;
+    in_child_process("an_unguarded_stack_holds_the_size_asked_for", || {
+        // SAFETY: each body keeps a 4 KiB buffer and a few hundred bytes of
+        // frames (twice that unoptimised), well within 16 KiB.
+        let builder = unsafe { GeneratorBuilder::new().stack_size(ASKED).unguarded_stack() };
+        let mut gens: Vec<Generator<'_, u8>> = (0..8u8)
+            .map(|i| {
+                builder.clone().build(move |co| {
+                    let mut buf = [i; BUF];
+                    std::hint::black_box(&mut buf)[0] = i;
+                    co.yield_(std::hint::black_box(&buf)[BUF - 1]);
+                    co.yield_(std::hint::black_box(&buf)[0]);
+                })
+            })
+            .collect();
+        for g in &gens {
+            assert!(
+                g.stack_size() >= ASKED,
+                "usable {} < asked {ASKED}",
+                g.stack_size()
+            );
+        }
+        let firsts: Vec<_> = gens.iter_mut().map(|g| g.start()).collect();
+        let seconds: Vec<_> = gens.iter_mut().map(|g| g.send(())).collect();
+        for (i, (a, b)) in firsts.into_iter().zip(seconds).enumerate() {
+            assert_eq!(a, corun::GeneratorState::Yielded(i as u8));
+            assert_eq!(b, corun::GeneratorState::Yielded(i as u8));
+        }
+    });
 }

@@ -5,7 +5,9 @@
 //! Each server runs on one thread pinned to core 0; the client runs on a
 //! thread pinned to core 1. It opens [`CONNS`] connections and keeps one
 //! [`MSG`]-byte message in flight on each: it sends, waits for the whole
-//! echo, records the round trip, and sends again. The servers are driven in
+//! echo, records the round trip, and sends again. It makes two system
+//! calls a message (a write, a read), as the servers do, so that it is not
+//! the slower side. The servers are driven in
 //! turn, interleaved, and the figures are medians of the runs, since only
 //! same-process ratios mean much on a shared VM (shared/BENCHMARKING.md).
 
@@ -209,6 +211,13 @@ fn client(addr: SocketAddr, rounds: usize) -> (f64, Vec<Duration>) {
                                 c.sent_at = Instant::now();
                                 c.stream.write_all(&msg).unwrap();
                             }
+                        }
+                        // A short read drained the socket: the next data
+                        // brings a new edge, so no read to see WouldBlock
+                        // (the servers skip it too; it was a third of the
+                        // client's system calls).
+                        if n < buf.len() {
+                            break;
                         }
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,

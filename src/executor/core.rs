@@ -10,6 +10,7 @@
 //!    deadline or until another thread wakes a task (see `idle.rs`).
 
 use super::idle::BeforeIdle;
+use super::precise_wake::{PreciseWake, PRECISE_TOKEN};
 use super::reactor::Reactor;
 use super::remote::{Remote, RemoteKey};
 use super::task::{
@@ -51,6 +52,8 @@ pub(crate) struct Core {
     pub(crate) remote: crate::loom::Arc<Remote>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
+    /// Ends a wait on time when its timeout is not whole milliseconds.
+    precise: PreciseWake,
     /// Registered I/O sources and their waiters (`reactor.rs`).
     pub(crate) reactor: Reactor,
     pub(crate) stack: StackConfig,
@@ -74,6 +77,7 @@ impl Core {
             timers: Timers::default(),
             remote: crate::loom::Arc::new(Remote::new(unblock)),
             reactor: Reactor::new(poll.registry().try_clone()?),
+            precise: PreciseWake::new(poll.registry())?,
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
             stack,
@@ -355,6 +359,16 @@ impl Core {
 
     /// Waits in the driver for at most `timeout`, then collects wakes.
     fn wait_in_driver(&self, timeout: Option<Duration>) {
+        // Before sleeping, pooled stacks that sat unused give their pages
+        // back, and the sleep ends in time for the next such decay: a burst
+        // that ended stops pinning memory even if nothing else happens.
+        let timeout = match timeout {
+            Some(Duration::ZERO) => timeout,
+            _ => match crate::stack::decay_pool() {
+                Some(due) => Some(timeout.map_or(due, |t| t.min(due))),
+                None => timeout,
+            },
+        };
         if timeout != Some(Duration::ZERO)
             && self.spin_before_park.get() > Duration::ZERO
             && self.spin_until_ready(timeout)
@@ -367,6 +381,9 @@ impl Core {
         };
         if block || timeout == Some(Duration::ZERO) && self.has_io() {
             let mut events = self.events.borrow_mut();
+            if block {
+                self.precise.arm(timeout);
+            }
             // EINTR and friends just end the wait early; the loop retries.
             let _ = self.poll.borrow_mut().poll(&mut events, timeout);
             if block {
@@ -381,7 +398,7 @@ impl Core {
     /// event has nothing to hand: its wakes are in the remote queue).
     fn dispatch(&self, events: &mio::Events) {
         for event in events.iter() {
-            if event.token() != UNBLOCK_TOKEN {
+            if event.token() != UNBLOCK_TOKEN && event.token() != PRECISE_TOKEN {
                 self.reactor.dispatch(event);
             }
         }

@@ -14,7 +14,8 @@
 //!    `task_info`, and the cross-thread half, `idle` (the idle/notify word),
 //!    `remote` (wakes from other threads) and `turn_clock` (what a
 //!    runtime's stall monitor reads); `call_on_drop`.
-//! 2. Waiting: `wait_queue` (the one wait queue), `timer`, `reactor` (the
+//! 2. Waiting: `wait_queue` (the one wait queue), `timer`, `precise_wake`
+//!    (timers finer than epoll's milliseconds), `reactor` (the
 //!    I/O sources registered on the executor's poll), `suspend`
 //!    (suspending the running task), `join_slot`, and the kinds of task,
 //!    `stackful_task`, `future_task` and `foreign_task`.
@@ -41,6 +42,7 @@ pub(crate) mod turn_clock;
 mod foreign_task;
 mod future_task;
 mod join_slot;
+mod precise_wake;
 pub(crate) mod reactor;
 mod stackful_task;
 mod suspend;

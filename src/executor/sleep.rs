@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 /// duration (or a deadline already past) still yields once, as
 /// `asyncio.sleep(0)` does; `Duration::MAX` sleeps forever.
 ///
+/// Never shorter than asked. Not a millisecond longer either: where
+/// `epoll_wait`'s whole milliseconds would end the wait late (tokio and
+/// asyncio wake on a millisecond grid), the executor arms a `timerfd` for
+/// the exact time, so a 100 µs sleep takes about 130 µs, not 1.1 ms.
+///
 /// # Panics
 ///
 /// Outside a task. While the task is unwinding (a destructor run by

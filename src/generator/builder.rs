@@ -127,15 +127,17 @@ impl StackConfig {
     where
         F: FnOnce(&Co<Y, S>) -> R + 'a,
     {
-        match self.try_build(body) {
-            Ok(g) => g,
+        // Not `try_build` and a match: the generator would be built inside
+        // a `Result` and then copied out of it, a dozen words at every
+        // creation. Only the stack is fallible; the rest writes the
+        // generator straight into the caller's slot.
+        match self.stack_with_mailbox::<Y, S>() {
+            Ok(parts) => assemble(parts, body),
             Err(e) => no_stack(e),
         }
     }
 
-    /// Makes the generator, or says why no stack could be mapped. Inlined,
-    /// so that the generator is written where the caller keeps it rather
-    /// than built in this frame and copied out.
+    /// Makes the generator, or says why no stack could be mapped.
     #[inline(always)]
     pub(crate) fn try_build<'a, Y, S, R, F>(
         self,
@@ -144,6 +146,14 @@ impl StackConfig {
     where
         F: FnOnce(&Co<Y, S>) -> R + 'a,
     {
+        let parts = self.stack_with_mailbox::<Y, S>()?;
+        Ok(assemble(parts, body))
+    }
+
+    /// The fallible half of building: a stack, with room for the mailbox
+    /// set aside at its top and the mailbox written there.
+    #[inline(always)]
+    fn stack_with_mailbox<Y, S>(self) -> Result<StackParts<Y, S>, StackError> {
         let mut stack = stack::acquire(self.stack_size, self.kind)?;
         let layout = stack.layout();
         let Some(mailbox) = stack.reserve_top(
@@ -160,58 +170,88 @@ impl StackConfig {
         // mailbox alone, suitably aligned and inside the writable part; the
         // coroutine's frames start below it.
         unsafe { mailbox.as_ptr().write(Mailbox::empty()) };
-        let canary = stack.canary();
-        let stack_bottom = layout.bottom;
-        let header = ContextHeader {
-            guard_lo: layout.guard_lo,
-            guard_hi: layout.guard_hi,
-            usable: layout.usable,
-        };
-        let stack_size = layout.usable;
-        let mailbox_for_body = mailbox.as_ptr();
-        let wrapper = move |yielder: &super::co::Yielder, first| {
-            if let ResumeTag::Close = first {
-                // No `Co` exists for this body: the resumer's context must not
-                // be seen from this stack (context rule 2), or a capture's
-                // `Drop` could yield through the resumer's `Co` from here.
-                // SAFETY: null is always a valid context.
-                unsafe { stack::set_current_context(std::ptr::null()) };
-                return drop_unstarted(body);
-            }
-            let co = Co::new(header, yielder, mailbox_for_body);
-            // SAFETY: `co` is this body's `Co`, on this coroutine's stack, and
-            // stays in place (only borrowed) until the context is cleared
-            // below (context rules 2 and 3).
-            unsafe { co.enter() };
-            // Every panic, including the unwind that close() starts, is
-            // caught here so that resume never unwinds into the resumer.
-            let result = catch_unwind(AssertUnwindSafe(|| body(&co)));
-            // SAFETY: null is always a valid context; clearing it before `co`
-            // goes out of scope keeps the pointer from naming a dead `Co`
-            // until the resumer restores its own (context rule 3).
-            unsafe { stack::set_current_context(std::ptr::null()) };
-            result
-        };
-        // SAFETY: `with_stack_unchecked` drops the `'static` bounds; its
-        // contract is met while the generator lives and when it is dropped
-        // (point 1 of the module docs) and, for the stack, when it is
-        // forgotten (point 2). That borrowed data may die after a forget is
-        // the one step beyond corosensei's documented contract, argued in
-        // point 3: nothing ever runs on or reads through a leaked stack.
-        let coroutine: Coroutine<R> =
-            unsafe { corosensei::Coroutine::with_stack_unchecked(stack, wrapper) };
-        Ok(Generator {
-            coroutine: Some(coroutine),
+        Ok(StackParts {
+            stack,
+            layout,
             mailbox,
-            life: Life::Created,
-            delegates: Default::default(),
-            stack_size,
-            stack_bottom,
-            started: false,
-            canary,
-            measured: if self.measure { 0 } else { super::NOT_MEASURED },
-            _marker: PhantomData,
+            measure: self.measure,
         })
+    }
+}
+
+/// A stack ready for a body: what [`StackConfig::stack_with_mailbox`]
+/// hands to [`assemble`].
+struct StackParts<Y, S> {
+    stack: stack::Stack,
+    layout: stack::StackLayout,
+    mailbox: std::ptr::NonNull<Mailbox<Y, S>>,
+    measure: bool,
+}
+
+/// The infallible half of building: the coroutine on the prepared stack,
+/// and the generator around it.
+#[inline(always)]
+fn assemble<'a, Y, S, R, F>(parts: StackParts<Y, S>, body: F) -> Generator<'a, Y, S, R>
+where
+    F: FnOnce(&Co<Y, S>) -> R + 'a,
+{
+    let StackParts {
+        stack,
+        layout,
+        mailbox,
+        measure,
+    } = parts;
+    let canary = stack.canary();
+    let stack_bottom = layout.bottom;
+    let header = ContextHeader {
+        guard_lo: layout.guard_lo,
+        guard_hi: layout.guard_hi,
+        usable: layout.usable,
+    };
+    let stack_size = layout.usable;
+    let mailbox_for_body = mailbox.as_ptr();
+    let wrapper = move |yielder: &super::co::Yielder, first| {
+        if let ResumeTag::Close = first {
+            // No `Co` exists for this body: the resumer's context must not
+            // be seen from this stack (context rule 2), or a capture's
+            // `Drop` could yield through the resumer's `Co` from here.
+            // SAFETY: null is always a valid context.
+            unsafe { stack::set_current_context(std::ptr::null()) };
+            return drop_unstarted(body);
+        }
+        let co = Co::new(header, yielder, mailbox_for_body);
+        // SAFETY: `co` is this body's `Co`, on this coroutine's stack, and
+        // stays in place (only borrowed) until the context is cleared
+        // below (context rules 2 and 3).
+        unsafe { co.enter() };
+        // Every panic, including the unwind that close() starts, is
+        // caught here so that resume never unwinds into the resumer.
+        let result = catch_unwind(AssertUnwindSafe(|| body(&co)));
+        // SAFETY: null is always a valid context; clearing it before `co`
+        // goes out of scope keeps the pointer from naming a dead `Co`
+        // until the resumer restores its own (context rule 3).
+        unsafe { stack::set_current_context(std::ptr::null()) };
+        result
+    };
+    // SAFETY: `with_stack_unchecked` drops the `'static` bounds; its
+    // contract is met while the generator lives and when it is dropped
+    // (point 1 of the module docs) and, for the stack, when it is
+    // forgotten (point 2). That borrowed data may die after a forget is
+    // the one step beyond corosensei's documented contract, argued in
+    // point 3: nothing ever runs on or reads through a leaked stack.
+    let coroutine: Coroutine<R> =
+        unsafe { corosensei::Coroutine::with_stack_unchecked(stack, wrapper) };
+    Generator {
+        coroutine: Some(coroutine),
+        mailbox,
+        life: Life::Created,
+        delegates: Default::default(),
+        stack_size,
+        stack_bottom,
+        started: false,
+        canary,
+        measured: if measure { 0 } else { super::NOT_MEASURED },
+        _marker: PhantomData,
     }
 }
 

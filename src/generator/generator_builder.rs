@@ -85,6 +85,11 @@ impl<Y, S, R> GeneratorBuilder<Y, S, R> {
     /// coroutine switches out; if it changed, the process aborts with a
     /// message naming the stack size.
     ///
+    /// Such a stack's usable size ([`Generator::stack_size`]) is the size
+    /// asked for plus a page less 64 bytes: its top then sits just below a
+    /// page boundary, so a body that uses less than a page keeps one page
+    /// resident, not two. The extra page is address space only until used.
+    ///
     /// # Safety
     ///
     /// The body must never use more stack than [`stack_size`](Self::stack_size).

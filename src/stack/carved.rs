@@ -1,19 +1,23 @@
 //! Unguarded stacks carved from large shared mappings: the opt-in for more
 //! coroutines than `vm.max_map_count` allows guarded stacks.
 //!
-//! Layout of one chunk (one memory map, `STACKS_PER_CHUNK` stacks):
+//! Layout of one chunk (one memory map, `STACKS_PER_CHUNK` stacks, each
+//! slot a whole number of pages):
 //!
 //! ```text
-//! | canary | stack 0 ...  | canary | stack 1 ...  | ...
-//!          ^ bottom of stack 0     ^ bottom of stack 1
+//! | page 0: .. canary 0 | stack 0 .. top, canary 1 | stack 1 .. top, canary 2 | ...
+//!                       ^ bottom of stack 0        ^ bottom of stack 1
 //! ```
 //!
-//! A slot is the usable size (whole pages) plus the canary's 64 bytes, not
-//! rounded to a page: each canary then sits right above the top of the
-//! stack below it, in the same page (except where a slot boundary falls on
-//! a page boundary, one slot in 64). A suspended coroutine that uses less
-//! than a page of stack keeps one page resident, canary included, where a
-//! page-aligned slot kept two (the canary's page and the top's).
+//! Each stack's top sits 64 bytes below a page boundary, and the canary of
+//! the stack above fills those 64 bytes. A suspended coroutine whose frames
+//! take less than a page (4 KiB less 64 bytes) then keeps exactly one page
+//! resident, its neighbour's canary included. Slots of a page-multiple plus
+//! 64 bytes (an earlier layout) put every top at a different offset in its
+//! page, and a frame that straddled the boundary below kept two pages
+//! resident: about one coroutine in five in `million_tasks`. The usable
+//! size is therefore the requested size plus a page, less the canary's 64
+//! bytes; the extra page is address space, not memory, until it is used.
 //!
 //! A stack that overflows runs into the top of the stack below it: there is
 //! no guard page to stop it. It first overwrites its own canary, the word at
@@ -25,7 +29,7 @@
 //! and stacks are reused through the free lists.
 
 use super::mapping::{Access, Mapping, Reserve};
-use super::{checked_size, round_to_pages, StackError};
+use super::{checked_size, page_size, StackError};
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::num::NonZeroUsize;
@@ -104,8 +108,8 @@ pub(crate) struct Canary {
 const _: () = assert!(std::mem::size_of::<Option<Canary>>() == std::mem::size_of::<usize>());
 
 impl Canary {
-    /// Aborts loudly if the canary was overwritten; `usable` is the stack
-    /// size to name in the message.
+    /// Aborts loudly if the canary was overwritten; `usable` is the stack's
+    /// usable size, from which the message works out the size asked for.
     #[inline(always)]
     pub(crate) fn check(self, usable: usize) {
         let addr = self.addr.get();
@@ -122,11 +126,14 @@ impl Canary {
 
 #[cold]
 fn canary_broken(usable: usize) -> ! {
+    // Named as the user asked for it: `usable_for` added a page less the
+    // canary to that.
+    let asked = (usable + CANARY_BYTES).saturating_sub(page_size());
     eprintln!(
         "corun: stack overflow in a coroutine on an unguarded stack: it ran past the end of \
          its {} KiB stack and overwrote its canary; memory below it may be corrupted. Give it \
          a bigger stack (stack_size), or use guarded stacks. Aborting.",
-        usable / 1024
+        asked / 1024
     );
     std::process::abort();
 }
@@ -144,7 +151,7 @@ thread_local! {
 /// Takes an unguarded stack of at least `size` usable bytes from this
 /// thread's arena, mapping a new chunk when none is free.
 pub(crate) fn acquire(size: usize) -> Result<CarvedStack, StackError> {
-    let usable = checked_size(size)?;
+    let usable = usable_for(size)?;
     ARENA
         .try_with(|arena| {
             let mut arena = arena.borrow_mut();
@@ -183,15 +190,24 @@ pub(crate) fn release(stack: CarvedStack) {
     });
 }
 
+/// The usable size of the carved stacks that serve a request for `size`
+/// bytes: its pages and one more, less the canary (see the module docs).
+fn usable_for(size: usize) -> Result<usize, StackError> {
+    checked_size(size)?
+        .checked_add(page_size() - CANARY_BYTES)
+        .ok_or_else(|| StackError::too_large(size))
+}
+
 fn map_chunk(usable: usize, free: &mut Vec<CarvedStack>) -> Result<(), StackError> {
-    // Page-rounded `usable` plus 64: every bottom and top stays 64-aligned,
-    // which corosensei's 16-byte stack alignment needs.
-    let slot = usable
-        .checked_add(CANARY_BYTES)
-        .ok_or_else(|| StackError::too_large(usable))?;
+    // A whole number of pages (`usable_for`): every top is 64 bytes below a
+    // page boundary and every bottom 64-aligned, which corosensei's 16-byte
+    // stack alignment needs.
+    let slot = usable + CANARY_BYTES;
+    debug_assert_eq!(slot % page_size(), 0);
+    // One page more in front, for the canary of stack 0.
     let len = slot
         .checked_mul(STACKS_PER_CHUNK)
-        .and_then(round_to_pages)
+        .and_then(|stacks| stacks.checked_add(page_size()))
         .ok_or_else(|| StackError::too_large(usable))?;
     // Leaked: a chunk is never unmapped (see the module docs).
     let base = Mapping::new(len, Access::ReadWrite, Reserve::Lazily)
@@ -199,9 +215,8 @@ fn map_chunk(usable: usize, free: &mut Vec<CarvedStack>) -> Result<(), StackErro
         .leak();
     // Pushed in reverse so the lowest stacks are handed out first.
     for i in (0..STACKS_PER_CHUNK).rev() {
-        let slot_start = base + i * slot;
         free.push(CarvedStack {
-            bottom: slot_start + CANARY_BYTES,
+            bottom: base + page_size() + i * slot,
             usable,
         });
     }

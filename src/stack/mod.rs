@@ -13,7 +13,8 @@
 //!
 //! Files: `mapping` (the only `mmap`/`mprotect`/`munmap` calls), this file
 //! (guarded stacks, the `Stack` corosensei runs on, measuring), `carved`
-//! (unguarded stacks and their canaries), `pool` (per-thread reuse),
+//! (unguarded stacks and their canaries), `pool` (per-thread reuse) and
+//! `size_class` (one size's free stacks, and when their pages go back),
 //! `context` (the running coroutine's pointer and the context rules),
 //! `overflow` (the SIGSEGV handler) and `chain` (the dispositions it
 //! replaced, and chaining to them), `error` (`StackError`).
@@ -25,11 +26,12 @@ mod error;
 mod mapping;
 mod overflow;
 mod pool;
+mod size_class;
 
 pub(crate) use carved::Canary;
 pub(crate) use context::{current_context, set_current_context, ContextHeader, OutsideCoroutines};
 pub use error::StackError;
-pub(crate) use pool::{acquire, release};
+pub(crate) use pool::{acquire, decay as decay_pool, release};
 
 use mapping::{Access, Mapping, Reserve};
 
@@ -53,7 +55,9 @@ pub const MIN_STACK_SIZE: usize = 8 * 1024;
 /// A thread keeps up to 16,384 finished guarded stacks of each size, so a
 /// burst of tasks or generators that comes back (10,000 connections, say)
 /// maps nothing the second time. The first 1,024 keep their pages; the
-/// rest give them back to the kernel whenever it needs memory. Each one
+/// rest give them back to the kernel (`MADV_FREE`) once they have sat
+/// unused for a second or two, so a burst that comes back sooner finds
+/// them warm and one that does not stops pinning memory. Each one
 /// still holds two of the process's `vm.max_map_count` maps: after a burst
 /// on one thread, a thread that needs those maps for stacks of its own can
 /// ask the bursty thread to call this. (A thread that runs out of maps

@@ -18,8 +18,10 @@
 //!    empties the slot and closes it, so the mapping it names is unmapped
 //!    at thread exit, never leaked.
 
+use super::size_class::{SizeClass, DECAY_EVERY};
 use super::{carved, checked_size, GuardedStack, Stack, StackError, StackKind};
 use std::cell::{Cell, RefCell};
+use std::time::{Duration, Instant};
 
 /// The hot slot's `(addr, len)`; `addr == 0` when empty.
 #[derive(Clone, Copy)]
@@ -83,51 +85,73 @@ fn empty_hot() -> bool {
     }
 }
 
-/// Stacks kept per size per thread with their pages as they are: reused
-/// with no system call and no page fault.
-const WARM_PER_SIZE: usize = 1024;
-
-/// Stacks kept per size per thread in all. Those beyond the warm ones keep
-/// their mapping but give their pages back to the kernel whenever it wants
-/// memory (`MADV_FREE`: one cheap call, where unmapping and mapping again
-/// take three slow ones), so a burst of tasks that comes back, such as
-/// 10,000 connections or sleepers, finds its stacks mapped, while the
-/// memory they touched is not pinned. Beyond this, released stacks are
-/// unmapped, so the mappings a burst made are not kept forever either.
-const MAX_POOLED_PER_SIZE: usize = 16 * 1024;
-
 struct Pool {
-    /// (usable size, free stacks of that size). Few sizes are in use at once,
-    /// so a linear scan beats a map. Two words a stack: a pop and a push
-    /// move little.
-    by_size: Vec<(usize, Vec<GuardedStack>)>,
+    /// The sizes in use. Few are in use at once, so a linear scan beats a
+    /// map.
+    by_size: Vec<SizeClass>,
+    /// When the idle stacks last gave their pages back (see `size_class`);
+    /// `None` until a stack beyond the warm ones is pooled.
+    last_decay: Option<Instant>,
+    /// Releases since the clock was last read for a decay.
+    releases: u32,
 }
+
+/// Releases between two looks at the clock for a decay, on a thread whose
+/// executor never sleeps (a sleeping one decays before it sleeps).
+const RELEASES_PER_DECAY_CHECK: u32 = 256;
 
 impl Pool {
     #[inline]
     fn take(&mut self, usable: usize) -> Option<GuardedStack> {
-        for (size, free) in self.by_size.iter_mut() {
-            if *size == usable {
-                return free.pop();
+        for class in self.by_size.iter_mut() {
+            if class.usable == usable {
+                return class.pop();
             }
         }
         None
     }
 
+    /// Keeps `stack` for reuse, or hands it back when its size is full.
     #[inline]
-    fn put(&mut self, usable: usize, stack: GuardedStack) {
-        for (size, free) in self.by_size.iter_mut() {
-            if *size == usable {
-                if free.len() < MAX_POOLED_PER_SIZE {
-                    if free.len() >= WARM_PER_SIZE {
-                        stack.free_pages();
-                    }
-                    free.push(stack);
-                }
-                return;
-            }
+    fn put(&mut self, usable: usize, stack: GuardedStack) -> Result<(), GuardedStack> {
+        self.releases += 1;
+        if self.releases >= RELEASES_PER_DECAY_CHECK {
+            self.releases = 0;
+            self.decay_if_due(Instant::now());
         }
-        self.by_size.push((usable, vec![stack]));
+        let class = match self.by_size.iter().position(|c| c.usable == usable) {
+            Some(i) => &mut self.by_size[i],
+            None => {
+                self.by_size.push(SizeClass::new(usable));
+                self.by_size.last_mut().expect("just pushed")
+            }
+        };
+        class.push(stack)?;
+        if self.last_decay.is_none() && class.holds_idle_pages() {
+            self.last_decay = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Runs a decay if one is due at `now`; returns how long until the next
+    /// one is due, or `None` if no pooled stack holds pages a decay would
+    /// give back.
+    fn decay_if_due(&mut self, now: Instant) -> Option<Duration> {
+        let last = self.last_decay?;
+        let since = now.saturating_duration_since(last);
+        if since < DECAY_EVERY {
+            return Some(DECAY_EVERY - since);
+        }
+        for class in &mut self.by_size {
+            class.decay();
+        }
+        if self.by_size.iter().any(SizeClass::holds_idle_pages) {
+            self.last_decay = Some(now);
+            Some(DECAY_EVERY)
+        } else {
+            self.last_decay = None;
+            None
+        }
     }
 }
 
@@ -139,7 +163,9 @@ impl Drop for Pool {
 
 thread_local! {
     // const-initialised: no lazy-init check on every acquire and release.
-    static POOL: RefCell<Pool> = const { RefCell::new(Pool { by_size: Vec::new() }) };
+    static POOL: RefCell<Pool> = const {
+        RefCell::new(Pool { by_size: Vec::new(), last_decay: None, releases: 0 })
+    };
 }
 
 /// Registers the pool's destructor on this thread, then opens the hot slot
@@ -215,8 +241,12 @@ pub(crate) fn trim() -> usize {
     let pooled = POOL
         .try_with(|pool| {
             // Taken out first, so the unmapping runs with the pool unborrowed.
-            let stacks = std::mem::take(&mut pool.borrow_mut().by_size);
-            stacks.iter().map(|(_, free)| free.len()).sum::<usize>()
+            let stacks = {
+                let mut pool = pool.borrow_mut();
+                pool.last_decay = None;
+                std::mem::take(&mut pool.by_size)
+            };
+            stacks.iter().map(SizeClass::len).sum::<usize>()
         })
         .unwrap_or(0);
     pooled + usize::from(empty_hot())
@@ -243,19 +273,38 @@ fn release_to_pool(guarded: GuardedStack) {
         open_hot();
     }
     let usable = guarded.usable();
-    // During thread teardown the pool may be gone: the stack is unmapped.
-    let _ = POOL.try_with(move |pool| pool.borrow_mut().put(usable, guarded));
+    // During thread teardown the pool may be gone, and a full size keeps no
+    // more: either way the stack is unmapped here.
+    let _ = POOL.try_with(move |pool| {
+        let refused = pool.borrow_mut().put(usable, guarded);
+        drop(refused);
+    });
+}
+
+/// Gives back the pages of stacks that sat unused in this thread's pool for
+/// a decay period, if one is due; returns how long until the next decay,
+/// or `None` if nothing pooled holds pages a decay would give back. An
+/// executor calls this before it sleeps and wakes by that time, so a burst
+/// that ended stops pinning memory even if nothing runs afterwards.
+pub(crate) fn decay() -> Option<Duration> {
+    POOL.try_with(|pool| {
+        let mut pool = pool.borrow_mut();
+        pool.last_decay?;
+        pool.decay_if_due(Instant::now())
+    })
+    .ok()
+    .flatten()
 }
 
 /// How many stacks this thread's pool holds, hot slot included (for tests).
 #[cfg(test)]
 pub(crate) fn pooled() -> usize {
     let hot = usize::from(HOT.get().addr != 0);
-    hot + POOL.with(|p| {
-        p.borrow()
-            .by_size
-            .iter()
-            .map(|(_, v)| v.len())
-            .sum::<usize>()
-    })
+    hot + POOL.with(|p| p.borrow().by_size.iter().map(SizeClass::len).sum::<usize>())
+}
+
+/// A decay as if the clock read `now` (for tests).
+#[cfg(test)]
+pub(crate) fn decay_at(now: Instant) -> Option<Duration> {
+    POOL.with(|pool| pool.borrow_mut().decay_if_due(now))
 }

@@ -131,3 +131,40 @@ fn a_mapping_opens_only_its_own_range() {
     let outside = std::panic::catch_unwind(|| m.open_read_write(page, 2 * page));
     assert!(outside.is_err(), "a range past the end is refused");
 }
+
+#[test]
+fn a_burst_past_the_warm_stacks_gives_its_pages_back_on_schedule() {
+    use super::size_class::{DECAY_EVERY, WARM_PER_SIZE};
+    use std::time::Instant;
+    assert_eq!(
+        pool::decay_at(Instant::now()),
+        None,
+        "a fresh thread's pool"
+    );
+    let stacks: Vec<GuardedStack> = (0..WARM_PER_SIZE + 20)
+        .map(|_| acquire_guarded_for_test(false))
+        .collect();
+    for s in stacks {
+        release(Stack::guarded(s));
+    }
+    // A decay is pending, due within one period: an executor about to
+    // sleep wakes by then.
+    let due = pool::decay().expect("a decay is pending");
+    assert!(due <= DECAY_EVERY, "{due:?}");
+    // The first decay starts the watch; the next gives the idle ones back,
+    // and then nothing is pending any more.
+    let later = Instant::now() + 2 * DECAY_EVERY;
+    assert_eq!(pool::decay_at(later), Some(DECAY_EVERY));
+    assert_eq!(pool::decay_at(later + DECAY_EVERY), None);
+    assert_eq!(pool::decay(), None);
+    // Every stack is still pooled and usable.
+    let again: Vec<GuardedStack> = (0..WARM_PER_SIZE + 20)
+        .map(|_| acquire_guarded_for_test(false))
+        .collect();
+    for s in again {
+        // SAFETY: a live guarded stack owned here with no coroutine on it;
+        // the word below its top is inside its usable range.
+        unsafe { ((s.top() - 8) as *mut u64).write(1) };
+        release(Stack::guarded(s));
+    }
+}
