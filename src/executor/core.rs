@@ -132,7 +132,7 @@ impl Core {
             .insert(Rc::clone(&task).into_task_ref());
         header.table_key.set(key);
         match home {
-            None => self.queue.push(task.into_task_ref()),
+            None => self.queue.push_unowned(task.into_task_ref()),
             Some(home) => home.push(task.into_task_ref()),
         }
     }
@@ -262,7 +262,7 @@ impl Core {
         if requeue {
             header.state.set(RunState::Scheduled);
             if Rc::ptr_eq(&header.home, &self.queue) {
-                self.queue.push(task.into_task_ref());
+                self.queue.push_unowned(task.into_task_ref());
             } else {
                 let home = Rc::clone(&header.home);
                 home.push(task.into_task_ref());

@@ -1,17 +1,17 @@
 //! A future task: a `Future` polled by the executor, with no stack of its
 //! own (`spawn_future`).
 
+use super::core::Core;
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
-use super::core::Core;
 use super::remote::Remote;
 use super::task::{Header, Ran, Task};
 use crate::loom::Arc;
-use std::rc::Rc;
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 /// A future polled by the executor: no stack of its own.

@@ -1,17 +1,17 @@
 //! A stackful task: a closure that runs on its own stack, mapped when the
 //! executor first runs it (`spawn`).
 
+use super::core::Core;
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
-use super::core::Core;
 use super::remote::Remote;
 use super::task::{Header, Ran, Task};
 use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
 use crate::generator::StackConfig;
 use crate::loom::Arc;
-use std::rc::Rc;
 use std::cell::{RefCell, RefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 
 enum Stage<F, T> {
     /// Spawned but never run: no stack yet.
