@@ -130,8 +130,7 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        self.task.slot().clear_joiner();
-        self.task.slot().detach();
+        self.task.slot().release_handle();
     }
 }
 

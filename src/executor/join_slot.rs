@@ -98,6 +98,15 @@ impl<T> JoinSlot<T> {
         drop(self.joiner.take());
     }
 
+    /// The handle is gone: nobody waits any more, and the outcome is
+    /// nobody's ([`clear_joiner`](Self::clear_joiner), then
+    /// [`detach`](Self::detach)).
+    #[inline]
+    pub(crate) fn release_handle(&self) {
+        self.clear_joiner();
+        self.detach();
+    }
+
     /// The handle is dropped: an outcome already there, or one that comes
     /// later, is dropped without reaching anyone.
     pub(crate) fn detach(&self) {
