@@ -21,13 +21,13 @@ use corun::Executor;
 use std::hint::black_box;
 use std::time::Instant;
 
+#[path = "common/plain.rs"]
+mod plain;
+use plain::{ns, Case};
+
 const ONE_AT_A_TIME: u64 = 200_000;
 const MANY: u64 = 100_000;
 const SWITCHES: u64 = 1_000_000;
-
-fn ns(t: Instant, n: u64) -> f64 {
-    t.elapsed().as_nanos() as f64 / n as f64
-}
 
 fn tokio_rt() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -142,17 +142,7 @@ fn bare_yield() -> f64 {
     ns(t, SWITCHES)
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 fn main() {
-    let rounds: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(11);
-    type Case = (&'static str, fn() -> f64, usize);
     // (name, function, index of the peer it is compared with)
     let cases: [Case; 7] = [
         ("spawn_join/one [tokio LocalSet]", tokio_one, 0),
@@ -163,31 +153,5 @@ fn main() {
         ("yield_now per switch tokio LocalSet", tokio_yield, 4),
         ("yield_now per switch corun", corun_yield, 4),
     ];
-    let mut times = vec![Vec::new(); cases.len()];
-    let mut ratios = vec![Vec::new(); cases.len()];
-    for _ in 0..rounds {
-        // `BENCH_ONLY=substring` runs only the matching cases (for
-        // callgrind); the others report 1 ns.
-        let only = std::env::var("BENCH_ONLY").ok();
-        let round: Vec<f64> = cases
-            .iter()
-            .map(|c| match &only {
-                Some(o) if !c.0.contains(o.as_str()) => 1.0,
-                _ => (c.1)(),
-            })
-            .collect();
-        for (i, c) in cases.iter().enumerate() {
-            times[i].push(round[i]);
-            ratios[i].push(round[i] / round[c.2]);
-        }
-    }
-    println!("{rounds} rounds, medians (ratio: median of per-round ratios to the peer)");
-    for (i, c) in cases.iter().enumerate() {
-        println!(
-            "{:42} {:8.2} ns   {:5.2}x",
-            c.0,
-            median(&mut times[i]),
-            median(&mut ratios[i])
-        );
-    }
+    plain::run(&cases, 11);
 }

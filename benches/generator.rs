@@ -38,11 +38,13 @@ use corosensei::{Coroutine, CoroutineResult, Yielder};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use genawaiter::GeneratorState as GaState;
 use generator::{Gn, Scope};
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::Pin;
 
 use corun::{Generator, GeneratorState};
+
+#[path = "common/generator_peers.rs"]
+mod generator_peers;
+use generator_peers::{genawaiter_chain, generator_rs_chain};
 
 /// Stack size given to the corosensei peers: corun's default, so that the
 /// peers touch the same amount of memory.
@@ -249,48 +251,6 @@ fn corun_chain(depth: usize) -> Generator<'static, u64, u64, ()> {
     } else {
         Generator::new(move |co| co.yield_from(corun_chain(depth - 1)))
     }
-}
-
-type BoxedFuture = Pin<Box<dyn Future<Output = ()>>>;
-type GaGen = genawaiter::rc::Gen<u64, u64, BoxedFuture>;
-
-/// genawaiter's equivalent: each level relays every value by hand.
-fn genawaiter_chain(depth: usize) -> GaGen {
-    if depth == 0 {
-        return genawaiter::rc::Gen::new(|co| -> BoxedFuture {
-            Box::pin(async move {
-                let mut x = 0u64;
-                loop {
-                    x = co.yield_(x.wrapping_add(1)).await;
-                }
-            })
-        });
-    }
-    genawaiter::rc::Gen::new(move |co| -> BoxedFuture {
-        Box::pin(async move {
-            let mut inner = genawaiter_chain(depth - 1);
-            let mut x = 0u64;
-            while let GaState::Yielded(y) = inner.resume_with(x) {
-                x = co.yield_(y).await;
-            }
-        })
-    })
-}
-
-/// generator-rs's `yield_from`, which relays through every level.
-fn generator_rs_chain(depth: usize) -> generator::Generator<'static, u64, u64> {
-    if depth == 0 {
-        return Gn::<u64>::new_scoped(|mut s: Scope<u64, u64>| {
-            let mut x = 0u64;
-            loop {
-                x = s.yield_(x.wrapping_add(1)).unwrap_or(0);
-            }
-        });
-    }
-    Gn::<u64>::new_scoped(move |mut s: Scope<u64, u64>| {
-        s.yield_from(generator_rs_chain(depth - 1));
-        0
-    })
 }
 
 fn delegation_depth(c: &mut Criterion) {

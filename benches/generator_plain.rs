@@ -27,6 +27,12 @@ use corun::{Co, Generator, GeneratorState};
 use std::hint::black_box;
 use std::time::Instant;
 
+#[path = "common/generator_peers.rs"]
+mod generator_peers;
+#[path = "common/plain.rs"]
+mod plain;
+use plain::{ns, Case};
+
 const SENDS: u64 = 2_000_000;
 const CREATES: u64 = 200_000;
 
@@ -39,10 +45,6 @@ fn echo<'a>() -> Generator<'a, u64, u64, ()> {
     });
     g.start();
     g
-}
-
-fn ns(t: Instant, n: u64) -> f64 {
-    t.elapsed().as_nanos() as f64 / n as f64
 }
 
 fn send_local() -> f64 {
@@ -130,40 +132,11 @@ fn raw_send() -> f64 {
 }
 
 fn create_corun() -> f64 {
-    let mut acc = 0u64;
-    let t = Instant::now();
-    for i in 0..CREATES {
-        let mut g = Generator::new(move |co: &Co<u64, u64>| co.yield_(i));
-        if let GeneratorState::Yielded(v) = g.start() {
-            acc = acc.wrapping_add(v);
-        }
-        if let GeneratorState::Complete(v) = g.send(black_box(1)) {
-            acc = acc.wrapping_add(v);
-        }
-    }
-    let r = ns(t, CREATES);
-    black_box(acc);
-    r
+    generator_peers::create_corun(CREATES)
 }
 
 fn create_raw() -> f64 {
-    let mut stack = Some(DefaultStack::new(corun::DEFAULT_STACK_SIZE).expect("map a stack"));
-    let mut acc = 0u64;
-    let t = Instant::now();
-    for i in 0..CREATES {
-        let s = stack.take().expect("stack");
-        let mut c = Coroutine::with_stack(s, move |y: &Yielder<u64, u64>, _x: u64| y.suspend(i));
-        if let CoroutineResult::Yield(v) = c.resume(0) {
-            acc = acc.wrapping_add(v);
-        }
-        if let CoroutineResult::Return(v) = c.resume(black_box(1)) {
-            acc = acc.wrapping_add(v);
-        }
-        stack = Some(c.into_stack());
-    }
-    let r = ns(t, CREATES);
-    black_box(acc);
-    r
+    generator_peers::create_corosensei(CREATES)
 }
 
 const DELEGATED_SENDS: u64 = 500_000;
@@ -206,17 +179,7 @@ fn depth_64() -> f64 {
     send_delegated(64)
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 fn main() {
-    let rounds: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(15);
-    type Case = (&'static str, fn() -> f64, usize);
     // (name, function, index of the peer it is compared with)
     let cases: [Case; 9] = [
         ("send/raw corosensei", raw_send, 0),
@@ -233,31 +196,5 @@ fn main() {
         ("yield_from/depth 1", depth_1, 7),
         ("yield_from/depth 64 [ratio to depth 1]", depth_64, 7),
     ];
-    let mut times = vec![Vec::new(); cases.len()];
-    let mut ratios = vec![Vec::new(); cases.len()];
-    for _ in 0..rounds {
-        // `BENCH_ONLY=substring` runs only the matching cases (for
-        // callgrind); the others report 1 ns.
-        let only = std::env::var("BENCH_ONLY").ok();
-        let round: Vec<f64> = cases
-            .iter()
-            .map(|c| match &only {
-                Some(o) if !c.0.contains(o.as_str()) => 1.0,
-                _ => (c.1)(),
-            })
-            .collect();
-        for (i, c) in cases.iter().enumerate() {
-            times[i].push(round[i]);
-            ratios[i].push(round[i] / round[c.2]);
-        }
-    }
-    println!("{rounds} rounds, medians (ratio: median of per-round ratios to the peer)");
-    for (i, c) in cases.iter().enumerate() {
-        println!(
-            "{:48} {:8.2} ns   {:5.2}x",
-            c.0,
-            median(&mut times[i]),
-            median(&mut ratios[i])
-        );
-    }
+    plain::run(&cases, 15);
 }

@@ -9,6 +9,8 @@
 mod charts;
 #[path = "../../benches/common/echo.rs"]
 mod echo;
+#[path = "../../benches/common/generator_peers.rs"]
+mod generator_peers;
 mod http;
 mod local;
 mod measures;

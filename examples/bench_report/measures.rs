@@ -1,13 +1,12 @@
 //! The measures: each function times `n` operations and returns ns/op.
 
+use crate::generator_peers::{genawaiter_chain, generator_rs_chain};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use corun::{Co, Executor, Generator, GeneratorState};
 use genawaiter::GeneratorState as GaState;
 use generator::{Gn, Scope};
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::Pin;
 use std::time::Instant;
 
 fn ns(t: Instant, n: u64) -> f64 {
@@ -53,46 +52,6 @@ pub fn send_corosensei(n: u64) -> f64 {
     ns(t, n)
 }
 
-type BoxedFuture = Pin<Box<dyn Future<Output = ()>>>;
-type GaGen = genawaiter::rc::Gen<u64, u64, BoxedFuture>;
-
-fn ga_chain(depth: usize) -> GaGen {
-    if depth == 0 {
-        return genawaiter::rc::Gen::new(|co| -> BoxedFuture {
-            Box::pin(async move {
-                let mut x = 0u64;
-                loop {
-                    x = co.yield_(x.wrapping_add(1)).await;
-                }
-            })
-        });
-    }
-    genawaiter::rc::Gen::new(move |co| -> BoxedFuture {
-        Box::pin(async move {
-            let mut inner = ga_chain(depth - 1);
-            let mut x = 0u64;
-            while let GaState::Yielded(y) = inner.resume_with(x) {
-                x = co.yield_(y).await;
-            }
-        })
-    })
-}
-
-fn gn_chain(depth: usize) -> generator::Generator<'static, u64, u64> {
-    if depth == 0 {
-        return Gn::<u64>::new_scoped(|mut s: Scope<u64, u64>| {
-            let mut x = 0u64;
-            loop {
-                x = s.yield_(x.wrapping_add(1)).unwrap_or(0);
-            }
-        });
-    }
-    Gn::<u64>::new_scoped(move |mut s: Scope<u64, u64>| {
-        s.yield_from(gn_chain(depth - 1));
-        0
-    })
-}
-
 fn corun_chain(depth: usize) -> Generator<'static, u64, u64, ()> {
     if depth == 0 {
         echo()
@@ -106,7 +65,7 @@ pub fn depth_corun(depth: usize, n: u64) -> f64 {
 }
 
 pub fn depth_genawaiter(depth: usize, n: u64) -> f64 {
-    let mut g = ga_chain(depth);
+    let mut g = genawaiter_chain(depth);
     g.resume_with(0);
     let t = Instant::now();
     for i in 0..n {
@@ -116,7 +75,7 @@ pub fn depth_genawaiter(depth: usize, n: u64) -> f64 {
 }
 
 pub fn depth_generator_rs(depth: usize, n: u64) -> f64 {
-    let mut g = gn_chain(depth);
+    let mut g = generator_rs_chain(depth);
     g.send(0);
     let t = Instant::now();
     for i in 0..n {
@@ -313,42 +272,9 @@ pub fn primes_rayon(pool: &rayon::ThreadPool, n: u64) -> f64 {
     t.elapsed().as_nanos() as f64
 }
 
-/// Create, start, finish and drop a generator that yields once.
-pub fn create_corun(n: u64) -> f64 {
-    let mut acc = 0u64;
-    let t = Instant::now();
-    for i in 0..n {
-        let mut g = Generator::new(move |co: &Co<u64, u64>| co.yield_(i));
-        if let GeneratorState::Yielded(v) = g.start() {
-            acc = acc.wrapping_add(v);
-        }
-        if let GeneratorState::Complete(v) = g.send(black_box(1)) {
-            acc = acc.wrapping_add(v);
-        }
-    }
-    black_box(acc);
-    ns(t, n)
-}
-
-/// The same on corosensei, handing one stack from coroutine to coroutine.
-pub fn create_corosensei(n: u64) -> f64 {
-    let mut stack = Some(DefaultStack::new(corun::DEFAULT_STACK_SIZE).expect("a stack"));
-    let mut acc = 0u64;
-    let t = Instant::now();
-    for i in 0..n {
-        let s = stack.take().expect("the stack");
-        let mut c = Coroutine::with_stack(s, move |y: &Yielder<u64, u64>, _x: u64| y.suspend(i));
-        if let CoroutineResult::Yield(v) = c.resume(0) {
-            acc = acc.wrapping_add(v);
-        }
-        if let CoroutineResult::Return(v) = c.resume(black_box(1)) {
-            acc = acc.wrapping_add(v);
-        }
-        stack = Some(c.into_stack());
-    }
-    black_box(acc);
-    ns(t, n)
-}
+/// Create, start, finish and drop a generator that yields once; the same
+/// on corosensei, handing one stack from coroutine to coroutine.
+pub use crate::generator_peers::{create_corosensei, create_corun};
 
 pub fn create_genawaiter(n: u64) -> f64 {
     let mut acc = 0u64;

@@ -199,6 +199,7 @@ fn usable_for(size: usize) -> Result<usize, StackError> {
 }
 
 fn map_chunk(usable: usize, free: &mut Vec<CarvedStack>) -> Result<(), StackError> {
+    super::panic_report::install();
     // A whole number of pages (`usable_for`): every top is 64 bytes below a
     // page boundary and every bottom 64-aligned, which corosensei's 16-byte
     // stack alignment needs.

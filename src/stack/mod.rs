@@ -16,7 +16,8 @@
 //! (unguarded stacks and their canaries), `pool` (per-thread reuse) and
 //! `size_class` (one size's free stacks, and when their pages go back),
 //! `context` (the running coroutine's pointer and the context rules),
-//! `overflow` (the SIGSEGV handler) and `chain` (the dispositions it
+//! `overflow` (the SIGSEGV handler), `panic_report` (panic hooks run off
+//! small coroutine stacks) and `chain` (the dispositions it
 //! replaced, and chaining to them), `error` (`StackError`).
 
 mod carved;
@@ -25,6 +26,7 @@ mod context;
 mod error;
 mod mapping;
 mod overflow;
+mod panic_report;
 mod pool;
 mod size_class;
 

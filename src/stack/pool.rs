@@ -227,6 +227,7 @@ fn map_guarded(usable: usize) -> Result<Stack, StackError> {
         open_hot();
     }
     super::overflow::install_handler();
+    super::panic_report::install();
     match GuardedStack::map(usable) {
         Ok(stack) => Ok(Stack::guarded(stack)),
         // Out of maps (or memory): the stacks this thread keeps pooled, of

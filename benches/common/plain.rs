@@ -1,0 +1,58 @@
+//! The harness of the plain `Instant`-timed benchmarks
+//! (`benches/generator_plain.rs`, `benches/executor_plain.rs`, which
+//! include this file with `#[path]`): every round measures each case once,
+//! corun and its peers interleaved, and the binary prints the median of the
+//! rounds and the median per-round ratio to each case's peer (same-process
+//! ratios are what mean much on a shared VM: shared/BENCHMARKING.md).
+
+use std::time::Instant;
+
+/// (name, measure returning ns per operation, index of the peer case).
+pub type Case = (&'static str, fn() -> f64, usize);
+
+/// ns per operation of `n` operations started at `t`.
+pub fn ns(t: Instant, n: u64) -> f64 {
+    t.elapsed().as_nanos() as f64 / n as f64
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Runs `cases` for the rounds given as the first numeric argument
+/// (`default_rounds` without one) and prints the table. `BENCH_ONLY=text`
+/// runs only the cases whose names contain it (for callgrind); the others
+/// report 1 ns.
+pub fn run(cases: &[Case], default_rounds: usize) {
+    let rounds: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(default_rounds);
+    let only = std::env::var("BENCH_ONLY").ok();
+    let width = cases.iter().map(|c| c.0.len()).max().unwrap_or(0);
+    let mut times = vec![Vec::new(); cases.len()];
+    let mut ratios = vec![Vec::new(); cases.len()];
+    for _ in 0..rounds {
+        let round: Vec<f64> = cases
+            .iter()
+            .map(|c| match &only {
+                Some(o) if !c.0.contains(o.as_str()) => 1.0,
+                _ => (c.1)(),
+            })
+            .collect();
+        for (i, c) in cases.iter().enumerate() {
+            times[i].push(round[i]);
+            ratios[i].push(round[i] / round[c.2]);
+        }
+    }
+    println!("{rounds} rounds, medians (ratio: median of per-round ratios to the peer)");
+    for (i, c) in cases.iter().enumerate() {
+        println!(
+            "{:width$} {:8.2} ns   {:5.2}x",
+            c.0,
+            median(&mut times[i]),
+            median(&mut ratios[i])
+        );
+    }
+}
