@@ -65,6 +65,7 @@ pub(crate) fn try_current_core() -> Option<Rc<Core>> {
 /// # Panics
 ///
 /// Outside a task, with a message naming `what`.
+#[inline]
 pub(crate) fn current_task(what: &str) -> TaskRef {
     // Looked up in place: no count traffic on the executor for a lookup.
     let task = CURRENT.with(|c| c.borrow().as_deref().and_then(|core| core.current_task()));
