@@ -43,6 +43,7 @@ pub(crate) enum Waiter {
 }
 
 impl Waiter {
+    #[inline]
     pub(crate) fn wake(self) {
         match self {
             Waiter::Task(task) => wake(&task),
