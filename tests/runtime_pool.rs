@@ -283,3 +283,30 @@ fn imap_and_apply_async_from_a_job_on_the_pools_only_worker() {
     });
     assert_eq!(ar.get().unwrap(), (true, 7));
 }
+
+/// A job cancelled while it waits behind a busy one never runs, however
+/// far it got toward its worker (still queued for it, or taken and queued
+/// on its executor): repeated, since which of the two happens is a race.
+#[test]
+fn a_job_cancelled_before_it_runs_never_runs() {
+    let pool = pool(1);
+    let ran = Arc::new(AtomicUsize::new(0));
+    for round in 0..200 {
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let busy = pool.apply_async(move || {
+            started_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+        });
+        let r = ran.clone();
+        let waiting = pool.apply_async(move || r.fetch_add(1, Ordering::SeqCst));
+        if round % 2 == 0 {
+            started_rx.recv().unwrap();
+        }
+        waiting.cancel();
+        go_tx.send(()).unwrap();
+        busy.get().unwrap();
+        assert!(waiting.get().unwrap_err().is_cancelled(), "round {round}");
+    }
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "cancelled jobs that ran");
+}

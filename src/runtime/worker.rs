@@ -140,7 +140,12 @@ where
             finish.completion.complete(Err(JoinError::cancelled()));
             return;
         }
-        let local = crate::executor::hooks::spawn_at(body, location);
+        // Checked again at the task's first turn: a cancel that comes after
+        // the job was taken but before the task ran (it waited in the run
+        // queue behind others) must still keep the body from running.
+        let completion = finish.completion.clone();
+        let unless_cancelled = move || (!completion.cancel_requested()).then(body);
+        let local = crate::executor::hooks::spawn_at(unless_cancelled, location);
         drop(crate::executor::spawn_future(Watcher {
             local,
             finish,
@@ -155,7 +160,8 @@ where
 
 /// Step 3: waits for the local task and forwards cancel requests to it.
 struct Watcher<T> {
-    local: crate::executor::JoinHandle<T>,
+    /// `None` if the body was cancelled before its first turn.
+    local: crate::executor::JoinHandle<Option<T>>,
     finish: Finish<T>,
     cancel_sent: bool,
 }
@@ -171,6 +177,7 @@ impl<T> Future for Watcher<T> {
         }
         match Pin::new(&mut this.local).poll(cx) {
             Poll::Ready(outcome) => {
+                let outcome = outcome.and_then(|ran| ran.ok_or_else(JoinError::cancelled));
                 this.finish.completion.complete(outcome);
                 Poll::Ready(())
             }
