@@ -14,12 +14,16 @@ fn scoped_tasks_borrow_locals_and_are_joined_before_scope_returns() {
     let ex = Executor::new();
     let mut counts = vec![0u32; 4];
     let shared = RefCell::new(Vec::new());
+    // Deadlines from one instant, so the order cannot depend on how fast
+    // the tasks were started (a busy machine can delay a start by more
+    // than the 1 ms between them).
+    let base = std::time::Instant::now() + Duration::from_millis(2);
     let value = ex.block_on(|| {
         scope(|s| {
             for (i, c) in counts.iter_mut().enumerate() {
                 let shared = &shared;
                 s.spawn(move || {
-                    sleep(Duration::from_millis(4 - i as u64));
+                    corun::sleep_until(base + Duration::from_millis(4 - i as u64));
                     *c += 1;
                     shared.borrow_mut().push(i);
                 });
