@@ -279,6 +279,16 @@ impl Core {
         task.run_turn(self);
     }
 
+    /// The `Core` a task's `run_turn` is given (as `Any`: see
+    /// `Task::run_turn`).
+    #[inline(always)]
+    pub(crate) fn of(core: &dyn std::any::Any) -> &Core {
+        match core.downcast_ref::<Core>() {
+            Some(core) => core,
+            None => not_a_core(),
+        }
+    }
+
     /// [`run_task`](Self::run_task) for a task of a known kind: what each
     /// kind's `Task::run_turn` is.
     #[inline(always)]
@@ -506,6 +516,11 @@ impl Core {
 
 /// Runs `f` as a turn timed by `clock` (stall warnings).
 #[inline(never)]
+#[cold]
+fn not_a_core() -> ! {
+    unreachable!("corun internal error: a task's turn was given something other than its Core")
+}
+
 fn timed<R>(clock: &super::turn_clock::TurnClock, header: &Header, f: impl FnOnce() -> R) -> R {
     let interrupted = clock.begin(header.id, header.location);
     let result = f();

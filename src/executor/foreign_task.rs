@@ -38,8 +38,8 @@ impl Task for ForeignTask {
         &self.header
     }
 
-    fn run_turn(self: Rc<Self>, core: &Core) {
-        core.run_turn_of(self);
+    fn run_turn(self: Rc<Self>, core: &dyn std::any::Any) {
+        Core::of(core).run_turn_of(self);
     }
 
     fn run(&self, _remote: &Arc<Remote>) -> Ran {

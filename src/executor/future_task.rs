@@ -37,8 +37,8 @@ impl<Fut: Future + 'static> Task for FutureTask<Fut> {
         &self.header
     }
 
-    fn run_turn(self: Rc<Self>, core: &Core) {
-        core.run_turn_of(self);
+    fn run_turn(self: Rc<Self>, core: &dyn std::any::Any) {
+        Core::of(core).run_turn_of(self);
     }
 
     fn run(&self, remote: &Arc<Remote>) -> Ran {

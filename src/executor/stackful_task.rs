@@ -108,8 +108,8 @@ where
         &self.header
     }
 
-    fn run_turn(self: Rc<Self>, core: &Core) {
-        core.run_turn_of(self);
+    fn run_turn(self: Rc<Self>, core: &dyn std::any::Any) {
+        Core::of(core).run_turn_of(self);
     }
 
     #[inline(always)]

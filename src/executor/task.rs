@@ -6,7 +6,6 @@
 //! table, run queues, timer entries and wait queues each hold a clone. One
 //! allocation per task holds the header, the join slot and the body.
 
-use super::core::Core;
 use super::remote::{Remote, TaskWaker};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -150,11 +149,14 @@ pub(crate) trait Task {
         None
     }
     /// One turn of this task in `core`'s loop (`Core::run_task`). Each kind
-    /// implements it as `core.run_turn_of(self)`, which is monomorphised:
-    /// the turn then reaches the header and the body with the one virtual
-    /// call that brought it here, and the task moves through the turn and
-    /// back into the run queue with no reference count traffic.
-    fn run_turn(self: Rc<Self>, core: &Core);
+    /// implements it as `Core::of(core).run_turn_of(self)`, which is
+    /// monomorphised: the turn then reaches the header and the body with
+    /// the one virtual call that brought it here, and the task moves
+    /// through the turn and back into the run queue with no reference
+    /// count traffic. `core` is the executor's `Core`, passed as `Any` so
+    /// that this module, below the loop, does not name it (the files of
+    /// `src/` import each other in no circle).
+    fn run_turn(self: Rc<Self>, core: &dyn std::any::Any);
 }
 
 /// A task of a known kind, or of any kind, by reference count: what
