@@ -13,13 +13,10 @@ use super::idle::BeforeIdle;
 use super::precise_wake::{PreciseWake, PRECISE_TOKEN};
 use super::reactor::Reactor;
 use super::remote::{Remote, RemoteKey};
-use super::task::{
-    wake, Header, IntoTaskRef, Ran, RunQueue, RunState, Task, TaskId, TaskKind, TaskRef,
-};
+use super::task::{wake, Header, IntoTaskRef, RunQueue, Task, TaskId, TaskKind, TaskRef, Turns};
 use super::task_info::TaskInfo;
 use super::timer::Timers;
 use crate::generator::StackConfig;
-use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::Location;
@@ -33,23 +30,15 @@ const BUDGET: usize = 64;
 
 const UNBLOCK_TOKEN: mio::Token = mio::Token(usize::MAX);
 
-/// `Core::current` when no task is running.
-const NO_TASK: usize = usize::MAX;
-
 pub(crate) struct Core {
-    pub(crate) queue: Rc<RunQueue>,
+    /// What a task's turn needs (the run queue, the table, the running
+    /// task's slot, the stall clock, the cross-thread half), in `task.rs`
+    /// below this loop; reached through `Deref` as if they were fields here.
+    turns: Turns,
     /// Whether `block_on` or `run` is driving this executor now: code it
     /// runs between tasks (a destructor, a waker) must not drive it again.
     pub(crate) driving: Cell<bool>,
-    /// Live tasks by slot, for remote wakes, introspection and teardown.
-    table: RefCell<Slab<TaskRef>>,
-    /// The table slot of the task whose turn it is (`NO_TASK` between
-    /// turns). A slot, not a `TaskRef`: a turn then costs no reference
-    /// count traffic, and the rare `current_task` looks the slot up. A
-    /// running task is always in the table.
-    current: Cell<usize>,
     pub(crate) timers: Timers,
-    pub(crate) remote: crate::loom::Arc<Remote>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
     /// Ends a wait on time when its timeout is not whole milliseconds.
@@ -61,8 +50,14 @@ pub(crate) struct Core {
     /// How long to poll without sleeping before the thread sleeps in the
     /// driver (`ExecutorBuilder::spin_before_park`); zero by default.
     pub(crate) spin_before_park: Cell<Duration>,
-    /// Set by a runtime with stall warnings on (`hooks::install_turn_clock`).
-    pub(crate) turn_clock: std::cell::OnceCell<crate::loom::Arc<super::turn_clock::TurnClock>>,
+}
+
+impl std::ops::Deref for Core {
+    type Target = Turns;
+
+    fn deref(&self) -> &Turns {
+        &self.turns
+    }
 }
 
 impl Core {
@@ -70,12 +65,9 @@ impl Core {
         let poll = mio::Poll::new()?;
         let unblock = mio::Waker::new(poll.registry(), UNBLOCK_TOKEN)?;
         Ok(Core {
-            queue: Rc::new(RunQueue::new()),
+            turns: Turns::new(crate::loom::Arc::new(Remote::new(unblock))),
             driving: Cell::new(false),
-            table: RefCell::new(Slab::new()),
-            current: Cell::new(NO_TASK),
             timers: Timers::default(),
-            remote: crate::loom::Arc::new(Remote::new(unblock)),
             reactor: Reactor::new(poll.registry().try_clone()?),
             precise: PreciseWake::new(poll.registry())?,
             poll: RefCell::new(poll),
@@ -83,7 +75,6 @@ impl Core {
             stack,
             next_id: Cell::new(1),
             spin_before_park: Cell::new(Duration::ZERO),
-            turn_clock: std::cell::OnceCell::new(),
         })
     }
 
@@ -138,22 +129,8 @@ impl Core {
     }
 
     pub(crate) fn unregister(&self, task: &TaskRef) {
-        self.unregister_key(task.header().table_key.get(), Rc::as_ptr(task));
-    }
-
-    /// Removes the task at `task` from the table, if slot `key` holds it.
-    fn unregister_key<K: ?Sized>(&self, key: usize, task: *const K) {
-        let removed = {
-            let mut table = self.table.borrow_mut();
-            let owned = table
-                .get(key)
-                .is_some_and(|t| std::ptr::addr_eq(Rc::as_ptr(t), task));
-            if !owned {
-                return;
-            }
-            table.remove(key)
-        };
-        drop(removed);
+        self.turns
+            .unregister_key(task.header().table_key.get(), Rc::as_ptr(task));
     }
 
     pub(crate) fn live_tasks(&self) -> usize {
@@ -226,85 +203,10 @@ impl Core {
         waker_outside || !self.remote.is_empty()
     }
 
-    /// Runs `f` as `task`'s turn: marks it running and current, then files
-    /// it by how the turn ended. Generic over the task's kind, so that a
-    /// turn of a known kind reaches its header directly.
-    #[inline(always)]
-    pub(crate) fn turn<K: Task + ?Sized, R>(
-        &self,
-        task: Rc<K>,
-        f: impl FnOnce(&K) -> R,
-        ran: impl Fn(&R) -> Ran,
-    ) -> R
-    where
-        Rc<K>: IntoTaskRef,
-    {
-        let header = task.header();
-        header.state.set(RunState::Running);
-        header.notified.set(false);
-        let previous = self.current.replace(header.table_key.get());
-        // Without stall warnings, the usual case, the clock costs one test:
-        // a timed turn is a copy of the turn, out of line.
-        let result = match self.turn_clock.get() {
-            None => f(&task),
-            Some(clock) => timed(clock, header, || f(&task)),
-        };
-        self.current.set(previous);
-        let requeue = match ran(&result) {
-            Ran::Done => {
-                header.state.set(RunState::Done);
-                self.unregister_key(header.table_key.get(), Rc::as_ptr(&task));
-                false
-            }
-            Ran::Yielded => true,
-            Ran::Waiting => header.notified.get() || header.cancel_requested.get(),
-        };
-        if requeue {
-            header.state.set(RunState::Scheduled);
-            if Rc::ptr_eq(&header.home, &self.queue) {
-                self.queue.push_unowned(task.into_task_ref());
-            } else {
-                let home = Rc::clone(&header.home);
-                home.push(task.into_task_ref());
-            }
-        } else if header.state.get() == RunState::Running {
-            header.state.set(RunState::Blocked);
-        }
-        result
-    }
-
     /// Runs one task's turn: its body, or its cancellation if requested.
     #[inline(always)]
     pub(crate) fn run_task(&self, task: TaskRef) {
-        task.run_turn(self);
-    }
-
-    /// The `Core` a task's `run_turn` is given (as `Any`: see
-    /// `Task::run_turn`).
-    #[inline(always)]
-    pub(crate) fn of(core: &dyn std::any::Any) -> &Core {
-        match core.downcast_ref::<Core>() {
-            Some(core) => core,
-            None => not_a_core(),
-        }
-    }
-
-    /// [`run_task`](Self::run_task) for a task of a known kind: what each
-    /// kind's `Task::run_turn` is.
-    #[inline(always)]
-    pub(crate) fn run_turn_of<K: Task + 'static>(&self, task: Rc<K>) {
-        let cancel = task.header().cancel_requested.get();
-        self.turn(
-            task,
-            |task| {
-                if cancel {
-                    task.cancel_now()
-                } else {
-                    task.run(&self.remote)
-                }
-            },
-            |ran| *ran,
-        );
+        task.run_turn(&self.turns);
     }
 
     /// Runs queued tasks until the queue is empty or `stop` is popped (then
@@ -512,20 +414,6 @@ impl Core {
         self.timers.clear();
         self.reactor.clear();
     }
-}
-
-/// Runs `f` as a turn timed by `clock` (stall warnings).
-#[inline(never)]
-#[cold]
-fn not_a_core() -> ! {
-    unreachable!("corun internal error: a task's turn was given something other than its Core")
-}
-
-fn timed<R>(clock: &super::turn_clock::TurnClock, header: &Header, f: impl FnOnce() -> R) -> R {
-    let interrupted = clock.begin(header.id, header.location);
-    let result = f();
-    clock.end(interrupted);
-    result
 }
 
 impl fmt::Debug for Core {

@@ -2,9 +2,8 @@
 //! closure, a scoped task): the executor schedules and lists it, its owner
 //! runs the body.
 
-use super::core::Core;
 use super::remote::Remote;
-use super::task::{Header, Ran, Task};
+use super::task::{Header, Ran, Task, Turns};
 use crate::loom::Arc;
 use std::rc::Rc;
 
@@ -38,8 +37,8 @@ impl Task for ForeignTask {
         &self.header
     }
 
-    fn run_turn(self: Rc<Self>, core: &dyn std::any::Any) {
-        Core::of(core).run_turn_of(self);
+    fn run_turn(self: Rc<Self>, turns: &Turns) {
+        turns.run_turn_of(self);
     }
 
     fn run(&self, _remote: &Arc<Remote>) -> Ran {

@@ -1,11 +1,10 @@
 //! A future task: a `Future` polled by the executor, with no stack of its
 //! own (`spawn_future`).
 
-use super::core::Core;
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
-use super::task::{Header, Ran, Task};
+use super::task::{Header, Ran, Task, Turns};
 use crate::loom::Arc;
 use std::cell::RefCell;
 use std::future::Future;
@@ -37,8 +36,8 @@ impl<Fut: Future + 'static> Task for FutureTask<Fut> {
         &self.header
     }
 
-    fn run_turn(self: Rc<Self>, core: &dyn std::any::Any) {
-        Core::of(core).run_turn_of(self);
+    fn run_turn(self: Rc<Self>, turns: &Turns) {
+        turns.run_turn_of(self);
     }
 
     fn run(&self, remote: &Arc<Remote>) -> Ran {

@@ -1,11 +1,10 @@
 //! A stackful task: a closure that runs on its own stack, mapped when the
 //! executor first runs it (`spawn`).
 
-use super::core::Core;
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
-use super::task::{Header, Ran, Task};
+use super::task::{Header, Ran, Task, Turns};
 use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
 use crate::generator::StackConfig;
 use crate::loom::Arc;
@@ -108,8 +107,8 @@ where
         &self.header
     }
 
-    fn run_turn(self: Rc<Self>, core: &dyn std::any::Any) {
-        Core::of(core).run_turn_of(self);
+    fn run_turn(self: Rc<Self>, turns: &Turns) {
+        turns.run_turn_of(self);
     }
 
     #[inline(always)]

@@ -7,6 +7,8 @@
 //! allocation per task holds the header, the join slot and the body.
 
 use super::remote::{Remote, TaskWaker};
+use super::turn_clock::TurnClock;
+use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -148,15 +150,13 @@ pub(crate) trait Task {
     fn scope_index(&self) -> Option<usize> {
         None
     }
-    /// One turn of this task in `core`'s loop (`Core::run_task`). Each kind
-    /// implements it as `Core::of(core).run_turn_of(self)`, which is
+    /// One turn of this task in its executor's loop (`Core::run_task`).
+    /// Each kind implements it as `turns.run_turn_of(self)`, which is
     /// monomorphised: the turn then reaches the header and the body with
     /// the one virtual call that brought it here, and the task moves
     /// through the turn and back into the run queue with no reference
-    /// count traffic. `core` is the executor's `Core`, passed as `Any` so
-    /// that this module, below the loop, does not name it (the files of
-    /// `src/` import each other in no circle).
-    fn run_turn(self: Rc<Self>, core: &dyn std::any::Any);
+    /// count traffic.
+    fn run_turn(self: Rc<Self>, turns: &Turns);
 }
 
 /// A task of a known kind, or of any kind, by reference count: what
@@ -265,4 +265,125 @@ pub(crate) fn request_cancel(task: &TaskRef) {
     }
     header.cancel_requested.set(true);
     wake(task);
+}
+
+/// `Turns::current` when no task is running.
+const NO_TASK: usize = usize::MAX;
+
+/// What a task's turn needs of its executor: the executor's `Core` holds
+/// one and hands it to each task's [`Task::run_turn`]. Here, below the
+/// loop, so that the task trait names it without naming the loop.
+pub(crate) struct Turns {
+    pub(crate) queue: Rc<RunQueue>,
+    /// Live tasks by slot, for remote wakes, introspection and teardown.
+    pub(crate) table: RefCell<Slab<TaskRef>>,
+    /// The table slot of the task whose turn it is (`NO_TASK` between
+    /// turns). A slot, not a `TaskRef`: a turn then costs no reference
+    /// count traffic, and the rare `current_task` looks the slot up. A
+    /// running task is always in the table.
+    pub(crate) current: Cell<usize>,
+    pub(crate) remote: crate::loom::Arc<Remote>,
+    /// Set by a runtime with stall warnings on (`hooks::install_turn_clock`).
+    pub(crate) turn_clock: std::cell::OnceCell<crate::loom::Arc<TurnClock>>,
+}
+
+impl Turns {
+    pub(crate) fn new(remote: crate::loom::Arc<Remote>) -> Self {
+        Turns {
+            queue: Rc::new(RunQueue::new()),
+            table: RefCell::new(Slab::new()),
+            current: Cell::new(NO_TASK),
+            remote,
+            turn_clock: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Runs `f` as `task`'s turn: marks it running and current, then files
+    /// it by how the turn ended. Generic over the task's kind, so that a
+    /// turn of a known kind reaches its header directly.
+    #[inline(always)]
+    pub(crate) fn turn<K: Task + ?Sized, R>(
+        &self,
+        task: Rc<K>,
+        f: impl FnOnce(&K) -> R,
+        ran: impl Fn(&R) -> Ran,
+    ) -> R
+    where
+        Rc<K>: IntoTaskRef,
+    {
+        let header = task.header();
+        header.state.set(RunState::Running);
+        header.notified.set(false);
+        let previous = self.current.replace(header.table_key.get());
+        // Without stall warnings, the usual case, the clock costs one test:
+        // a timed turn is a copy of the turn, out of line.
+        let result = match self.turn_clock.get() {
+            None => f(&task),
+            Some(clock) => timed(clock, header, || f(&task)),
+        };
+        self.current.set(previous);
+        let requeue = match ran(&result) {
+            Ran::Done => {
+                header.state.set(RunState::Done);
+                self.unregister_key(header.table_key.get(), Rc::as_ptr(&task));
+                false
+            }
+            Ran::Yielded => true,
+            Ran::Waiting => header.notified.get() || header.cancel_requested.get(),
+        };
+        if requeue {
+            header.state.set(RunState::Scheduled);
+            if Rc::ptr_eq(&header.home, &self.queue) {
+                self.queue.push_unowned(task.into_task_ref());
+            } else {
+                let home = Rc::clone(&header.home);
+                home.push(task.into_task_ref());
+            }
+        } else if header.state.get() == RunState::Running {
+            header.state.set(RunState::Blocked);
+        }
+        result
+    }
+
+    /// One turn of a task of a known kind: what each kind's
+    /// `Task::run_turn` is.
+    #[inline(always)]
+    pub(crate) fn run_turn_of<K: Task + 'static>(&self, task: Rc<K>) {
+        let cancel = task.header().cancel_requested.get();
+        self.turn(
+            task,
+            |task| {
+                if cancel {
+                    task.cancel_now()
+                } else {
+                    task.run(&self.remote)
+                }
+            },
+            |ran| *ran,
+        );
+    }
+
+    /// Removes the task at `task` from the table, if slot `key` holds it.
+    pub(crate) fn unregister_key<K: ?Sized>(&self, key: usize, task: *const K) {
+        let removed = {
+            let mut table = self.table.borrow_mut();
+            let owned = table
+                .get(key)
+                .is_some_and(|t| std::ptr::addr_eq(Rc::as_ptr(t), task));
+            if !owned {
+                return;
+            }
+            table.remove(key)
+        };
+        drop(removed);
+    }
+}
+
+/// Runs `f` as a turn timed by `clock` (stall warnings).
+#[inline(never)]
+fn timed<R>(clock: &TurnClock, header: &Header, f: impl FnOnce() -> R) -> R {
+    let interrupted = clock.begin(header.id, header.location);
+    let result = f();
+    clock.end(interrupted);
+    result
 }
