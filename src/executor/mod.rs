@@ -10,8 +10,7 @@
 //! (and from `crate::generator` and `crate::stack`):
 //!
 //! 1. The task cell and its states: `task` (header, run queue, wake,
-//!    the state a turn needs (`Turns`),
-//!    cancel), `task_body` (a body as a generator), `join_error`,
+//!    cancel, and `Turns`, what a turn needs of its executor), `task_body` (a body as a generator), `join_error`,
 //!    `task_info`, and the cross-thread half, `idle` (the idle/notify word),
 //!    `remote` (wakes from other threads) and `turn_clock` (what a
 //!    runtime's stall monitor reads); `call_on_drop`.
