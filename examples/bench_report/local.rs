@@ -25,13 +25,7 @@ pub fn generators(c: &mut Ctx) {
         &rows,
         true,
     );
-    let py_send = c.py_field(&["send"], 33.0);
-    let _ = writeln!(
-        c.md,
-        "\nCPython generator send: {} ns ({}).",
-        fig(py_send),
-        c.py_src
-    );
+    let py_send = c.py_line("generator send", &["send"], 33.0);
 
     let n = 2_000 * s;
     let create = c.run(&mut [
@@ -57,11 +51,10 @@ pub fn generators(c: &mut Ctx) {
         &rows,
         true,
     );
-    let py_create = c.py_field(&["gen_create"], f64::NAN);
-    let _ = writeln!(
-        c.md,
-        "\nCPython generator create + next + finish: {}.",
-        py_note(py_create, &c.py_src)
+    let py_create = c.py_line(
+        "generator create + next + finish",
+        &["gen_create"],
+        f64::NAN,
     );
     let mut p_send = bars(&names, &send);
     p_send[0].0 = "corun".into();
@@ -93,14 +86,6 @@ pub fn generators(c: &mut Ctx) {
 }
 
 /// A CPython figure the issue did not record reads "not measured".
-fn py_note(v: f64, src: &str) -> String {
-    if v.is_finite() {
-        format!("{} ns ({src})", fig(v))
-    } else {
-        "not measured (python3 missing; no recorded figure)".into()
-    }
-}
-
 pub fn bars(names: &[&str], v: &[f64]) -> Vec<(String, f64)> {
     names
         .iter()
@@ -282,11 +267,10 @@ pub fn timers(c: &mut Ctx) {
         &rows(&names, &v),
         true,
     );
-    let py = c.py_field(&["asyncio_sleepers"], f64::NAN);
-    let _ = writeln!(
-        c.md,
-        "\nCPython asyncio, 10,000 sleeping tasks the same way, per task: {}.",
-        py_note(py, &c.py_src)
+    let py = c.py_line(
+        "asyncio, 10,000 sleeping tasks the same way, per task",
+        &["asyncio_sleepers"],
+        f64::NAN,
     );
     let short = [
         "corun",

@@ -91,6 +91,20 @@ impl Ctx {
         rest[..end].trim().parse().unwrap_or(recorded)
     }
 
+    /// Writes the line "CPython {what}: {figure} ({source})." under a
+    /// table, with the figure at `path` (or `recorded`, NaN for none), and
+    /// returns the figure.
+    pub fn py_line(&mut self, what: &str, path: &[&str], recorded: f64) -> f64 {
+        let v = self.py_field(path, recorded);
+        let note = if v.is_finite() {
+            format!("{} ns ({})", fig(v), self.py_src)
+        } else {
+            "not measured (python3 missing; no recorded figure)".into()
+        };
+        let _ = writeln!(self.md, "\nCPython {what}: {note}.");
+        v
+    }
+
     /// Writes a chart's SVG name into the report's list of charts.
     pub fn chart(&mut self, file: &'static str, what: &'static str) -> String {
         self.charts.push((file, what));

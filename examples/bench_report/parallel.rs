@@ -137,13 +137,7 @@ pub fn speedup(c: &mut Ctx) {
         );
     }
     c.done("Pool::map speedup");
-    let py = c.py_field(&["pool_map_item"], 220.0);
-    let _ = writeln!(
-        c.md,
-        "\nCPython Pool(2).map: {} ns per item ({}).",
-        fig(py),
-        c.py_src
-    );
+    c.py_line("Pool(2).map, per item", &["pool_map_item"], 220.0);
     let path = c.chart("pool_speedup.svg", "CPU-bound speedup against workers");
     charts::line_chart(
         &path,
