@@ -5,29 +5,31 @@ use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
 use super::task::{Header, Ran, Task, Turns};
-use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
-use crate::generator::StackConfig;
+use super::task_body::{close_body, run_body, start_body, TaskGenerator, TaskStep};
+use crate::generator::{StackConfig, WaitKind};
 use crate::loom::Arc;
-use std::cell::{RefCell, RefMut};
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-enum Stage<F, T> {
-    /// Spawned but never run: no stack yet.
-    Unstarted(F, StackConfig),
-    /// Waiting, after its first run. Boxed: a generator is 120 bytes, and
-    /// most cells never hold one (a task that ends in its first run keeps
-    /// its generator on the executor's stack), so 100,000 unstarted or
-    /// finished tasks take that much less memory.
-    Running(Box<TaskGenerator<'static, T>>),
-    Finished,
-}
-
 /// A closure that runs on its own stack once the executor first runs it.
+///
+/// Its stage is two cells, not one `RefCell` of an enum: spawned but never
+/// run (`unstarted` holds the closure), waiting after its first run
+/// (`running` holds the generator), or finished (both empty). A turn takes
+/// what it runs out of its cell and puts a waiting generator back, so the
+/// wake of a waiting task, the usual turn, costs a load and two stores,
+/// with no borrow flag and no tag to test. While the body runs both cells
+/// are empty; nothing looks at them then (only this task's own turns do).
 pub(crate) struct StackfulTask<F, T> {
     header: Header,
     slot: JoinSlot<T>,
-    stage: RefCell<Stage<F, T>>,
+    /// Boxed: a generator is 120 bytes, and most tasks never hold one (a
+    /// task that ends in its first run keeps its generator on the
+    /// executor's stack), so 100,000 unstarted or finished tasks take that
+    /// much less memory.
+    running: Cell<Option<Box<TaskGenerator<'static, T>>>>,
+    unstarted: Cell<Option<(F, StackConfig)>>,
 }
 
 impl<F, T> StackfulTask<F, T>
@@ -39,7 +41,8 @@ where
         StackfulTask {
             header,
             slot: JoinSlot::new(),
-            stage: RefCell::new(Stage::Unstarted(body, stack)),
+            running: Cell::new(None),
+            unstarted: Cell::new(Some((body, stack))),
         }
     }
 
@@ -48,7 +51,8 @@ where
         StackfulTask {
             header,
             slot: JoinSlot::new(),
-            stage: RefCell::new(Stage::Running(Box::new(generator))),
+            running: Cell::new(Some(Box::new(generator))),
+            unstarted: Cell::new(None),
         }
     }
 
@@ -57,43 +61,63 @@ where
         Ran::Done
     }
 
-    /// The first run: the stack is taken now, and the generator stays a
+    /// Puts back the generator of a body that waits. The cell is empty:
+    /// its generator was taken for this turn, and nothing else fills it.
+    #[inline(always)]
+    fn keep_waiting(&self, generator: Box<TaskGenerator<'static, T>>) {
+        let old = self.running.replace(Some(generator));
+        debug_assert!(old.is_none(), "a task's generator was put back twice");
+        // Empty, so nothing to drop: forgetting it spares the test.
+        std::mem::forget(old);
+    }
+
+    /// The first run, or a turn of a finished task: the stack is taken now, and the generator stays a
     /// local of this call unless the body waits. A task that ends in its
     /// first run (most short ones) never moves a generator in and out of
     /// its cell. Out of line: the turn that wakes a waiting task, the
     /// usual one, keeps a small frame around its switch.
+    /// Its closure is taken here, not in the turn: moving it out of its
+    /// cell field by field would cost every first turn that much more.
     #[inline(never)]
-    fn run_first(&self, mut stage: RefMut<'_, Stage<F, T>>) -> Ran {
-        let Stage::Unstarted(body, stack) = std::mem::replace(&mut *stage, Stage::Finished) else {
-            unreachable!("run_first on a task that has started")
+    fn run_first(&self) -> Ran {
+        let Some((body, stack)) = self.unstarted.take() else {
+            return Ran::Done;
         };
         let mut generator = match stack.try_build(move |_| body()) {
             Ok(generator) => generator,
-            Err(e) => {
-                drop(stage);
-                return self.finish(Err(JoinError::no_stack(e)));
-            }
+            Err(e) => return self.finish(Err(JoinError::no_stack(e))),
         };
-        let step = run_body(&mut generator);
-        if let TaskStep::Waiting(_) = step {
-            *stage = Stage::Running(Box::new(generator));
-            return step.ran();
+        match start_body(&mut generator) {
+            TaskStep::Waiting(kind) => {
+                self.keep_waiting(Box::new(generator));
+                waited(kind)
+            }
+            // The finished generator is dropped in place when this returns:
+            // moved out to be dropped first, it would be copied.
+            TaskStep::Returned(value) => self.finish(Ok(value)),
+            TaskStep::Panicked(payload) => self.finish(Err(JoinError::panicked(payload))),
         }
-        self.after_step(stage, step)
     }
 
-    /// Files what a run produced: a wait leaves the task as it is; an end
-    /// releases the body and stores the outcome.
-    #[inline(always)]
-    fn after_step(&self, mut stage: RefMut<'_, Stage<F, T>>, step: TaskStep<T>) -> Ran {
-        let outcome = match step {
-            step @ TaskStep::Waiting(_) => return step.ran(),
-            TaskStep::Returned(value) => Ok(value),
-            TaskStep::Panicked(payload) => Err(JoinError::panicked(payload)),
-        };
-        *stage = Stage::Finished;
-        drop(stage);
-        self.finish(outcome)
+    /// Files the end of a body that had waited: its generator is released
+    /// and the outcome stored. Out of line: once per task.
+    #[inline(never)]
+    fn ended(&self, generator: Box<TaskGenerator<'static, T>>, step: TaskStep<T>) -> Ran {
+        drop(generator);
+        match step {
+            TaskStep::Waiting(kind) => waited(kind),
+            TaskStep::Returned(value) => self.finish(Ok(value)),
+            TaskStep::Panicked(payload) => self.finish(Err(JoinError::panicked(payload))),
+        }
+    }
+}
+
+/// How a turn that ended in a wait went, for the scheduler.
+#[inline(always)]
+fn waited(kind: WaitKind) -> Ran {
+    match kind {
+        WaitKind::Blocked => Ran::Waiting,
+        WaitKind::Yielded => Ran::Yielded,
     }
 }
 
@@ -113,38 +137,36 @@ where
 
     #[inline(always)]
     fn run(&self, _remote: &Arc<Remote>) -> Ran {
-        let mut stage = self.stage.borrow_mut();
         // A wake, the usual turn of a task that waits, tested alone: one
-        // comparison of the stage's tag.
-        if let Stage::Running(generator) = &mut *stage {
-            let step = run_body(generator);
-            return self.after_step(stage, step);
+        // test of the generator's pointer.
+        if let Some(mut generator) = self.running.take() {
+            return match run_body(&mut generator) {
+                TaskStep::Waiting(kind) => {
+                    self.keep_waiting(generator);
+                    waited(kind)
+                }
+                step => self.ended(generator, step),
+            };
         }
-        if let Stage::Unstarted(..) = &*stage {
-            return self.run_first(stage);
-        }
-        Ran::Done
+        self.run_first()
     }
 
     #[inline(never)]
     fn cancel_now(&self) -> Ran {
-        let mut stage = self.stage.borrow_mut();
-        let taken = std::mem::replace(&mut *stage, Stage::Finished);
-        let outcome = match taken {
-            Stage::Finished => return Ran::Done,
-            Stage::Unstarted(body, _) => {
-                catch_unwind(AssertUnwindSafe(move || drop(body))).map(|()| None)
-            }
-            Stage::Running(mut generator) => match close_body(&self.header, &mut generator) {
+        let outcome = if let Some(mut generator) = self.running.take() {
+            match close_body(&self.header, &mut generator) {
                 TaskStep::Waiting(kind) => {
-                    *stage = Stage::Running(generator);
+                    self.keep_waiting(generator);
                     return TaskStep::<T>::Waiting(kind).ran();
                 }
                 TaskStep::Returned(value) => Ok(value),
                 TaskStep::Panicked(payload) => Err(payload),
-            },
+            }
+        } else if let Some((body, _)) = self.unstarted.take() {
+            catch_unwind(AssertUnwindSafe(move || drop(body))).map(|()| None)
+        } else {
+            return Ran::Done;
         };
-        drop(stage);
         match outcome {
             Ok(Some(value)) => self.finish(Ok(value)),
             Ok(None) => self.finish(Err(JoinError::cancelled())),

@@ -42,6 +42,19 @@ pub(crate) fn run_body<T>(body: &mut TaskGenerator<'_, T>) -> TaskStep<T> {
     }
 }
 
+/// [`run_body`] for a body that has not started yet (the first run of a
+/// task whose generator was just built): its switch is a start's, with no
+/// test for a wake.
+#[inline(always)]
+pub(crate) fn start_body<T>(body: &mut TaskGenerator<'_, T>) -> TaskStep<T> {
+    match body.start_returning_waits() {
+        Step::Waiting(kind) => TaskStep::Waiting(kind),
+        Step::Returned(value) => TaskStep::Returned(value),
+        Step::Panicked(payload) => TaskStep::Panicked(payload),
+        Step::Yielded(never) => match never {},
+    }
+}
+
 /// Closes a task's body for a cancellation: it unwinds from where it waits,
 /// and its waits are its own (never passed on to whoever runs the
 /// executor).

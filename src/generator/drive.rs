@@ -297,53 +297,76 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// the switch happens in the turn's own frame.
     #[inline(always)]
     pub(crate) fn step_returning_waits(&mut self) -> Step<Y, R> {
-        if self.life != Life::Complete && self.delegates.is_empty() {
-            // Starting or waking a task's own body carries no value: no
-            // mailbox post, and the usual answers, another wait or the end,
-            // need no mailbox read. As in `resume_for_value`, the context
-            // and the canary are seen to in each arm.
-            let tag = if self.started {
-                ResumeTag::Wake
-            } else {
-                self.life = Life::Suspended;
-                self.started = true;
-                ResumeTag::Start
-            };
-            debug_assert!(self.coroutine.is_some());
-            // SAFETY: a generator that is not complete has its coroutine:
-            // it is taken only when the generator becomes complete
-            // (`finish`, `leak_body`).
-            let coroutine = unsafe { self.coroutine.as_mut().unwrap_unchecked() };
-            let resumer = current_context();
-            let out = match coroutine.resume(tag) {
-                CoroutineResult::Yield(SuspendTag::Wait(kind)) => {
-                    self.after_switch(resumer);
-                    return Step::Waiting(kind);
-                }
-                CoroutineResult::Return(Ok(value)) => {
-                    self.after_switch(resumer);
-                    self.finish();
-                    return Step::Returned(value);
-                }
-                CoroutineResult::Yield(tag) => {
-                    self.after_switch(resumer);
-                    // SAFETY: the body is suspended again; the tag names the
-                    // slot it posted (mailbox rule 2).
-                    CoroutineResult::Yield(unsafe { take_suspend(self.mailbox.as_ptr(), tag) })
-                }
-                CoroutineResult::Return(r) => {
-                    self.after_switch(resumer);
-                    CoroutineResult::Return(r)
-                }
-            };
-            return self.own_outcome(out);
+        // The usual turn, a wake of a suspended body with no delegates, is
+        // told by two tests (`Life::Suspended` is zero); a start goes
+        // through `start_returning_waits` or the general step.
+        if self.life == Life::Suspended && self.delegates.is_empty() {
+            return self.resume_returning_waits(ResumeTag::Wake);
         }
+        self.step_general()
+    }
+
+    /// `step_returning_waits` for anything but a wake of a suspended body
+    /// with no delegates (a start, a delegate's step): out of line, so that
+    /// the turn that inlines the wake stays small.
+    #[inline(never)]
+    fn step_general(&mut self) -> Step<Y, R> {
         let signal = if self.started {
             Resume::Wake
         } else {
             Resume::Start
         };
         self.step(signal)
+    }
+
+    /// [`step_returning_waits`](Self::step_returning_waits) for a body known
+    /// not to have started: the executor's first run of a task, whose
+    /// generator it has just built.
+    #[inline(always)]
+    pub(crate) fn start_returning_waits(&mut self) -> Step<Y, R> {
+        if self.life != Life::Created {
+            return self.step_general();
+        }
+        self.life = Life::Suspended;
+        self.started = true;
+        self.resume_returning_waits(ResumeTag::Start)
+    }
+
+    /// The switch of `step_returning_waits` into a body that is created or
+    /// suspended with no delegates. Starting or waking a task's own body
+    /// carries no value: no mailbox post, and the usual answers, another
+    /// wait or the end, need no mailbox read. As in `resume_for_value`, the
+    /// context and the canary are seen to in each arm.
+    #[inline(always)]
+    fn resume_returning_waits(&mut self, tag: ResumeTag) -> Step<Y, R> {
+        debug_assert!(self.coroutine.is_some());
+        // SAFETY: a generator that is not complete has its coroutine: it is
+        // taken only when the generator becomes complete (`finish`,
+        // `leak_body`), and both callers have seen that it is not.
+        let coroutine = unsafe { self.coroutine.as_mut().unwrap_unchecked() };
+        let resumer = current_context();
+        let out = match coroutine.resume(tag) {
+            CoroutineResult::Yield(SuspendTag::Wait(kind)) => {
+                self.after_switch(resumer);
+                return Step::Waiting(kind);
+            }
+            CoroutineResult::Return(Ok(value)) => {
+                self.after_switch(resumer);
+                self.finish();
+                return Step::Returned(value);
+            }
+            CoroutineResult::Yield(tag) => {
+                self.after_switch(resumer);
+                // SAFETY: the body is suspended again; the tag names the slot
+                // it posted (mailbox rule 2).
+                CoroutineResult::Yield(unsafe { take_suspend(self.mailbox.as_ptr(), tag) })
+            }
+            CoroutineResult::Return(r) => {
+                self.after_switch(resumer);
+                CoroutineResult::Return(r)
+            }
+        };
+        self.own_outcome(out)
     }
 }
 

@@ -54,8 +54,10 @@ type Coroutine<R> = corosensei::Coroutine<
 /// without RUNNING: a running generator is borrowed by its caller).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Life {
-    Created,
+    // First, so that its tag is zero: the test on every wake of a task
+    // (`step_returning_waits`) is then a test of the byte itself.
     Suspended,
+    Created,
     Complete,
 }
 
