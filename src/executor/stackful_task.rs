@@ -5,7 +5,7 @@ use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
 use super::task::{Header, Ran, Task, Turns};
-use super::task_body::{close_body, run_body, start_body, TaskGenerator, TaskStep};
+use super::task_body::{close_body, run_body_then, start_body, TaskGenerator, TaskStep};
 use crate::generator::{StackConfig, WaitKind};
 use crate::loom::Arc;
 use std::cell::Cell;
@@ -98,18 +98,6 @@ where
             TaskStep::Panicked(payload) => self.finish(Err(JoinError::panicked(payload))),
         }
     }
-
-    /// Files the end of a body that had waited: its generator is released
-    /// and the outcome stored. Out of line: once per task.
-    #[inline(never)]
-    fn ended(&self, generator: Box<TaskGenerator<'static, T>>, step: TaskStep<T>) -> Ran {
-        drop(generator);
-        match step {
-            TaskStep::Waiting(kind) => waited(kind),
-            TaskStep::Returned(value) => self.finish(Ok(value)),
-            TaskStep::Panicked(payload) => self.finish(Err(JoinError::panicked(payload))),
-        }
-    }
 }
 
 /// How a turn that ended in a wait went, for the scheduler.
@@ -140,13 +128,19 @@ where
         // A wake, the usual turn of a task that waits, tested alone: one
         // test of the generator's pointer.
         if let Some(mut generator) = self.running.take() {
-            return match run_body(&mut generator) {
-                TaskStep::Waiting(kind) => {
-                    self.keep_waiting(generator);
-                    waited(kind)
-                }
-                step => self.ended(generator, step),
-            };
+            // What the turn did meets as a `Ran` in a register, not as a
+            // step in memory: each arm answers for itself.
+            let ran = run_body_then(&mut generator, waited, |step| match step {
+                TaskStep::Waiting(kind) => waited(kind),
+                TaskStep::Returned(value) => self.finish(Ok(value)),
+                TaskStep::Panicked(payload) => self.finish(Err(JoinError::panicked(payload))),
+            });
+            if ran == Ran::Done {
+                drop(generator);
+            } else {
+                self.keep_waiting(generator);
+            }
+            return ran;
         }
         self.run_first()
     }

@@ -42,6 +42,24 @@ pub(crate) fn run_body<T>(body: &mut TaskGenerator<'_, T>) -> TaskStep<T> {
     }
 }
 
+/// [`run_body`], handing a wait to `waiting` and an end to `ended`, each
+/// called in its own arm (see `Generator::step_returning_waits_then`).
+#[inline(always)]
+pub(crate) fn run_body_then<T, X>(
+    body: &mut TaskGenerator<'_, T>,
+    waiting: impl FnOnce(WaitKind) -> X,
+    ended: impl FnOnce(TaskStep<T>) -> X,
+) -> X {
+    body.step_returning_waits_then(waiting, |step| {
+        ended(match step {
+            Step::Waiting(kind) => TaskStep::Waiting(kind),
+            Step::Returned(value) => TaskStep::Returned(value),
+            Step::Panicked(payload) => TaskStep::Panicked(payload),
+            Step::Yielded(never) => match never {},
+        })
+    })
+}
+
 /// [`run_body`] for a body that has not started yet (the first run of a
 /// task whose generator was just built): its switch is a start's, with no
 /// test for a wake.

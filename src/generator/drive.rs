@@ -297,13 +297,26 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// the switch happens in the turn's own frame.
     #[inline(always)]
     pub(crate) fn step_returning_waits(&mut self) -> Step<Y, R> {
+        self.step_returning_waits_then(Step::Waiting, |step| step)
+    }
+
+    /// [`step_returning_waits`](Self::step_returning_waits), handing a wait
+    /// to `waiting` and anything else to `other`, each called in its own
+    /// arm: the caller's answers (a byte, for the executor) then meet, not
+    /// the steps, which would meet in memory.
+    #[inline(always)]
+    pub(crate) fn step_returning_waits_then<X>(
+        &mut self,
+        waiting: impl FnOnce(WaitKind) -> X,
+        other: impl FnOnce(Step<Y, R>) -> X,
+    ) -> X {
         // The usual turn, a wake of a suspended body with no delegates, is
         // told by two tests (`Life::Suspended` is zero); a start goes
         // through `start_returning_waits` or the general step.
         if self.life == Life::Suspended && self.delegates.is_empty() {
-            return self.resume_returning_waits(ResumeTag::Wake);
+            return self.resume_returning_waits(ResumeTag::Wake, waiting, other);
         }
-        self.step_general()
+        other(self.step_general())
     }
 
     /// `step_returning_waits` for anything but a wake of a suspended body
@@ -329,7 +342,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         }
         self.life = Life::Suspended;
         self.started = true;
-        self.resume_returning_waits(ResumeTag::Start)
+        self.resume_returning_waits(ResumeTag::Start, Step::Waiting, |step| step)
     }
 
     /// The switch of `step_returning_waits` into a body that is created or
@@ -338,7 +351,12 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// wait or the end, need no mailbox read. As in `resume_for_value`, the
     /// context and the canary are seen to in each arm.
     #[inline(always)]
-    fn resume_returning_waits(&mut self, tag: ResumeTag) -> Step<Y, R> {
+    fn resume_returning_waits<X>(
+        &mut self,
+        tag: ResumeTag,
+        waiting: impl FnOnce(WaitKind) -> X,
+        other: impl FnOnce(Step<Y, R>) -> X,
+    ) -> X {
         debug_assert!(self.coroutine.is_some());
         // SAFETY: a generator that is not complete has its coroutine: it is
         // taken only when the generator becomes complete (`finish`,
@@ -348,12 +366,12 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         let out = match coroutine.resume(tag) {
             CoroutineResult::Yield(SuspendTag::Wait(kind)) => {
                 self.after_switch(resumer);
-                return Step::Waiting(kind);
+                return waiting(kind);
             }
             CoroutineResult::Return(Ok(value)) => {
                 self.after_switch(resumer);
                 self.finish();
-                return Step::Returned(value);
+                return other(Step::Returned(value));
             }
             CoroutineResult::Yield(tag) => {
                 self.after_switch(resumer);
@@ -366,7 +384,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 CoroutineResult::Return(r)
             }
         };
-        self.own_outcome(out)
+        other(self.own_outcome(out))
     }
 }
 
