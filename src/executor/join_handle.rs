@@ -25,9 +25,20 @@ pub(crate) fn join_slot<T, K: ?Sized>(
     target: &Rc<K>,
     what: &str,
 ) -> Result<T, JoinError> {
+    join_slot_taking(slot, target, what).unwrap_or_else(|cannot_wait| cannot_wait)
+}
+
+/// [`join_slot`], telling a taken outcome (`Ok`) from a joiner that could
+/// not wait for it (`Err`, a cancellation error).
+#[inline(always)]
+pub(crate) fn join_slot_taking<T, K: ?Sized>(
+    slot: &JoinSlot<T>,
+    target: &Rc<K>,
+    what: &str,
+) -> Result<Result<T, JoinError>, Result<T, JoinError>> {
     loop {
         if let Some(outcome) = slot.take() {
-            return outcome;
+            return Ok(outcome);
         }
         let me = current_task(what);
         if std::ptr::addr_eq(Rc::as_ptr(&me), Rc::as_ptr(target)) {
@@ -38,7 +49,7 @@ pub(crate) fn join_slot<T, K: ?Sized>(
         let _joining = Joining(slot);
         if suspend_as("join", WaitKind::Blocked).is_err() {
             // The joiner is being torn down: it cannot wait any more.
-            return Err(JoinError::cancelled());
+            return Err(Err(JoinError::cancelled()));
         }
     }
 }
@@ -67,22 +78,33 @@ impl<T> Drop for Joining<'_, T> {
 /// ```
 #[must_use = "dropping a JoinHandle detaches its task"]
 pub struct JoinHandle<T> {
-    task: Rc<dyn Joinable<T>>,
+    /// `None` only once `join` took the outcome: the handle's drop then has
+    /// nothing to release (no joiner, no outcome left), and skips the call.
+    task: Option<Rc<dyn Joinable<T>>>,
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: Rc<dyn Joinable<T>>) -> Self {
-        JoinHandle { task }
+        JoinHandle { task: Some(task) }
+    }
+
+    /// The task; present in every handle a caller can reach.
+    #[inline(always)]
+    fn task(&self) -> &Rc<dyn Joinable<T>> {
+        match &self.task {
+            Some(task) => task,
+            None => unreachable!("a JoinHandle used after its join"),
+        }
     }
 
     /// The task's id.
     pub fn id(&self) -> TaskId {
-        self.task.header().id
+        self.task().header().id
     }
 
     /// Whether the task has ended (its result is waiting, or was taken).
     pub fn is_finished(&self) -> bool {
-        self.task.header().state.get() == RunState::Done
+        self.task().header().state.get() == RunState::Done
     }
 
     /// Waits for the task to end and returns its value, or why there is none
@@ -95,8 +117,20 @@ impl<T> JoinHandle<T> {
     /// any task, or in a future task: `.await` the handle there), and when a
     /// task joins itself. A finished task's result is returned anywhere.
     #[inline(always)]
-    pub fn join(self) -> Result<T, JoinError> {
-        join_slot(self.task.slot(), &self.task, "JoinHandle::join")
+    pub fn join(mut self) -> Result<T, JoinError> {
+        let task = self.task();
+        match join_slot_taking(task.slot(), task, "JoinHandle::join") {
+            Ok(outcome) => {
+                // Taken: no joiner and no outcome are left for the handle's
+                // drop to release. Its task is moved out and the handle,
+                // left empty, is forgotten: nothing leaks, and no drop runs.
+                let task = self.task.take();
+                std::mem::forget(self);
+                drop(task);
+                outcome
+            }
+            Err(cannot_wait) => cannot_wait,
+        }
     }
 
     /// Requests cancellation: the task unwinds from where it is suspended
@@ -110,7 +144,7 @@ impl<T> JoinHandle<T> {
     /// unwinding); one that panics while an unstarted task's closure is
     /// dropped makes `join` report that panic.
     pub fn cancel(&self) {
-        request_cancel(&(self.task.clone() as TaskRef));
+        request_cancel(&(self.task().clone() as TaskRef));
     }
 }
 
@@ -118,7 +152,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let slot = self.task.slot();
+        let slot = self.task().slot();
         if let Some(outcome) = slot.take() {
             slot.clear_joiner();
             return Poll::Ready(outcome);
@@ -129,8 +163,11 @@ impl<T> Future for JoinHandle<T> {
 }
 
 impl<T> Drop for JoinHandle<T> {
+    #[inline]
     fn drop(&mut self) {
-        self.task.slot().release_handle();
+        if let Some(task) = &self.task {
+            task.slot().release_handle();
+        }
     }
 }
 
@@ -138,7 +175,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
             .field("id", &self.id())
-            .field("finished", &self.task.slot().is_ready())
+            .field("finished", &self.task().slot().is_ready())
             .finish()
     }
 }
