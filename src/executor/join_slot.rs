@@ -9,7 +9,7 @@
 use super::join_error::JoinError;
 use super::task::Task;
 use super::wait_queue::Waiter;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Waker;
 
@@ -21,7 +21,10 @@ enum SlotState<T> {
 
 /// Where a task's outcome waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {
-    state: RefCell<SlotState<T>>,
+    /// A `Cell`, not a `RefCell`: every access moves the state out or in
+    /// whole (no borrow is ever held), which spares a borrow flag's test
+    /// and two stores on each store and take of an outcome.
+    state: Cell<SlotState<T>>,
     /// Who waits for the outcome, if anyone: woken when it lands, it looks
     /// again.
     joiner: Cell<Option<Waiter>>,
@@ -43,7 +46,7 @@ impl<T> FailSlot for JoinSlot<T> {
     /// Stores `error` unless the body already stored its own outcome (a
     /// scoped task that caught its cancellation and returned a value).
     fn fail(&self, error: JoinError) {
-        if matches!(*self.state.borrow(), SlotState::Pending) {
+        if self.peek(|state| matches!(state, SlotState::Pending)) {
             self.complete(Err(error));
         }
     }
@@ -52,7 +55,7 @@ impl<T> FailSlot for JoinSlot<T> {
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
         JoinSlot {
-            state: RefCell::new(SlotState::Pending),
+            state: Cell::new(SlotState::Pending),
             joiner: Cell::new(None),
             detached: Cell::new(false),
         }
@@ -62,11 +65,11 @@ impl<T> JoinSlot<T> {
     /// outcome is dropped at once instead.
     pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
         if self.detached.get() {
-            *self.state.borrow_mut() = SlotState::Taken;
+            self.state.set(SlotState::Taken);
             drop_unclaimed(outcome);
             return;
         }
-        *self.state.borrow_mut() = SlotState::Ready(outcome);
+        self.state.set(SlotState::Ready(outcome));
         if let Some(joiner) = self.joiner.take() {
             joiner.wake();
         }
@@ -121,18 +124,33 @@ impl<T> JoinSlot<T> {
 
     /// Takes the outcome if it is there.
     pub(crate) fn take(&self) -> Option<Result<T, JoinError>> {
-        let mut state = self.state.borrow_mut();
-        match std::mem::replace(&mut *state, SlotState::Taken) {
+        match self.state.replace(SlotState::Taken) {
             SlotState::Ready(outcome) => Some(outcome),
             other => {
-                *state = other;
+                self.put_back(other);
                 None
             }
         }
     }
 
     pub(crate) fn is_ready(&self) -> bool {
-        matches!(*self.state.borrow(), SlotState::Ready(_))
+        self.peek(|state| matches!(state, SlotState::Ready(_)))
+    }
+
+    /// What `look` says of the state, which stays as it was.
+    fn peek(&self, look: impl FnOnce(&SlotState<T>) -> bool) -> bool {
+        let state = self.state.replace(SlotState::Taken);
+        let answer = look(&state);
+        self.put_back(state);
+        answer
+    }
+
+    /// Puts back a state moved out with `Taken` left in its place.
+    #[inline(always)]
+    fn put_back(&self, state: SlotState<T>) {
+        // What it replaces is the `Taken` just left there: nothing to drop,
+        // and forgetting it spares the test.
+        std::mem::forget(self.state.replace(state));
     }
 }
 
