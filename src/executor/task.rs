@@ -311,10 +311,38 @@ impl Turns {
     where
         Rc<K>: IntoTaskRef,
     {
+        self.turn_in(task, f, ran, false)
+    }
+
+    /// [`turn`](Self::turn), where `outermost` says no other turn of this
+    /// executor is under way (the loop's own turns; a scope runs its tasks'
+    /// turns inside its owner's). The running slot is then simply cleared
+    /// after the turn: no earlier value is kept across the switch.
+    #[inline(always)]
+    fn turn_in<K: Task + ?Sized, R>(
+        &self,
+        task: Rc<K>,
+        f: impl FnOnce(&K) -> R,
+        ran: impl Fn(&R) -> Ran,
+        outermost: bool,
+    ) -> R
+    where
+        Rc<K>: IntoTaskRef,
+    {
         let header = task.header();
         header.state.set(RunState::Running);
         header.notified.set(false);
-        let previous = self.current.replace(header.table_key.get());
+        let previous = if outermost {
+            debug_assert_eq!(
+                self.current.get(),
+                NO_TASK,
+                "an outermost turn inside a turn"
+            );
+            self.current.set(header.table_key.get());
+            NO_TASK
+        } else {
+            self.current.replace(header.table_key.get())
+        };
         // Without stall warnings, the usual case, the clock costs one test:
         // a timed turn is a copy of the turn, out of line.
         let result = match self.turn_clock.get() {
@@ -346,11 +374,12 @@ impl Turns {
     }
 
     /// One turn of a task of a known kind: what each kind's
-    /// `Task::run_turn` is.
+    /// `Task::run_turn` is. Only the loop (`Core::run_ready`) runs these,
+    /// never inside another turn.
     #[inline(always)]
     pub(crate) fn run_turn_of<K: Task + 'static>(&self, task: Rc<K>) {
         let cancel = task.header().cancel_requested.get();
-        self.turn(
+        self.turn_in(
             task,
             |task| {
                 if cancel {
@@ -360,6 +389,7 @@ impl Turns {
                 }
             },
             |ran| *ran,
+            true,
         );
     }
 
