@@ -107,25 +107,26 @@ impl Core {
         task.header().table_key.set(key);
     }
 
-    /// Adds a new task to the table and to its run queue. Generic over its
-    /// kind, so that a new task's header is reached with no virtual call.
+    /// Adds a new task whose home is this executor's own run queue (its
+    /// header is from [`new_header`](Self::new_header): every spawn's) to
+    /// the table and to that queue. Generic over its kind, so that a new
+    /// task's header is reached with no virtual call.
     #[inline]
     pub(crate) fn enqueue<K: Task + ?Sized>(&self, task: Rc<K>)
     where
         Rc<K>: IntoTaskRef,
     {
         let header = task.header();
-        let own_queue = Rc::ptr_eq(&header.home, &self.queue);
-        let home = (!own_queue).then(|| header.home.clone());
+        debug_assert!(
+            Rc::ptr_eq(&header.home, &self.queue),
+            "enqueue of a task whose home is not the executor's own queue"
+        );
         let key = self
             .table
             .borrow_mut()
             .insert(Rc::clone(&task).into_task_ref());
         header.table_key.set(key);
-        match home {
-            None => self.queue.push_unowned(task.into_task_ref()),
-            Some(home) => home.push(task.into_task_ref()),
-        }
+        self.queue.push_unowned(task.into_task_ref());
     }
 
     pub(crate) fn unregister(&self, task: &TaskRef) {
@@ -162,6 +163,7 @@ impl Core {
         }
     }
 
+    #[inline]
     pub(crate) fn current_task(&self) -> Option<TaskRef> {
         let table = self.table.borrow();
         table.get(self.current.get()).cloned()
