@@ -130,7 +130,7 @@ impl Executor {
                 core.wait_for_events();
                 continue;
             }
-            let step = core.turn(main_task.clone(), |_| run_body(&mut body), TaskStep::ran);
+            let step = core.turn(&main_task, |_| run_body(&mut body), TaskStep::ran);
             match step {
                 TaskStep::Waiting(_) => {}
                 TaskStep::Returned(value) => return value,

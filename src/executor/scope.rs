@@ -341,7 +341,7 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
             }
             let cancel = main.header().cancel_requested.get();
             let step = core.turn(
-                main.clone(),
+                &main,
                 |_| {
                     if cancel {
                         match close_body(main.header(), &mut main_body) {

@@ -180,6 +180,44 @@ impl<T: Task + 'static> IntoTaskRef for Rc<T> {
     }
 }
 
+/// A task as a turn takes it: owned (the loop's, which files it again with
+/// no count traffic) or borrowed (an owner's turn of a task it keeps, such
+/// as `block_on`'s, counted again only if it is filed again).
+pub(crate) trait Turned<K: ?Sized> {
+    fn rc(&self) -> &Rc<K>;
+    fn into_queued(self) -> TaskRef;
+}
+
+impl<K: ?Sized> Turned<K> for Rc<K>
+where
+    Rc<K>: IntoTaskRef,
+{
+    #[inline(always)]
+    fn rc(&self) -> &Rc<K> {
+        self
+    }
+
+    #[inline(always)]
+    fn into_queued(self) -> TaskRef {
+        self.into_task_ref()
+    }
+}
+
+impl<K: ?Sized> Turned<K> for &Rc<K>
+where
+    Rc<K>: IntoTaskRef,
+{
+    #[inline(always)]
+    fn rc(&self) -> &Rc<K> {
+        self
+    }
+
+    #[inline(always)]
+    fn into_queued(self) -> TaskRef {
+        Rc::clone(self).into_task_ref()
+    }
+}
+
 /// A FIFO of tasks ready to run. The executor has one; each scope has its
 /// own, whose owner task is woken when the first task arrives.
 pub(crate) struct RunQueue {
@@ -305,13 +343,10 @@ impl Turns {
     #[inline(always)]
     pub(crate) fn turn<K: Task + ?Sized, R>(
         &self,
-        task: Rc<K>,
+        task: impl Turned<K>,
         f: impl FnOnce(&K) -> R,
         ran: impl Fn(&R) -> Ran,
-    ) -> R
-    where
-        Rc<K>: IntoTaskRef,
-    {
+    ) -> R {
         self.turn_in(task, f, ran, false)
     }
 
@@ -322,15 +357,12 @@ impl Turns {
     #[inline(always)]
     fn turn_in<K: Task + ?Sized, R>(
         &self,
-        task: Rc<K>,
+        task: impl Turned<K>,
         f: impl FnOnce(&K) -> R,
         ran: impl Fn(&R) -> Ran,
         outermost: bool,
-    ) -> R
-    where
-        Rc<K>: IntoTaskRef,
-    {
-        let header = task.header();
+    ) -> R {
+        let header = task.rc().header();
         header.state.set(RunState::Running);
         header.notified.set(false);
         let previous = if outermost {
@@ -347,14 +379,14 @@ impl Turns {
         // Without stall warnings, the usual case, the clock costs one test:
         // a timed turn is a copy of the turn, out of line.
         let result = match self.turn_clock.get() {
-            None => f(&task),
-            Some(clock) => timed(clock, header, || f(&task)),
+            None => f(task.rc()),
+            Some(clock) => timed(clock, header, || f(task.rc())),
         };
         self.current.set(previous);
         let requeue = match ran(&result) {
             Ran::Done => {
                 header.state.set(RunState::Done);
-                self.unregister_key(header.table_key.get(), Rc::as_ptr(&task));
+                self.unregister_key(header.table_key.get(), Rc::as_ptr(task.rc()));
                 false
             }
             Ran::Yielded => true,
@@ -363,10 +395,10 @@ impl Turns {
         if requeue {
             header.state.set(RunState::Scheduled);
             if Rc::ptr_eq(&header.home, &self.queue) {
-                self.queue.push_unowned(task.into_task_ref());
+                self.queue.push_unowned(task.into_queued());
             } else {
                 let home = Rc::clone(&header.home);
-                home.push(task.into_task_ref());
+                home.push(task.into_queued());
             }
         } else if header.state.get() == RunState::Running {
             header.state.set(RunState::Blocked);
