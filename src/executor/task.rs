@@ -243,7 +243,7 @@ impl RunQueue {
 
     #[inline(always)]
     pub(crate) fn push(&self, task: TaskRef) {
-        self.queue.borrow_mut().push_back(task);
+        self.push_back(task);
         if self.has_owner.get() {
             let owner = self.owner.borrow().clone();
             if let Some(owner) = owner {
@@ -257,6 +257,29 @@ impl RunQueue {
     #[inline(always)]
     pub(crate) fn push_unowned(&self, task: TaskRef) {
         debug_assert!(!self.has_owner.get());
+        self.push_back(task);
+    }
+
+    /// Files `task` last.
+    #[inline(always)]
+    fn push_back(&self, task: TaskRef) {
+        // The usual push, into room the queue has, cannot fail: with every
+        // other case (the queue must grow, or is borrowed) handed to a call
+        // that takes the task, nothing here can unwind while the task is
+        // held, and the turn keeps it in registers instead of memory.
+        if let Ok(mut queue) = self.queue.try_borrow_mut() {
+            if queue.len() < queue.capacity() {
+                queue.push_back(task);
+                return;
+            }
+        }
+        self.push_growing(task);
+    }
+
+    /// [`push_back`](Self::push_back) when the queue must grow.
+    #[cold]
+    #[inline(never)]
+    fn push_growing(&self, task: TaskRef) {
         self.queue.borrow_mut().push_back(task);
     }
 
