@@ -9,10 +9,11 @@
 //! Measures:
 //!
 //! - `map_speedup`: a CPU-bound map (trial-division primality of every
-//!   number below 300,000): sequential, `Pool::map` on every core (pinned,
-//!   and on a second pool of unpinned workers), rayon's `par_iter`.
-//! - `map_per_item`: `Pool::map(0..1_000_000, |x| x + 1)` against rayon's
-//!   `into_par_iter().map(..).collect()`; ns per item.
+//!   number below 300,000): sequential, `Pool::map` on every core (a
+//!   `Pool::new` pool, unpinned as by default, and `rt.pool()` on the
+//!   runtime's pinned workers), rayon's `par_iter`.
+//! - `map_per_item`: `Pool::map(0..1_000_000, |x| x + 1)` on both pools
+//!   against rayon's `into_par_iter().map(..).collect()`; ns per item.
 //! - `cross_core_messages`: one producer thread sends 1,000,000 `u64`
 //!   through a channel of capacity 1024 to a receiver on another thread:
 //!   corun's `mpsc` into a task on a worker, against crossbeam-channel
@@ -118,12 +119,10 @@ fn main() {
     let workers = rt.workers();
     let wanted = |name: &str| only.as_deref().map_or(true, |o| name.contains(o));
 
+    // `Pool::new`'s default: unpinned workers (see `PoolBuilder::pin_cores`).
+    let own_pool = corun::Pool::new(cores).expect("a pool");
     if wanted("map_speedup") {
         const PRIMES_BELOW: u64 = 300_000;
-        let unpinned = corun::Pool::builder()
-            .pin_cores(false)
-            .build()
-            .expect("a pool");
         let medians = interleaved(&mut [
             ("sequential", &mut || {
                 timed(|| {
@@ -132,7 +131,7 @@ fn main() {
             }),
             ("Pool::map", &mut || {
                 timed(|| {
-                    black_box(pool.map(0..PRIMES_BELOW, is_prime));
+                    black_box(own_pool.map(0..PRIMES_BELOW, is_prime));
                 })
             }),
             ("rayon par_iter", &mut || {
@@ -141,9 +140,9 @@ fn main() {
                     black_box(v);
                 })
             }),
-            ("Pool::map, unpinned", &mut || {
+            ("rt.pool().map, pinned", &mut || {
                 timed(|| {
-                    black_box(unpinned.map(0..PRIMES_BELOW, is_prime));
+                    black_box(pool.map(0..PRIMES_BELOW, is_prime));
                 })
             }),
         ]);
@@ -155,12 +154,12 @@ fn main() {
                 "sequential",
                 "Pool::map",
                 "rayon par_iter",
-                "Pool::map, unpinned workers",
+                "rt.pool().map, pinned workers",
             ],
             &medians,
         );
         println!(
-            "  speedup: Pool::map {:.2}x (unpinned {:.2}x), rayon {:.2}x on {cores} cores",
+            "  speedup: Pool::map {:.2}x (pinned rt.pool() {:.2}x), rayon {:.2}x on {cores} cores",
             medians[0] / medians[1],
             medians[0] / medians[3],
             medians[0] / medians[2]
@@ -171,23 +170,32 @@ fn main() {
         const ITEMS: u64 = 1_000_000;
         let per_item = 1e9 / ITEMS as f64;
         let medians = interleaved(&mut [
-            ("Pool::map", &mut || {
-                timed(|| {
-                    black_box(pool.map(0..ITEMS, |x| x + 1));
-                })
-            }),
             ("rayon", &mut || {
                 timed(|| {
                     let v: Vec<u64> = (0..ITEMS).into_par_iter().map(|x| x + 1).collect();
                     black_box(v);
                 })
             }),
+            ("Pool::map", &mut || {
+                timed(|| {
+                    black_box(own_pool.map(0..ITEMS, |x| x + 1));
+                })
+            }),
+            ("rt.pool().map", &mut || {
+                timed(|| {
+                    black_box(pool.map(0..ITEMS, |x| x + 1));
+                })
+            }),
         ]);
         report(
-            "map_per_item: 0..1,000,000, |x| x + 1",
+            "map_per_item: 0..1,000,000, |x| x + 1 (ratios: to rayon)",
             "ns/item",
             per_item,
-            &["Pool::map", "rayon into_par_iter"],
+            &[
+                "rayon into_par_iter",
+                "Pool::map",
+                "rt.pool().map, pinned workers",
+            ],
             &medians,
         );
     }

@@ -24,6 +24,23 @@ fn map_is_ordered_and_complete() {
     assert_eq!(chunked, (1..=10).collect::<Vec<_>>());
 }
 
+/// How many cores the calling thread may run on.
+fn cores_allowed() -> usize {
+    core_affinity::get_core_ids().map_or(0, |ids| ids.len())
+}
+
+#[test]
+fn pool_new_leaves_its_workers_unpinned_and_the_builder_pins_them_on_request() {
+    let cores = cores_allowed();
+    assert!(cores >= 1, "the OS reports no core this thread may run on");
+    let free = Pool::new(2).unwrap();
+    let seen = free.map(0..8, |_| cores_allowed());
+    assert!(seen.iter().all(|&n| n == cores), "{seen:?} of {cores}");
+    let pinned = Pool::builder().workers(2).pin_cores(true).build().unwrap();
+    let seen = pinned.map(0..8, |_| cores_allowed());
+    assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+}
+
 #[test]
 fn zero_workers_is_an_error() {
     assert!(matches!(Pool::new(0), Err(BuildError::NoWorkers)));

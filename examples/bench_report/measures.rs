@@ -259,9 +259,9 @@ pub fn primes_seq(n: u64) -> f64 {
     t.elapsed().as_nanos() as f64
 }
 
-pub fn primes_pool(rt: &corun::Runtime, n: u64) -> f64 {
+pub fn primes_pool(pool: &corun::Pool, n: u64) -> f64 {
     let t = Instant::now();
-    black_box(rt.pool().map(0..n, is_prime));
+    black_box(pool.map(0..n, is_prime));
     t.elapsed().as_nanos() as f64
 }
 

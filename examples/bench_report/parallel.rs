@@ -105,10 +105,7 @@ pub fn speedup(c: &mut Ctx) {
     let mut lines: Vec<charts::Line> = names.iter().map(|s| (s.to_string(), vec![])).collect();
     lines.push(("CPython multiprocessing.Pool".into(), vec![]));
     for w in 1..=cores() {
-        let rt = corun::Runtime::builder()
-            .workers(w)
-            .build()
-            .expect("runtime");
+        let pool = corun::Pool::new(w).expect("pool");
         let rp = rayon::ThreadPoolBuilder::new()
             .num_threads(w)
             .build()
@@ -116,7 +113,7 @@ pub fn speedup(c: &mut Ctx) {
         let tk = multi::tokio_mt(w);
         let v = c.run(&mut [
             &mut || m::primes_seq(n),
-            &mut || m::primes_pool(&rt, n),
+            &mut || m::primes_pool(&pool, n),
             &mut || m::primes_rayon(&rp, n),
             &mut || multi::primes_tokio(&tk, n),
         ]);

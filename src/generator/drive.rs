@@ -9,6 +9,17 @@ use super::{Generator, Life};
 use crate::stack::{self, current_context, set_current_context};
 use corosensei::CoroutineResult;
 
+/// What a switch into a body for a value produced (`send`, `start`): each
+/// case apart, so that the caller branches straight to its own code and
+/// nothing is built in memory on the way.
+pub(super) enum ValueSwitch<Y, R> {
+    /// The usual answer: a plain yield, its value taken from the mailbox.
+    Value(Y),
+    /// A delegation or a wait; its slot, if any, not read yet.
+    Other(SuspendTag),
+    Returned(Result<R, Payload>),
+}
+
 /// What one step of a root generator produced.
 pub(crate) enum Step<Y, R> {
     Yielded(Y),
@@ -53,17 +64,14 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
 
     /// `send`'s switch into a started, suspended body with no delegates:
     /// posts `value`, resumes the body and takes the value it yields.
-    /// Anything but a plain yield comes back as `Err`, for the slow path.
+    /// Anything but a plain yield comes back apart, for the slow paths.
     ///
     /// The resumer's context and the canary are seen to in each arm of the
     /// match, not before it: corosensei returns a yield and a return by
     /// different paths, and so the usual case is a branch on the tag it
     /// hands back in a register, with no result built in memory first.
     #[inline(always)]
-    pub(super) fn send_suspended(
-        &mut self,
-        value: S,
-    ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
+    pub(super) fn send_suspended(&mut self, value: S) -> ValueSwitch<Y, R> {
         // SAFETY: the mailbox lives at the top of this generator's stack for
         // as long as its coroutine does, and the body is suspended until the
         // switch below (mailbox rules 1 and 2).
@@ -74,25 +82,19 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// `start`'s switch into a body that has not run yet, with `send`'s
     /// fast path for its first yield.
     #[inline(always)]
-    pub(super) fn start_created(
-        &mut self,
-    ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
+    pub(super) fn start_created(&mut self) -> ValueSwitch<Y, R> {
         self.life = Life::Suspended;
         self.started = true;
         self.resume_for_value(ResumeTag::Start)
     }
 
     /// Resumes the body with `tag` (its value, if any, already posted) and
-    /// takes the value it yields; anything else comes back as `Err`.
+    /// takes the value it yields; anything else comes back apart.
     ///
     /// Only for a generator that is created or suspended, whose coroutine is
     /// therefore present.
     #[inline(always)]
-    fn resume_for_value(
-        &mut self,
-        tag: ResumeTag,
-    ) -> Result<Y, CoroutineResult<SuspendTag, Result<R, Payload>>> {
-        let mailbox = self.mailbox.as_ptr();
+    fn resume_for_value(&mut self, tag: ResumeTag) -> ValueSwitch<Y, R> {
         debug_assert!(self.coroutine.is_some());
         // SAFETY: `send` and `start` take this path only for a suspended or
         // created generator, and its coroutine is present: it is taken only
@@ -103,12 +105,18 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             CoroutineResult::Yield(SuspendTag::Value) => {
                 self.after_switch(resumer);
                 // SAFETY: the body is suspended again and its tag says it
-                // posted a value (mailbox rule 2); it is read once.
-                Ok(unsafe { super::mailbox::take_yielded(mailbox) })
+                // posted a value (mailbox rule 2); it is read once. The
+                // pointer is read again here, not kept from before the
+                // switch: a load beats a spill and a reload around it.
+                ValueSwitch::Value(unsafe { super::mailbox::take_yielded(self.mailbox.as_ptr()) })
             }
-            other => {
+            CoroutineResult::Yield(tag) => {
                 self.after_switch(resumer);
-                Err(other)
+                ValueSwitch::Other(tag)
+            }
+            CoroutineResult::Return(r) => {
+                self.after_switch(resumer);
+                ValueSwitch::Returned(r)
             }
         }
     }

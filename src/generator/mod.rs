@@ -184,10 +184,8 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 "start() may be called only once, on a new generator",
             );
         }
-        match self.start_created() {
-            Ok(yielded) => GeneratorState::Yielded(yielded),
-            Err(other) => self.send_outcome_tag(other),
-        }
+        let out = self.start_created();
+        self.value_state(out)
     }
 
     /// Sends `value` in as the result of the pending `yield_` and runs the
@@ -207,10 +205,8 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         if self.life != Life::Suspended || !self.delegates.is_empty() {
             return self.send_slow(value);
         }
-        match self.send_suspended(value) {
-            Ok(yielded) => GeneratorState::Yielded(yielded),
-            Err(other) => self.send_outcome_tag(other),
-        }
+        let out = self.send_suspended(value);
+        self.value_state(out)
     }
 
     /// `send` on a generator that is not simply suspended: misuse, or a
@@ -226,30 +222,39 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         self.resume_public(Resume::Send(value))
     }
 
-    /// Whatever the own coroutine answered a `send` with other than a plain
-    /// yield (a delegation, a wait, the end of the body).
+    /// The body suspended with something other than a value (a
+    /// delegation or a wait) in answer to a `send` or `start`.
     #[inline(never)]
-    fn send_outcome_tag(
-        &mut self,
-        out: corosensei::CoroutineResult<SuspendTag, Result<R, protocol::Payload>>,
-    ) -> GeneratorState<Y, R> {
-        let out = match out {
-            // The body returned: the usual end, answered here without the
-            // general step's detour.
-            corosensei::CoroutineResult::Return(Ok(r)) => {
+    fn send_other_tag(&mut self, tag: SuspendTag) -> GeneratorState<Y, R> {
+        // SAFETY: the body is suspended again; the tag names the slot it
+        // posted (mailbox rule 2).
+        let out = unsafe { mailbox::take_suspend(self.mailbox.as_ptr(), tag) };
+        Self::public_state(self.send_outcome(corosensei::CoroutineResult::Yield(out)))
+    }
+
+    /// The body ended in answer to a `send` or `start`: the usual end is
+    /// answered here without the general step's detour.
+    #[inline(never)]
+    fn send_returned(&mut self, out: Result<R, protocol::Payload>) -> GeneratorState<Y, R> {
+        match out {
+            Ok(r) => {
                 self.finish();
-                return GeneratorState::Complete(r);
+                GeneratorState::Complete(r)
             }
-            corosensei::CoroutineResult::Yield(tag) => {
-                // SAFETY: the body is suspended again; the tag names the
-                // slot it posted (mailbox rule 2).
-                corosensei::CoroutineResult::Yield(unsafe {
-                    mailbox::take_suspend(self.mailbox.as_ptr(), tag)
-                })
+            Err(p) => {
+                Self::public_state(self.send_outcome(corosensei::CoroutineResult::Return(Err(p))))
             }
-            corosensei::CoroutineResult::Return(r) => corosensei::CoroutineResult::Return(r),
-        };
-        Self::public_state(self.send_outcome(out))
+        }
+    }
+
+    /// What a switch for a value produced, as the public state.
+    #[inline(always)]
+    fn value_state(&mut self, out: drive::ValueSwitch<Y, R>) -> GeneratorState<Y, R> {
+        match out {
+            drive::ValueSwitch::Value(y) => GeneratorState::Yielded(y),
+            drive::ValueSwitch::Other(tag) => self.send_other_tag(tag),
+            drive::ValueSwitch::Returned(r) => self.send_returned(r),
+        }
     }
 
     fn public_state(step: drive::Step<Y, R>) -> GeneratorState<Y, R> {

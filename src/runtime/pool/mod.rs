@@ -84,7 +84,15 @@ impl PoolBuilder {
         self
     }
 
-    /// Whether to pin each worker to a core (default `true`).
+    /// Whether to pin each worker to a core. Default `false`, unlike
+    /// [`Runtime`]'s: a pool's jobs keep no per-core state worth a fixed
+    /// core, and a pinned worker cannot leave a core that another thread
+    /// holds. The caller of [`map`](Pool::map) is such a thread while it
+    /// cuts the items: it shared a core with one pinned worker, and
+    /// `map`'s speedup on two cores fell from 1.9× to 1.7×
+    /// (`cargo bench --bench runtime -- map_speedup`). Pin when the
+    /// machine is yours alone and each worker keeps a core's worth of
+    /// warm cache between jobs.
     pub fn pin_cores(mut self, pin: bool) -> Self {
         self.runtime = self.runtime.pin_cores(pin);
         self
@@ -140,7 +148,8 @@ impl Runtime {
 }
 
 impl Pool {
-    /// A pool of `workers` pinned workers.
+    /// A pool of `workers` workers, unpinned (see
+    /// [`PoolBuilder::pin_cores`] for why, and for pinning them).
     ///
     /// # Errors
     ///
@@ -153,7 +162,7 @@ impl Pool {
     /// A builder, for an initializer and the runtime's settings.
     pub fn builder() -> PoolBuilder {
         PoolBuilder {
-            runtime: Runtime::builder(),
+            runtime: Runtime::builder().pin_cores(false),
             initializer: None,
         }
     }
