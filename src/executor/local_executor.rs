@@ -10,7 +10,7 @@ use super::join_handle::JoinHandle;
 use super::spawn::{spawn_future_on, spawn_on, spawn_task};
 use super::stackful_task::StackfulTask;
 use super::task::{TaskKind, TaskRef};
-use super::task_body::{run_body, TaskGenerator, TaskStep};
+use super::task_body::{run_body_then, waited, TaskGenerator, TaskStep};
 use super::task_info::TaskInfo;
 use crate::stack::StackError;
 use std::future::Future;
@@ -130,11 +130,24 @@ impl Executor {
                 core.wait_for_events();
                 continue;
             }
-            let step = core.turn(&main_task, |_| run_body(&mut body), TaskStep::ran);
-            match step {
-                TaskStep::Waiting(_) => {}
-                TaskStep::Returned(value) => return value,
-                TaskStep::Panicked(payload) => std::panic::resume_unwind(payload),
+            // A wait, the usual turn, answers a `Ran` in a register; only
+            // the end, once, is kept in memory.
+            let mut ended = None;
+            core.turn(
+                &main_task,
+                |_| {
+                    run_body_then(&mut body, waited, |step| {
+                        let ran = step.ran();
+                        ended = Some(step);
+                        ran
+                    })
+                },
+                |ran| *ran,
+            );
+            match ended {
+                None | Some(TaskStep::Waiting(_)) => {}
+                Some(TaskStep::Returned(value)) => return value,
+                Some(TaskStep::Panicked(payload)) => std::panic::resume_unwind(payload),
             }
         }
     }

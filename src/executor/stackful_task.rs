@@ -5,8 +5,8 @@ use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
 use super::task::{Header, Ran, Task, Turns};
-use super::task_body::{close_body, run_body_then, start_body, TaskGenerator, TaskStep};
-use crate::generator::{StackConfig, WaitKind};
+use super::task_body::{close_body, run_body_then, start_body, waited, TaskGenerator, TaskStep};
+use crate::generator::StackConfig;
 use crate::loom::Arc;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -97,15 +97,6 @@ where
             TaskStep::Returned(value) => self.finish(Ok(value)),
             TaskStep::Panicked(payload) => self.finish(Err(JoinError::panicked(payload))),
         }
-    }
-}
-
-/// How a turn that ended in a wait went, for the scheduler.
-#[inline(always)]
-fn waited(kind: WaitKind) -> Ran {
-    match kind {
-        WaitKind::Blocked => Ran::Waiting,
-        WaitKind::Yielded => Ran::Yielded,
     }
 }
 

@@ -30,6 +30,15 @@ impl<R> TaskStep<R> {
     }
 }
 
+/// How a turn that ended in a wait went, for the scheduler.
+#[inline(always)]
+pub(crate) fn waited(kind: WaitKind) -> Ran {
+    match kind {
+        WaitKind::Blocked => Ran::Waiting,
+        WaitKind::Yielded => Ran::Yielded,
+    }
+}
+
 /// Starts a task's body, or wakes it after a wait, and runs it until it
 /// waits again or ends.
 #[inline(always)]
