@@ -30,15 +30,15 @@ fn cores_allowed() -> usize {
 }
 
 #[test]
-fn pool_new_leaves_its_workers_unpinned_and_the_builder_pins_them_on_request() {
+fn pool_new_pins_its_workers_and_the_builder_leaves_them_free_on_request() {
     let cores = cores_allowed();
     assert!(cores >= 1, "the OS reports no core this thread may run on");
-    let free = Pool::new(2).unwrap();
-    let seen = free.map(0..8, |_| cores_allowed());
-    assert!(seen.iter().all(|&n| n == cores), "{seen:?} of {cores}");
-    let pinned = Pool::builder().workers(2).pin_cores(true).build().unwrap();
+    let pinned = Pool::new(2).unwrap();
     let seen = pinned.map(0..8, |_| cores_allowed());
     assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+    let free = Pool::builder().workers(2).pin_cores(false).build().unwrap();
+    let seen = free.map(0..8, |_| cores_allowed());
+    assert!(seen.iter().all(|&n| n == cores), "{seen:?} of {cores}");
 }
 
 #[test]

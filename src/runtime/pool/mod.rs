@@ -84,15 +84,9 @@ impl PoolBuilder {
         self
     }
 
-    /// Whether to pin each worker to a core. Default `false`, unlike
-    /// [`Runtime`]'s: a pool's jobs keep no per-core state worth a fixed
-    /// core, and a pinned worker cannot leave a core that another thread
-    /// holds. The caller of [`map`](Pool::map) is such a thread while it
-    /// cuts the items: it shared a core with one pinned worker, and
-    /// `map`'s speedup on two cores fell from 1.9× to 1.7×
-    /// (`cargo bench --bench runtime -- map_speedup`). Pin when the
-    /// machine is yours alone and each worker keeps a core's worth of
-    /// warm cache between jobs.
+    /// Whether to pin each worker to a core (default `true`, as for
+    /// [`Runtime`]). `false` leaves them to the OS scheduler, which may
+    /// move a worker off a core another process keeps busy.
     pub fn pin_cores(mut self, pin: bool) -> Self {
         self.runtime = self.runtime.pin_cores(pin);
         self
@@ -148,8 +142,8 @@ impl Runtime {
 }
 
 impl Pool {
-    /// A pool of `workers` workers, unpinned (see
-    /// [`PoolBuilder::pin_cores`] for why, and for pinning them).
+    /// A pool of `workers` workers, each pinned to a core (see
+    /// [`PoolBuilder::pin_cores`]).
     ///
     /// # Errors
     ///
@@ -162,7 +156,7 @@ impl Pool {
     /// A builder, for an initializer and the runtime's settings.
     pub fn builder() -> PoolBuilder {
         PoolBuilder {
-            runtime: Runtime::builder().pin_cores(false),
+            runtime: Runtime::builder(),
             initializer: None,
         }
     }
