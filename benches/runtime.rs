@@ -36,6 +36,9 @@ use rayon::prelude::*;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+#[path = "common/order.rs"]
+mod order;
+
 const ROUNDS: usize = 12;
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -43,26 +46,14 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-/// Runs every contender once per round and returns the median time of
-/// each (seconds). Each round runs them in a fresh order (a fixed-seed
-/// shuffle), so that no contender always follows the same one: on these
-/// VMs a contender that follows a one-thread run (the sequential
-/// baseline) finds the other vCPU halted and pays for waking it, which
-/// made whichever pool was listed after the baseline look 5–10% slower
-/// in fixed and in rotated orders alike.
+/// Runs every contender once per round, in a fresh order each round
+/// (`common/order.rs` says why), and returns the median time of each
+/// (seconds).
 fn interleaved(contenders: &mut [(&str, &mut dyn FnMut() -> Duration)]) -> Vec<f64> {
-    let n = contenders.len();
-    let mut times = vec![Vec::new(); n];
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut times = vec![Vec::new(); contenders.len()];
+    let mut shuffle = order::Shuffle::new(contenders.len());
     for _ in 0..ROUNDS {
-        for k in (1..n).rev() {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            order.swap(k, (seed >> 33) as usize % (k + 1));
-        }
-        for &i in &order {
+        for &i in shuffle.next_round() {
             times[i].push((contenders[i].1)().as_secs_f64());
         }
     }

@@ -1,11 +1,14 @@
 //! The harness of the plain `Instant`-timed benchmarks
 //! (`benches/generator_plain.rs`, `benches/executor_plain.rs`, which
 //! include this file with `#[path]`): every round measures each case once,
-//! corun and its peers interleaved, and the binary prints the median of the
+//! corun and its peers interleaved in a fresh order (`order.rs`), and the binary prints the median of the
 //! rounds and the median per-round ratio to each case's peer (same-process
 //! ratios are what mean much on a shared VM: shared/BENCHMARKING.md).
 
 use std::time::Instant;
+
+#[path = "order.rs"]
+mod order;
 
 /// (name, measure returning ns per operation, index of the peer case).
 pub type Case = (&'static str, fn() -> f64, usize);
@@ -33,14 +36,15 @@ pub fn run(cases: &[Case], default_rounds: usize) {
     let width = cases.iter().map(|c| c.0.len()).max().unwrap_or(0);
     let mut times = vec![Vec::new(); cases.len()];
     let mut ratios = vec![Vec::new(); cases.len()];
+    let mut shuffle = order::Shuffle::new(cases.len());
     for _ in 0..rounds {
-        let round: Vec<f64> = cases
-            .iter()
-            .map(|c| match &only {
-                Some(o) if !c.0.contains(o.as_str()) => 1.0,
-                _ => (c.1)(),
-            })
-            .collect();
+        let mut round = vec![1.0; cases.len()];
+        for &i in shuffle.next_round() {
+            let c = &cases[i];
+            if only.as_ref().map_or(true, |o| c.0.contains(o.as_str())) {
+                round[i] = (c.1)();
+            }
+        }
         for (i, c) in cases.iter().enumerate() {
             times[i].push(round[i]);
             ratios[i].push(round[i] / round[c.2]);

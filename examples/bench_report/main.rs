@@ -15,6 +15,8 @@ mod http;
 mod local;
 mod measures;
 mod multi;
+#[path = "../../benches/common/order.rs"]
+mod order;
 mod parallel;
 mod timers;
 
@@ -37,12 +39,14 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Runs the contenders interleaved; returns their medians.
+    /// Runs the contenders interleaved, in a fresh order each round
+    /// (`benches/common/order.rs` says why); returns their medians.
     pub fn run(&self, cases: &mut [&mut dyn FnMut() -> f64]) -> Vec<f64> {
         let mut t = vec![Vec::new(); cases.len()];
+        let mut shuffle = order::Shuffle::new(cases.len());
         for _ in 0..self.rounds {
-            for (i, c) in cases.iter_mut().enumerate() {
-                t[i].push(c());
+            for &i in shuffle.next_round() {
+                t[i].push(cases[i]());
             }
         }
         t.into_iter().map(median).collect()
@@ -218,7 +222,7 @@ fn main() {
     let _ = writeln!(
         c.md,
         "# corun benchmark report\n\n{}\nCommand: `cargo run --release --example bench_report`{}. \
-         Every table: contenders measured in one process, interleaved, median of {} rounds \
+         Every table: contenders measured in one process, interleaved in a fresh shuffled order each round, median of {} rounds \
          (the network measures: medians of their own runs, see each). \
          \"corun ÷ this\" is corun's figure divided by the row's; **corun is behind** marks \
          a peer more than 5% better.",
