@@ -8,7 +8,7 @@ use corun::{Co, Executor, Generator, GeneratorState};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 mod common;
-use common::{in_child_process, is_child, payload_message};
+use common::{child_stderr, payload_message};
 
 const SMALL: usize = 8 * 1024;
 
@@ -20,7 +20,7 @@ fn backtraces_on(full: bool) {
 
 #[test]
 fn a_task_on_a_small_stack_panics_into_its_join_handle() {
-    let stderr = in_child_process(
+    let Some(stderr) = child_stderr(
         "a_task_on_a_small_stack_panics_into_its_join_handle",
         || {
             backtraces_on(true);
@@ -32,17 +32,16 @@ fn a_task_on_a_small_stack_panics_into_its_join_handle() {
             // The executor goes on.
             assert_eq!(ex.block_on(|| ex.spawn(|| 7).join().unwrap()), 7);
         },
-    );
-    if is_child("a_task_on_a_small_stack_panics_into_its_join_handle") {
-        return; // the parent checks what the child wrote
-    }
+    ) else {
+        return; // the child: the parent checks what it wrote
+    };
     assert!(stderr.contains("boom in a small task"), "{stderr}");
     assert!(stderr.contains("stack backtrace"), "{stderr}");
 }
 
 #[test]
 fn a_generator_on_a_small_stack_panics_into_its_caller() {
-    let stderr = in_child_process(
+    let Some(stderr) = child_stderr(
         "a_generator_on_a_small_stack_panics_into_its_caller",
         || {
             backtraces_on(false);
@@ -57,10 +56,9 @@ fn a_generator_on_a_small_stack_panics_into_its_caller() {
             assert_eq!(payload_message(payload), "boom in a small generator");
             assert!(g.is_complete());
         },
-    );
-    if is_child("a_generator_on_a_small_stack_panics_into_its_caller") {
-        return; // the parent checks what the child wrote
-    }
+    ) else {
+        return; // the child: the parent checks what it wrote
+    };
     assert!(stderr.contains("boom in a small generator"), "{stderr}");
 }
 
@@ -68,7 +66,7 @@ fn a_generator_on_a_small_stack_panics_into_its_caller() {
 /// on its own stack whatever the nesting.
 #[test]
 fn a_panic_two_coroutines_deep_is_reported_and_handed_on() {
-    let stderr = in_child_process(
+    let Some(stderr) = child_stderr(
         "a_panic_two_coroutines_deep_is_reported_and_handed_on",
         || {
             backtraces_on(true);
@@ -82,10 +80,9 @@ fn a_panic_two_coroutines_deep_is_reported_and_handed_on() {
             let err = ex.block_on(|| h.join()).unwrap_err();
             assert_eq!(payload_message(err.into_panic()), "boom two deep");
         },
-    );
-    if is_child("a_panic_two_coroutines_deep_is_reported_and_handed_on") {
-        return; // the parent checks what the child wrote
-    }
+    ) else {
+        return; // the child: the parent checks what it wrote
+    };
     assert!(stderr.contains("boom two deep"), "{stderr}");
     assert!(stderr.contains("stack backtrace"), "{stderr}");
 }

@@ -71,13 +71,15 @@ where
         std::mem::forget(old);
     }
 
-    /// The first run, or a turn of a finished task: the stack is taken now, and the generator stays a
-    /// local of this call unless the body waits. A task that ends in its
-    /// first run (most short ones) never moves a generator in and out of
-    /// its cell. Out of line: the turn that wakes a waiting task, the
-    /// usual one, keeps a small frame around its switch.
-    /// Its closure is taken here, not in the turn: moving it out of its
-    /// cell field by field would cost every first turn that much more.
+    /// The first run (or a turn of a finished task, which does nothing):
+    /// the stack is taken now, and the generator stays a local of this
+    /// call unless the body waits. A task that ends in its first run (most
+    /// short ones) never moves a generator in and out of its cell.
+    ///
+    /// Out of line: the turn that wakes a waiting task, the usual one,
+    /// keeps a small frame around its switch. The closure is taken here,
+    /// not in the turn: moving it out of its cell there would cost every
+    /// turn that much more.
     #[inline(never)]
     fn run_first(&self) -> Ran {
         let Some((body, stack)) = self.unstarted.take() else {

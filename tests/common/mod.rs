@@ -162,6 +162,14 @@ pub fn in_child_process(name: &str, body: impl FnOnce()) -> String {
     stderr
 }
 
+/// [`in_child_process`] for a test that checks what the child wrote:
+/// `Some(stderr)` in the parent, `None` in the child, which has nothing to
+/// check.
+pub fn child_stderr(name: &str, body: impl FnOnce()) -> Option<String> {
+    let stderr = in_child_process(name, body);
+    (!is_child(name)).then_some(stderr)
+}
+
 // ---- Views of the executor and the process ----
 
 /// What each task the executor knows is blocked on, in spawn order.
