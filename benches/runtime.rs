@@ -13,7 +13,9 @@
 //!   `Pool::new` pool, pinned as by default, and one of unpinned workers),
 //!   rayon's `par_iter`.
 //! - `map_per_item`: `Pool::map(0..1_000_000, |x| x + 1)` on both pools
-//!   against rayon's `into_par_iter().map(..).collect()`; ns per item.
+//!   against rayon's `into_par_iter().map(..).collect()`, and the same
+//!   map as a single job (`map_chunked`), which shows what the guided
+//!   map's jobs cost on their own; ns per item.
 //! - `cross_core_messages`: one producer thread sends 1,000,000 `u64`
 //!   through a channel of capacity 1024 to a receiver on another thread:
 //!   corun's `mpsc` into a task on a worker, against crossbeam-channel
@@ -193,6 +195,12 @@ fn main() {
                     black_box(unpinned.map(0..ITEMS, |x| x + 1));
                 })
             }),
+            // What the jobs themselves cost: the same map as one job.
+            ("Pool::map_chunked, one chunk", &mut || {
+                timed(|| {
+                    black_box(own_pool.map_chunked(0..ITEMS, ITEMS as usize, |x| x + 1));
+                })
+            }),
         ]);
         report(
             "map_per_item: 0..1,000,000, |x| x + 1 (ratios: to rayon)",
@@ -202,6 +210,7 @@ fn main() {
                 "rayon into_par_iter",
                 "Pool::map",
                 "Pool::map, unpinned workers",
+                "Pool::map_chunked, one chunk",
             ],
             &medians,
         );
