@@ -102,6 +102,7 @@ impl Pool {
             let index = handles.len();
             let job = move || assembly.map_chunk(index, chunk, &*f);
             handles.push(self.submit(job, location));
+            handles[0].is_finished()
         });
         // Every job is waited for before a panic is re-raised.
         let mut first_error = None;
@@ -169,6 +170,7 @@ impl Pool {
                     .collect::<Vec<Result<R, JoinError>>>()
             };
             handles.push((n, self.submit(job, location)));
+            handles[0].1.is_finished()
         });
         let mut results = Vec::new();
         for (n, h) in handles {
