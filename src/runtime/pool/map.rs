@@ -25,8 +25,11 @@ impl Pool {
     /// results in the items' order. The items are cut in chunks, one job
     /// each, that shrink towards the end (guided: each takes a share of
     /// what is left), so the workers finish together even when later items
-    /// cost more; see [`map_chunked`](Pool::map_chunked) for Python's fixed
-    /// `chunksize`.
+    /// cost more. When a job ends before the caller has cut the next chunk
+    /// (items that cost less to map than to cut), the rest goes in twice
+    /// as many equal chunks as there are workers instead, since more jobs
+    /// would buy no balance, only overhead. See [`map_chunked`](Pool::map_chunked)
+    /// for Python's fixed `chunksize`.
     ///
     /// # Panics
     ///
