@@ -244,3 +244,35 @@ fn the_builder_form_the_docs_write_infers_its_types_from_the_body() {
     assert_eq!(sent.start(), GeneratorState::Yielded(5));
     assert_eq!(sent.send(4), GeneratorState::Complete(8));
 }
+
+/// A mailbox too big for the unchecked reservation (values of 8 KiB) is
+/// set aside with the checked one, and one that leaves too little stack is
+/// refused with an error.
+#[test]
+fn big_values_fit_on_a_big_enough_stack() {
+    let mut g: Generator<'_, [u64; 1024], [u64; 1024]> = Generator::new(|co| {
+        let got = co.yield_([7; 1024]);
+        co.yield_(got);
+    });
+    assert_eq!(g.start(), GeneratorState::Yielded([7; 1024]));
+    assert_eq!(g.send([9; 1024]), GeneratorState::Yielded([9; 1024]));
+    let err = GeneratorBuilder::<[u8; 200_000]>::new()
+        .try_build(|co| co.yield_([1; 200_000]))
+        .unwrap_err();
+    assert!(err.requested_size() >= 200_000, "{err}");
+}
+
+/// Generators of two sizes taking turns: each miss of the hot stack puts
+/// the other size's stack back in the pool, and both go on working.
+#[test]
+fn stack_sizes_taking_turns_each_get_their_own_size() {
+    for i in 0..50u32 {
+        let size = if i % 2 == 0 { 64 * 1024 } else { 256 * 1024 };
+        let mut g: Generator<'_, u32> = GeneratorBuilder::new()
+            .stack_size(size)
+            .build(|co| co.yield_(i));
+        assert!(g.stack_size() >= size);
+        assert_eq!(g.start(), GeneratorState::Yielded(i));
+        assert_eq!(g.send(()), GeneratorState::Complete(()));
+    }
+}

@@ -154,8 +154,7 @@ impl StackConfig {
     /// set aside at its top and the mailbox written there.
     #[inline(always)]
     fn stack_with_mailbox<Y, S>(self) -> Result<StackParts<Y, S>, StackError> {
-        let mut stack = stack::acquire(self.stack_size, self.kind)?;
-        let layout = stack.layout();
+        let (mut stack, layout) = stack::acquire(self.stack_size, self.kind)?;
         let Some(mailbox) = stack.reserve_top(
             &layout,
             std::mem::size_of::<Mailbox<Y, S>>(),

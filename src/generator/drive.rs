@@ -147,15 +147,20 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         result
     }
 
-    /// Marks the body finished and gives its stack back to the pool.
+    /// Marks the body finished and gives its stack back to the pool. Only
+    /// once the body has returned: its coroutine is done.
     #[inline]
     pub(super) fn finish(&mut self) {
         self.life = Life::Complete;
         if self.measured != super::NOT_MEASURED {
             self.measured = self.measure_now().unwrap_or(0);
         }
-        if let Some(coroutine) = self.coroutine.take() {
-            stack::release(coroutine.into_stack());
+        match self.coroutine.take() {
+            // Tested here rather than asserted by `into_stack`, whose
+            // panic would need the whole coroutine copied out first.
+            Some(coroutine) if coroutine.done() => stack::release(coroutine.into_stack()),
+            Some(coroutine) => not_done(coroutine),
+            None => {}
         }
     }
 
@@ -394,6 +399,15 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         };
         other(self.own_outcome(out))
     }
+}
+
+/// `finish` of a body that has not returned: a bug in corun. Its stack
+/// is leaked, as `leak_body` leaks one, rather than reused under it.
+#[cold]
+#[inline(never)]
+fn not_done<R>(coroutine: super::Coroutine<R>) -> ! {
+    std::mem::forget(coroutine);
+    panic!("corun internal error: finishing a generator whose body has not returned")
 }
 
 #[cold]

@@ -42,6 +42,8 @@ pub(super) enum Reserve {
 }
 
 /// An anonymous private mapping of `len` bytes at `addr`, unmapped on drop.
+/// `addr` is never 0, and `addr + len` does not wrap (a mapping lies inside
+/// the address space).
 #[derive(Debug)]
 pub(super) struct Mapping {
     addr: usize,
@@ -61,6 +63,14 @@ impl Mapping {
         let addr = unsafe { libc::mmap(std::ptr::null_mut(), len, access.prot(), flags, -1, 0) };
         if addr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
+        }
+        if addr.is_null() {
+            // Not seen in practice, but refused: every mapping's addresses
+            // are then non-zero, which `Stack` relies on.
+            // SAFETY: the mapping was made just above and nothing else
+            // knows it.
+            unsafe { libc::munmap(addr, len) };
+            return Err(io::Error::other("mmap returned address 0"));
         }
         Ok(Mapping {
             addr: addr as usize,

@@ -16,10 +16,18 @@
 //!    registered its destructor (every guarded stack of this thread was
 //!    mapped or pooled through it, which touches it); the pool's `Drop`
 //!    empties the slot and closes it, so the mapping it names is unmapped
-//!    at thread exit, never leaked.
+//!    at thread exit, never leaked. One exception, which cannot leak:
+//!    `refill_hot` fills it even while closed, and its only caller
+//!    (`acquire_guarded_parts`) takes the stack back out before anything
+//!    else runs.
+//! 3. Every guarded stack is handed out of the slot: a miss (a stack of
+//!    another size, none, or a fresh one asked for) refills the slot out
+//!    of line, and the fast path takes it from there. The stack's parts so
+//!    reach the caller in registers by one path, instead of meeting a slow
+//!    path's result in memory and being copied out of it.
 
 use super::size_class::{SizeClass, DECAY_EVERY};
-use super::{carved, checked_size, GuardedStack, Stack, StackError, StackKind};
+use super::{carved, checked_size, GuardedStack, Stack, StackError};
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
@@ -178,61 +186,90 @@ fn open_hot() {
     }
 }
 
-/// Takes a stack of at least `size` usable bytes from this thread's pool, or
-/// maps a new one.
+/// The smallest usable size the hot slot is tried for, and the largest:
+/// within these bounds `size + page` neither wraps nor is 0, the length of
+/// the empty slot (which therefore never matches).
+const HOT_SIZES: std::ops::RangeInclusive<usize> = super::MIN_STACK_SIZE..=isize::MAX as usize / 2;
+
+/// Takes a guarded stack of at least `size` usable bytes (freshly mapped if
+/// `fresh`) as `(addr, len)`, the pair [`GuardedStack::from_raw_parts`]
+/// takes, which the caller owns and must turn into a stack once.
+///
+/// Inlined: a hit is a few loads and stores, and the pair is in registers.
 #[inline(always)]
-pub(crate) fn acquire(size: usize, kind: StackKind) -> Result<Stack, StackError> {
-    // The usual request, a guarded stack of a size that is already whole
-    // pages (the default), is the hot stack or nothing here: no rounding.
-    if kind == StackKind::Guarded && size >= super::MIN_STACK_SIZE {
-        if let Some(len) = size.checked_add(super::page_size()) {
-            if let Some(stack) = take_hot(len) {
-                return Ok(Stack::guarded(stack));
-            }
-        }
+pub(super) fn acquire_guarded_parts(
+    size: usize,
+    fresh: bool,
+    page: usize,
+) -> Result<(usize, usize), StackError> {
+    let mut hot = HOT.get();
+    if fresh || !HOT_SIZES.contains(&size) || hot.len != size + page {
+        refill_hot(size, fresh)?;
+        hot = HOT.get();
     }
-    acquire_any(size, kind)
+    HOT.set(Hot { addr: 0, len: 0 });
+    Ok((hot.addr, hot.len))
 }
 
+/// Puts a guarded stack of at least `size` usable bytes (freshly mapped if
+/// `fresh`) in the hot slot, for the caller to take straight back (rules
+/// 2 and 3); a stack of another size that was there goes to the pool.
+#[cold]
 #[inline(never)]
-fn acquire_any(size: usize, kind: StackKind) -> Result<Stack, StackError> {
-    match kind {
-        StackKind::Unguarded => carved::acquire(size).map(Stack::carved),
-        StackKind::Guarded => acquire_guarded(size, false),
-        StackKind::Fresh => acquire_guarded(size, true),
+fn refill_hot(size: usize, fresh: bool) -> Result<(), StackError> {
+    let stack = acquire_guarded(size, fresh)?;
+    if let Some(other) = take_hot_any() {
+        release_to_pool(other);
     }
+    let (addr, len) = stack.into_raw_parts();
+    HOT.set(Hot { addr, len });
+    Ok(())
 }
 
-#[inline]
-fn acquire_guarded(size: usize, fresh: bool) -> Result<Stack, StackError> {
+/// Takes whatever stack the hot slot holds.
+fn take_hot_any() -> Option<GuardedStack> {
+    let hot = HOT.get();
+    if hot.addr == 0 {
+        return None;
+    }
+    take_hot(hot.len)
+}
+
+/// Takes an unguarded stack (out of line: a carved stack's caller took on
+/// its risks, and its speed is the arena's).
+#[inline(never)]
+pub(super) fn acquire_carved(size: usize) -> Result<Stack, StackError> {
+    carved::acquire(size).map(Stack::carved)
+}
+
+fn acquire_guarded(size: usize, fresh: bool) -> Result<GuardedStack, StackError> {
     let usable = checked_size(size)?;
     if !fresh {
         if let Some(stack) = take_hot(usable + super::page_size()) {
-            return Ok(Stack::guarded(stack));
+            return Ok(stack);
         }
         let pooled = POOL
             .try_with(|pool| pool.borrow_mut().take(usable))
             .ok()
             .flatten();
         if let Some(stack) = pooled {
-            return Ok(Stack::guarded(stack));
+            return Ok(stack);
         }
     }
     map_guarded(usable)
 }
 
-#[inline(never)]
-fn map_guarded(usable: usize) -> Result<Stack, StackError> {
+fn map_guarded(usable: usize) -> Result<GuardedStack, StackError> {
     if HOT_STATE.get() != HOT_OPEN {
         open_hot();
     }
     super::overflow::install_handler();
     super::panic_report::install();
     match GuardedStack::map(usable) {
-        Ok(stack) => Ok(Stack::guarded(stack)),
+        Ok(stack) => Ok(stack),
         // Out of maps (or memory): the stacks this thread keeps pooled, of
         // other sizes or past any need, are the first thing to give back.
-        Err(e) if trim() > 0 => GuardedStack::map(usable).map(Stack::guarded).map_err(|_| e),
+        Err(e) if trim() > 0 => GuardedStack::map(usable).map_err(|_| e),
         Err(e) => Err(e),
     }
 }

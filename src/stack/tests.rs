@@ -6,7 +6,7 @@ fn acquire_guarded_for_test(fresh: bool) -> GuardedStack {
     } else {
         StackKind::Guarded
     };
-    match acquire(DEFAULT_STACK_SIZE, kind).unwrap().into_parts() {
+    match acquire(DEFAULT_STACK_SIZE, kind).unwrap().0.into_parts() {
         Ok(s) => s,
         Err(_) => unreachable!(),
     }
@@ -14,13 +14,13 @@ fn acquire_guarded_for_test(fresh: bool) -> GuardedStack {
 
 #[test]
 fn carved_stacks_have_intact_canaries_and_are_reused() {
-    let a = acquire(16 * 1024, StackKind::Unguarded).unwrap();
+    let (a, _) = acquire(16 * 1024, StackKind::Unguarded).unwrap();
     let canary = a.canary().unwrap();
     canary.check(a.usable());
     assert_eq!(a.guard(), (0, 0));
     let bottom = a.bottom();
     release(a);
-    let b = acquire(16 * 1024, StackKind::Unguarded).unwrap();
+    let (b, _) = acquire(16 * 1024, StackKind::Unguarded).unwrap();
     assert_eq!(b.bottom(), bottom, "the freed carved stack comes back");
     release(b);
 }
@@ -167,4 +167,20 @@ fn a_burst_past_the_warm_stacks_gives_its_pages_back_on_schedule() {
         unsafe { ((s.top() - 8) as *mut u64).write(1) };
         release(Stack::guarded(s));
     }
+}
+
+#[test]
+fn a_miss_of_the_hot_slot_pools_the_stack_it_held() {
+    let a = acquire_guarded_for_test(false);
+    let addr = a.bottom();
+    release(Stack::guarded(a));
+    let before = pool::pooled();
+    let (other, layout) = acquire(4 * DEFAULT_STACK_SIZE, StackKind::Guarded).unwrap();
+    assert!(layout.usable >= 4 * DEFAULT_STACK_SIZE);
+    assert_eq!(other.bottom(), layout.bottom);
+    assert_eq!(pool::pooled(), before, "the 64 KiB stack went to the pool");
+    let b = acquire_guarded_for_test(false);
+    assert_eq!(b.bottom(), addr, "and comes back from there");
+    release(other);
+    release(Stack::guarded(b));
 }
