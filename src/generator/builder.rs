@@ -154,20 +154,20 @@ impl StackConfig {
     /// set aside at its top and the mailbox written there.
     #[inline(always)]
     fn stack_with_mailbox<Y, S>(self) -> Result<StackParts<Y, S>, StackError> {
-        let (mut stack, layout) = stack::acquire(self.stack_size, self.kind)?;
-        let Some(mailbox) = stack.reserve_top(
-            &layout,
+        let stack::Acquired {
+            stack,
+            layout,
+            room,
+        } = stack::acquire(
+            self.stack_size,
+            self.kind,
             std::mem::size_of::<Mailbox<Y, S>>(),
             std::mem::align_of::<Mailbox<Y, S>>(),
-        ) else {
-            let needed = std::mem::size_of::<Mailbox<Y, S>>();
-            stack::release(stack);
-            return Err(StackError::too_large(needed));
-        };
-        let mailbox = mailbox.cast::<Mailbox<Y, S>>();
-        // SAFETY: `reserve_top` handed out this region of the stack for the
-        // mailbox alone, suitably aligned and inside the writable part; the
-        // coroutine's frames start below it.
+        )?;
+        let mailbox = room.cast::<Mailbox<Y, S>>();
+        // SAFETY: `acquire` set this room aside at the top of the stack for
+        // the mailbox alone, suitably aligned and inside the writable part;
+        // the coroutine's frames start below it.
         unsafe { mailbox.as_ptr().write(Mailbox::empty()) };
         Ok(StackParts {
             stack,

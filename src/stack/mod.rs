@@ -20,6 +20,7 @@
 //! small coroutine stacks) and `chain` (the dispositions it
 //! replaced, and chaining to them), `error` (`StackError`).
 
+mod acquire;
 mod carved;
 mod chain;
 mod context;
@@ -30,6 +31,7 @@ mod panic_report;
 mod pool;
 mod size_class;
 
+pub(crate) use acquire::{acquire, Acquired};
 pub(crate) use carved::Canary;
 pub(crate) use context::{current_context, set_current_context, ContextHeader, OutsideCoroutines};
 pub use error::StackError;
@@ -209,34 +211,6 @@ impl std::fmt::Debug for GuardedStack {
     }
 }
 
-/// Takes a stack of at least `size` usable bytes from this thread's pool, or
-/// maps a new one, with where its parts lie. Every stack handed out has at
-/// least [`MIN_STACK_SIZE`] usable bytes.
-///
-/// Inlined: a guarded stack's parts come out of the pool's hot slot in
-/// registers (pool rule 3), and its layout is worked out from them with
-/// the one page-size look-up.
-#[inline(always)]
-pub(crate) fn acquire(size: usize, kind: StackKind) -> Result<(Stack, StackLayout), StackError> {
-    if kind == StackKind::Unguarded {
-        let stack = pool::acquire_carved(size)?;
-        let layout = stack.layout();
-        return Ok((stack, layout));
-    }
-    let page = page_size();
-    let (addr, len) = pool::acquire_guarded_parts(size, kind == StackKind::Fresh, page)?;
-    // SAFETY: the pool handed this pair over to be owned here, and it is
-    // turned into a stack just this once.
-    let stack = unsafe { GuardedStack::from_raw_parts(addr, len) };
-    let layout = StackLayout {
-        bottom: addr + page,
-        usable: len - page,
-        guard_lo: addr,
-        guard_hi: addr + page,
-    };
-    Ok((Stack::guarded(stack), layout))
-}
-
 /// Which kind of stack a coroutine asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum StackKind {
@@ -249,7 +223,7 @@ pub(crate) enum StackKind {
     Unguarded,
 }
 
-/// Where a stack's parts lie, computed with one page-size look-up.
+/// Where a stack's parts lie (see [`acquire`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct StackLayout {
     /// The lowest usable address.
@@ -277,33 +251,41 @@ enum StackMemory {
 }
 
 impl Stack {
+    /// The whole of `memory`, up to its top.
     #[inline]
     fn new(memory: StackMemory) -> Self {
-        let (top, limit) = match &memory {
-            StackMemory::Guarded(s) => (s.top(), s.start()),
-            StackMemory::Carved(s) => (s.top(), s.canary_addr()),
+        let top = match &memory {
+            StackMemory::Guarded(s) => s.top(),
+            StackMemory::Carved(s) => s.top(),
         };
-        // SAFETY: both lie inside, or one past the end of, a mapping (a
-        // guarded stack's own, or the chunk a carved one lies in), whose
-        // addresses are never 0 and do not wrap (see `Mapping`); a carved
-        // stack's canary lies above its chunk's first page.
-        unsafe {
-            Stack {
-                base: corosensei::stack::StackPointer::new_unchecked(top),
-                limit: corosensei::stack::StackPointer::new_unchecked(limit),
-                memory,
-            }
+        // SAFETY: one past the end of a mapping (a guarded stack's own, or
+        // the chunk a carved one lies in), whose addresses are never 0 and
+        // do not wrap (see `Mapping`).
+        let top = unsafe { corosensei::stack::StackPointer::new_unchecked(top) };
+        Self::with_base(memory, top)
+    }
+
+    /// `memory`, with the base corosensei sees at `base` (below room at its
+    /// top, or the top itself).
+    #[inline(always)]
+    fn with_base(memory: StackMemory, base: corosensei::stack::StackPointer) -> Self {
+        let limit = match &memory {
+            StackMemory::Guarded(s) => s.start(),
+            StackMemory::Carved(s) => s.canary_addr(),
+        };
+        // SAFETY: the start of a mapping, or a carved stack's canary, which
+        // lies above its chunk's first page: never 0 (see `Mapping`).
+        let limit = unsafe { corosensei::stack::StackPointer::new_unchecked(limit) };
+        Stack {
+            base,
+            limit,
+            memory,
         }
     }
 
     #[inline]
     pub(crate) fn guarded(stack: GuardedStack) -> Self {
         Self::new(StackMemory::Guarded(stack))
-    }
-
-    #[inline]
-    pub(crate) fn carved(stack: carved::CarvedStack) -> Self {
-        Self::new(StackMemory::Carved(stack))
     }
 
     #[cfg(test)]
@@ -331,66 +313,12 @@ impl Stack {
         }
     }
 
-    /// Bottom, usable size and guard range at once (one page-size look-up).
-    #[inline]
-    pub(crate) fn layout(&self) -> StackLayout {
-        match &self.memory {
-            StackMemory::Guarded(s) => {
-                let page = page_size();
-                let lo = s.start();
-                StackLayout {
-                    bottom: lo + page,
-                    usable: s.top() - lo - page,
-                    guard_lo: lo,
-                    guard_hi: lo + page,
-                }
-            }
-            StackMemory::Carved(s) => StackLayout {
-                bottom: s.bottom(),
-                usable: s.usable(),
-                guard_lo: 0,
-                guard_hi: 0,
-            },
-        }
-    }
-
     /// The canary to check at every switch, for a carved stack.
     #[inline]
     pub(crate) fn canary(&self) -> Option<Canary> {
         match &self.memory {
             StackMemory::Guarded(_) => None,
             StackMemory::Carved(s) => Some(s.canary()),
-        }
-    }
-
-    /// Sets aside `size` bytes aligned to `align` (a power of two) at the
-    /// top of the stack for the caller's own use, moving the base
-    /// corosensei sees below them. `None` if that would leave less than
-    /// [`MIN_STACK_SIZE`] / 2 usable. `layout` is this stack's
-    /// [`layout`](Self::layout); a second reservation would overlap the
-    /// first.
-    #[inline(always)]
-    pub(crate) fn reserve_top(
-        &mut self,
-        layout: &StackLayout,
-        size: usize,
-        align: usize,
-    ) -> Option<std::ptr::NonNull<u8>> {
-        // A reservation this small fits on any stack `acquire` hands out,
-        // with half of the smallest left below it: no checks. Known at
-        // compile time for the mailbox of each generator type.
-        let small = size <= MIN_STACK_SIZE / 4 && align <= MIN_STACK_SIZE / 8;
-        let (new_base, start) = if small && layout.usable >= MIN_STACK_SIZE {
-            reserve_small(layout.bottom + layout.usable, size, align)
-        } else {
-            reserve_checked(layout.bottom, layout.usable, size, align)?
-        };
-        debug_assert!(new_base >= layout.bottom + layout.usable.min(MIN_STACK_SIZE) / 2);
-        // SAFETY: both are at least the bottom (`reserve_small`'s and
-        // `reserve_checked`'s results), a mapped, hence non-zero, address.
-        unsafe {
-            self.base = corosensei::stack::StackPointer::new_unchecked(new_base);
-            Some(std::ptr::NonNull::new_unchecked(start as *mut u8))
         }
     }
 
@@ -403,37 +331,6 @@ impl Stack {
         }
     }
 }
-
-/// The new base and the reserved room's start, for a reservation of
-/// `size` bytes aligned to `align` below `top`, with `size <=
-/// MIN_STACK_SIZE / 4` and `align <= MIN_STACK_SIZE / 8`, on a stack of at
-/// least `MIN_STACK_SIZE` usable bytes: both lie above the bottom plus half
-/// of `MIN_STACK_SIZE`, since under three eighths of it is taken off.
-#[inline(always)]
-fn reserve_small(top: usize, size: usize, align: usize) -> (usize, usize) {
-    let start = (top - size) & !(align - 1);
-    (start & !(STACK_ALIGN - 1), start)
-}
-
-/// [`reserve_small`] for any size, or `None` if less than half of
-/// `MIN_STACK_SIZE` (or of `usable`, if smaller) would be left below.
-#[cold]
-fn reserve_checked(
-    bottom: usize,
-    usable: usize,
-    size: usize,
-    align: usize,
-) -> Option<(usize, usize)> {
-    let start = (bottom + usable).checked_sub(size)? & !(align.max(1) - 1);
-    let new_base = start & !(STACK_ALIGN - 1);
-    if new_base < bottom + usable.min(MIN_STACK_SIZE) / 2 {
-        return None;
-    }
-    Some((new_base, start))
-}
-
-/// The alignment corosensei needs of a stack's base.
-const STACK_ALIGN: usize = 16;
 
 // SAFETY: `base` and `limit` describe memory that stays mapped while the
 // value lives (they are computed from it once). A guarded stack has the

@@ -235,13 +235,6 @@ fn take_hot_any() -> Option<GuardedStack> {
     take_hot(hot.len)
 }
 
-/// Takes an unguarded stack (out of line: a carved stack's caller took on
-/// its risks, and its speed is the arena's).
-#[inline(never)]
-pub(super) fn acquire_carved(size: usize) -> Result<Stack, StackError> {
-    carved::acquire(size).map(Stack::carved)
-}
-
 fn acquire_guarded(size: usize, fresh: bool) -> Result<GuardedStack, StackError> {
     let usable = checked_size(size)?;
     if !fresh {

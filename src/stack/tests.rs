@@ -6,7 +6,11 @@ fn acquire_guarded_for_test(fresh: bool) -> GuardedStack {
     } else {
         StackKind::Guarded
     };
-    match acquire(DEFAULT_STACK_SIZE, kind).unwrap().0.into_parts() {
+    match acquire(DEFAULT_STACK_SIZE, kind, 0, 1)
+        .unwrap()
+        .stack
+        .into_parts()
+    {
         Ok(s) => s,
         Err(_) => unreachable!(),
     }
@@ -14,13 +18,17 @@ fn acquire_guarded_for_test(fresh: bool) -> GuardedStack {
 
 #[test]
 fn carved_stacks_have_intact_canaries_and_are_reused() {
-    let (a, _) = acquire(16 * 1024, StackKind::Unguarded).unwrap();
+    let a = acquire(16 * 1024, StackKind::Unguarded, 0, 1)
+        .unwrap()
+        .stack;
     let canary = a.canary().unwrap();
     canary.check(a.usable());
     assert_eq!(a.guard(), (0, 0));
     let bottom = a.bottom();
     release(a);
-    let (b, _) = acquire(16 * 1024, StackKind::Unguarded).unwrap();
+    let b = acquire(16 * 1024, StackKind::Unguarded, 0, 1)
+        .unwrap()
+        .stack;
     assert_eq!(b.bottom(), bottom, "the freed carved stack comes back");
     release(b);
 }
@@ -175,7 +183,11 @@ fn a_miss_of_the_hot_slot_pools_the_stack_it_held() {
     let addr = a.bottom();
     release(Stack::guarded(a));
     let before = pool::pooled();
-    let (other, layout) = acquire(4 * DEFAULT_STACK_SIZE, StackKind::Guarded).unwrap();
+    let Acquired {
+        stack: other,
+        layout,
+        ..
+    } = acquire(4 * DEFAULT_STACK_SIZE, StackKind::Guarded, 0, 1).unwrap();
     assert!(layout.usable >= 4 * DEFAULT_STACK_SIZE);
     assert_eq!(other.bottom(), layout.bottom);
     assert_eq!(pool::pooled(), before, "the 64 KiB stack went to the pool");
