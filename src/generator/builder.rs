@@ -68,6 +68,7 @@ use super::protocol::Payload;
 use super::{Coroutine, Generator, Life};
 use crate::stack::{self, ContextHeader, StackError, StackKind, DEFAULT_STACK_SIZE};
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The stack settings a generator is built with, untyped: the executor
@@ -241,7 +242,7 @@ where
     let coroutine: Coroutine<R> =
         unsafe { corosensei::Coroutine::with_stack_unchecked(stack, wrapper) };
     Generator {
-        coroutine: Some(coroutine),
+        coroutine: ManuallyDrop::new(Some(coroutine)),
         mailbox,
         life: Life::Created,
         delegates: Default::default(),

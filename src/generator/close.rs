@@ -6,6 +6,7 @@ use super::protocol::{DelegateStep, Payload, Resume, Suspend, WaitKind};
 use super::{Generator, Life};
 use corosensei::CoroutineResult;
 use std::fmt;
+use std::mem::ManuallyDrop;
 
 /// The body went on running instead of finishing when it was closed: it
 /// caught the unwind (`catch_unwind`) and yielded again. Python raises
@@ -309,27 +310,52 @@ impl<Y, S, R> Drop for CloseOnUnwind<'_, '_, Y, S, R> {
 /// stack is leaked without running any more of it, as Python clears the frame
 /// of a generator that ignored `GeneratorExit` in its finaliser.
 impl<Y, S, R> Drop for Generator<'_, Y, S, R> {
-    // The usual drop, of a finished generator, is one inlined test; closing
-    // one is out of line.
+    // The usual drop, of a finished generator, is one inlined test, and no
+    // drop glue: a generator becomes complete only with its coroutine
+    // taken and its delegates gone (`finish` once its body returned, which
+    // it does only with no delegate left; `leak_body`), so its hand-dropped
+    // fields hold nothing. Closing one, and dropping them, is out of line.
     #[inline(always)]
     fn drop(&mut self) {
         if self.life != Life::Complete {
             self.drop_unfinished();
+        } else {
+            debug_assert!(self.coroutine.is_none() && self.delegates.is_empty());
+        }
+    }
+}
+
+/// Drops a generator's hand-dropped fields when it goes, also if closing it
+/// unwinds.
+struct DropFields<'g, 'a, Y, S, R>(&'g mut Generator<'a, Y, S, R>);
+
+impl<Y, S, R> Drop for DropFields<'_, '_, Y, S, R> {
+    fn drop(&mut self) {
+        // SAFETY: made only by the generator's own `Drop` (in
+        // `drop_unfinished`), so this runs once, as the generator goes, and
+        // nothing uses the fields afterwards.
+        unsafe {
+            ManuallyDrop::drop(&mut self.0.coroutine);
+            ManuallyDrop::drop(&mut self.0.delegates);
         }
     }
 }
 
 impl<Y, S, R> Generator<'_, Y, S, R> {
+    /// Closes a generator that is dropped unfinished, and drops its
+    /// hand-dropped fields. Only for `Drop`.
     #[inline(never)]
     fn drop_unfinished(&mut self) {
-        match self.close_inner(CloseWaits::Forward) {
+        let fields = DropFields(self);
+        let this = &mut *fields.0;
+        match this.close_inner(CloseWaits::Forward) {
             Ok(_) => {}
             Err(CloseFailure::Ignored(_) | CloseFailure::Waiting(_)) => {
                 eprintln!(
                     "corun: a generator ignored close() while being dropped (it yielded \
                      again); its stack is leaked without running more of it"
                 );
-                self.leak_body();
+                this.leak_body();
             }
             Err(CloseFailure::Panicked(p)) => {
                 if std::thread::panicking() {

@@ -39,6 +39,7 @@ use crate::stack::{Stack, StackError};
 use mailbox::SuspendTag;
 use protocol::Resume;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 
 /// `Generator::measured` for a generator that is not measured.
 const NOT_MEASURED: usize = usize::MAX;
@@ -115,12 +116,14 @@ enum Life {
 #[must_use = "a generator does nothing until it is started"]
 pub struct Generator<'a, Y, S = (), R = ()> {
     /// `None` once the body has finished: its stack is back in the pool.
-    coroutine: Option<Coroutine<R>>,
+    /// This and `delegates` are dropped by hand, only when the generator
+    /// is dropped unfinished: a complete one holds neither (see `Drop`).
+    coroutine: ManuallyDrop<Option<Coroutine<R>>>,
     /// Where values cross the switch, at the top of the stack (see `mailbox`).
     mailbox: std::ptr::NonNull<mailbox::Mailbox<Y, S>>,
     life: Life,
     /// Active delegates, innermost last (see `protocol`).
-    delegates: protocol::DelegateStack<Y, S>,
+    delegates: ManuallyDrop<protocol::DelegateStack<Y, S>>,
     stack_size: usize,
     /// Lowest usable address of the stack, for measuring it.
     stack_bottom: usize,
@@ -292,7 +295,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         if self.measured == NOT_MEASURED {
             return None;
         }
-        match &self.coroutine {
+        match &*self.coroutine {
             Some(_) => self.measure_now(),
             None => Some(self.measured),
         }
