@@ -203,11 +203,9 @@ where
     } = parts;
     let canary = stack.canary();
     let stack_bottom = layout.bottom;
-    let header = ContextHeader {
-        guard_lo: layout.guard_lo,
-        guard_hi: layout.guard_hi,
-        usable: layout.usable,
-    };
+    // Captured one by one and made into the header inside: a captured
+    // `ContextHeader` was copied twice on the way into the `Co`.
+    let (guard_lo, guard_hi, usable) = (layout.guard_lo, layout.guard_hi, layout.usable);
     let stack_size = layout.usable;
     let mailbox_for_body = mailbox.as_ptr();
     let wrapper = move |yielder: &super::co::Yielder, first| {
@@ -219,6 +217,11 @@ where
             unsafe { stack::set_current_context(std::ptr::null()) };
             return drop_unstarted(body);
         }
+        let header = ContextHeader {
+            guard_lo,
+            guard_hi,
+            usable,
+        };
         let co = Co::new(header, yielder, mailbox_for_body);
         // SAFETY: `co` is this body's `Co`, on this coroutine's stack, and
         // stays in place (only borrowed) until the context is cleared
