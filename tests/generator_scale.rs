@@ -276,3 +276,35 @@ fn stack_sizes_taking_turns_each_get_their_own_size() {
         assert_eq!(g.send(()), GeneratorState::Complete(()));
     }
 }
+
+/// A generator made in a thread-local destructor that runs after the stack
+/// pool's (registered before the pool was first used, so run after it)
+/// still gets a stack, runs, and gives the stack back to no pool.
+#[test]
+fn generators_made_after_the_pool_is_gone_still_run() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static YIELDED: AtomicU32 = AtomicU32::new(0);
+    struct Late;
+    impl Drop for Late {
+        fn drop(&mut self) {
+            for _ in 0..3 {
+                let mut g: Generator<'_, u32> = Generator::new(|co| co.yield_(1));
+                if let GeneratorState::Yielded(v) = g.start() {
+                    YIELDED.fetch_add(v, Ordering::Relaxed);
+                }
+                assert_eq!(g.send(()), GeneratorState::Complete(()));
+            }
+        }
+    }
+    thread_local! {
+        static LATE: Late = const { Late };
+    }
+    std::thread::spawn(|| {
+        LATE.with(|_| ());
+        let mut g: Generator<'_, u32> = Generator::new(|co| co.yield_(1));
+        assert_eq!(g.start(), GeneratorState::Yielded(1));
+    })
+    .join()
+    .unwrap();
+    assert_eq!(YIELDED.load(Ordering::Relaxed), 3);
+}

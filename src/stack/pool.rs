@@ -8,18 +8,20 @@
 //! takes and gives back its stack with a few loads and stores, and reuses
 //! the stack whose pages are already resident and in cache. Rules:
 //!
-//! 1. The slot owns the mapping it names (`addr != 0`), as a `GuardedStack`
+//! 1. The slot owns the mapping it names, if any, as a `GuardedStack`
 //!    would: a pair is put in only by giving up a `GuardedStack`
 //!    (`into_raw_parts`) and taken out only by clearing the slot first, so
 //!    each pair is turned back into a stack once.
-//! 2. The slot is filled only while the pool lives on this thread and has
-//!    registered its destructor (every guarded stack of this thread was
-//!    mapped or pooled through it, which touches it); the pool's `Drop`
-//!    empties the slot and closes it, so the mapping it names is unmapped
-//!    at thread exit, never leaked. One exception, which cannot leak:
+//! 2. The slot is open (empty, or holding a stack) only while the pool
+//!    lives on this thread and has registered its destructor (every guarded
+//!    stack of this thread was mapped or pooled through it, which touches
+//!    it); before that, and once the pool's `Drop` has emptied it, it holds
+//!    `CLOSED`, so the mapping it names is unmapped at thread exit, never
+//!    leaked. `CLOSED` is not empty, so `put_hot` refuses it with the one
+//!    test that refuses a full slot. One exception, which cannot leak:
 //!    `refill_hot` fills it even while closed, and its only caller
-//!    (`acquire_guarded_parts`) takes the stack back out before anything
-//!    else runs.
+//!    (`acquire_guarded_parts`) takes the stack back out, and puts back
+//!    what it found, before anything else runs.
 //! 3. Every guarded stack is handed out of the slot: a miss (a stack of
 //!    another size, none, or a fresh one asked for) refills the slot out
 //!    of line, and the fast path takes it from there. The stack's parts so
@@ -31,42 +33,52 @@ use super::{carved, checked_size, GuardedStack, Stack, StackError};
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
-/// The hot slot's `(addr, len)`; `addr == 0` when empty.
+/// The hot slot: the `(addr, len)` of the stack it holds, [`EMPTY`] or
+/// [`CLOSED`].
 #[derive(Clone, Copy)]
 struct Hot {
     addr: usize,
     len: usize,
 }
 
-/// Whether the hot slot takes stacks: set by the pool's first use, cleared
-/// by its destructor (rule 2).
-const HOT_OPEN: u8 = 1;
+impl Hot {
+    fn holds_stack(self) -> bool {
+        self.addr > CLOSED.addr
+    }
+}
+
+/// The open slot without a stack.
+const EMPTY: Hot = Hot { addr: 0, len: 0 };
+
+/// The slot that takes no stacks (rule 2). Neither its address nor its
+/// length is any stack's (those are page-aligned and non-zero, and at
+/// least two pages), so a lookup for a stack finds none in it.
+const CLOSED: Hot = Hot { addr: 1, len: 0 };
 
 thread_local! {
-    // Without destructors, and const-initialised: a plain load and store
-    // of the thread's own memory.
-    static HOT: Cell<Hot> = const { Cell::new(Hot { addr: 0, len: 0 }) };
-    static HOT_STATE: Cell<u8> = const { Cell::new(0) };
+    // Without a destructor, and const-initialised: a plain load and store
+    // of the thread's own memory. Closed until the pool's first use.
+    static HOT: Cell<Hot> = const { Cell::new(CLOSED) };
 }
 
 /// Takes the hot stack if it has `len` bytes in all (guard included).
 #[inline(always)]
 fn take_hot(len: usize) -> Option<GuardedStack> {
     let hot = HOT.get();
-    if hot.addr == 0 || hot.len != len {
+    if !hot.holds_stack() || hot.len != len {
         return None;
     }
-    HOT.set(Hot { addr: 0, len: 0 });
+    HOT.set(EMPTY);
     // SAFETY: the slot held this pair, which owned its mapping (rule 1), and
     // was cleared just above, so the pair is turned back into a stack once.
     Some(unsafe { GuardedStack::from_raw_parts(hot.addr, hot.len) })
 }
 
-/// Puts `stack` in the hot slot if it is empty and open; gives it back
-/// otherwise.
+/// Puts `stack` in the hot slot if it is empty (and so open); gives it
+/// back otherwise.
 #[inline(always)]
 fn put_hot(stack: GuardedStack) -> Result<(), GuardedStack> {
-    if HOT.get().addr != 0 || HOT_STATE.get() != HOT_OPEN {
+    if HOT.get().addr != EMPTY.addr {
         return Err(stack);
     }
     let (addr, len) = stack.into_raw_parts();
@@ -76,21 +88,32 @@ fn put_hot(stack: GuardedStack) -> Result<(), GuardedStack> {
 
 /// Empties the hot slot and closes it (the pool is going away: rule 2).
 fn close_hot() {
-    let _ = HOT_STATE.try_with(|state| state.set(0));
-    empty_hot();
+    if let Ok(hot) = HOT.try_with(|h| h.replace(CLOSED)) {
+        unmap_hot(hot);
+    }
 }
 
 /// Unmaps the hot slot's stack, if it holds one; `true` if it did.
 fn empty_hot() -> bool {
-    match HOT.try_with(|h| h.replace(Hot { addr: 0, len: 0 })) {
-        Ok(hot) if hot.addr != 0 => {
-            // SAFETY: as in `take_hot`: the slot owned the pair and was
-            // cleared just above.
-            drop(unsafe { GuardedStack::from_raw_parts(hot.addr, hot.len) });
-            true
+    match HOT.try_with(|h| h.get()) {
+        Ok(hot) if hot.holds_stack() => {
+            HOT.set(EMPTY);
+            unmap_hot(hot)
         }
         _ => false,
     }
+}
+
+/// Unmaps the stack `hot` names, taken out of the slot by the caller, if it
+/// names one; `true` if it did.
+fn unmap_hot(hot: Hot) -> bool {
+    if !hot.holds_stack() {
+        return false;
+    }
+    // SAFETY: as in `take_hot`: the slot owned the pair and the caller
+    // replaced it there.
+    drop(unsafe { GuardedStack::from_raw_parts(hot.addr, hot.len) });
+    true
 }
 
 struct Pool {
@@ -181,14 +204,14 @@ thread_local! {
 /// gone.
 #[cold]
 fn open_hot() {
-    if POOL.try_with(|_| ()).is_ok() {
-        HOT_STATE.set(HOT_OPEN);
+    if POOL.try_with(|_| ()).is_ok() && HOT.get().addr == CLOSED.addr {
+        HOT.set(EMPTY);
     }
 }
 
 /// The smallest usable size the hot slot is tried for, and the largest:
 /// within these bounds `size + page` neither wraps nor is 0, the length of
-/// the empty slot (which therefore never matches).
+/// an empty or closed slot (which therefore never matches).
 const HOT_SIZES: std::ops::RangeInclusive<usize> = super::MIN_STACK_SIZE..=isize::MAX as usize / 2;
 
 /// Takes a guarded stack of at least `size` usable bytes (freshly mapped if
@@ -203,33 +226,37 @@ pub(super) fn acquire_guarded_parts(
     page: usize,
 ) -> Result<(usize, usize), StackError> {
     let mut hot = HOT.get();
+    let mut leave = EMPTY;
     if fresh || !HOT_SIZES.contains(&size) || hot.len != size + page {
-        refill_hot(size, fresh)?;
+        leave = refill_hot(size, fresh)?;
         hot = HOT.get();
     }
-    HOT.set(Hot { addr: 0, len: 0 });
+    HOT.set(leave);
     Ok((hot.addr, hot.len))
 }
 
 /// Puts a guarded stack of at least `size` usable bytes (freshly mapped if
 /// `fresh`) in the hot slot, for the caller to take straight back (rules
-/// 2 and 3); a stack of another size that was there goes to the pool.
+/// 2 and 3), and returns what the caller is to leave there then (the slot
+/// may be closed); a stack of another size that was there goes to the
+/// pool.
 #[cold]
 #[inline(never)]
-fn refill_hot(size: usize, fresh: bool) -> Result<(), StackError> {
+fn refill_hot(size: usize, fresh: bool) -> Result<Hot, StackError> {
     let stack = acquire_guarded(size, fresh)?;
     if let Some(other) = take_hot_any() {
         release_to_pool(other);
     }
+    let leave = HOT.get();
     let (addr, len) = stack.into_raw_parts();
     HOT.set(Hot { addr, len });
-    Ok(())
+    Ok(leave)
 }
 
 /// Takes whatever stack the hot slot holds.
 fn take_hot_any() -> Option<GuardedStack> {
     let hot = HOT.get();
-    if hot.addr == 0 {
+    if !hot.holds_stack() {
         return None;
     }
     take_hot(hot.len)
@@ -253,7 +280,7 @@ fn acquire_guarded(size: usize, fresh: bool) -> Result<GuardedStack, StackError>
 }
 
 fn map_guarded(usable: usize) -> Result<GuardedStack, StackError> {
-    if HOT_STATE.get() != HOT_OPEN {
+    if HOT.get().addr == CLOSED.addr {
         open_hot();
     }
     super::overflow::install_handler();
@@ -300,7 +327,7 @@ pub(crate) fn release(stack: Stack) {
 
 #[inline(never)]
 fn release_to_pool(guarded: GuardedStack) {
-    if HOT_STATE.get() != HOT_OPEN {
+    if HOT.get().addr == CLOSED.addr {
         open_hot();
     }
     let usable = guarded.usable();
@@ -330,7 +357,7 @@ pub(crate) fn decay() -> Option<Duration> {
 /// How many stacks this thread's pool holds, hot slot included (for tests).
 #[cfg(test)]
 pub(crate) fn pooled() -> usize {
-    let hot = usize::from(HOT.get().addr != 0);
+    let hot = usize::from(HOT.get().holds_stack());
     hot + POOL.with(|p| p.borrow().by_size.iter().map(SizeClass::len).sum::<usize>())
 }
 
