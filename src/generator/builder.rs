@@ -205,7 +205,7 @@ where
     let stack_bottom = layout.bottom;
     // Captured one by one and made into the header inside: a captured
     // `ContextHeader` was copied twice on the way into the `Co`.
-    let (guard_lo, guard_hi, usable) = (layout.guard_lo, layout.guard_hi, layout.usable);
+    let (guard, usable) = (layout.guard, layout.usable);
     let stack_size = layout.usable;
     let mailbox_for_body = mailbox.as_ptr();
     let wrapper = move |yielder: &super::co::Yielder, first| {
@@ -217,11 +217,7 @@ where
             unsafe { stack::set_current_context(std::ptr::null()) };
             return drop_unstarted(body);
         }
-        let header = ContextHeader {
-            guard_lo,
-            guard_hi,
-            usable,
-        };
+        let header = ContextHeader { guard, usable };
         let co = Co::new(header, yielder, mailbox_for_body);
         // SAFETY: `co` is this body's `Co`, on this coroutine's stack, and
         // stays in place (only borrowed) until the context is cleared

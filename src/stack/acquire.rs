@@ -39,8 +39,7 @@ pub(crate) fn acquire(
     let layout = StackLayout {
         bottom: addr + page,
         usable: len - page,
-        guard_lo: addr,
-        guard_hi: addr + page,
+        guard: addr,
     };
     let Some((base, room)) = room_at_top(&layout, room_size, room_align) else {
         // SAFETY: the pool handed the pair over to be owned here, and it is
@@ -68,8 +67,7 @@ fn acquire_carved(
     let layout = StackLayout {
         bottom: stack.bottom(),
         usable: stack.usable(),
-        guard_lo: 0,
-        guard_hi: 0,
+        guard: 0,
     };
     let Some((base, room)) = room_at_top(&layout, room_size, room_align) else {
         carved::release(stack);

@@ -17,7 +17,7 @@
 //! ```text
 //! Co<Y, S>   #[repr(C)]  | frame: Frame .................................. | mailbox |
 //! Frame      #[repr(C)]  | header: ContextHeader | yielder | unwind |
-//! ContextHeader          | guard_lo | guard_hi | usable |
+//! ContextHeader          | guard | usable |
 //!                        ^ CURRENT points here: at all three at once
 //! ```
 //!
@@ -71,9 +71,10 @@ use std::cell::Cell;
 #[repr(C)]
 #[derive(Debug)]
 pub(crate) struct ContextHeader {
-    /// The guard page of the coroutine's stack, `[lo, hi)`.
-    pub(crate) guard_lo: usize,
-    pub(crate) guard_hi: usize,
+    /// The start of the guard page below the coroutine's stack (one page
+    /// long), or 0 for a stack without one. Its end is not kept: one word
+    /// less to write at every creation, and the page size is at hand.
+    pub(crate) guard: usize,
     /// The usable stack size, for the overflow message.
     pub(crate) usable: usize,
 }

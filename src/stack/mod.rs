@@ -90,6 +90,13 @@ pub(crate) fn page_size() -> usize {
     page_size_slow()
 }
 
+/// The page size if it has been read, else 0: for the SIGSEGV handler,
+/// which must not call `sysconf`.
+#[inline(always)]
+pub(crate) fn cached_page_size() -> usize {
+    PAGE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 #[cold]
 #[inline(never)]
 fn page_size_slow() -> usize {
@@ -230,9 +237,8 @@ pub(crate) struct StackLayout {
     pub(crate) bottom: usize,
     /// The usable size in bytes.
     pub(crate) usable: usize,
-    /// The guard page's range `[lo, hi)`; empty `(0, 0)` for a carved stack.
-    pub(crate) guard_lo: usize,
-    pub(crate) guard_hi: usize,
+    /// The guard page's start (it is one page long); 0 for a carved stack.
+    pub(crate) guard: usize,
 }
 
 /// A coroutine's stack: guarded, or carved without a guard. Its base and

@@ -124,8 +124,11 @@ extern "C" fn handler(signum: libc::c_int, info: *mut libc::siginfo_t, context: 
             // faulted, so it is readable; it is never written after it was
             // made (context rule 5), so the read races with nothing the
             // signal interrupted.
-            let (lo, hi, usable) = unsafe { ((*ctx).guard_lo, (*ctx).guard_hi, (*ctx).usable) };
-            if fault >= lo && fault < hi {
+            let (guard, usable) = unsafe { ((*ctx).guard, (*ctx).usable) };
+            // One page from `guard`. The page size is a plain load here: it
+            // was cached before this thread mapped the guarded stack (0, an
+            // empty range, if it somehow were not).
+            if guard != 0 && fault.wrapping_sub(guard) < super::cached_page_size() {
                 report_and_abort(fault, usable);
             }
         }
