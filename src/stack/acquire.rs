@@ -35,10 +35,11 @@ pub(crate) fn acquire(
         return acquire_carved(size, room_size, room_align);
     }
     let page = page_size();
-    let (addr, len) = pool::acquire_guarded_parts(size, kind == StackKind::Fresh, page)?;
+    let (addr, usable) = pool::acquire_guarded_parts(size, kind == StackKind::Fresh, page)?;
+    let len = usable + page;
     let layout = StackLayout {
         bottom: addr + page,
-        usable: len - page,
+        usable,
         guard: addr,
     };
     let Some((base, room)) = room_at_top(&layout, room_size, room_align) else {

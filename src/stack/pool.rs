@@ -215,24 +215,27 @@ fn open_hot() {
 const HOT_SIZES: std::ops::RangeInclusive<usize> = super::MIN_STACK_SIZE..=isize::MAX as usize / 2;
 
 /// Takes a guarded stack of at least `size` usable bytes (freshly mapped if
-/// `fresh`) as `(addr, len)`, the pair [`GuardedStack::from_raw_parts`]
-/// takes, which the caller owns and must turn into a stack once.
+/// `fresh`) as its address and usable size: `(addr, usable + page)` is the
+/// pair [`GuardedStack::from_raw_parts`] takes, which the caller owns and
+/// must turn into a stack once.
 ///
-/// Inlined: a hit is a few loads and stores, and the pair is in registers.
+/// Inlined: a hit is a few loads and stores, the pair is in registers, and
+/// its usable size is `size` itself (a constant, for the default size).
 #[inline(always)]
 pub(super) fn acquire_guarded_parts(
     size: usize,
     fresh: bool,
     page: usize,
 ) -> Result<(usize, usize), StackError> {
-    let mut hot = HOT.get();
-    let mut leave = EMPTY;
-    if fresh || !HOT_SIZES.contains(&size) || hot.len != size + page {
-        leave = refill_hot(size, fresh)?;
-        hot = HOT.get();
+    let hot = HOT.get();
+    if !fresh && HOT_SIZES.contains(&size) && hot.len == size + page {
+        HOT.set(EMPTY);
+        return Ok((hot.addr, size));
     }
+    let leave = refill_hot(size, fresh)?;
+    let hot = HOT.get();
     HOT.set(leave);
-    Ok((hot.addr, hot.len))
+    Ok((hot.addr, hot.len - page))
 }
 
 /// Puts a guarded stack of at least `size` usable bytes (freshly mapped if
