@@ -12,8 +12,10 @@
 //! differ in protection), which is what `vm.max_map_count` limits.
 //!
 //! Files: `mapping` (the only `mmap`/`mprotect`/`munmap` calls), this file
-//! (guarded stacks, the `Stack` corosensei runs on, measuring), `carved`
-//! (unguarded stacks and their canaries), `pool` (per-thread reuse) and
+//! (guarded stacks, the `Stack` corosensei runs on, measuring), `acquire`
+//! (a stack with room set aside at its top, what a generator is built
+//! on), `carved` (unguarded stacks and their canaries), `pool` (per-thread
+//! reuse) and
 //! `size_class` (one size's free stacks, and when their pages go back),
 //! `context` (the running coroutine's pointer and the context rules),
 //! `overflow` (the SIGSEGV handler), `panic_report` (panic hooks run off
