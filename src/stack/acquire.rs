@@ -1,7 +1,7 @@
 //! Handing out a stack with room set aside at its top: what a generator is
 //! built on (the room holds its mailbox).
 
-use super::{carved, page_size, pool, GuardedStack, Stack, StackError, StackKind, StackLayout};
+use super::{carved, pool, GuardedStack, Stack, StackError, StackKind, StackLayout};
 use super::{StackMemory, MIN_STACK_SIZE};
 use corosensei::stack::StackPointer;
 use std::ptr::NonNull;
@@ -22,8 +22,8 @@ pub(crate) struct Acquired {
 ///
 /// Inlined: a guarded stack's parts come out of the pool's hot slot in
 /// registers (pool rule 3), and its layout and room are worked out from
-/// them with one page-size look-up before the `Stack` is made, so that
-/// nothing is stored for the refusal's sake on the way.
+/// them and the page size kept beside the slot before the `Stack` is made,
+/// so that nothing is stored for the refusal's sake on the way.
 #[inline(always)]
 pub(crate) fn acquire(
     size: usize,
@@ -34,8 +34,7 @@ pub(crate) fn acquire(
     if kind == StackKind::Unguarded {
         return acquire_carved(size, room_size, room_align);
     }
-    let page = page_size();
-    let (addr, usable) = pool::acquire_guarded_parts(size, kind == StackKind::Fresh, page)?;
+    let (addr, usable, page) = pool::acquire_guarded_parts(size, kind == StackKind::Fresh)?;
     let len = usable + page;
     let layout = StackLayout {
         bottom: addr + page,

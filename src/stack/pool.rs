@@ -59,6 +59,11 @@ thread_local! {
     // Without a destructor, and const-initialised: a plain load and store
     // of the thread's own memory. Closed until the pool's first use.
     static HOT: Cell<Hot> = const { Cell::new(CLOSED) };
+    // The page size, kept beside the slot from when it first opens (0
+    // before): a hit reads it with one load of the thread's own memory,
+    // instead of the global's load and test. An open slot's stack was put
+    // there after it was set.
+    static HOT_PAGE: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Takes the hot stack if it has `len` bytes in all (guard included).
@@ -205,6 +210,7 @@ thread_local! {
 #[cold]
 fn open_hot() {
     if POOL.try_with(|_| ()).is_ok() && HOT.get().addr == CLOSED.addr {
+        HOT_PAGE.set(super::page_size());
         HOT.set(EMPTY);
     }
 }
@@ -215,9 +221,10 @@ fn open_hot() {
 const HOT_SIZES: std::ops::RangeInclusive<usize> = super::MIN_STACK_SIZE..=isize::MAX as usize / 2;
 
 /// Takes a guarded stack of at least `size` usable bytes (freshly mapped if
-/// `fresh`) as its address and usable size: `(addr, usable + page)` is the
-/// pair [`GuardedStack::from_raw_parts`] takes, which the caller owns and
-/// must turn into a stack once.
+/// `fresh`) as its address, usable size and the page size: the address and
+/// the usable size plus a page are the pair
+/// [`GuardedStack::from_raw_parts`] takes, which the caller owns and must
+/// turn into a stack once.
 ///
 /// Inlined: a hit is a few loads and stores, the pair is in registers, and
 /// its usable size is `size` itself (a constant, for the default size).
@@ -225,17 +232,20 @@ const HOT_SIZES: std::ops::RangeInclusive<usize> = super::MIN_STACK_SIZE..=isize
 pub(super) fn acquire_guarded_parts(
     size: usize,
     fresh: bool,
-    page: usize,
-) -> Result<(usize, usize), StackError> {
+) -> Result<(usize, usize, usize), StackError> {
+    // Before the slot first opens this is 0, and nothing matches: the slot
+    // is closed, its length 0, and `size` is not.
+    let page = HOT_PAGE.get();
     let hot = HOT.get();
     if !fresh && HOT_SIZES.contains(&size) && hot.len == size + page {
         HOT.set(EMPTY);
-        return Ok((hot.addr, size));
+        return Ok((hot.addr, size, page));
     }
     let leave = refill_hot(size, fresh)?;
     let hot = HOT.get();
     HOT.set(leave);
-    Ok((hot.addr, hot.len - page))
+    let page = super::page_size();
+    Ok((hot.addr, hot.len - page, page))
 }
 
 /// Puts a guarded stack of at least `size` usable bytes (freshly mapped if
