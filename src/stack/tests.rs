@@ -49,12 +49,18 @@ fn sizes_round_up_to_whole_pages() {
         .contains("smaller stack size"));
 }
 
-#[test]
-fn released_stacks_are_reused() {
+/// Takes a guarded stack and gives it back: its bottom, and how many
+/// stacks the pool held after that.
+fn release_a_fresh_one() -> (usize, usize) {
     let a = acquire_guarded_for_test(false);
     let addr = a.bottom();
     release(Stack::guarded(a));
-    let before = pool::pooled();
+    (addr, pool::pooled())
+}
+
+#[test]
+fn released_stacks_are_reused() {
+    let (addr, before) = release_a_fresh_one();
     let b = acquire_guarded_for_test(false);
     assert_eq!(b.bottom(), addr, "the pooled stack comes back");
     assert_eq!(pool::pooled(), before - 1);
@@ -179,10 +185,7 @@ fn a_burst_past_the_warm_stacks_gives_its_pages_back_on_schedule() {
 
 #[test]
 fn a_miss_of_the_hot_slot_pools_the_stack_it_held() {
-    let a = acquire_guarded_for_test(false);
-    let addr = a.bottom();
-    release(Stack::guarded(a));
-    let before = pool::pooled();
+    let (addr, before) = release_a_fresh_one();
     let Acquired {
         stack: other,
         layout,
