@@ -12,6 +12,9 @@
 //!   two bare corosensei coroutines resumed in turn (the floor) and tokio's
 //!   `yield_now` on a `LocalSet`.
 //!
+//! A second table repeats the 100k rows with glibc's heap trimming off
+//! (`MALLOC_TRIM_THRESHOLD_`, see `rerun_without_heap_trimming`).
+//!
 //! Run: `cargo bench --bench executor_plain` (add `-- ROUNDS`, 11 by
 //! default).
 
@@ -154,4 +157,31 @@ fn main() {
         ("yield_now per switch corun", corun_yield, 4),
     ];
     plain::run(&cases, 11);
+    if std::env::var_os(TRIM_OFF).is_none() {
+        rerun_without_heap_trimming();
+    }
+}
+
+/// Set in the child [`rerun_without_heap_trimming`] starts.
+const TRIM_OFF: &str = "MALLOC_TRIM_THRESHOLD_";
+
+/// Runs the 100k rows again in a child whose glibc malloc keeps freed
+/// memory instead of giving the top of the heap back to the kernel.
+///
+/// By default glibc trims the heap once more than 128 KiB is free at its
+/// top, so every round's 100,000 freed task cells go back to the kernel,
+/// and the next round's spawns fault the pages in again, a page per ~20
+/// cells at a few µs each on this VM: the bulk of the default row's time,
+/// for tokio and corun alike. jemalloc and mimalloc keep such memory, and
+/// so does glibc with this setting; the second table shows what the
+/// executors cost once the allocator stops paying for page faults.
+fn rerun_without_heap_trimming() {
+    let exe = std::env::current_exe().expect("the bench binary's path");
+    let status = std::process::Command::new(exe)
+        .args(std::env::args().skip(1))
+        .env(TRIM_OFF, "4000000000")
+        .env("BENCH_ONLY", "100k")
+        .status()
+        .expect("rerun the bench binary");
+    assert!(status.success(), "the rerun without heap trimming failed");
 }

@@ -25,8 +25,8 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Runs `cases` for the rounds given as the first numeric argument
 /// (`default_rounds` without one) and prints the table. `BENCH_ONLY=text`
-/// runs only the cases whose names contain it (for callgrind); the others
-/// report 1 ns.
+/// runs and prints only the cases whose names contain it (for callgrind,
+/// and a case's rerun under other settings).
 pub fn run(cases: &[Case], default_rounds: usize) {
     let rounds: usize = std::env::args()
         .skip(1)
@@ -50,8 +50,15 @@ pub fn run(cases: &[Case], default_rounds: usize) {
             ratios[i].push(round[i] / round[c.2]);
         }
     }
-    println!("{rounds} rounds, medians (ratio: median of per-round ratios to the peer)");
+    let settings = match std::env::var("MALLOC_TRIM_THRESHOLD_") {
+        Ok(v) => format!(", MALLOC_TRIM_THRESHOLD_={v}"),
+        Err(_) => String::new(),
+    };
+    println!("{rounds} rounds{settings}, medians (ratio: median of per-round ratios to the peer)");
     for (i, c) in cases.iter().enumerate() {
+        if !only.as_ref().map_or(true, |o| c.0.contains(o.as_str())) {
+            continue;
+        }
         println!(
             "{:width$} {:8.2} ns   {:5.2}x",
             c.0,
