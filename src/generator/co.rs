@@ -328,6 +328,7 @@ impl<Y, S> Co<Y, S> {
             generator: sub,
             first,
             result: None,
+            parked: None,
         };
         match self.suspend(Suspend::Delegate(erase(&mut slot))) {
             Resume::SubDone => slot

@@ -4,7 +4,7 @@
 use super::close::CloseOnUnwind;
 use super::co::{suspend_innermost, SuspendError};
 use super::mailbox::{post_resume, take_suspend, ResumeTag, SuspendTag};
-use super::protocol::{DelegatePtr, DelegateStep, Payload, Resume, Suspend, WaitKind};
+use super::protocol::{DelegatePtr, DelegateStep, Outcome, Payload, Resume, Suspend, WaitKind};
 use super::{Generator, Life};
 use crate::stack::{self, current_context, set_current_context};
 use corosensei::CoroutineResult;
@@ -32,10 +32,7 @@ pub(crate) enum Step<Y, R> {
 impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// Resumes this generator's own coroutine once (not its delegates).
     #[inline(always)]
-    pub(super) fn resume_own(
-        &mut self,
-        signal: Resume<S>,
-    ) -> CoroutineResult<Suspend<Y, S>, Result<R, Payload>> {
+    pub(super) fn resume_own(&mut self, signal: Resume<S>) -> Outcome<Y, S, R> {
         let mailbox = self.mailbox.as_ptr();
         // SAFETY: the mailbox lives at the top of this generator's stack for
         // as long as its coroutine does, and the body is suspended until
@@ -49,6 +46,13 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             }
             CoroutineResult::Return(r) => CoroutineResult::Return(r),
         }
+    }
+
+    /// [`resume_own`](Self::resume_own) for a caller whose fast path
+    /// inlines a switch of its own: one switch per frame.
+    #[inline(never)]
+    fn resume_own_out_of_line(&mut self, signal: Resume<S>) -> Outcome<Y, S, R> {
+        self.resume_own(signal)
     }
 
     /// Switches to the body with a bare tag: the mailbox is the caller's
@@ -188,10 +192,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     }
 
     #[inline(never)]
-    fn own_outcome(
-        &mut self,
-        out: CoroutineResult<Suspend<Y, S>, Result<R, Payload>>,
-    ) -> Step<Y, R> {
+    fn own_outcome(&mut self, out: Outcome<Y, S, R>) -> Step<Y, R> {
         match out {
             CoroutineResult::Yield(Suspend::Value(y)) => Step::Yielded(y),
             CoroutineResult::Yield(Suspend::Wait(kind)) => Step::Waiting(kind),
@@ -235,29 +236,71 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             // SAFETY: every pointer on the delegate stack belongs to a
             // delegator suspended in `yield_from` below it, which cannot
             // resume (and drop the slot) until the pointer is popped.
-            match unsafe { (*top.as_ptr()).step(signal) } {
-                DelegateStep::Yielded(y) => return Step::Yielded(y),
-                DelegateStep::Wait(kind) => return Step::Waiting(kind),
-                DelegateStep::Delegated(p) => signal = self.push_delegate(p),
-                DelegateStep::Returned => {
-                    self.delegates.pop();
-                    signal = Resume::SubDone;
-                }
-                DelegateStep::Panicked(p) => {
-                    self.delegates.pop();
-                    signal = Resume::SubPanicked(p);
-                }
+            let step = unsafe { (*top.as_ptr()).step(signal) };
+            match self.delegate_stepped(step) {
+                Ok(done) => return done,
+                Err(next) => signal = next,
             }
+        }
+    }
+
+    /// What the innermost delegate's step means for the root: the step's
+    /// end (`Ok`), or the signal for the delegate now innermost (`Err`).
+    #[inline(always)]
+    fn delegate_stepped(&mut self, step: DelegateStep<Y, S>) -> Result<Step<Y, R>, Resume<S>> {
+        match step {
+            DelegateStep::Yielded(y) => Ok(Step::Yielded(y)),
+            DelegateStep::Wait(kind) => Ok(Step::Waiting(kind)),
+            DelegateStep::Delegated(p) => Err(self.push_delegate(p)),
+            DelegateStep::Returned => {
+                self.delegates.pop();
+                Err(Resume::SubDone)
+            }
+            DelegateStep::Panicked(p) => {
+                self.delegates.pop();
+                Err(Resume::SubPanicked(p))
+            }
+        }
+    }
+
+    /// What follows a delegated `send` whose answer was not a plain yield
+    /// (`Delegate::send_value` gave `None`): the parked step is taken and
+    /// the root goes on as after any delegate's step, waits forwarded.
+    #[inline(never)]
+    pub(super) fn delegate_sent_other(&mut self, top: DelegatePtr<Y, S>) -> Step<Y, R> {
+        // SAFETY: as in `step_delegated`: `top` is still on the delegate
+        // stack, so its delegator is suspended in `yield_from`.
+        let step = unsafe { (*top.as_ptr()).take_step() };
+        match self.delegate_stepped(step) {
+            Ok(Step::Waiting(kind)) => self.forward_waits(kind),
+            Ok(done) => done,
+            Err(next) => self.step_forwarding_waits(next),
+        }
+    }
+
+    /// A value for this generator's own body (a delegate's: its delegates
+    /// are adopted by the root): a plain yield comes back as `Ok` from
+    /// `send`'s fast switch; anything else as the general outcome.
+    #[inline(always)]
+    pub(super) fn send_own(&mut self, value: S) -> Result<Y, Outcome<Y, S, R>> {
+        if self.life != Life::Suspended {
+            return Err(self.resume_own_out_of_line(Resume::Send(value)));
+        }
+        match self.send_suspended(value) {
+            ValueSwitch::Value(y) => Ok(y),
+            // SAFETY: the body is suspended again; the tag names the slot
+            // it posted (mailbox rule 2).
+            ValueSwitch::Other(tag) => Err(CoroutineResult::Yield(unsafe {
+                take_suspend(self.mailbox.as_ptr(), tag)
+            })),
+            ValueSwitch::Returned(r) => Err(CoroutineResult::Return(r)),
         }
     }
 
     /// The slow half of `send`'s fast path: whatever the own coroutine
     /// produced other than a plain yield.
     #[inline(never)]
-    pub(super) fn send_outcome(
-        &mut self,
-        out: CoroutineResult<Suspend<Y, S>, Result<R, Payload>>,
-    ) -> Step<Y, R> {
+    pub(super) fn send_outcome(&mut self, out: Outcome<Y, S, R>) -> Step<Y, R> {
         match self.own_outcome(out) {
             Step::Waiting(kind) => self.forward_waits(kind),
             other => other,

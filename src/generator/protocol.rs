@@ -25,6 +25,10 @@ use std::ptr::NonNull;
 /// A caught panic.
 pub(crate) type Payload = Box<dyn Any + Send + 'static>;
 
+/// What one resumption of a generator's own body produced, its mailbox
+/// read.
+pub(crate) type Outcome<Y, S, R> = corosensei::CoroutineResult<Suspend<Y, S>, Result<R, Payload>>;
+
 /// What a resumer sends into a coroutine.
 pub(crate) enum Resume<S> {
     /// The first resumption: the body starts.
@@ -136,6 +140,14 @@ pub(crate) enum DelegateStep<Y, S> {
 pub(crate) trait Delegate<Y, S> {
     /// Resumes the subgenerator's own coroutine once.
     fn step(&mut self, signal: Resume<S>) -> DelegateStep<Y, S>;
+    /// `step(Resume::Send(value))` for a subgenerator suspended at a
+    /// yield, through `send`'s fast switch, so that a delegated value costs
+    /// about what a direct `send` does: a plain yield's value comes back
+    /// in registers; for anything else, `None`, and the step waits for
+    /// [`take_step`](Self::take_step).
+    fn send_value(&mut self, value: S) -> Option<Y>;
+    /// The step the latest `send_value` answered `None` for.
+    fn take_step(&mut self) -> DelegateStep<Y, S>;
     /// The first signal for a newly pushed delegate: `Start` for a fresh one,
     /// `Send(first)` for one that had already started.
     fn initial_signal(&mut self) -> Resume<S>;
