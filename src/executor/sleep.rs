@@ -36,8 +36,9 @@ use std::time::{Duration, Instant};
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// ```
 pub fn sleep(duration: Duration) {
-    match Instant::now().checked_add(duration) {
-        Some(deadline) => sleep_until_named(deadline, "corun::sleep"),
+    let now = Instant::now();
+    match now.checked_add(duration) {
+        Some(deadline) => sleep_from(now, deadline, "corun::sleep"),
         None => sleep_until_forever(),
     }
 }
@@ -58,21 +59,27 @@ pub fn sleep_until(deadline: Instant) {
 
 /// `sleep_until`, with `what` naming the caller in panics.
 pub(crate) fn sleep_until_named(deadline: Instant, what: &str) {
+    sleep_from(Instant::now(), deadline, what);
+}
+
+/// The sleep itself, `now` read by the caller: one clock read before the
+/// wait and one after each wake-up.
+fn sleep_from(now: Instant, deadline: Instant, what: &str) {
     let core = current_core(what);
     let task = current_task(what);
-    if Instant::now() >= deadline {
+    if now >= deadline {
         // asyncio.sleep(0): a sleep that is already over still lets every
         // other ready task run once, so a loop of them cannot starve them.
         let _ = suspend_as(what, WaitKind::Yielded);
         return;
     }
-    while Instant::now() < deadline {
+    loop {
         let key = core.timers.insert(deadline, Waiter::Task(task.clone()));
         let _entry = TimerGuard {
             timers: &core.timers,
             key,
         };
-        if suspend_task(&task, "sleep").is_err() {
+        if suspend_task(&task, "sleep").is_err() || Instant::now() >= deadline {
             return;
         }
     }
