@@ -5,8 +5,10 @@ use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
 use super::task::{Header, Ran, Task, Turns};
-use super::task_body::{close_body, run_body_then, start_body, waited, TaskGenerator, TaskStep};
-use crate::generator::StackConfig;
+use super::task_body::{
+    close_body, run_body_then, start_body, waited, TaskGenerator, TaskStep, WaitingBody,
+};
+use crate::generator::{PooledGenerator, StackConfig};
 use crate::loom::Arc;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -27,8 +29,9 @@ pub(crate) struct StackfulTask<F, T> {
     /// Boxed: a generator is 120 bytes, and most tasks never hold one (a
     /// task that ends in its first run keeps its generator on the
     /// executor's stack), so 100,000 unstarted or finished tasks take that
-    /// much less memory.
-    running: Cell<Option<Box<TaskGenerator<'static, T>>>>,
+    /// much less memory. The box's block comes from the generator layer's
+    /// per-thread cache, not from `malloc` (`PooledGenerator`).
+    running: Cell<Option<WaitingBody<T>>>,
     unstarted: Cell<Option<(F, StackConfig)>>,
 }
 
@@ -51,7 +54,7 @@ where
         StackfulTask {
             header,
             slot: JoinSlot::new(),
-            running: Cell::new(Some(Box::new(generator))),
+            running: Cell::new(Some(PooledGenerator::new(generator))),
             unstarted: Cell::new(None),
         }
     }
@@ -64,7 +67,7 @@ where
     /// Puts back the generator of a body that waits. The cell is empty:
     /// its generator was taken for this turn, and nothing else fills it.
     #[inline(always)]
-    fn keep_waiting(&self, generator: Box<TaskGenerator<'static, T>>) {
+    fn keep_waiting(&self, generator: WaitingBody<T>) {
         let old = self.running.replace(Some(generator));
         debug_assert!(old.is_none(), "a task's generator was put back twice");
         // Empty, so nothing to drop: forgetting it spares the test.
@@ -91,7 +94,7 @@ where
         };
         match start_body(&mut generator) {
             TaskStep::Waiting(kind) => {
-                self.keep_waiting(Box::new(generator));
+                self.keep_waiting(PooledGenerator::new(generator));
                 waited(kind)
             }
             // The finished generator is dropped in place when this returns:

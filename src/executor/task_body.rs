@@ -3,11 +3,14 @@
 //! scheduler does next.
 
 use super::task::{Header, Ran};
-use crate::generator::{Generator, Payload, Step, TaskClose, WaitKind};
+use crate::generator::{Generator, Payload, PooledGenerator, Step, TaskClose, WaitKind};
 use std::convert::Infallible;
 
 /// A task body as a generator that never yields values.
 pub(crate) type TaskGenerator<'a, T> = Generator<'a, Infallible, (), T>;
+
+/// A waiting task's body, kept in its cell between turns.
+pub(crate) type WaitingBody<T> = PooledGenerator<'static, Infallible, (), T>;
 
 /// What one run of a task body produced.
 pub(crate) enum TaskStep<R> {
