@@ -8,7 +8,7 @@ use super::task::{Header, Ran, Task, Turns};
 use super::task_body::{
     close_body, run_body_then, start_body, waited, TaskGenerator, TaskStep, WaitingBody,
 };
-use crate::generator::{PooledGenerator, StackConfig};
+use crate::generator::StackConfig;
 use crate::loom::Arc;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -54,7 +54,7 @@ where
         StackfulTask {
             header,
             slot: JoinSlot::new(),
-            running: Cell::new(Some(PooledGenerator::new(generator))),
+            running: Cell::new(Some(WaitingBody::new(generator))),
             unstarted: Cell::new(None),
         }
     }
@@ -94,7 +94,7 @@ where
         };
         match start_body(&mut generator) {
             TaskStep::Waiting(kind) => {
-                self.keep_waiting(PooledGenerator::new(generator));
+                self.keep_waiting(WaitingBody::new(generator));
                 waited(kind)
             }
             // The finished generator is dropped in place when this returns:

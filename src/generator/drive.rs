@@ -266,7 +266,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// What follows a delegated `send` whose answer was not a plain yield
     /// (`Delegate::send_value` gave `None`): the parked step is taken and
     /// the root goes on as after any delegate's step, waits forwarded.
-    #[inline(never)]
+    /// (Out of line through its one caller, `delegate_sent_state`.)
     pub(super) fn delegate_sent_other(&mut self, top: DelegatePtr<Y, S>) -> Step<Y, R> {
         // SAFETY: as in `step_delegated`: `top` is still on the delegate
         // stack, so its delegator is suspended in `yield_from`.
