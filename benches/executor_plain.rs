@@ -66,29 +66,48 @@ fn tokio_one() -> f64 {
     })
 }
 
+thread_local! {
+    /// The executor and the tokio runtime the 100k rows reuse round after
+    /// round (see `corun_many`).
+    static LONG_LIVED: (Executor, tokio::runtime::Runtime, tokio::task::LocalSet) = {
+        let (rt, local) = tokio_rt();
+        (Executor::new(), rt, local)
+    };
+}
+
+/// One executor for every round, as a program has: a fresh one per round
+/// would grow its run queue and task table from empty each time (a few MB
+/// for 100,000 tasks), and those pages' faults cost what the allocator's
+/// state left by the other cases in this process makes them cost (glibc
+/// moves its mmap and trim thresholds as blocks come and go), which is
+/// noise here, not the executor. tokio's runtime and `LocalSet` are reused
+/// the same way.
 fn corun_many() -> f64 {
-    let ex = Executor::new();
-    ex.block_on(|| {
-        let mut handles = Vec::with_capacity(MANY as usize);
-        let t = Instant::now();
-        handles.extend((0..MANY).map(|i| corun::spawn(move || black_box(i))));
-        for h in handles.drain(..) {
-            black_box(h.join().unwrap());
-        }
-        ns(t, MANY)
+    LONG_LIVED.with(|(ex, _, _)| {
+        ex.block_on(|| {
+            let mut handles = Vec::with_capacity(MANY as usize);
+            let t = Instant::now();
+            handles.extend((0..MANY).map(|i| corun::spawn(move || black_box(i))));
+            for h in handles.drain(..) {
+                black_box(h.join().unwrap());
+            }
+            ns(t, MANY)
+        })
     })
 }
 
 fn tokio_many() -> f64 {
-    let (rt, local) = tokio_rt();
-    local.block_on(&rt, async {
-        let mut handles = Vec::with_capacity(MANY as usize);
-        let t = Instant::now();
-        handles.extend((0..MANY).map(|i| tokio::task::spawn_local(async move { black_box(i) })));
-        for h in handles.drain(..) {
-            black_box(h.await.unwrap());
-        }
-        ns(t, MANY)
+    LONG_LIVED.with(|(_, rt, local)| {
+        local.block_on(rt, async {
+            let mut handles = Vec::with_capacity(MANY as usize);
+            let t = Instant::now();
+            handles
+                .extend((0..MANY).map(|i| tokio::task::spawn_local(async move { black_box(i) })));
+            for h in handles.drain(..) {
+                black_box(h.await.unwrap());
+            }
+            ns(t, MANY)
+        })
     })
 }
 

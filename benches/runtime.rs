@@ -123,7 +123,7 @@ fn main() {
     // name contains NAME (cargo passes `--bench` itself).
     let only = std::env::args().skip(1).find(|a| !a.starts_with("--"));
     let workers = rt.workers();
-    let wanted = |name: &str| only.as_deref().map_or(true, |o| name.contains(o));
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
 
     let own_pool = corun::Pool::new(cores).expect("a pool");
     let unpinned = corun::Pool::builder()

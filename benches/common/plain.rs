@@ -41,7 +41,7 @@ pub fn run(cases: &[Case], default_rounds: usize) {
         let mut round = vec![1.0; cases.len()];
         for &i in shuffle.next_round() {
             let c = &cases[i];
-            if only.as_ref().map_or(true, |o| c.0.contains(o.as_str())) {
+            if only.as_ref().is_none_or(|o| c.0.contains(o.as_str())) {
                 round[i] = (c.1)();
             }
         }
@@ -56,7 +56,7 @@ pub fn run(cases: &[Case], default_rounds: usize) {
     };
     println!("{rounds} rounds{settings}, medians (ratio: median of per-round ratios to the peer)");
     for (i, c) in cases.iter().enumerate() {
-        if !only.as_ref().map_or(true, |o| c.0.contains(o.as_str())) {
+        if !only.as_ref().is_none_or(|o| c.0.contains(o.as_str())) {
             continue;
         }
         println!(

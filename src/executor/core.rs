@@ -13,10 +13,11 @@ use super::idle::BeforeIdle;
 use super::precise_wake::{PreciseWake, PRECISE_TOKEN};
 use super::reactor::Reactor;
 use super::remote::{Remote, RemoteKey};
-use super::task::{wake, Header, IntoTaskRef, RunQueue, Task, TaskId, TaskKind, TaskRef, Turns};
+use super::task::{erase, wake, Header, RunQueue, Task, TaskId, TaskKind, TaskRef, Turns};
 use super::task_info::TaskInfo;
 use super::timer::Timers;
 use crate::generator::StackConfig;
+use crate::stack::PooledRc;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::Location;
@@ -112,26 +113,20 @@ impl Core {
     /// the table and to that queue. Generic over its kind, so that a new
     /// task's header is reached with no virtual call.
     #[inline]
-    pub(crate) fn enqueue<K: Task + ?Sized>(&self, task: Rc<K>)
-    where
-        Rc<K>: IntoTaskRef,
-    {
+    pub(crate) fn enqueue<K: Task + 'static>(&self, task: &PooledRc<K>) {
         let header = task.header();
         debug_assert!(
             Rc::ptr_eq(&header.home, &self.queue),
             "enqueue of a task whose home is not the executor's own queue"
         );
-        let key = self
-            .table
-            .borrow_mut()
-            .insert(Rc::clone(&task).into_task_ref());
+        let key = self.table.borrow_mut().insert(erase(task));
         header.table_key.set(key);
-        self.queue.push_unowned(task.into_task_ref());
+        self.queue.push_unowned(erase(task));
     }
 
     pub(crate) fn unregister(&self, task: &TaskRef) {
         self.turns
-            .unregister_key(task.header().table_key.get(), Rc::as_ptr(task));
+            .unregister_key(task.header().table_key.get(), &**task);
     }
 
     pub(crate) fn live_tasks(&self) -> usize {
@@ -208,7 +203,7 @@ impl Core {
     /// Runs one task's turn: its body, or its cancellation if requested.
     #[inline(always)]
     pub(crate) fn run_task(&self, task: TaskRef) {
-        task.run_turn(&self.turns);
+        task.run_turn(&task, &self.turns);
     }
 
     /// Runs queued tasks until the queue is empty or `stop` is popped (then
@@ -218,7 +213,7 @@ impl Core {
     pub(crate) fn run_ready(&self, stop: Option<&TaskRef>) -> bool {
         let mut budget = BUDGET;
         while let Some(task) = self.queue.pop() {
-            if stop.is_some_and(|s| Rc::ptr_eq(s, &task)) {
+            if stop.is_some_and(|s| PooledRc::ptr_eq(s, &task)) {
                 return true;
             }
             self.run_task(task);

@@ -3,9 +3,8 @@
 //! runs the body.
 
 use super::remote::Remote;
-use super::task::{Header, Ran, Task, Turns};
+use super::task::{Header, Ran, Task, TaskRef, Turns};
 use crate::loom::Arc;
-use std::rc::Rc;
 
 /// Stands for a body that lives elsewhere (`block_on`'s closure, a scoped
 /// task): the owner runs it; the executor only schedules and lists it.
@@ -37,8 +36,8 @@ impl Task for ForeignTask {
         &self.header
     }
 
-    fn run_turn(self: Rc<Self>, turns: &Turns) {
-        turns.run_turn_of(self);
+    fn run_turn(&self, me: &TaskRef, turns: &Turns) {
+        turns.run_turn_of(self, me);
     }
 
     fn run(&self, _remote: &Arc<Remote>) -> Ran {

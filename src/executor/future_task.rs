@@ -4,13 +4,12 @@
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
-use super::task::{Header, Ran, Task, Turns};
+use super::task::{Header, Ran, Task, TaskRef, Turns};
 use crate::loom::Arc;
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 
 /// A future polled by the executor: no stack of its own.
@@ -36,8 +35,8 @@ impl<Fut: Future + 'static> Task for FutureTask<Fut> {
         &self.header
     }
 
-    fn run_turn(self: Rc<Self>, turns: &Turns) {
-        turns.run_turn_of(self);
+    fn run_turn(&self, me: &TaskRef, turns: &Turns) {
+        turns.run_turn_of(self, me);
     }
 
     fn run(&self, remote: &Arc<Remote>) -> Ran {

@@ -5,13 +5,13 @@ use super::context::current_task;
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::suspend::suspend_as;
-use super::task::{request_cancel, RunState, TaskId, TaskRef};
+use super::task::{request_cancel, RunState, Task, TaskId};
 use super::wait_queue::Waiter;
 use crate::generator::WaitKind;
+use crate::stack::PooledRc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 
 /// Waits (suspending the current task) until `slot`'s outcome is stored and
@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 #[inline(always)]
 pub(crate) fn join_slot<T, K: ?Sized>(
     slot: &JoinSlot<T>,
-    target: &Rc<K>,
+    target: &PooledRc<K>,
     what: &str,
 ) -> Result<T, JoinError> {
     join_slot_taking(slot, target, what).unwrap_or_else(|cannot_wait| cannot_wait)
@@ -33,7 +33,7 @@ pub(crate) fn join_slot<T, K: ?Sized>(
 #[inline(always)]
 pub(crate) fn join_slot_taking<T, K: ?Sized>(
     slot: &JoinSlot<T>,
-    target: &Rc<K>,
+    target: &PooledRc<K>,
     what: &str,
 ) -> Result<Result<T, JoinError>, Result<T, JoinError>> {
     loop {
@@ -41,7 +41,7 @@ pub(crate) fn join_slot_taking<T, K: ?Sized>(
             return Ok(outcome);
         }
         let me = current_task(what);
-        if std::ptr::addr_eq(Rc::as_ptr(&me), Rc::as_ptr(target)) {
+        if PooledRc::ptr_eq(&me, target) {
             panic!("{what}: a task cannot join itself (it would wait forever)");
         }
         me.header().blocked_on.set("join");
@@ -80,17 +80,17 @@ impl<T> Drop for Joining<'_, T> {
 pub struct JoinHandle<T> {
     /// `None` only once `join` took the outcome: the handle's drop then has
     /// nothing to release (no joiner, no outcome left), and skips the call.
-    task: Option<Rc<dyn Joinable<T>>>,
+    task: Option<PooledRc<dyn Joinable<T>>>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: Rc<dyn Joinable<T>>) -> Self {
+    pub(crate) fn new(task: PooledRc<dyn Joinable<T>>) -> Self {
         JoinHandle { task: Some(task) }
     }
 
     /// The task; present in every handle a caller can reach.
     #[inline(always)]
-    fn task(&self) -> &Rc<dyn Joinable<T>> {
+    fn task(&self) -> &PooledRc<dyn Joinable<T>> {
         match &self.task {
             Some(task) => task,
             None => unreachable!("a JoinHandle used after its join"),
@@ -144,7 +144,7 @@ impl<T> JoinHandle<T> {
     /// unwinding); one that panics while an unstarted task's closure is
     /// dropped makes `join` report that panic.
     pub fn cancel(&self) {
-        request_cancel(&(self.task().clone() as TaskRef));
+        request_cancel(&self.task().clone().map_view(|task| task as &dyn Task));
     }
 }
 

@@ -9,10 +9,10 @@ use super::foreign_task::ForeignTask;
 use super::join_handle::JoinHandle;
 use super::spawn::{spawn_future_on, spawn_on, spawn_task};
 use super::stackful_task::StackfulTask;
-use super::task::{TaskKind, TaskRef};
+use super::task::{erase, TaskKind, TaskRef};
 use super::task_body::{run_body_then, waited, TaskGenerator, TaskStep};
 use super::task_info::TaskInfo;
-use crate::stack::StackError;
+use crate::stack::{PooledRc, StackError};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
@@ -119,8 +119,8 @@ impl Executor {
         let header = core.new_header(TaskKind::BlockOn, Location::caller());
         // Of its own type for its turns, which then reach its header with no
         // virtual call; as any task for the table and the queue.
-        let main_task = Rc::new(ForeignTask::new(header));
-        let main: TaskRef = main_task.clone();
+        let main_task = PooledRc::new(ForeignTask::new(header));
+        let main: TaskRef = erase(&main_task);
         core.register(&main);
         let _unregister = CallOnDrop(|| core.unregister(&main));
         let mut body: TaskGenerator<'_, T> = core.stack.build(|_| body());

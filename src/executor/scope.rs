@@ -33,9 +33,10 @@ use super::join_error::JoinError;
 use super::join_handle::join_slot;
 use super::join_slot::{FailSlot, JoinSlot};
 use super::suspend::suspend_as;
-use super::task::{request_cancel, RunQueue, RunState, TaskKind, TaskRef};
+use super::task::{erase, request_cancel, RunQueue, RunState, TaskKind, TaskRef};
 use super::task_body::{close_body, run_body, TaskGenerator, TaskStep};
 use crate::generator::{Payload, WaitKind};
+use crate::stack::PooledRc;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::panic::Location;
@@ -146,7 +147,7 @@ impl<'env> Scope<'env> {
             inner
                 .core
                 .new_header_on(TaskKind::Scoped, Location::caller(), inner.queue.clone());
-        let task: TaskRef = Rc::new(ForeignTask::scoped(header, index));
+        let task: TaskRef = erase(&PooledRc::new(ForeignTask::scoped(header, index)));
         inner.entries.borrow_mut().push(Some(Entry {
             task: task.clone(),
             generator,
@@ -316,7 +317,7 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
     };
     let _close_all = CallOnDrop(|| inner.close_all());
     let main_header = core.new_header_on(TaskKind::Scoped, Location::caller(), queue.clone());
-    let main: TaskRef = Rc::new(ForeignTask::new(main_header));
+    let main: TaskRef = erase(&PooledRc::new(ForeignTask::new(main_header)));
     core.register(&main);
     *inner.main.borrow_mut() = Some(main.clone());
     let _unregister = CallOnDrop(|| core.unregister(&main));
@@ -330,7 +331,7 @@ pub fn scope<'env, R>(body: impl FnOnce(&Scope<'env>) -> R) -> R {
         // to the rest of the executor (rule 2: no starving it).
         for _ in 0..queue.len() {
             let Some(task) = queue.pop() else { break };
-            if !Rc::ptr_eq(&task, &main) {
+            if !PooledRc::ptr_eq(&task, &main) {
                 if let Some(index) = task.scope_index() {
                     inner.run_entry(index);
                 }

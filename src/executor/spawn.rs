@@ -8,26 +8,26 @@ use super::join_handle::JoinHandle;
 use super::join_slot::Joinable;
 use super::stackful_task::StackfulTask;
 use super::task::TaskKind;
+use crate::stack::PooledRc;
 use std::future::Future;
 use std::panic::Location;
-use std::rc::Rc;
 
 /// Puts a new task in `core`'s table and run queue; returns its handle.
 pub(crate) fn spawn_task<T, J>(core: &Core, task: J) -> JoinHandle<T>
 where
     J: Joinable<T> + 'static,
 {
-    enqueue_task(core, Rc::new(task))
+    enqueue_task(core, PooledRc::new(task))
 }
 
 /// [`spawn_task`] of a task already in its allocation.
 #[inline(always)]
-fn enqueue_task<T, J>(core: &Core, task: Rc<J>) -> JoinHandle<T>
+fn enqueue_task<T, J>(core: &Core, task: PooledRc<J>) -> JoinHandle<T>
 where
     J: Joinable<T> + 'static,
 {
-    core.enqueue(task.clone());
-    JoinHandle::new(task)
+    core.enqueue(&task);
+    JoinHandle::new(task.map_view(|task| task as &dyn Joinable<T>))
 }
 
 pub(crate) fn spawn_on<F, T>(
@@ -39,14 +39,8 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    // Built in its allocation: `new_cyclic` allocates before it calls the
-    // closure, whose value the compiler then writes there, where `Rc::new`
-    // of the finished cell builds it on the stack and copies it over (a
-    // `memcpy` call per spawn, as measured).
-    let task = Rc::new_cyclic(|_| {
-        let header = core.new_header(TaskKind::Stackful, location);
-        StackfulTask::new(header, body, core.stack)
-    });
+    let header = core.new_header(TaskKind::Stackful, location);
+    let task = PooledRc::new(StackfulTask::new(header, body, core.stack));
     enqueue_task(core, task)
 }
 
@@ -58,11 +52,8 @@ pub(crate) fn spawn_future_on<Fut>(
 where
     Fut: Future + 'static,
 {
-    // Built in its allocation, as in `spawn_on`.
-    let task = Rc::new_cyclic(|_| {
-        let header = core.new_header(TaskKind::Future, location);
-        FutureTask::new(header, future)
-    });
+    let header = core.new_header(TaskKind::Future, location);
+    let task = PooledRc::new(FutureTask::new(header, future));
     enqueue_task(core, task)
 }
 

@@ -4,7 +4,7 @@
 use super::join_error::JoinError;
 use super::join_slot::{JoinSlot, Joinable};
 use super::remote::Remote;
-use super::task::{Header, Ran, Task, Turns};
+use super::task::{Header, Ran, Task, TaskRef, Turns};
 use super::task_body::{
     close_body, run_body_then, start_body, waited, TaskGenerator, TaskStep, WaitingBody,
 };
@@ -12,7 +12,6 @@ use crate::generator::StackConfig;
 use crate::loom::Arc;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::rc::Rc;
 
 /// A closure that runs on its own stack once the executor first runs it.
 ///
@@ -115,8 +114,8 @@ where
         &self.header
     }
 
-    fn run_turn(self: Rc<Self>, turns: &Turns) {
-        turns.run_turn_of(self);
+    fn run_turn(&self, me: &TaskRef, turns: &Turns) {
+        turns.run_turn_of(self, me);
     }
 
     #[inline(always)]

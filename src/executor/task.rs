@@ -2,12 +2,15 @@
 //! scheduler's view of a task (`Task`), the run queues that hold ready
 //! tasks, and the two transitions anyone may make, wake and cancel.
 //!
-//! A task is reference-counted (`TaskRef = Rc<dyn Task>`): the executor's
-//! table, run queues, timer entries and wait queues each hold a clone. One
-//! allocation per task holds the header, the join slot and the body.
+//! A task is reference-counted (`TaskRef = PooledRc<dyn Task>`): the
+//! executor's table, run queues, timer entries and wait queues each hold a
+//! clone. One block per task holds the header, the join slot and the body;
+//! it comes from the stack layer's per-thread cache (`PooledRc`), so a
+//! spawn takes a warm block off a free list instead of calling `malloc`.
 
 use super::remote::{Remote, TaskWaker};
 use super::turn_clock::TurnClock;
+use crate::stack::PooledRc;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -18,7 +21,7 @@ use std::sync::Arc;
 use std::task::Waker;
 
 /// A shared reference to a task of any kind.
-pub(crate) type TaskRef = Rc<dyn Task>;
+pub(crate) type TaskRef = PooledRc<dyn Task>;
 
 /// An executor-wide unique task number, shown by [`Executor::tasks`](crate::Executor::tasks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -150,71 +153,77 @@ pub(crate) trait Task {
     fn scope_index(&self) -> Option<usize> {
         None
     }
-    /// One turn of this task in its executor's loop (`Core::run_task`).
-    /// Each kind implements it as `turns.run_turn_of(self)`, which is
+    /// One turn of this task in its executor's loop (`Core::run_task`);
+    /// `me` is the task itself, as the run queue held it. Each kind
+    /// implements it as `turns.run_turn_of(self, me)`, which is
     /// monomorphised: the turn then reaches the header and the body with
-    /// the one virtual call that brought it here, and the task moves
-    /// through the turn and back into the run queue with no reference
-    /// count traffic.
-    fn run_turn(self: Rc<Self>, turns: &Turns);
+    /// the one virtual call that brought it here.
+    fn run_turn(&self, me: &TaskRef, turns: &Turns);
 }
 
-/// A task of a known kind, or of any kind, by reference count: what
-/// `Core::turn` takes, so that a turn of a known kind files the task again
-/// without a virtual call.
-pub(crate) trait IntoTaskRef {
-    fn into_task_ref(self) -> TaskRef;
+/// `task` as any task: what the table and the run queues hold.
+#[inline(always)]
+pub(crate) fn erase<K: Task + 'static>(task: &PooledRc<K>) -> TaskRef {
+    task.clone().map_view(|task| task as &dyn Task)
 }
 
-impl IntoTaskRef for TaskRef {
-    #[inline(always)]
-    fn into_task_ref(self) -> TaskRef {
-        self
-    }
-}
-
-impl<T: Task + 'static> IntoTaskRef for Rc<T> {
-    #[inline(always)]
-    fn into_task_ref(self) -> TaskRef {
-        self
-    }
-}
-
-/// A task as a turn takes it: owned (the loop's, which files it again with
-/// no count traffic) or borrowed (an owner's turn of a task it keeps, such
-/// as `block_on`'s, counted again only if it is filed again).
+/// A task as a turn takes it: its typed view, for the turn's own calls
+/// (a turn of a known kind reaches its header with no virtual call), and
+/// how to file it again: owned (the scope's and teardown's turns, which
+/// file it with no count traffic) or borrowed (counted again only if it is
+/// filed again).
 pub(crate) trait Turned<K: ?Sized> {
-    fn rc(&self) -> &Rc<K>;
+    fn task(&self) -> &K;
     fn into_queued(self) -> TaskRef;
 }
 
-impl<K: ?Sized> Turned<K> for Rc<K>
-where
-    Rc<K>: IntoTaskRef,
-{
+impl Turned<dyn Task> for TaskRef {
     #[inline(always)]
-    fn rc(&self) -> &Rc<K> {
-        self
+    fn task(&self) -> &(dyn Task + 'static) {
+        &**self
     }
 
     #[inline(always)]
     fn into_queued(self) -> TaskRef {
-        self.into_task_ref()
+        self
     }
 }
 
-impl<K: ?Sized> Turned<K> for &Rc<K>
-where
-    Rc<K>: IntoTaskRef,
-{
+impl Turned<dyn Task> for &TaskRef {
     #[inline(always)]
-    fn rc(&self) -> &Rc<K> {
+    fn task(&self) -> &(dyn Task + 'static) {
+        &***self
+    }
+
+    #[inline(always)]
+    fn into_queued(self) -> TaskRef {
+        self.clone()
+    }
+}
+
+impl<K: Task + 'static> Turned<K> for &PooledRc<K> {
+    #[inline(always)]
+    fn task(&self) -> &K {
         self
     }
 
     #[inline(always)]
     fn into_queued(self) -> TaskRef {
-        Rc::clone(self).into_task_ref()
+        erase(self)
+    }
+}
+
+/// A task of a known kind, with the queue's own reference to it: the
+/// loop's turns.
+impl<K: Task + 'static> Turned<K> for (&K, &TaskRef) {
+    #[inline(always)]
+    fn task(&self) -> &K {
+        self.0
+    }
+
+    #[inline(always)]
+    fn into_queued(self) -> TaskRef {
+        self.1.clone()
     }
 }
 
@@ -385,7 +394,7 @@ impl Turns {
         ran: impl Fn(&R) -> Ran,
         outermost: bool,
     ) -> R {
-        let header = task.rc().header();
+        let header = task.task().header();
         header.state.set(RunState::Running);
         header.notified.set(false);
         let previous = if outermost {
@@ -402,14 +411,14 @@ impl Turns {
         // Without stall warnings, the usual case, the clock costs one test:
         // a timed turn is a copy of the turn, out of line.
         let result = match self.turn_clock.get() {
-            None => f(task.rc()),
-            Some(clock) => timed(clock, header, || f(task.rc())),
+            None => f(task.task()),
+            Some(clock) => timed(clock, header, || f(task.task())),
         };
         self.current.set(previous);
         let requeue = match ran(&result) {
             Ran::Done => {
                 header.state.set(RunState::Done);
-                self.unregister_key(header.table_key.get(), Rc::as_ptr(task.rc()));
+                self.unregister_key(header.table_key.get(), task.task());
                 false
             }
             Ran::Yielded => true,
@@ -433,10 +442,10 @@ impl Turns {
     /// `Task::run_turn` is. Only the loop (`Core::run_ready`) runs these,
     /// never inside another turn.
     #[inline(always)]
-    pub(crate) fn run_turn_of<K: Task + 'static>(&self, task: Rc<K>) {
+    pub(crate) fn run_turn_of<K: Task + 'static>(&self, task: &K, me: &TaskRef) {
         let cancel = task.header().cancel_requested.get();
         self.turn_in(
-            task,
+            (task, me),
             |task| {
                 if cancel {
                     task.cancel_now()
@@ -449,13 +458,13 @@ impl Turns {
         );
     }
 
-    /// Removes the task at `task` from the table, if slot `key` holds it.
-    pub(crate) fn unregister_key<K: ?Sized>(&self, key: usize, task: *const K) {
+    /// Removes `task` from the table, if slot `key` holds it.
+    pub(crate) fn unregister_key<K: Task + ?Sized>(&self, key: usize, task: &K) {
         let removed = {
             let mut table = self.table.borrow_mut();
             let owned = table
                 .get(key)
-                .is_some_and(|t| std::ptr::addr_eq(Rc::as_ptr(t), task));
+                .is_some_and(|t| std::ptr::addr_eq(PooledRc::as_ptr(t), task));
             if !owned {
                 return;
             }

@@ -18,78 +18,22 @@
 //!    `PhantomData` (corosensei's coroutine holds its return type so). A
 //!    compile-time assertion in [`PooledGenerator::new`] checks it for each
 //!    instantiation.
-//! 2. A block in the cache is memory of [`BLOCK`]'s layout from the global
-//!    allocator, holding no value; a block is in the cache or owned by
-//!    exactly one `PooledGenerator`, never both.
+//! 2. The blocks are the stack layer's (`stack::blocks`), of [`BLOCK`]'s
+//!    layout: a `PooledGenerator` owns one from `allocate(BLOCK)` to
+//!    `free(BLOCK)`.
 //! 3. A `PooledGenerator` owns the generator written in its block; its drop
-//!    drops the generator in place and gives the block back, to the cache
-//!    if this thread's cache is alive and not full, else to the allocator.
-//!    The block goes back even if the generator's drop unwinds.
-//! 4. The cache is never borrowed while a generator's code runs (its drop
-//!    may make and drop other pooled generators).
+//!    drops the generator in place and gives the block back, even if the
+//!    generator's drop unwinds.
 
 use super::Generator;
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use std::cell::RefCell;
+use crate::stack::blocks;
+use std::alloc::Layout;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 
 /// The layout of every block (rule 1).
 const BLOCK: Layout = Layout::new::<Generator<'static, (), (), ()>>();
-
-/// Blocks kept per thread at most: 2 MiB of 128-byte blocks, enough for
-/// the waiting tasks of a busy executor; beyond it blocks go back to the
-/// allocator.
-const CACHE_BLOCKS: usize = 16 * 1024;
-
-/// A thread's free blocks (rule 2); dropped with the thread, giving every
-/// block back to the allocator.
-struct Cache(Vec<NonNull<u8>>);
-
-impl Drop for Cache {
-    fn drop(&mut self) {
-        for block in self.0.drain(..) {
-            // SAFETY: a cached block came from `alloc(BLOCK)` and holds no
-            // value (rule 2).
-            unsafe { dealloc(block.as_ptr(), BLOCK) };
-        }
-    }
-}
-
-thread_local! {
-    static CACHE: RefCell<Cache> = const { RefCell::new(Cache(Vec::new())) };
-}
-
-fn take_block() -> NonNull<u8> {
-    let cached = CACHE
-        .try_with(|c| c.try_borrow_mut().ok().and_then(|mut c| c.0.pop()))
-        .ok()
-        .flatten();
-    if let Some(block) = cached {
-        return block;
-    }
-    // SAFETY: `BLOCK` has a non-zero size (a generator is not empty).
-    let raw = unsafe { alloc(BLOCK) };
-    NonNull::new(raw).unwrap_or_else(|| handle_alloc_error(BLOCK))
-}
-
-fn give_back(block: NonNull<u8>) {
-    let kept = CACHE
-        .try_with(|c| match c.try_borrow_mut() {
-            Ok(mut c) if c.0.len() < CACHE_BLOCKS => {
-                c.0.push(block);
-                true
-            }
-            _ => false,
-        })
-        .unwrap_or(false);
-    if !kept {
-        // SAFETY: the block came from `alloc(BLOCK)` (directly or through
-        // the cache) and holds no value any more (rule 3).
-        unsafe { dealloc(block.as_ptr(), BLOCK) };
-    }
-}
 
 /// A generator in a block of the per-thread cache: `Box<Generator>` with a
 /// cheaper allocation (see the module docs).
@@ -110,7 +54,7 @@ impl<'a, Y, S, R> PooledGenerator<'a, Y, S, R> {
                 "every generator has one layout (pooled rule 1)"
             )
         };
-        let block = take_block().cast::<Generator<'a, Y, S, R>>();
+        let block = blocks::allocate(BLOCK).cast::<Generator<'a, Y, S, R>>();
         // SAFETY: the block is ours alone (rule 2), of the generator's
         // layout (rule 1, asserted above), and holds no value.
         unsafe { block.as_ptr().write(generator) };
@@ -146,7 +90,9 @@ impl<Y, S, R> Drop for PooledGenerator<'_, Y, S, R> {
         struct GiveBack(NonNull<u8>);
         impl Drop for GiveBack {
             fn drop(&mut self) {
-                give_back(self.0);
+                // SAFETY: the block came from `allocate(BLOCK)` (rule 2) and
+                // its generator is dropped by now (or unwound out of).
+                unsafe { blocks::free(self.0, BLOCK) };
             }
         }
         let _block = GiveBack(self.generator.cast());
@@ -163,8 +109,9 @@ mod tests {
     use std::cell::Cell;
     use std::rc::Rc;
 
+    /// Blocks of a generator's size on this thread's free lists.
     fn cached() -> usize {
-        CACHE.with(|c| c.borrow().0.len())
+        blocks::held() / BLOCK.size().next_multiple_of(blocks::GRAIN)
     }
 
     #[test]
@@ -241,14 +188,5 @@ mod tests {
             Some(&"panicked after its close")
         );
         assert_eq!(cached(), before + 1);
-    }
-
-    #[test]
-    fn the_cache_is_bounded() {
-        let blocks: Vec<_> = (0..CACHE_BLOCKS + 10).map(|_| take_block()).collect();
-        for block in blocks {
-            give_back(block);
-        }
-        assert_eq!(cached(), CACHE_BLOCKS);
     }
 }

@@ -17,12 +17,15 @@
 //! on), `carved` (unguarded stacks and their canaries), `pool` (per-thread
 //! reuse) and
 //! `size_class` (one size's free stacks, and when their pages go back),
+//! `blocks` (small blocks from a per-thread cache) and `pooled_rc` (a
+//! reference-counted pointer into one: what task cells are),
 //! `context` (the running coroutine's pointer and the context rules),
 //! `overflow` (the SIGSEGV handler), `panic_report` (panic hooks run off
 //! small coroutine stacks) and `chain` (the dispositions it
 //! replaced, and chaining to them), `error` (`StackError`).
 
 mod acquire;
+pub(crate) mod blocks;
 mod carved;
 mod chain;
 mod context;
@@ -31,13 +34,15 @@ mod mapping;
 mod overflow;
 mod panic_report;
 mod pool;
+mod pooled_rc;
 mod size_class;
 
 pub(crate) use acquire::{acquire, Acquired};
 pub(crate) use carved::Canary;
 pub(crate) use context::{current_context, set_current_context, ContextHeader, OutsideCoroutines};
 pub use error::StackError;
-pub(crate) use pool::{decay as decay_pool, release};
+pub(crate) use pool::release;
+pub(crate) use pooled_rc::PooledRc;
 
 use mapping::{Access, Mapping, Reserve};
 
@@ -53,6 +58,16 @@ pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 /// The smallest usable stack handed out: smaller requests are rounded up to
 /// it, because an unoptimised build needs a few KiB just to start a body.
 pub const MIN_STACK_SIZE: usize = 8 * 1024;
+
+/// What a thread about to sleep with nothing to run does with the memory
+/// it keeps for reuse: pooled stacks that sat unused give their pages back
+/// (returns when the next such decay is due, if one is), and the free task
+/// and generator blocks beyond a small reserve go back to the allocator
+/// (`blocks` rule 4).
+pub(crate) fn decay_pool() -> Option<std::time::Duration> {
+    blocks::trim();
+    pool::decay()
+}
 
 #[inline]
 /// Unmaps the finished stacks this thread keeps for reuse, and returns how
