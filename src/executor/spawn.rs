@@ -95,3 +95,50 @@ where
         spawn_future_on(core, future, location)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::stack::blocks::{held, KEPT_WHEN_IDLE};
+    use crate::Executor;
+    use std::time::Duration;
+
+    fn burst(tasks: u64) -> u64 {
+        let handles: Vec<_> = (0..tasks).map(|i| super::spawn(move || i)).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    }
+
+    #[test]
+    fn a_second_burst_of_tasks_reuses_the_first_ones_cells() {
+        let ex = Executor::new();
+        ex.block_on(|| {
+            assert_eq!(burst(1000), 499_500);
+            let after_first = held();
+            assert!(
+                after_first >= 1000 * 128,
+                "1,000 finished tasks left {after_first} bytes of free cells"
+            );
+            assert_eq!(burst(1000), 499_500);
+            assert!(
+                held() <= after_first + 4096,
+                "the second burst took new cells: {after_first} -> {} bytes",
+                held()
+            );
+        });
+    }
+
+    #[test]
+    fn an_executor_with_nothing_to_run_gives_a_bursts_cells_back() {
+        let ex = Executor::new();
+        ex.block_on(|| {
+            burst(20_000);
+            assert!(held() > KEPT_WHEN_IDLE);
+            // Nothing else is ready: the executor sleeps in its driver.
+            crate::sleep(Duration::from_millis(1));
+            assert!(
+                held() <= KEPT_WHEN_IDLE,
+                "{} bytes of free cells kept through an idle sleep",
+                held()
+            );
+        });
+    }
+}
