@@ -39,8 +39,11 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    let header = core.new_header(TaskKind::Stackful, location);
-    let task = PooledRc::new(StackfulTask::new(header, body, core.stack));
+    // Built in its block (`new_with`), not on the stack and copied over.
+    let task = PooledRc::new_with(|| {
+        let header = core.new_header(TaskKind::Stackful, location);
+        StackfulTask::new(header, body, core.stack)
+    });
     enqueue_task(core, task)
 }
 
@@ -52,8 +55,11 @@ pub(crate) fn spawn_future_on<Fut>(
 where
     Fut: Future + 'static,
 {
-    let header = core.new_header(TaskKind::Future, location);
-    let task = PooledRc::new(FutureTask::new(header, future));
+    // Built in its block, as in `spawn_on`.
+    let task = PooledRc::new_with(|| {
+        let header = core.new_header(TaskKind::Future, location);
+        FutureTask::new(header, future)
+    });
     enqueue_task(core, task)
 }
 

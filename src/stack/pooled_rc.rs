@@ -92,19 +92,38 @@ unsafe fn drop_box<T>(head: NonNull<RcHead>) {
 }
 
 impl<T> PooledRc<T> {
-    /// A box holding `value`, with a count of one. The value is written
-    /// straight into its block.
+    /// A box holding `value`, with a count of one.
     #[inline(always)]
     pub(crate) fn new(value: T) -> Self {
+        Self::new_with(move || value)
+    }
+
+    /// A box holding what `make` returns, with a count of one. The block
+    /// is taken first, so that the compiler can build the value straight
+    /// into it: a finished value handed to [`new`](Self::new) is built on
+    /// the stack and copied over (a `memcpy` call per spawn, as measured).
+    /// If `make` panics, the block goes back and nothing else happens.
+    #[inline(always)]
+    pub(crate) fn new_with(make: impl FnOnce() -> T) -> Self {
         const {
             assert!(
                 std::mem::offset_of!(RcBox<T>, value) == VALUE_OFFSET,
                 "a pooled value is aligned to at most 16 (pooled_rc rule 3)"
             )
         };
+        /// Gives the block back if `make` unwinds.
+        struct Unmade(NonNull<u8>, Layout);
+        impl Drop for Unmade {
+            fn drop(&mut self) {
+                // SAFETY: the block came from `allocate` with this layout
+                // and holds no value yet.
+                unsafe { blocks::free(self.0, self.1) };
+            }
+        }
         let block = blocks::allocate(Layout::new::<RcBox<T>>()).cast::<RcBox<T>>();
         // Rule 3: the head is later reached from a view's address.
         block.as_ptr().expose_provenance();
+        let unmade = Unmade(block.cast(), Layout::new::<RcBox<T>>());
         // SAFETY: the block is ours alone, uninitialised, with the layout
         // of an `RcBox<T>` (rule 1).
         unsafe {
@@ -113,9 +132,10 @@ impl<T> PooledRc<T> {
                     count: Cell::new(1),
                     drop_box: drop_box::<T>,
                 },
-                value,
+                value: make(),
             })
         };
+        std::mem::forget(unmade);
         // SAFETY: the value lives inside the block, which is not null.
         let view =
             unsafe { NonNull::new_unchecked(std::ptr::addr_of_mut!((*block.as_ptr()).value)) };
@@ -362,6 +382,14 @@ mod tests {
         }
         drop(chain);
         assert_eq!(dropped.get(), 1001);
+    }
+
+    #[test]
+    fn a_value_that_panics_while_made_gives_its_block_back() {
+        let before = blocks::held();
+        let made = std::panic::catch_unwind(|| PooledRc::<u64>::new_with(|| panic!("no value")));
+        assert!(made.is_err());
+        assert!(blocks::held() > before, "the block went back to the list");
     }
 
     #[test]
