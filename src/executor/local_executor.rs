@@ -205,6 +205,9 @@ impl Drop for Executor {
     fn drop(&mut self) {
         let _enter = Enter::for_teardown(&self.core);
         self.core.shutdown();
+        // Its tasks' cells went back to this thread's free lists: a thread
+        // whose executor is gone keeps no more of them than an idle one.
+        crate::stack::blocks::trim();
     }
 }
 

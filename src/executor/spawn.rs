@@ -147,4 +147,18 @@ mod tests {
             );
         });
     }
+
+    #[test]
+    fn a_dropped_executor_gives_its_tasks_cells_back() {
+        let ex = Executor::new();
+        // Unfinished tasks: their cells are freed when the executor drops.
+        let handles: Vec<_> = (0..20_000).map(|i| ex.spawn(move || i)).collect();
+        drop(handles);
+        drop(ex);
+        assert!(
+            held() <= KEPT_WHEN_IDLE,
+            "{} bytes of free cells kept after the executor was dropped",
+            held()
+        );
+    }
 }
