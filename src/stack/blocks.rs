@@ -282,6 +282,43 @@ mod tests {
         assert_eq!(trim(), 0);
     }
 
+    proptest::proptest! {
+        /// Any sequence of allocations and frees of any sizes and
+        /// alignments: every live block keeps what was written into it (no
+        /// block is handed out twice, none overlaps another), and every
+        /// one is aligned as asked.
+        #[test]
+        fn blocks_never_overlap_whatever_the_sequence(
+            ops in proptest::collection::vec((0usize..700, 0u32..6, proptest::bool::ANY), 1..300)
+        ) {
+            let mut live: Vec<(NonNull<u8>, Layout, u8)> = Vec::new();
+            for (i, (size, align_log, free_one)) in ops.into_iter().enumerate() {
+                if free_one && !live.is_empty() {
+                    let (block, l, _) = live.swap_remove(i % live.len());
+                    // SAFETY: from `allocate` with this layout, holding nothing.
+                    unsafe { free(block, l) };
+                } else {
+                    let l = layout(size.max(1), 1 << align_log);
+                    let block = allocate(l);
+                    proptest::prop_assert_eq!(block.as_ptr() as usize % l.align(), 0);
+                    let mark = i as u8;
+                    // SAFETY: the block has room for `l.size()` bytes.
+                    unsafe { block.as_ptr().write_bytes(mark, l.size()) };
+                    live.push((block, l, mark));
+                }
+                for &(block, l, mark) in &live {
+                    // SAFETY: a live block of `l.size()` bytes, written above.
+                    let bytes = unsafe { std::slice::from_raw_parts(block.as_ptr(), l.size()) };
+                    proptest::prop_assert!(bytes.iter().all(|&b| b == mark));
+                }
+            }
+            for (block, l, _) in live {
+                // SAFETY: from `allocate` with this layout, holding nothing.
+                unsafe { free(block, l) };
+            }
+        }
+    }
+
     #[test]
     fn what_the_lists_hold_is_bounded() {
         let l = layout(512, 16);
