@@ -256,6 +256,7 @@ impl Core {
     /// bring that wake (nothing else can: no timer, no I/O, no wake from
     /// another thread, no `Waker` held outside).
     pub(crate) fn wait_without_running_tasks(&self) -> bool {
+        crate::stack::blocks::trim();
         self.collect_wakes();
         let timeout = self
             .timers
@@ -361,6 +362,9 @@ impl Core {
     /// message lists every task and what it waits on, where a silent hang
     /// would tell nothing.
     pub(crate) fn wait_for_events(&self) {
+        // Nothing to run: a burst's free task cells beyond a small reserve
+        // go back to the allocator (`stack::blocks` rule 4).
+        crate::stack::blocks::trim();
         let timeout = self
             .timers
             .next_deadline()

@@ -138,7 +138,8 @@ mod tests {
         ex.block_on(|| {
             burst(20_000);
             assert!(held() > KEPT_WHEN_IDLE);
-            // Nothing else is ready: the executor sleeps in its driver.
+            // Nothing else is ready: the executor waits for the timer with
+            // an empty run queue (however soon the timer is due).
             crate::sleep(Duration::from_millis(1));
             assert!(
                 held() <= KEPT_WHEN_IDLE,

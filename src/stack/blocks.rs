@@ -26,9 +26,10 @@
 //! 4. What the lists hold is bounded: at most [`HELD_AT_MOST`] bytes per
 //!    thread (beyond it, blocks go back to the allocator), and
 //!    [`trim`] gives back all but [`KEPT_WHEN_IDLE`] of them. An executor
-//!    trims when it has nothing to run and is about to sleep, and when it
-//!    is dropped, so a burst's blocks are reused while the burst lasts and
-//!    stop pinning memory once it is over. So the lists never hold more than the most blocks alive
+//!    trims when it has nothing to run (its run queue is empty and it is
+//!    about to wait for events), and when it is dropped, so a burst's
+//!    blocks are reused while the burst lasts and stop pinning memory once
+//!    it is over. So the lists never hold more than the most blocks alive
 //!    at once since the thread was last idle.
 //! 5. A thread's lists are given back to the allocator when the thread
 //!    ends; a block freed after that (by another thread-local's destructor)

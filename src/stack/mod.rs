@@ -59,13 +59,9 @@ pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 /// it, because an unoptimised build needs a few KiB just to start a body.
 pub const MIN_STACK_SIZE: usize = 8 * 1024;
 
-/// What a thread about to sleep with nothing to run does with the memory
-/// it keeps for reuse: pooled stacks that sat unused give their pages back
-/// (returns when the next such decay is due, if one is), and the free task
-/// and generator blocks beyond a small reserve go back to the allocator
-/// (`blocks` rule 4).
+/// Pooled stacks that sat unused give their pages back; returns when the
+/// next such decay is due, if one is. For a thread about to sleep.
 pub(crate) fn decay_pool() -> Option<std::time::Duration> {
-    blocks::trim();
     pool::decay()
 }
 
