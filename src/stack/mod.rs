@@ -15,8 +15,8 @@
 //! (guarded stacks, the `Stack` corosensei runs on, measuring), `acquire`
 //! (a stack with room set aside at its top, what a generator is built
 //! on), `carved` (unguarded stacks and their canaries), `pool` (per-thread
-//! reuse) and
-//! `size_class` (one size's free stacks, and when their pages go back),
+//! reuse), `size_class` (one size's free stacks, and when their pages go
+//! back),
 //! `blocks` (small blocks from a per-thread cache) and `pooled_rc` (a
 //! reference-counted pointer into one: what task cells are),
 //! `context` (the running coroutine's pointer and the context rules),
@@ -41,7 +41,7 @@ pub(crate) use acquire::{acquire, Acquired};
 pub(crate) use carved::Canary;
 pub(crate) use context::{current_context, set_current_context, ContextHeader, OutsideCoroutines};
 pub use error::StackError;
-pub(crate) use pool::release;
+pub(crate) use pool::{decay as decay_pool, release};
 pub(crate) use pooled_rc::PooledRc;
 
 use mapping::{Access, Mapping, Reserve};
@@ -58,12 +58,6 @@ pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 /// The smallest usable stack handed out: smaller requests are rounded up to
 /// it, because an unoptimised build needs a few KiB just to start a body.
 pub const MIN_STACK_SIZE: usize = 8 * 1024;
-
-/// Pooled stacks that sat unused give their pages back; returns when the
-/// next such decay is due, if one is. For a thread about to sleep.
-pub(crate) fn decay_pool() -> Option<std::time::Duration> {
-    pool::decay()
-}
 
 #[inline]
 /// Unmaps the finished stacks this thread keeps for reuse, and returns how
