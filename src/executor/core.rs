@@ -256,7 +256,6 @@ impl Core {
     /// bring that wake (nothing else can: no timer, no I/O, no wake from
     /// another thread, no `Waker` held outside).
     pub(crate) fn wait_without_running_tasks(&self) -> bool {
-        crate::stack::blocks::trim();
         self.collect_wakes();
         let timeout = self
             .timers
@@ -271,12 +270,13 @@ impl Core {
 
     /// Waits in the driver for at most `timeout`, then collects wakes.
     fn wait_in_driver(&self, timeout: Option<Duration>) {
-        // Before sleeping, pooled stacks that sat unused give their pages
-        // back, and the sleep ends in time for the next such decay: a burst
-        // that ended stops pinning memory even if nothing else happens.
+        // Before sleeping, pooled stacks and free task cells that sat unused
+        // for a period go back, and the sleep ends in time for the next
+        // such decay: a burst that ended stops pinning memory even if
+        // nothing else happens (`stack::blocks` rule 4).
         let timeout = match timeout {
             Some(Duration::ZERO) => timeout,
-            _ => match crate::stack::decay_pool() {
+            _ => match crate::stack::decay_idle_memory() {
                 Some(due) => Some(timeout.map_or(due, |t| t.min(due))),
                 None => timeout,
             },
@@ -362,9 +362,6 @@ impl Core {
     /// message lists every task and what it waits on, where a silent hang
     /// would tell nothing.
     pub(crate) fn wait_for_events(&self) {
-        // Nothing to run: a burst's free task cells beyond a small reserve
-        // go back to the allocator (`stack::blocks` rule 4).
-        crate::stack::blocks::trim();
         let timeout = self
             .timers
             .next_deadline()

@@ -24,20 +24,26 @@
 //! 3. The lists are `Cell`s, never borrowed across a call: a value's drop
 //!    may allocate and free blocks, and that never reaches a list mid-use.
 //! 4. What the lists hold is bounded: at most [`HELD_AT_MOST`] bytes per
-//!    thread (beyond it, blocks go back to the allocator), and
-//!    [`trim`] gives back all but [`KEPT_WHEN_IDLE`] of them. An executor
-//!    trims when it has nothing to run (its run queue is empty and it is
-//!    about to wait for events), and when it is dropped, so a burst's
-//!    blocks are reused while the burst lasts and stop pinning memory once
-//!    it is over. So the lists never hold more than the most blocks alive
-//!    at once since the thread was last idle.
+//!    thread (beyond it, blocks go back to the allocator). Beyond that,
+//!    blocks go back by age, as the stack pool's pages do (`size_class`):
+//!    the lists note the fewest bytes they held since the last decay (the
+//!    low water: blocks nobody took in that time), and a [`decay`], one
+//!    [`DECAY_EVERY`] after the last, gives that many back, all but
+//!    [`KEPT_WHEN_IDLE`]. An executor decays before it waits for events,
+//!    and wakes in time for the next decay that is due, so a burst's blocks
+//!    are reused while bursts keep coming (a burst every few ms takes no
+//!    page fault) and stop pinning memory a period or two after the last.
+//!    [`trim`] gives back all but [`KEPT_WHEN_IDLE`] at once: an executor
+//!    does so when it is dropped.
 //! 5. A thread's lists are given back to the allocator when the thread
 //!    ends; a block freed after that (by another thread-local's destructor)
 //!    goes straight to the allocator.
 
+use super::size_class::DECAY_EVERY;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::cell::Cell;
 use std::ptr::NonNull;
+use std::time::{Duration, Instant};
 
 /// The alignment of every class's blocks (rule 1).
 pub(crate) const ALIGN: usize = 16;
@@ -49,7 +55,7 @@ const CLASSES: usize = LARGEST / GRAIN;
 /// Bytes a thread's lists may hold at most (rule 4): 100,000 task cells of
 /// 256 bytes fit.
 pub(crate) const HELD_AT_MOST: usize = 64 << 20;
-/// Bytes a thread's lists keep through a [`trim`] (rule 4).
+/// Bytes a thread's lists keep through a [`trim`] or a [`decay`] (rule 4).
 pub(crate) const KEPT_WHEN_IDLE: usize = 1 << 20;
 
 /// A free block's link (rule 2).
@@ -61,6 +67,11 @@ struct FreeBlock {
 struct Lists {
     heads: [Cell<Option<NonNull<FreeBlock>>>; CLASSES],
     held: Cell<usize>,
+    /// The fewest bytes `held` was since the last decay (rule 4).
+    low_water: Cell<usize>,
+    /// When the last decay ran; `None` while nothing beyond
+    /// [`KEPT_WHEN_IDLE`] is held, or no decay has started the watch.
+    last_decay: Cell<Option<Instant>>,
 }
 
 impl Drop for Lists {
@@ -74,6 +85,8 @@ thread_local! {
         Lists {
             heads: [const { Cell::new(None) }; CLASSES],
             held: Cell::new(0),
+            low_water: Cell::new(0),
+            last_decay: Cell::new(None),
         }
     };
 }
@@ -112,9 +125,11 @@ pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
             // (rule 2); it is taken off the list before anyone else can
             // see it (rule 3).
             head.set(unsafe { block.as_ref().next });
-            lists
-                .held
-                .set(lists.held.get() - class_layout(class).size());
+            let held = lists.held.get() - class_layout(class).size();
+            lists.held.set(held);
+            if held < lists.low_water.get() {
+                lists.low_water.set(held);
+            }
             Some(block.cast::<u8>())
         })
         .ok()
@@ -199,17 +214,63 @@ fn release(lists: &Lists, keep: usize) -> usize {
 }
 
 /// Gives back to the allocator all but [`KEPT_WHEN_IDLE`] bytes of this
-/// thread's free blocks (rule 4); returns how many blocks went back.
+/// thread's free blocks at once (rule 4); returns how many blocks went
+/// back.
 pub(crate) fn trim() -> usize {
     LISTS
         .try_with(|lists| {
-            if lists.held.get() > KEPT_WHEN_IDLE {
+            let released = if lists.held.get() > KEPT_WHEN_IDLE {
                 release(lists, KEPT_WHEN_IDLE)
             } else {
                 0
-            }
+            };
+            lists.low_water.set(lists.held.get());
+            lists.last_decay.set(None);
+            released
         })
         .unwrap_or(0)
+}
+
+/// Runs a decay of this thread's free blocks if one is due (rule 4);
+/// returns how long until the next one is due, or `None` if the lists hold
+/// no more than [`KEPT_WHEN_IDLE`].
+pub(crate) fn decay() -> Option<Duration> {
+    LISTS
+        .try_with(|lists| {
+            if lists.held.get() <= KEPT_WHEN_IDLE {
+                lists.last_decay.set(None);
+                return None;
+            }
+            decay_lists_at(lists, Instant::now())
+        })
+        .ok()
+        .flatten()
+}
+
+/// [`decay`] as if the time were `now`.
+fn decay_lists_at(lists: &Lists, now: Instant) -> Option<Duration> {
+    let Some(last) = lists.last_decay.get() else {
+        // The first decay only starts the watch.
+        lists.low_water.set(lists.held.get());
+        lists.last_decay.set(Some(now));
+        return Some(DECAY_EVERY);
+    };
+    let since = now.saturating_duration_since(last);
+    if since < DECAY_EVERY {
+        return Some(DECAY_EVERY - since);
+    }
+    let idle = lists.low_water.get().saturating_sub(KEPT_WHEN_IDLE);
+    if idle > 0 {
+        release(lists, lists.held.get() - idle);
+    }
+    lists.low_water.set(lists.held.get());
+    if lists.held.get() > KEPT_WHEN_IDLE {
+        lists.last_decay.set(Some(now));
+        Some(DECAY_EVERY)
+    } else {
+        lists.last_decay.set(None);
+        None
+    }
 }
 
 /// Bytes this thread's free lists hold now.
@@ -281,6 +342,50 @@ mod tests {
         assert!(trim() > 0);
         assert!(held() <= KEPT_WHEN_IDLE);
         assert_eq!(trim(), 0);
+    }
+
+    fn allocate_and_free(blocks: usize, l: Layout) {
+        let taken: Vec<_> = (0..blocks).map(|_| allocate(l)).collect();
+        for block in taken {
+            // SAFETY: from `allocate` with this layout, holding nothing.
+            unsafe { free(block, l) };
+        }
+    }
+
+    fn decay_at(now: Instant) -> Option<Duration> {
+        LISTS.with(|lists| decay_lists_at(lists, now))
+    }
+
+    #[test]
+    fn blocks_go_back_only_after_a_whole_period_unused() {
+        let l = layout(512, 16);
+        let burst = (4 * KEPT_WHEN_IDLE) / 512;
+        allocate_and_free(burst, l);
+        let full = held();
+        assert!(full >= 4 * KEPT_WHEN_IDLE);
+        let t0 = Instant::now();
+        // The first decay starts the watch and gives nothing back.
+        assert_eq!(decay_at(t0), Some(DECAY_EVERY));
+        assert_eq!(held(), full);
+        // Within the period nothing goes, however often it is asked.
+        let half = DECAY_EVERY / 2;
+        assert_eq!(decay_at(t0 + half), Some(DECAY_EVERY - half));
+        assert_eq!(held(), full);
+        // A burst of half the size comes back within the period: the
+        // blocks it took were in use, so only the other half sat idle.
+        allocate_and_free(burst / 2, l);
+        assert_eq!(held(), full);
+        assert_eq!(decay_at(t0 + DECAY_EVERY), Some(DECAY_EVERY));
+        let after = held();
+        assert!(
+            after < full && after >= full / 2,
+            "{full} -> {after}: only the idle half goes back"
+        );
+        // A period with no burst at all: all but the reserve go back, and
+        // nothing is pending any more.
+        assert_eq!(decay_at(t0 + 2 * DECAY_EVERY), None);
+        assert!(held() <= KEPT_WHEN_IDLE);
+        assert_eq!(decay(), None);
     }
 
     proptest::proptest! {

@@ -41,10 +41,22 @@ pub(crate) use acquire::{acquire, Acquired};
 pub(crate) use carved::Canary;
 pub(crate) use context::{current_context, set_current_context, ContextHeader, OutsideCoroutines};
 pub use error::StackError;
-pub(crate) use pool::{decay as decay_pool, release};
+pub(crate) use pool::release;
 pub(crate) use pooled_rc::PooledRc;
 
 use mapping::{Access, Mapping, Reserve};
+
+/// Gives back memory this thread's pools held unused for a whole decay
+/// period (stacks' pages, free small blocks); returns how long until the
+/// next decay is due, if one is pending. An executor calls it before it
+/// sleeps and wakes by that time, so a burst that ended stops pinning
+/// memory even if nothing else happens.
+pub(crate) fn decay_idle_memory() -> Option<std::time::Duration> {
+    match (pool::decay(), blocks::decay()) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
 
 /// The usable size of a coroutine stack when none is given: 64 KiB.
 ///
