@@ -327,3 +327,81 @@ fn a_job_cancelled_before_it_runs_never_runs() {
     }
     assert_eq!(ran.load(Ordering::SeqCst), 0, "cancelled jobs that ran");
 }
+
+#[test]
+fn every_waiter_of_a_shared_async_result_wakes() {
+    let rt = corun::Runtime::builder()
+        .workers(2)
+        .pin_cores(false)
+        .build()
+        .unwrap();
+    let pool = rt.pool();
+    let (go, gate) = corun::sync::mpsc::channel::<()>(1);
+    let ar = Arc::new(pool.apply_async(move || {
+        gate.recv().unwrap();
+        7
+    }));
+    let (done, finished) = std::sync::mpsc::channel();
+    for _ in 0..3 {
+        let (ar, done) = (ar.clone(), done.clone());
+        std::thread::spawn(move || {
+            ar.wait();
+            done.send("thread").unwrap();
+        });
+    }
+    let task = {
+        let (ar, done) = (ar.clone(), done.clone());
+        rt.spawn(move || {
+            ar.wait();
+            done.send("task").unwrap();
+        })
+    };
+    // Every waiter is (very likely) parked before the job may end; a
+    // waiter that comes later returns at once, which passes as well.
+    std::thread::sleep(Duration::from_millis(50));
+    go.send(()).unwrap();
+    let mut woke: Vec<&str> = (0..4)
+        .map(|_| {
+            finished
+                .recv_timeout(Duration::from_secs(20))
+                .expect("a waiter of a shared AsyncResult was never woken")
+        })
+        .collect();
+    woke.sort_unstable();
+    assert_eq!(woke, ["task", "thread", "thread", "thread"]);
+    task.join().unwrap();
+    assert_eq!(ar.get().unwrap(), 7);
+}
+
+#[test]
+fn of_two_gets_waiting_at_once_one_takes_the_value_and_the_other_says_so() {
+    let pool = pool(2);
+    let (go, gate) = corun::sync::mpsc::channel::<()>(1);
+    let ar = Arc::new(pool.apply_async(move || {
+        gate.recv().unwrap();
+        7
+    }));
+    let getters: Vec<_> = (0..2)
+        .map(|_| {
+            let ar = ar.clone();
+            std::thread::spawn(move || ar.get().unwrap())
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    go.send(()).unwrap();
+    let outcomes: Vec<_> = getters.into_iter().map(|t| t.join()).collect();
+    let values: Vec<u32> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok().copied())
+        .collect();
+    assert_eq!(values, [7], "exactly one get takes the value");
+    let refused = outcomes
+        .into_iter()
+        .find_map(Result::err)
+        .expect("the other get panics");
+    let message = refused
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .unwrap_or_default();
+    assert!(message.contains("already taken"), "{message}");
+}

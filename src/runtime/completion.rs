@@ -5,10 +5,12 @@
 //! Rules:
 //! 1. The outcome is stored exactly once (`complete`); a second store is
 //!    ignored, so a drop guard may always try ("cancelled" if nothing else
-//!    came first). Storing wakes the joiner's waker, taken under the lock.
-//! 2. A joiner polls under the lock: it takes the outcome, or leaves its
-//!    waker. Both under one lock, so a store either comes before the poll
-//!    (which takes it) or after the waker was left (and wakes it).
+//!    came first). Storing wakes every waiter's waker, taken under the
+//!    lock: a shared `AsyncResult` may have many waiters at once.
+//! 2. A waiter polls under the lock: it takes (or sees) the outcome, or
+//!    leaves its waker beside the others'. Both under one lock, so a store
+//!    either comes before the poll (which sees it) or after the waker was
+//!    left (and wakes it).
 //! 3. A cancel request sets a flag under the lock and wakes the worker-side
 //!    watcher's waker; the watcher polls the flag under the same lock
 //!    (rule 2's argument again). A request after the outcome does nothing.
@@ -25,7 +27,8 @@ enum Outcome<T> {
 
 struct State<T> {
     outcome: Outcome<T>,
-    joiner: Option<Waker>,
+    /// Everyone waiting for the outcome, each once (rule 2).
+    joiners: Vec<Waker>,
     cancel: bool,
     watcher: Option<Waker>,
 }
@@ -42,12 +45,20 @@ fn keep(slot: &mut Option<Waker>, cx: &Context<'_>) {
     }
 }
 
+/// Adds the poller's waker to `waiters` unless it is there already (a
+/// waiter polled again).
+fn keep_among(waiters: &mut Vec<Waker>, cx: &Context<'_>) {
+    if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+        waiters.push(cx.waker().clone());
+    }
+}
+
 impl<T> Completion<T> {
     pub(crate) fn new() -> Self {
         Completion {
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
-                joiner: None,
+                joiners: Vec::new(),
                 cancel: false,
                 watcher: None,
             }),
@@ -60,8 +71,8 @@ impl<T> Completion<T> {
         // woken before the outcome is stored, in two critical sections.
         #[cfg(corun_loom_mutant)]
         if crate::loom::mutant("completion") {
-            let joiner = lock(&self.state).joiner.take();
-            if let Some(waker) = joiner {
+            let joiners = std::mem::take(&mut lock(&self.state).joiners);
+            for waker in joiners {
                 waker.wake();
             }
             let mut state = lock(&self.state);
@@ -72,16 +83,16 @@ impl<T> Completion<T> {
             return true;
         }
         #[allow(unreachable_code)]
-        let joiner = {
+        let joiners = {
             let mut state = lock(&self.state);
             if !matches!(state.outcome, Outcome::Pending) {
                 return false;
             }
             state.outcome = Outcome::Ready(outcome);
             state.watcher = None;
-            state.joiner.take()
+            std::mem::take(&mut state.joiners)
         };
-        if let Some(waker) = joiner {
+        for waker in joiners {
             waker.wake();
         }
         true
@@ -99,7 +110,7 @@ impl<T> Completion<T> {
             Outcome::Ready(outcome) => Poll::Ready(outcome),
             Outcome::Pending => {
                 state.outcome = Outcome::Pending;
-                keep(&mut state.joiner, cx);
+                keep_among(&mut state.joiners, cx);
                 Poll::Pending
             }
             Outcome::Taken => {
@@ -113,10 +124,22 @@ impl<T> Completion<T> {
     pub(crate) fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = lock(&self.state);
         if matches!(state.outcome, Outcome::Pending) {
-            keep(&mut state.joiner, cx);
+            keep_among(&mut state.joiners, cx);
             Poll::Pending
         } else {
             Poll::Ready(())
+        }
+    }
+
+    /// Takes the outcome if it is stored and not taken yet.
+    pub(crate) fn take(&self) -> Option<Result<T, JoinError>> {
+        let mut state = lock(&self.state);
+        match std::mem::replace(&mut state.outcome, Outcome::Taken) {
+            Outcome::Ready(outcome) => Some(outcome),
+            other => {
+                state.outcome = other;
+                None
+            }
         }
     }
 
@@ -134,9 +157,10 @@ impl<T> Completion<T> {
         }
     }
 
-    /// Forgets a joiner's waker (its future was dropped).
+    /// Forgets the waiters' wakers: a runtime `JoinHandle`, its
+    /// completion's only waiter, was dropped after it polled.
     pub(crate) fn forget_joiner(&self) {
-        lock(&self.state).joiner = None;
+        lock(&self.state).joiners.clear();
     }
 
     pub(crate) fn is_finished(&self) -> bool {

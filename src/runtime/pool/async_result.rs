@@ -70,14 +70,27 @@ impl<T> AsyncResult<T> {
     ///
     /// # Panics
     ///
-    /// If an earlier `get` already took the result.
+    /// If an earlier `get` already took the result (of two `get`s waiting
+    /// at once, the second to wake panics so).
     pub fn get(&self) -> Result<T, JoinError> {
         self.check_not_taken("AsyncResult::get");
-        let outcome = wait_here::wait(
-            poll_fn(|cx| self.completion.poll_join(cx)),
+        // Wait without taking, as `wait` does: every waiter of a shared
+        // result wakes, and the first to take it gets it.
+        let waited = wait_here::wait(
+            poll_fn(|cx| self.completion.poll_finished(cx)),
             "AsyncResult::get",
         );
-        outcome.unwrap_or_else(|_unwinding| Err(JoinError::cancelled()))
+        if waited.is_err() {
+            // The caller is unwinding: it cannot wait, and takes nothing.
+            return Err(JoinError::cancelled());
+        }
+        match self.completion.take() {
+            Some(outcome) => outcome,
+            None => {
+                self.check_not_taken("AsyncResult::get");
+                unreachable!("a finished job's outcome is stored or taken")
+            }
+        }
     }
 
     /// [`get`](AsyncResult::get), waiting at most `limit`.
