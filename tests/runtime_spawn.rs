@@ -1,10 +1,10 @@
 //! The per-core runtime: spawning, joining from threads and tasks, placement,
-//! cancellation, shutdown and drop.
+//! cancellation (shutdown and drop are in `runtime_shutdown.rs`).
 
 mod common;
 
 use common::{panic_message, runtime as rt};
-use corun::runtime::{BuildError, SpawnError};
+use corun::runtime::BuildError;
 use corun::Runtime;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -170,48 +170,6 @@ fn cancel_a_started_task_unwinds_it_at_its_next_wait() {
 }
 
 #[test]
-fn drop_cancels_every_task_and_runs_destructors() {
-    let dropped = Arc::new(AtomicUsize::new(0));
-    let rt = rt(2);
-    let mut handles = Vec::new();
-    for _ in 0..10 {
-        let d = Dropped(dropped.clone());
-        handles.push(rt.spawn(move || {
-            let _d = d;
-            corun::sleep(Duration::from_secs(3600));
-        }));
-    }
-    // Let them start.
-    rt.run_on_all(|_| corun::sleep(Duration::from_millis(5)));
-    drop(rt);
-    assert_eq!(dropped.load(Ordering::SeqCst), 10);
-    for h in handles {
-        assert!(h.join().unwrap_err().is_cancelled());
-    }
-}
-
-#[test]
-fn shutdown_lets_tasks_finish_until_the_deadline_then_refuses_spawns() {
-    let rt = rt(2);
-    let quick = rt.spawn(|| {
-        corun::sleep(Duration::from_millis(10));
-        "finished"
-    });
-    let slow = rt.spawn(|| corun::sleep(Duration::from_secs(3600)));
-    rt.shutdown_timeout(Duration::from_millis(300));
-    assert_eq!(quick.join().unwrap(), "finished");
-    let err = slow.join().unwrap_err();
-    assert!(err.is_cancelled());
-    let refused = rt.spawn(|| 1).join().unwrap_err();
-    assert!(refused.is_cancelled());
-    assert!(refused.to_string().contains("shutting down"), "{refused}");
-    let back: SpawnError<_> = rt.try_spawn(|| 5).unwrap_err();
-    assert_eq!((back.into_inner())(), 5);
-    // A second shutdown and the drop have nothing left to do.
-    rt.shutdown_timeout(Duration::ZERO);
-}
-
-#[test]
 fn placement_prefers_the_least_loaded_worker() {
     let rt = rt(2);
     let (tx, rx) = std::sync::mpsc::channel::<()>();
@@ -270,21 +228,6 @@ fn join_timeout_hands_the_handle_back() {
     assert_eq!(h.join_timeout(Duration::from_secs(60)).unwrap().unwrap(), 9);
 }
 
-#[test]
-fn the_last_owner_dropping_the_runtime_on_its_own_worker_does_not_hang() {
-    let rt = Arc::new(rt(2));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mine = rt.clone();
-    let h = rt.spawn(move || {
-        corun::sleep(Duration::from_millis(20));
-        drop(mine); // the last owner, by then
-        tx.send(()).unwrap();
-    });
-    drop(h);
-    drop(rt);
-    rx.recv_timeout(Duration::from_secs(60)).unwrap();
-}
-
 /// Holds worker 0 with a task that never waits, until released; returns
 /// once the task runs.
 fn hold_worker_0(rt: &Runtime) -> (corun::runtime::JoinHandle<()>, std::sync::mpsc::Sender<()>) {
@@ -339,6 +282,76 @@ fn a_future_task_awaits_a_handle_on_its_own_worker() {
         f.join().unwrap()
     });
     assert_eq!(v, 42);
+}
+
+/// Runs `body` as a future task on worker 0 of a one-worker runtime, from a
+/// watchdog thread: before the fix a blocking wait there blocked the only
+/// worker's thread for good, so the test fails on the watchdog, not a hang.
+fn in_a_future_task_on_the_worker<T: Send + 'static>(
+    body: impl FnOnce(Arc<Runtime>) -> T + Send + 'static,
+) -> T {
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = Arc::new(rt(1));
+        let inner = rt.clone();
+        let got = rt.block_on(move || body(inner));
+        let _ = done.send(got);
+    });
+    outcome
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a blocking wait in a future task stalled its worker")
+}
+
+#[test]
+fn blocking_waits_in_a_future_task_panic_with_advice_instead_of_stalling_the_worker() {
+    let messages = in_a_future_task_on_the_worker(|rt| {
+        let (tx, rx) = corun::sync::mpsc::channel::<u32>(1);
+        let recv = corun::spawn_future(async move { rx.recv() });
+        let handle = rt.spawn_on(0, || corun::sleep(Duration::from_millis(1)));
+        let join = corun::spawn_future(async move { handle.join() });
+        let pool = rt.pool();
+        let ar = pool.apply_async(|| corun::sleep(Duration::from_millis(1)));
+        let get = corun::spawn_future(async move { ar.get() });
+        let messages: Vec<String> = [recv.join().err(), join.join().err(), get.join().err()]
+            .into_iter()
+            .map(|e| {
+                let e = e.expect("the blocking wait panicked");
+                common::payload_message(e.into_panic())
+            })
+            .collect();
+        drop(tx);
+        messages
+    });
+    for (message, what) in messages.iter().zip([
+        "mpsc::Receiver::recv",
+        "runtime JoinHandle::join",
+        "AsyncResult::get",
+    ]) {
+        assert!(message.starts_with(what), "{message}");
+        assert!(message.contains("future task"), "{message}");
+        assert!(message.contains("async form"), "{message}");
+    }
+}
+
+#[test]
+fn the_async_forms_wait_in_a_future_task_on_the_same_worker() {
+    let (v, got) = in_a_future_task_on_the_worker(|rt| {
+        let (tx, rx) = corun::sync::mpsc::channel::<u32>(1);
+        let pool = rt.pool();
+        let ar = pool.apply_async(|| {
+            corun::sleep(Duration::from_millis(1));
+            5
+        });
+        let f = corun::spawn_future(async move {
+            let v = rx.recv_async().await.unwrap();
+            (v, ar.get_async().await.unwrap())
+        });
+        // The sender is a task on the same (only) worker: it runs only
+        // because the future task suspended instead of blocking.
+        rt.spawn_on(0, move || tx.send(37).unwrap()).join().unwrap();
+        f.join().unwrap()
+    });
+    assert_eq!((v, got), (37, 5));
 }
 
 #[test]

@@ -18,6 +18,15 @@ pub(crate) fn can_suspend() -> bool {
         .is_some_and(|task| task.header().kind != TaskKind::Future)
 }
 
+/// Whether the caller runs in a future task (`spawn_future`): it has no
+/// stack to suspend, and blocking its thread instead would stall every
+/// other task of the executor, the one that would answer included.
+pub(crate) fn in_future_task() -> bool {
+    try_current_core()
+        .and_then(|core| core.current_task())
+        .is_some_and(|task| task.header().kind == TaskKind::Future)
+}
+
 /// The running task is unwinding (cancelled, or its executor is being
 /// dropped): it cannot wait any more.
 #[derive(Debug)]
@@ -88,4 +97,11 @@ pub(crate) fn install_turn_clock(clock: crate::loom::Arc<super::turn_clock::Turn
 /// unstarted jobs stay where an idle worker may take them.
 pub(crate) fn ready_tasks() -> usize {
     try_current_core().map_or(0, |core| core.queue.len())
+}
+
+/// Live tasks on the running executor besides the caller (unstarted,
+/// ready or suspended): a closing runtime worker lets these finish too,
+/// the local tasks its runtime tasks spawned, before the deadline.
+pub(crate) fn other_live_tasks() -> usize {
+    try_current_core().map_or(0, |core| core.live_tasks().saturating_sub(1))
 }

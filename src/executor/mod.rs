@@ -29,7 +29,7 @@
 //!    runtime, `sync::mpsc`) need from the executor.
 
 // 1. The task cell and its states.
-mod call_on_drop;
+pub(crate) mod call_on_drop;
 mod idle;
 mod join_error;
 mod remote;

@@ -72,6 +72,10 @@ impl<T> JoinHandle<T> {
     ///
     /// A task that is unwinding (being cancelled) cannot wait: if the
     /// outcome is not there yet, it gets [`JoinError::is_cancelled`].
+    /// # Panics
+    ///
+    /// When it must wait in a future task (`spawn_future`), which has no
+    /// stack to suspend: use the async form there.
     pub fn join(self) -> Result<T, JoinError> {
         match crate::sync::wait_here::wait(self, "runtime JoinHandle::join") {
             Ok(outcome) => outcome,
@@ -81,6 +85,10 @@ impl<T> JoinHandle<T> {
 
     /// [`join`](JoinHandle::join), for at most `limit`; on timeout the
     /// handle comes back in `Err`, the task still running.
+    /// # Panics
+    ///
+    /// When it must wait in a future task (`spawn_future`), which has no
+    /// stack to suspend: use the async form there.
     pub fn join_timeout(mut self, limit: Duration) -> Result<Result<T, JoinError>, Self> {
         let got =
             crate::sync::wait_here::wait_timeout(&mut self, limit, "runtime JoinHandle::join");

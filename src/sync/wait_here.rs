@@ -5,7 +5,7 @@
 //! woken through an ordinary `Waker`, so under `--cfg loom` the models (and
 //! users' own models) see every wake-up.
 
-use crate::executor::hooks::{can_suspend, suspend_on, Unwinding};
+use crate::executor::hooks::{can_suspend, in_future_task, suspend_on, Unwinding};
 use crate::loom::{lock, Condvar, Mutex};
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -14,13 +14,38 @@ use std::time::{Duration, Instant};
 
 /// Waits for `future`: suspends the calling stackful task, or blocks the
 /// calling thread. `Err` only for a task that is unwinding (it cannot wait).
+///
+/// # Panics
+///
+/// In a future task (`spawn_future`): see [`refuse_in_future_task`].
 pub(crate) fn wait<F: Future>(future: F, reason: &'static str) -> Result<F::Output, Unwinding> {
     let future = pin!(future);
     if can_suspend() {
         suspend_on(future, reason)
     } else {
+        refuse_in_future_task(reason);
         Ok(block_thread(future, None).expect("no deadline"))
     }
+}
+
+/// A future task has no stack to suspend, and blocking its worker's thread
+/// would stall every task there, the one that would answer included: a
+/// deadlock the detector cannot see. So the wait panics, as the local
+/// channel's does, and says what to use.
+fn refuse_in_future_task(reason: &str) {
+    if in_future_task() {
+        refused(reason);
+    }
+}
+
+#[cold]
+#[track_caller]
+fn refused(reason: &str) -> ! {
+    panic!(
+        "{reason}: this blocking wait was called from a future task (spawn_future), which has \
+         no stack to suspend, and blocking the thread would stall every task of its executor; \
+         use the async form there (.await the handle, recv_async, send_async, the Stream or Sink)"
+    )
 }
 
 /// [`wait`] for at most `limit`; `Ok(None)` when the time ran out first.
@@ -37,6 +62,7 @@ pub(crate) fn wait_timeout<F: Future>(
             Err(_elapsed) => Ok(None),
         }
     } else {
+        refuse_in_future_task(reason);
         Ok(block_thread(future, Instant::now().checked_add(limit)))
     }
 }

@@ -71,7 +71,9 @@ impl<T> AsyncResult<T> {
     /// # Panics
     ///
     /// If an earlier `get` already took the result (of two `get`s waiting
-    /// at once, the second to wake panics so).
+    /// at once, the second to wake panics so); and when it must wait in a
+    /// future task (`spawn_future`), which has no stack to suspend: use
+    /// [`get_async`](AsyncResult::get_async) there.
     pub fn get(&self) -> Result<T, JoinError> {
         self.check_not_taken("AsyncResult::get");
         // Wait without taking, as `wait` does: every waiter of a shared
@@ -84,10 +86,34 @@ impl<T> AsyncResult<T> {
             // The caller is unwinding: it cannot wait, and takes nothing.
             return Err(JoinError::cancelled());
         }
+        self.take_finished("AsyncResult::get")
+    }
+
+    /// [`get`](AsyncResult::get) for future tasks and async code: waits
+    /// without blocking the thread.
+    ///
+    /// ```
+    /// let pool = corun::Pool::new(1)?;
+    /// let ar = pool.apply_async(|| 6 * 7);
+    /// let v = futures::executor::block_on(ar.get_async())?;
+    /// assert_eq!(v, 42);
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If an earlier `get` already took the result.
+    pub async fn get_async(&self) -> Result<T, JoinError> {
+        self.check_not_taken("AsyncResult::get_async");
+        poll_fn(|cx| self.completion.poll_finished(cx)).await;
+        self.take_finished("AsyncResult::get_async")
+    }
+
+    fn take_finished(&self, what: &str) -> Result<T, JoinError> {
         match self.completion.take() {
             Some(outcome) => outcome,
             None => {
-                self.check_not_taken("AsyncResult::get");
+                self.check_not_taken(what);
                 unreachable!("a finished job's outcome is stored or taken")
             }
         }

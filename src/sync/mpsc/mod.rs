@@ -7,6 +7,11 @@
 //! [`corun::sync::channel`](crate::sync::channel): `send`, `recv`, `try_*`,
 //! `*_async`; a send on a closed channel hands the value back.
 //!
+//! A future task (`spawn_future`) has no stack to suspend, so there the
+//! blocking calls (`send`, `recv`) panic when they would have to wait:
+//! blocking the worker's thread instead would stall the very task that
+//! would answer. Use `send_async`, `recv_async`, the `Stream` or the `Sink`.
+//!
 //! Which to pick: the local channel when both ends live on one executor
 //! (cheaper: no lock, no atomics, and `!Send` values are fine); these when
 //! a value crosses threads or workers.

@@ -74,6 +74,10 @@ impl<T> OneshotReceiver<T> {
     ///
     /// [`RecvError`] if the sender was dropped without sending (or the
     /// calling task is unwinding).
+    /// # Panics
+    ///
+    /// When it must wait in a future task (`spawn_future`), which has no
+    /// stack to suspend: use the async form there.
     pub fn recv(mut self) -> Result<T, RecvError> {
         wait_here::wait(&mut self, "mpsc::OneshotReceiver::recv").unwrap_or(Err(RecvError))
     }

@@ -37,6 +37,10 @@ impl<T> Receiver<T> {
     /// [`RecvError`] once the channel is empty and closed (every sender
     /// dropped, or [`close`](Receiver::close) called), and in a task that is
     /// unwinding (it cannot wait).
+    /// # Panics
+    ///
+    /// When it must wait in a future task (`spawn_future`), which has no
+    /// stack to suspend: use the async form there.
     pub fn recv(&self) -> Result<T, RecvError> {
         let mut backoff = None;
         loop {
@@ -61,6 +65,10 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// As `recv`.
+    /// # Panics
+    ///
+    /// When it must wait in a future task (`spawn_future`), which has no
+    /// stack to suspend: use the async form there.
     pub fn recv_timeout(&self, limit: Duration) -> Result<Option<T>, RecvError> {
         match self.try_recv() {
             Ok(value) => return Ok(Some(value)),

@@ -46,6 +46,10 @@ impl<T> Sender<T> {
     ///
     /// The receiving side is closed (or the calling task is unwinding and
     /// cannot wait): the value comes back in [`SendError`].
+    /// # Panics
+    ///
+    /// When it must wait in a future task (`spawn_future`), which has no
+    /// stack to suspend: use the async form there.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let mut value = value;
         let mut backoff = None;
