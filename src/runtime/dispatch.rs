@@ -27,11 +27,13 @@
 //!    wants.
 //! 4. `spawn_on` jobs are never taken by another worker.
 //! 5. Closing: jobs already pushed are still started; then the dispatcher
-//!    waits, until the deadline, for its worker's load to reach zero.
+//!    waits, until the deadline, for its worker's load to reach zero, and
+//!    then for the worker's other tasks (the local and future tasks that
+//!    runtime tasks spawned) to end.
 
 use super::inbox::Wake;
 use super::worker::{poll_drained, Job, WorkerShared};
-use crate::executor::hooks::{ready_tasks, suspend_on};
+use crate::executor::hooks::{other_live_tasks, ready_tasks, suspend_on};
 use crate::loom::{fence, Arc, Ordering};
 use std::future::poll_fn;
 use std::pin::pin;
@@ -126,17 +128,45 @@ pub(crate) fn dispatch(me: usize, workers: &[Arc<WorkerShared>]) {
             Err(_unwinding) => return,
         }
     };
-    // Rule 5.
+    // Rule 5. A later close may ask for an earlier deadline: it wakes the
+    // wait below (through the inbox's waker), and the loop reads it again.
     loop {
+        let deadline = here
+            .inbox
+            .closing_deadline()
+            .map_or(deadline, |d| d.min(deadline));
         let left = deadline.saturating_duration_since(Instant::now());
-        if here.load() == 0 || left.is_zero() {
+        if left.is_zero() {
             return;
         }
-        let mut drained = pin!(poll_fn(|cx| poll_drained(here, cx)));
+        if here.load() == 0 {
+            break;
+        }
+        let mut drained = pin!(poll_fn(|cx| match poll_drained(here, cx) {
+            Poll::Pending if here.inbox.closing_deadline() < Some(deadline) => Poll::Ready(()),
+            polled => polled,
+        }));
         match crate::executor::timeout(left, || suspend_on(drained.as_mut(), "runtime shutdown")) {
             Ok(Ok(())) => {}
             // The deadline passed, or the dispatcher is being torn down.
             Err(_) | Ok(Err(_)) => return,
         }
     }
+    // Rule 5, the local tasks: nothing wakes the dispatcher when one ends,
+    // so it looks at a short interval (this is shutdown, not a hot path).
+    while other_live_tasks() > 0 {
+        let deadline = here
+            .inbox
+            .closing_deadline()
+            .map_or(deadline, |d| d.min(deadline));
+        let left = deadline.saturating_duration_since(Instant::now());
+        let look = pin!(crate::executor::sleep_future(left.min(LOCAL_TASKS_LOOK)));
+        if left.is_zero() || suspend_on(look, "runtime shutdown").is_err() {
+            return;
+        }
+    }
 }
+
+/// How often a closing dispatcher looks whether its worker's local tasks
+/// (those its runtime tasks spawned) have all ended.
+const LOCAL_TASKS_LOOK: std::time::Duration = std::time::Duration::from_millis(1);

@@ -165,6 +165,11 @@ impl<J> Inbox<J> {
         }
     }
 
+    /// The earliest deadline any close asked for, once closing.
+    pub(crate) fn closing_deadline(&self) -> Option<Instant> {
+        lock(&self.state).closing
+    }
+
     /// Jobs still waiting, taken out (to drop them after the worker died).
     pub(crate) fn take_all(&self) -> VecDeque<J> {
         std::mem::take(&mut lock(&self.state).jobs)

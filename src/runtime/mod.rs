@@ -46,7 +46,7 @@ pub use stall::StallReport;
 pub use thread::worker_index;
 
 use crate::executor::JoinError;
-use crate::loom::{Arc, Mutex};
+use crate::loom::{Arc, Condvar, Mutex};
 use completion::Completion;
 use placement::Placer;
 use std::fmt;
@@ -63,7 +63,9 @@ use worker::{Finish, WorkerShared};
 /// [`shutdown_timeout`]: Runtime::shutdown_timeout
 pub struct Runtime {
     pub(crate) shared: Arc<Shared>,
-    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    threads: Mutex<shutdown::Threads>,
+    /// Signalled once the threads are joined, for a second `shutdown_timeout`.
+    threads_joined: Condvar,
     pinned: Vec<Option<usize>>,
     monitor: Mutex<Option<stall::Monitor>>,
 }

@@ -10,19 +10,30 @@
 //! 3. The threads are joined, except the caller's own when the last owner
 //!    of a runtime drops it on one of its workers (that thread ends on its
 //!    own once its executor is gone).
+//! 4. One caller joins; a second, concurrent one (another thread calling
+//!    `shutdown_timeout`, or a drop) waits until that is done, unless it
+//!    runs on one of the workers, which the first caller is waiting for.
 
 use super::stall::{Monitor, StallReport};
 use super::thread::{self, WorkerStart};
 use super::worker::WorkerShared;
 use super::{BuildError, Runtime, RuntimeBuilder, Shared};
 use crate::executor::turn_clock::TurnClock;
-use crate::loom::{lock, Arc, Mutex};
+use crate::loom::{lock, Arc, Condvar, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Runtime ids, to tell a runtime's own worker threads (std's atomic: an id
 /// counter is not part of any cross-thread protocol).
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The worker threads, and how far their joining has come (rule 4).
+#[derive(Default)]
+pub(super) struct Threads {
+    handles: Vec<std::thread::JoinHandle<()>>,
+    joining: bool,
+    joined: bool,
+}
 
 impl Runtime {
     pub(super) fn start(builder: RuntimeBuilder) -> Result<Runtime, BuildError> {
@@ -46,7 +57,8 @@ impl Runtime {
             .map(|_| (0..n).map(|_| Arc::new(TurnClock::default())).collect());
         let mut runtime = Runtime {
             shared: shared.clone(),
-            threads: Mutex::new(Vec::with_capacity(n)),
+            threads: Mutex::new(Threads::default()),
+            threads_joined: Condvar::new(),
             pinned: Vec::new(),
             monitor: Mutex::new(None),
         };
@@ -65,7 +77,7 @@ impl Runtime {
             let thread = std::thread::Builder::new()
                 .name(format!("corun-worker-{index}"))
                 .spawn(move || thread::run(start, tx))?;
-            lock(&runtime.threads).push(thread);
+            lock(&runtime.threads).handles.push(thread);
             // On error, dropping `runtime` stops the workers already started.
             let ok = rx
                 .recv()
@@ -91,7 +103,11 @@ impl Runtime {
     /// Stops taking work, lets the tasks run until `timeout` has passed or
     /// none is left, cancels the rest (each unwinds: destructors run), and
     /// joins the worker threads. Returns once every thread has ended. A
-    /// second call, or a drop after it, has nothing left to do.
+    /// second call, or a drop after it, has nothing left to do; a second
+    /// call from another thread while the first still runs waits for it
+    /// (it may shorten the deadline). Called from a task on one of the
+    /// runtime's own workers, it returns without joining that thread,
+    /// which ends once its executor is gone.
     ///
     /// ```
     /// use std::time::Duration;
@@ -112,8 +128,27 @@ impl Runtime {
         for worker in &self.shared.workers {
             worker.inbox.close(deadline);
         }
-        let threads = std::mem::take(&mut *lock(&self.threads));
         let own = thread::current_runtime() == Some(self.shared.id);
+        let threads = {
+            let mut threads = lock(&self.threads);
+            if threads.joining {
+                // Rule 4.
+                while !threads.joined && !own {
+                    threads = self
+                        .threads_joined
+                        .wait(threads)
+                        .unwrap_or_else(|e| e.into_inner());
+                }
+                return;
+            }
+            threads.joining = true;
+            std::mem::take(&mut threads.handles)
+        };
+        // Whatever happens below, a second caller must not wait forever.
+        let _joined = crate::executor::call_on_drop::CallOnDrop(|| {
+            lock(&self.threads).joined = true;
+            self.threads_joined.notify_all();
+        });
         let me = std::thread::current().id();
         for thread in threads {
             if own && thread.thread().id() == me {
