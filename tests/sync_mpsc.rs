@@ -113,6 +113,38 @@ fn a_sending_task_waits_for_room_suspending_only_itself() {
 }
 
 #[test]
+fn a_sink_that_stopped_flushing_holds_back_one_slot_not_the_channel() {
+    use futures::task::noop_waker;
+    use futures::Sink;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    let (tx, rx) = channel::<u32>(4);
+    let mut sink = tx.clone();
+    for i in 0..4 {
+        tx.try_send(i).unwrap();
+    }
+    // The sink keeps an item, waits once for room, and is never polled again.
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    Pin::new(&mut sink).start_send(100).unwrap();
+    assert!(Pin::new(&mut sink).poll_flush(&mut cx).is_pending());
+    assert_eq!(rx.recv(), Ok(0));
+    // One slot is free, and it is the waiting sink's: others must not take it.
+    assert!(matches!(tx.try_send(4), Err(TrySendError::Full(4))));
+    assert_eq!(rx.recv(), Ok(1));
+    assert_eq!(rx.recv(), Ok(2));
+    // Three free, one claimed: the other senders go on.
+    tx.try_send(5).unwrap();
+    tx.try_send(6).unwrap();
+    assert!(matches!(tx.try_send(7), Err(TrySendError::Full(7))));
+    // Polled again, the sink sends into its slot.
+    assert_eq!(Pin::new(&mut sink).poll_flush(&mut cx), Poll::Ready(Ok(())));
+    drop((tx, sink));
+    assert_eq!(rx.iter().collect::<Vec<_>>(), [3, 5, 6, 100]);
+}
+
+#[test]
 fn futures_stream_sink_and_executor_tasks() {
     use futures::{SinkExt, StreamExt};
     let (mut tx, rx) = channel::<u32>(2);

@@ -13,8 +13,12 @@
 //!    fences order the pairs "flag, then queue" and "queue, then flag": at
 //!    least one side sees the other's write, so a value or the room for one
 //!    never waits unseen, and the common case (nobody waits) takes no lock.
-//! 3. Senders that find no room wait in arrival order; a newcomer never
-//!    takes room while others wait (`try_send` says `Full`). The front
+//! 3. Senders that find no room wait in arrival order, each with a claim
+//!    on one slot: a newcomer takes room only where more is free than
+//!    senders wait (else `try_send` says `Full`), so it never overtakes
+//!    them, and a waiter that stops polling (a `Sink` whose flush was
+//!    abandoned, a kept `SendFuture`) holds back one slot, not the whole
+//!    channel. The front
 //!    waiter pushes when woken, and wakes the next one if room is left; a
 //!    waiter that leaves (its future dropped) passes its turn on. A pop
 //!    wakes the front waiter once, until it polls again.
@@ -86,6 +90,13 @@ impl<T> Chan<T> {
         self.queue.capacity()
     }
 
+    /// Room left now (a snapshot: others push and pop meanwhile).
+    fn free_slots(&self) -> usize {
+        self.queue
+            .capacity()
+            .map_or(usize::MAX, |cap| cap.saturating_sub(self.queue.len()))
+    }
+
     /// Rule 2, after a push: wakes the receiver if it waits.
     fn pushed(&self) {
         // The broken variant the loom model must reject: no fence, so the
@@ -127,9 +138,11 @@ impl<T> Chan<T> {
         }
     }
 
-    /// A push that never waits, and never overtakes a waiting sender.
+    /// A push that never waits, and never takes the room a waiting sender
+    /// has a claim on (rule 3).
     pub(crate) fn try_push(&self, value: T) -> Result<(), TrySendError<T>> {
-        if self.senders_waiting.load(Ordering::Acquire) > 0 {
+        let waiting = self.senders_waiting.load(Ordering::Acquire);
+        if waiting > 0 && self.free_slots() <= waiting {
             return if self.queue.is_closed() {
                 Err(TrySendError::Closed(value))
             } else {

@@ -173,7 +173,9 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
 /// [`SendError<()>`](SendError): the receiving side is closed (an item kept
 /// in the sender then is dropped). As the `Sink` contract says, `feed`
 /// does not flush: finish with `flush` or `close` (or use `send`), since
-/// a sender dropped with an item kept drops it.
+/// a sender dropped with an item kept drops it. Once a flush has waited,
+/// the kept item has a claim on the next free slot (as any waiting
+/// sender's): other senders take only the room beyond it.
 ///
 /// ```
 /// use futures::SinkExt;
