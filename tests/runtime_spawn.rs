@@ -152,6 +152,31 @@ fn cancel_an_unstarted_task_never_runs_it() {
 }
 
 #[test]
+fn cancelling_a_queued_task_resolves_its_handle_while_the_worker_is_still_busy() {
+    let rt = rt(1);
+    let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+    let busy = rt.spawn(move || gate_rx.recv().unwrap());
+    let h = rt.spawn(|| 1);
+    h.cancel();
+    assert!(
+        h.is_finished(),
+        "the cancelled job's outcome is there at once"
+    );
+    let pool = rt.pool();
+    let ar = pool.apply_async(|| 2);
+    ar.cancel();
+    assert!(ar.ready());
+    // The worker is still held: these must not need it.
+    let Ok(outcome) = h.join_timeout(Duration::from_secs(20)) else {
+        panic!("join waited for the busy worker");
+    };
+    assert!(outcome.unwrap_err().is_cancelled());
+    assert!(ar.get().unwrap_err().is_cancelled());
+    gate_tx.send(()).unwrap();
+    busy.join().unwrap();
+}
+
+#[test]
 fn cancel_a_started_task_unwinds_it_at_its_next_wait() {
     let rt = rt(2);
     let dropped = Arc::new(AtomicUsize::new(0));

@@ -14,6 +14,10 @@
 //! 3. A cancel request sets a flag under the lock and wakes the worker-side
 //!    watcher's waker; the watcher polls the flag under the same lock
 //!    (rule 2's argument again). A request after the outcome does nothing.
+//! 4. A request before the job started stores "cancelled" at once, so its
+//!    handle need not wait until a dispatcher reaches the job in a busy
+//!    inbox; the job, when reached, finds the flag (`mark_started`, under
+//!    the same lock) and drops its closure unrun.
 
 use super::super::JoinError;
 use crate::loom::{lock, Mutex};
@@ -30,6 +34,8 @@ struct State<T> {
     /// Everyone waiting for the outcome, each once (rule 2).
     joiners: Vec<Waker>,
     cancel: bool,
+    /// The job became a task (rule 4).
+    started: bool,
     watcher: Option<Waker>,
 }
 
@@ -60,6 +66,7 @@ impl<T> Completion<T> {
                 outcome: Outcome::Pending,
                 joiners: Vec::new(),
                 cancel: false,
+                started: false,
                 watcher: None,
             }),
         }
@@ -167,19 +174,33 @@ impl<T> Completion<T> {
         !matches!(lock(&self.state).outcome, Outcome::Pending)
     }
 
-    /// Rule 3, the handle's side.
+    /// Rules 3 and 4, the handle's side.
     pub(crate) fn request_cancel(&self) {
-        let watcher = {
+        let (watcher, joiners) = {
             let mut state = lock(&self.state);
             if !matches!(state.outcome, Outcome::Pending) {
                 return;
             }
             state.cancel = true;
-            state.watcher.take()
+            let joiners = if state.started {
+                Vec::new()
+            } else {
+                state.outcome = Outcome::Ready(Err(JoinError::cancelled()));
+                std::mem::take(&mut state.joiners)
+            };
+            (state.watcher.take(), joiners)
         };
-        if let Some(waker) = watcher {
+        for waker in watcher.into_iter().chain(joiners) {
             waker.wake();
         }
+    }
+
+    /// Rule 4, the worker's side: the job is about to become a task;
+    /// `false` if it was cancelled first (it must not run).
+    pub(crate) fn mark_started(&self) -> bool {
+        let mut state = lock(&self.state);
+        state.started = !state.cancel;
+        state.started
     }
 
     /// Rule 3, the worker's side: whether cancellation was requested; if

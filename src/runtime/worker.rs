@@ -134,10 +134,10 @@ where
     let mut finish = finish;
     let start = move |here: &Arc<WorkerShared>| {
         finish.move_to(here);
-        if finish.completion.cancel_requested() {
-            // Cancelled before it started: it never runs.
+        if !finish.completion.mark_started() {
+            // Cancelled before it started: it never runs (its handle knew
+            // at once, `completion.rs` rule 4).
             drop(body);
-            finish.completion.complete(Err(JoinError::cancelled()));
             return;
         }
         // Checked again at the task's first turn: a cancel that comes after

@@ -34,6 +34,7 @@ fn loom_cancel_request_reaches_the_watcher() {
     bounded().check(|| {
         let shared = LeakOnPanic::new(Arc::new(Completion::<u32>::new()));
         let completion = shared.get();
+        assert!(completion.mark_started());
         let canceller = {
             let completion = completion.clone();
             thread::spawn(move || completion.request_cancel())
@@ -52,5 +53,28 @@ fn loom_cancel_request_reaches_the_watcher() {
         assert!(completion.complete(Err(JoinError::cancelled())));
         assert!(!completion.complete(Ok(1)), "stored exactly once");
         canceller.join().unwrap();
+    });
+}
+
+// A cancel racing the job's start: either the job starts and the outcome
+// stays the task's to store, or it never runs and the handle already
+// holds "cancelled". Never both, never neither.
+#[test]
+fn loom_cancel_before_start_resolves_the_handle_at_once() {
+    bounded().check(|| {
+        let shared = LeakOnPanic::new(Arc::new(Completion::<u32>::new()));
+        let completion = shared.get();
+        let canceller = {
+            let completion = completion.clone();
+            thread::spawn(move || completion.request_cancel())
+        };
+        if completion.mark_started() {
+            canceller.join().unwrap();
+            assert!(completion.complete(Ok(1)), "the started task stores its outcome");
+        } else {
+            assert!(completion.is_finished(), "an unstarted cancel resolves at once");
+            assert!(!completion.complete(Ok(1)));
+            canceller.join().unwrap();
+        }
     });
 }
