@@ -144,8 +144,9 @@ fn report_and_abort(fault: usize, usable: usize) -> ! {
     msg.push(b" KiB stack (guard page hit at 0x");
     msg.push_num(fault, 16);
     msg.push(
-        b").\ncorun: give it a bigger stack: Generator::builder().stack_size(bytes), \
-          or the executor builder's stack_size for tasks. Aborting.\n",
+        b").\ncorun: give it a bigger stack: Generator::builder().stack_size(bytes) for a \
+          generator, Executor::builder().stack_size(bytes) or \
+          Runtime::builder().stack_size(bytes) for tasks. Aborting.\n",
     );
     // SAFETY: write(2) and abort(3) are async-signal-safe; the buffer is
     // valid for `len` bytes.
