@@ -131,6 +131,12 @@ impl<T> Completion<T> {
     pub(crate) fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = lock(&self.state);
         if matches!(state.outcome, Outcome::Pending) {
+            // The broken variant the loom model must reject: one waker
+            // slot, so a second waiter's waker replaces the first's.
+            #[cfg(corun_loom_mutant)]
+            if crate::loom::mutant("completion_one_waiter") {
+                state.joiners.clear();
+            }
             keep_among(&mut state.joiners, cx);
             Poll::Pending
         } else {

@@ -70,11 +70,43 @@ fn loom_cancel_before_start_resolves_the_handle_at_once() {
         };
         if completion.mark_started() {
             canceller.join().unwrap();
-            assert!(completion.complete(Ok(1)), "the started task stores its outcome");
+            assert!(
+                completion.complete(Ok(1)),
+                "the started task stores its outcome"
+            );
         } else {
-            assert!(completion.is_finished(), "an unstarted cancel resolves at once");
+            assert!(
+                completion.is_finished(),
+                "an unstarted cancel resolves at once"
+            );
             assert!(!completion.complete(Ok(1)));
             canceller.join().unwrap();
         }
+    });
+}
+
+// Two waiters of one shared result (an `AsyncResult` waited on from two
+// threads) both wake; exactly one of them takes the outcome.
+#[test]
+fn loom_every_waiter_of_a_shared_result_wakes() {
+    bounded().check(|| {
+        let shared = LeakOnPanic::new(Arc::new(Completion::<u32>::new()));
+        let completion = shared.get();
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let completion = completion.clone();
+                thread::spawn(move || {
+                    wait(poll_fn(|cx| completion.poll_finished(cx)), "model").unwrap();
+                    completion.take()
+                })
+            })
+            .collect();
+        assert!(completion.complete(Ok(5)));
+        let taken: Vec<_> = waiters
+            .into_iter()
+            .filter_map(|w| w.join().unwrap())
+            .collect();
+        assert_eq!(taken.len(), 1, "the outcome is taken exactly once");
+        assert_eq!(taken[0].as_ref().ok(), Some(&5));
     });
 }
