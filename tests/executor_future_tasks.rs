@@ -1,5 +1,6 @@
 //! A future task (`spawn_future`) has no stack: blocking-style waits there
-//! are a clear panic, never a silent no-op.
+//! are a clear panic, never a silent no-op; a panic from its future's
+//! destructor is the task's own outcome.
 
 use corun::Executor;
 use std::time::Duration;
@@ -52,4 +53,49 @@ fn joining_an_unfinished_task_from_a_future_task_panics_and_leaves_it_alone() {
         ex.tasks().iter().all(|t| t.id != other_id),
         "the other task ran to its end"
     );
+}
+
+/// Panics when dropped.
+struct PanicOnDrop(&'static str);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.0)
+    }
+}
+
+#[test]
+fn a_panic_dropping_a_finished_future_task_is_that_tasks_not_the_block_ons() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let ex = Executor::new();
+    let guard = PanicOnDrop("dropped after Ready");
+    let ready = ex.spawn_future(std::future::poll_fn(move |_| {
+        let _ = &guard;
+        std::task::Poll::Ready(5)
+    }));
+    let guard = PanicOnDrop("dropped after the poll panicked");
+    let panicked = ex.spawn_future(std::future::poll_fn(move |_| -> std::task::Poll<()> {
+        let _ = &guard;
+        panic!("the poll panicked")
+    }));
+    let unrelated = catch_unwind(AssertUnwindSafe(|| ex.block_on(|| 1)));
+    assert_eq!(
+        unrelated.ok(),
+        Some(1),
+        "the drop's panic escaped into block_on"
+    );
+    let (ready, panicked) = ex.block_on(|| (ready.join(), panicked.join()));
+    let message = |e: corun::JoinError| {
+        let payload = e.into_panic();
+        match payload.downcast_ref::<&str>() {
+            Some(s) => s.to_string(),
+            None => payload
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_default(),
+        }
+    };
+    assert_eq!(message(ready.unwrap_err()), "dropped after Ready");
+    assert_eq!(message(panicked.unwrap_err()), "the poll panicked");
+    assert!(ex.tasks().is_empty(), "{:?}", ex.tasks());
 }

@@ -54,8 +54,15 @@ impl<Fut: Future + 'static> Task for FutureTask<Fut> {
         };
         let finished = slot.take();
         drop(slot);
-        // The future may own things whose destructors wake others.
-        drop(finished);
+        // The future may own things whose destructors wake others (so the
+        // borrow ends first), or panic: a panic there is the task's, as
+        // one in a stackful body's locals is, and must not escape into
+        // whichever `block_on` runs this turn.
+        // (After a poll that panicked, that first panic is the one kept.)
+        let outcome = match catch_unwind(AssertUnwindSafe(move || drop(finished))) {
+            Err(payload) if outcome.is_ok() => Err(JoinError::panicked(payload)),
+            _ => outcome,
+        };
         self.slot.complete(outcome);
         Ran::Done
     }
