@@ -559,3 +559,34 @@ fn dropping_the_executor_with_blocked_tasks_loses_and_leaks_nothing() {
     drop(full_rx);
     assert_eq!(Rc::strong_count(&value), 1);
 }
+
+#[test]
+fn a_value_handed_back_by_a_cancelled_receive_after_close_is_still_received() {
+    for close_by_receiver in [false, true] {
+        let ex = Executor::new();
+        let (tx, rx) = channel::<u32>(4);
+        let rx = Rc::new(rx);
+        let first = {
+            let rx = rx.clone();
+            ex.spawn(move || rx.recv())
+        };
+        let second = {
+            let rx = rx.clone();
+            ex.spawn(move || rx.iter().collect::<Vec<_>>())
+        };
+        let (first, second) = ex.block_on(|| {
+            yield_now(); // both receives wait, `first` at the front
+            tx.send(1).unwrap(); // handed to `first`
+            if close_by_receiver {
+                rx.close();
+            } else {
+                drop(tx);
+            }
+            first.cancel(); // it leaves, and the value goes back
+            (first.join(), second.join().unwrap())
+        });
+        assert!(first.unwrap_err().is_cancelled());
+        assert_eq!(second, [1], "closed by the receiver: {close_by_receiver}");
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+}

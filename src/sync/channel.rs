@@ -185,7 +185,10 @@ impl<T> Chan<T> {
                             self.free_slot();
                             Ok(value)
                         }
-                        Received::Closed => Err(RecvError),
+                        // A value handed to a receive that then left
+                        // went back to the queue, perhaps after this one
+                        // was told "closed": it is still received.
+                        Received::Closed => self.try_recv().map_err(|_| RecvError),
                     })
                 }
             },
