@@ -298,3 +298,36 @@ fn a_scope_opened_in_a_cancelled_tasks_cleanup_runs_every_task() {
         },
     );
 }
+
+#[test]
+fn a_scoped_tasks_destructor_may_spawn_while_its_timed_out_scope_closes() {
+    common::in_child_process(
+        "a_scoped_tasks_destructor_may_spawn_while_its_timed_out_scope_closes",
+        || {
+            struct SpawnsCleanup<'a>(corun::Scope<'a>, Rc<Cell<bool>>);
+            impl Drop for SpawnsCleanup<'_> {
+                fn drop(&mut self) {
+                    let ran = self.1.clone();
+                    let cleanup = self.0.spawn(move || ran.set(true));
+                    // Its scope is closing: the task never runs, and says so.
+                    assert!(cleanup.join().unwrap_err().is_cancelled());
+                }
+            }
+            let ran = Rc::new(Cell::new(false));
+            let ex = Executor::new();
+            let outcome = ex.block_on(|| {
+                corun::timeout(Duration::from_millis(5), || {
+                    scope(|s| {
+                        let (s2, ran) = (s.clone(), ran.clone());
+                        s.spawn(move || {
+                            let _cleanup = SpawnsCleanup(s2, ran);
+                            sleep(Duration::from_secs(3600));
+                        });
+                    })
+                })
+            });
+            assert!(outcome.is_err(), "the timeout ended the scope");
+            assert!(!ran.get());
+        },
+    );
+}

@@ -232,7 +232,11 @@ impl<'env> ScopeInner<'env> {
 
     /// Rule 5: closes every scoped task still alive, then breaks the cycles.
     fn close_all(&self) {
-        self.ended.set(true);
+        // `ended` is set only after the loop: a destructor that runs while
+        // its task closes may still spawn (a cleanup task, say); the loop
+        // finds that entry too and closes it (unstarted, it never runs, and
+        // its handle says cancelled) instead of the spawn panicking while
+        // unwinding, which would abort.
         loop {
             let next = self
                 .entries
@@ -253,6 +257,7 @@ impl<'env> ScopeInner<'env> {
             self.core.unregister(&task);
             drop(entry);
         }
+        self.ended.set(true);
         self.live.set(0);
         self.queue.clear();
         self.main.borrow_mut().take();
