@@ -124,6 +124,19 @@ fn interval_skips_missed_ticks_instead_of_bunching() {
 }
 
 #[test]
+fn an_interval_longer_than_the_clock_ticks_once_then_waits_for_ever() {
+    let ex = Executor::new();
+    for period in [Duration::MAX, Duration::from_secs(u64::MAX / 2)] {
+        let second = ex.block_on(|| {
+            let mut clock = corun::interval(period);
+            clock.tick();
+            corun::timeout(Duration::from_millis(5), || clock.tick())
+        });
+        assert!(second.is_err(), "{period:?}: the second tick came");
+    }
+}
+
+#[test]
 fn interval_of_zero_panics() {
     let err = std::panic::catch_unwind(|| corun::interval(Duration::ZERO)).unwrap_err();
     let msg = err.downcast_ref::<&str>().copied().unwrap_or_default();

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 /// A clock that ticks every `period`; see [`interval`].
 #[derive(Debug)]
 pub struct Interval {
-    next: Instant,
+    /// `None` once the next tick lies past what an `Instant` can hold: it
+    /// never comes, as `sleep(Duration::MAX)` never ends.
+    next: Option<Instant>,
     period: Duration,
 }
 
@@ -36,23 +38,31 @@ pub fn interval(period: Duration) -> Interval {
         "corun::interval: the period must not be zero"
     );
     Interval {
-        next: Instant::now(),
+        next: Some(Instant::now()),
         period,
     }
 }
 
 impl Interval {
-    /// Waits for the next tick and returns when it was due.
+    /// Waits for the next tick and returns when it was due. With a period
+    /// too long for the clock (`Duration::MAX`), the ticks after the first
+    /// never come: the task waits as [`sleep`](crate::sleep) does for ever
+    /// (cancel it, or use a timeout), and gets the time it woke.
     pub fn tick(&mut self) -> Instant {
-        let due = self.next;
+        let Some(due) = self.next else {
+            super::sleep::sleep(Duration::MAX);
+            return Instant::now();
+        };
         sleep_until_named(due, "Interval::tick");
         let now = Instant::now();
-        self.next = due + self.period;
-        if self.next <= now {
-            let behind = (now - self.next).as_nanos() / self.period.as_nanos() + 1;
+        self.next = due.checked_add(self.period).and_then(|next| {
+            if next > now {
+                return Some(next);
+            }
+            let behind = (now - next).as_nanos() / self.period.as_nanos() + 1;
             let skip = u32::try_from(behind).unwrap_or(u32::MAX);
-            self.next += self.period.saturating_mul(skip);
-        }
+            next.checked_add(self.period.saturating_mul(skip))
+        });
         due
     }
 
