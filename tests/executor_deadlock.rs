@@ -58,6 +58,11 @@ fn a_future_task_waiting_on_a_local_channel_is_a_deadlock_too() {
     let stuck = ex.spawn_future(async move { rx.recv_async().await });
     let text = panic_message(|| ex.block_on(|| stuck.join()));
     assert!(text.contains("deadlock"), "{text}");
+    // The report names the future by its type, which names this function.
+    assert!(
+        text.contains("(future) blocked on executor_deadlock::a_future_task_waiting_on_a_local"),
+        "{text}"
+    );
     drop(tx);
 }
 

@@ -46,6 +46,10 @@ impl<Fut: Future + 'static> Task for FutureTask<Fut> {
         let Some(future) = slot.as_mut() else {
             return Ran::Done;
         };
+        // What `tasks()` and a deadlock report show while it waits: the
+        // future's type names the code it runs (an async block's names its
+        // function).
+        self.header.blocked_on.set(std::any::type_name::<Fut>());
         let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
         let outcome = match polled {
             Ok(Poll::Pending) => return Ran::Waiting,
