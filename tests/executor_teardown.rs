@@ -327,3 +327,47 @@ fn a_new_executor_after_teardown_works() {
         assert_eq!(count.get(), 50);
     }
 }
+
+/// Runs a fresh executor's `block_on` (whose body really sleeps) when
+/// dropped, and records its value.
+struct RunsAnExecutor(Rc<Cell<u32>>);
+
+impl Drop for RunsAnExecutor {
+    fn drop(&mut self) {
+        let inner = Executor::new();
+        self.0.set(inner.block_on(|| {
+            corun::sleep(Duration::from_millis(1));
+            7
+        }));
+    }
+}
+
+#[test]
+fn a_fresh_executors_block_on_runs_in_the_cleanup_of_a_cancelled_or_torn_down_task() {
+    common::in_child_process(
+        "a_fresh_executors_block_on_runs_in_the_cleanup_of_a_cancelled_or_torn_down_task",
+        || {
+            let got = Rc::new(Cell::new(0));
+            let ex = Executor::new();
+            let guard = RunsAnExecutor(got.clone());
+            let h = ex.spawn(move || {
+                let _guard = guard;
+                corun::sleep(LONG);
+            });
+            ex.block_on(|| {
+                corun::yield_now();
+                h.cancel();
+                assert!(h.join().unwrap_err().is_cancelled());
+            });
+            assert_eq!(got.replace(0), 7, "in a cancelled task's cleanup");
+            let guard = RunsAnExecutor(got.clone());
+            drop(ex.spawn(move || {
+                let _guard = guard;
+                corun::sleep(LONG);
+            }));
+            ex.block_on(corun::yield_now);
+            drop(ex);
+            assert_eq!(got.get(), 7, "in a task's cleanup at executor teardown");
+        },
+    );
+}

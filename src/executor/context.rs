@@ -114,16 +114,23 @@ pub(crate) struct Enter {
 impl Enter {
     /// Enters for `block_on`/`run`: refuses to nest inside a running
     /// executor, from one of its tasks or from code it runs between them.
+    /// A task that is unwinding (cancelled, or torn down with its executor)
+    /// may block its thread in another executor's `block_on` from a
+    /// destructor: it cannot suspend anyway, as a scope in its cleanup
+    /// blocks the thread too.
     pub(crate) fn new(core: &Rc<Core>, what: &str) -> Self {
         if let Some(previous) = try_current_core() {
-            if previous.current_task().is_some() {
+            let nested_in_cleanup =
+                !Rc::ptr_eq(&previous, core) && crate::generator::innermost_is_unwinding();
+            let in_task = previous.current_task().is_some();
+            if in_task && !nested_in_cleanup {
                 panic!(
                     "{what} called from inside a corun task: a task cannot block the \
                      executor it runs on, and re-entrant block_on is not allowed; wait with \
                      JoinHandle::join or corun::await_ instead"
                 );
             }
-            if previous.driving.get() {
+            if previous.driving.get() && !in_task {
                 panic!(
                     "{what} called re-entrantly, from code an executor runs between its tasks \
                      (a destructor of a task's output, a waker): re-entrant block_on is not \

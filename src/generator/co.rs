@@ -427,6 +427,20 @@ pub(crate) fn suspend_innermost(kind: WaitKind) -> Result<(), SuspendError> {
     Ok(())
 }
 
+/// Whether the innermost running coroutine is unwinding (`unwinding.rs`,
+/// rule 2); `false` outside every coroutine.
+pub(crate) fn innermost_is_unwinding() -> bool {
+    let ctx = current_context();
+    if ctx.is_null() {
+        return false;
+    }
+    // SAFETY: as in `suspend_innermost`: a non-null context is the header
+    // of the live `Co` whose body runs on this thread, which starts its
+    // `Frame` (context rules 1 to 3).
+    let frame = unsafe { &*ctx.cast::<Frame>() };
+    frame.unwind.is_unwinding()
+}
+
 /// Reacts to a resumption other than the one the suspension expects.
 #[cold]
 pub(crate) fn unexpected<S>(resumed: Resume<S>) -> ! {

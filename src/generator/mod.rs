@@ -21,7 +21,7 @@ pub(crate) use builder::StackConfig;
 pub use close::IgnoredClose;
 pub(crate) use close::TaskClose;
 pub use co::Co;
-pub(crate) use co::{suspend_innermost, SuspendError};
+pub(crate) use co::{innermost_is_unwinding, suspend_innermost, SuspendError};
 pub(crate) use drive::Step;
 pub use generator_builder::GeneratorBuilder;
 pub(crate) use pooled::PooledGenerator;
