@@ -41,6 +41,9 @@ pub type ChildStderr = PipeReader;
 /// ```
 pub struct Command {
     inner: std::process::Command,
+    /// Whether stdin, stdout and stderr (in that order) were set here:
+    /// `output` gives only the others its own defaults.
+    stdio_set: [bool; 3],
 }
 
 impl Command {
@@ -48,6 +51,7 @@ impl Command {
     pub fn new<S: AsRef<OsStr>>(program: S) -> Command {
         Command {
             inner: std::process::Command::new(program),
+            stdio_set: [false; 3],
         }
     }
 
@@ -105,18 +109,21 @@ impl Command {
     /// The child's stdin (`Stdio::piped()` gives [`Child::stdin`]).
     pub fn stdin<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
         self.inner.stdin(cfg);
+        self.stdio_set[0] = true;
         self
     }
 
     /// The child's stdout (`Stdio::piped()` gives [`Child::stdout`]).
     pub fn stdout<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
         self.inner.stdout(cfg);
+        self.stdio_set[1] = true;
         self
     }
 
     /// The child's stderr (`Stdio::piped()` gives [`Child::stderr`]).
     pub fn stderr<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
         self.inner.stderr(cfg);
+        self.stdio_set[2] = true;
         self
     }
 
@@ -126,11 +133,50 @@ impl Command {
         Child::from_std(self.inner.spawn()?)
     }
 
-    /// Runs the child to its end with stdout and stderr captured (stdin
-    /// from `/dev/null` unless set), as std's `output`.
+    /// Runs the child to its end and collects its output, as std's
+    /// `output`: stdout and stderr are captured and stdin reads
+    /// `/dev/null`, except for those set with [`stdin`](Self::stdin),
+    /// [`stdout`](Self::stdout) or [`stderr`](Self::stderr), which keep
+    /// their setting. The command is left as it was for later spawns.
+    ///
+    /// ```
+    /// use std::process::Stdio;
+    ///
+    /// let ex = corun::Executor::new();
+    /// ex.block_on(|| {
+    ///     let mut cmd = corun::process::Command::new("sh");
+    ///     cmd.arg("-c").arg("echo out; echo err >&2").stderr(Stdio::null());
+    ///     let out = cmd.output().unwrap();
+    ///     assert_eq!(out.stdout, b"out\n");
+    ///     assert!(out.stderr.is_empty()); // set to null: not captured
+    /// });
+    /// ```
     pub fn output(&mut self) -> io::Result<Output> {
-        self.inner.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = self.spawn()?;
+        // std's `Command` can be neither copied nor asked for its stdio, so
+        // the defaults go on it for this one spawn and come off again.
+        // Unset and inherit are the same to `spawn` and `status`, so putting
+        // inherit back leaves the command as the caller made it.
+        let [stdin_set, stdout_set, stderr_set] = self.stdio_set;
+        if !stdin_set {
+            self.inner.stdin(Stdio::null());
+        }
+        if !stdout_set {
+            self.inner.stdout(Stdio::piped());
+        }
+        if !stderr_set {
+            self.inner.stderr(Stdio::piped());
+        }
+        let spawned = self.inner.spawn();
+        if !stdin_set {
+            self.inner.stdin(Stdio::inherit());
+        }
+        if !stdout_set {
+            self.inner.stdout(Stdio::inherit());
+        }
+        if !stderr_set {
+            self.inner.stderr(Stdio::inherit());
+        }
+        let mut child = Child::from_std(spawned?)?;
         child.stdin = None;
         child.wait_with_output()
     }
@@ -142,6 +188,8 @@ impl Command {
 
     /// The std command, for settings this type does not mirror
     /// (`std::os::unix::process::CommandExt`: `uid`, `pre_exec`, ...).
+    /// Set stdin, stdout and stderr through this type instead:
+    /// [`output`](Self::output) knows only of the settings made there.
     pub fn as_std_mut(&mut self) -> &mut std::process::Command {
         &mut self.inner
     }

@@ -1,4 +1,5 @@
-//! UDP: echo in both task styles, outside a task, timeouts and errors.
+//! UDP: echo in both task styles, outside a task, timeouts and errors, and
+//! a cloned socket.
 
 use corun::net::UdpSocket;
 use corun::Executor;
@@ -126,5 +127,42 @@ fn address_in_use_and_std_conversions() {
         let std_socket = a.into_std().unwrap();
         let a = UdpSocket::from_std(std_socket).unwrap();
         assert!(format!("{a:?}").starts_with("UdpSocket"));
+    });
+}
+
+#[test]
+fn a_clone_is_the_same_socket_registered_on_its_own() {
+    // The timeouts, copied to the clone, keep a broken wait from hanging.
+    const WATCHDOG: Option<Duration> = Some(Duration::from_secs(30));
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_read_timeout(WATCHDOG).unwrap();
+        let clone = socket.try_clone().unwrap();
+        assert_eq!(clone.read_timeout().unwrap(), WATCHDOG);
+        assert_eq!(clone.local_addr().unwrap(), socket.local_addr().unwrap());
+        let addr = socket.local_addr().unwrap();
+        // The original waits in one task (its registration) while another
+        // sends through the clone, to the socket itself.
+        let receiver = corun::spawn(move || {
+            let mut buf = [0; 16];
+            let (n, from) = socket.recv_from(&mut buf).unwrap();
+            (buf[..n].to_vec(), from)
+        });
+        corun::yield_now();
+        clone.send_to(b"one", addr).unwrap();
+        let (got, from) = receiver.join().unwrap();
+        assert_eq!((got.as_slice(), from), (&b"one"[..], addr));
+        // The original is gone, deregistered: the clone still waits and
+        // receives on its own registration.
+        let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sender = corun::spawn(move || {
+            corun::sleep(Duration::from_millis(2));
+            peer.send_to(b"two", addr).unwrap();
+        });
+        let mut buf = [0; 16];
+        let (n, _) = clone.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"two");
+        sender.join().unwrap();
     });
 }

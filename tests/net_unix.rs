@@ -1,10 +1,18 @@
 //! Unix-domain sockets: stream echo in both task styles, datagrams, a
-//! peer closing mid-read, and a write to a closed peer.
+//! peer closing mid-read, a write to a closed peer, cloned sockets, and a
+//! datagram socket shut down one half at a time.
 
 use corun::net::{UnixDatagram, UnixListener, UnixStream};
 use corun::Executor;
+use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::Shutdown;
 use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Read timeouts that keep a broken wait from hanging a test.
+const WATCHDOG: Option<Duration> = Some(Duration::from_secs(30));
 
 /// A fresh socket path under the temp dir, removed when dropped.
 struct TempSocket(PathBuf);
@@ -141,4 +149,148 @@ fn a_bound_datagram_socket_receives_from_an_unbound_one() {
         assert_eq!(&buf[..n], b"hello");
         sender.join().unwrap();
     });
+}
+
+#[test]
+fn a_stream_clone_is_the_same_connection_registered_on_its_own() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_read_timeout(WATCHDOG).unwrap();
+        b.set_read_timeout(WATCHDOG).unwrap();
+        let clone = a.try_clone().unwrap();
+        assert_eq!(clone.read_timeout().unwrap(), WATCHDOG);
+        let echo = corun::spawn(move || {
+            let mut buf = [0; 64];
+            loop {
+                let n = (&b).read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                (&b).write_all(&buf[..n]).unwrap();
+            }
+        });
+        // The original waits to read in one task while the clone writes.
+        let reader = corun::spawn(move || {
+            let mut buf = [0; 5];
+            (&a).read_exact(&mut buf).unwrap();
+            buf
+        });
+        corun::yield_now();
+        (&clone).write_all(b"first").unwrap();
+        assert_eq!(&reader.join().unwrap(), b"first");
+        // The original is gone, deregistered: the clone waits on its own.
+        (&clone).write_all(b"again").unwrap();
+        let mut buf = [0; 5];
+        (&clone).read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"again");
+        clone.shutdown(Shutdown::Write).unwrap();
+        echo.join().unwrap();
+    });
+}
+
+#[test]
+fn a_datagram_clone_is_the_same_socket_registered_on_its_own() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        a.set_read_timeout(WATCHDOG).unwrap();
+        let clone = a.try_clone().unwrap();
+        assert_eq!(clone.read_timeout().unwrap(), WATCHDOG);
+        let receiver = corun::spawn(move || {
+            let mut buf = [0; 16];
+            let n = a.recv(&mut buf).unwrap();
+            buf[..n].to_vec()
+        });
+        corun::yield_now();
+        b.send(b"one").unwrap();
+        assert_eq!(receiver.join().unwrap(), b"one");
+        let sender = corun::spawn(move || {
+            corun::sleep(Duration::from_millis(2));
+            b.send(b"two").unwrap();
+        });
+        let mut buf = [0; 16];
+        let n = clone.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"two");
+        sender.join().unwrap();
+    });
+}
+
+/// Runs `body` (a send or a receive on a socket whose queue is full or
+/// empty) in a future task, counting its polls.
+fn counted_future_task<T: 'static>(
+    ex: &Executor,
+    body: impl std::future::Future<Output = T> + 'static,
+) -> (corun::JoinHandle<T>, Rc<Cell<usize>>) {
+    let polls = Rc::new(Cell::new(0));
+    let p = polls.clone();
+    let mut body = Box::pin(body);
+    let task = ex.spawn_future(std::future::poll_fn(move |cx| {
+        p.set(p.get() + 1);
+        std::future::Future::poll(body.as_mut(), cx)
+    }));
+    (task, polls)
+}
+
+#[test]
+fn shutting_down_a_datagrams_writing_half_leaves_its_reader_alone() {
+    let ex = Executor::new();
+    let (a, b) = UnixDatagram::pair().unwrap();
+    let a = Rc::new(a);
+    let reader = a.clone();
+    let (recv, polls) = counted_future_task(&ex, async move {
+        let mut buf = [0; 16];
+        let n = reader.recv_async(&mut buf).await.unwrap();
+        buf[..n].to_vec()
+    });
+    let got = ex.block_on(|| {
+        corun::yield_now();
+        assert_eq!(polls.get(), 1, "the receive waits");
+        a.shutdown(Shutdown::Write).unwrap();
+        // A wake through the task's waker is collected when the executor
+        // next looks for events, as it does in a sleep.
+        corun::sleep(Duration::from_millis(1));
+        assert_eq!(polls.get(), 1, "shutting down writing woke the reader");
+        let err = a.send(b"x").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        b.send(b"still read").unwrap();
+        recv.join().unwrap()
+    });
+    assert_eq!(got, b"still read");
+}
+
+#[test]
+fn shutting_down_a_datagrams_reading_half_leaves_its_writer_alone() {
+    let ex = Executor::new();
+    let (a, b) = UnixDatagram::pair().unwrap();
+    let a = Rc::new(a);
+    // Fills the peer's queue until a send waits (and gives up).
+    ex.block_on(|| {
+        while let Ok(sent) = corun::timeout(Duration::from_millis(10), || a.send(b"fill")) {
+            sent.unwrap();
+        }
+    });
+    let writer = a.clone();
+    let (send, polls) =
+        counted_future_task(
+            &ex,
+            async move { writer.send_async(b"last").await.unwrap() },
+        );
+    let sent = ex.block_on(|| {
+        corun::yield_now();
+        assert_eq!(polls.get(), 1, "the send waits for room");
+        a.shutdown(Shutdown::Read).unwrap();
+        // A wake through the task's waker is collected when the executor
+        // next looks for events, as it does in a sleep.
+        corun::sleep(Duration::from_millis(1));
+        assert_eq!(polls.get(), 1, "shutting down reading woke the writer");
+        // Room comes once the peer drains its queue (the kernel reports it
+        // only when most of the room is back): the send goes through.
+        let mut buf = [0; 16];
+        while let Ok(received) = corun::timeout(Duration::from_millis(10), || b.recv(&mut buf)) {
+            assert_eq!(received.unwrap(), 4);
+        }
+        send.join().unwrap()
+    });
+    assert_eq!(sent, 4);
 }

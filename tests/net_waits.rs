@@ -1,7 +1,7 @@
 //! Waiting on sockets: cancellation mid-read, a shutdown that wakes a
 //! blocked reader, std-style timeouts, `corun::timeout` around a read, what
-//! `tasks()` shows, the deadlock detector, and a large transfer through a
-//! slow reader.
+//! `tasks()` shows, the deadlock detector, a large transfer through a
+//! slow reader, and reads and writes of empty buffers.
 
 mod common;
 
@@ -173,18 +173,27 @@ fn corun_timeout_around_a_read_unwinds_the_read() {
     assert_eq!(dropped.get(), 1);
 }
 
-#[test]
-fn a_task_waiting_on_io_is_not_a_deadlock() {
-    // The only task waits for a socket; its peer is a plain thread that
-    // writes later. The executor must wait in the poll, not panic.
-    let ex = Executor::new();
+/// A plain thread that accepts one connection and, a little later, writes
+/// `msg` on it: the peer of a task that must wait for I/O.
+fn a_peer_that_writes_later(
+    msg: &'static [u8],
+) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let writer = std::thread::spawn(move || {
         let (mut conn, _) = listener.accept().unwrap();
         std::thread::sleep(Duration::from_millis(20));
-        conn.write_all(b"eventually").unwrap();
+        conn.write_all(msg).unwrap();
     });
+    (addr, writer)
+}
+
+#[test]
+fn a_task_waiting_on_io_is_not_a_deadlock() {
+    // The only task waits for a socket; its peer is a plain thread that
+    // writes later. The executor must wait in the poll, not panic.
+    let ex = Executor::new();
+    let (addr, writer) = a_peer_that_writes_later(b"eventually");
     let got = ex.block_on(|| {
         let mut s = TcpStream::connect(addr).unwrap();
         let mut got = String::new();
@@ -282,4 +291,164 @@ fn scoped_tasks_and_generators_inside_tasks_wait_on_sockets_too() {
     });
     assert_eq!(lines, ["one\n", "two\n"]);
     assert_eq!(yielded, ["abcd", "wxyz"]);
+}
+
+/// A watchdog for a call that must not wait: long enough for any machine,
+/// short enough that a regression fails instead of hanging.
+const MUST_NOT_WAIT: Duration = Duration::from_secs(5);
+
+/// Checks that reads and writes of empty buffers return `Ok(0)` at once, in
+/// both styles, even where the fd is known not ready (where a call with a
+/// buffer waits for an event first).
+fn empty_calls_return_at_once<R, W>(reader: &R, writer: &W)
+where
+    for<'a> &'a R: Read + futures::io::AsyncRead,
+    for<'a> &'a W: Write + futures::io::AsyncWrite,
+{
+    // A read that waits and gives up leaves the fd registered, known not
+    // readable.
+    let mut buf = [0; 16];
+    assert!(corun::timeout(Duration::from_millis(10), || Read::read(
+        &mut { reader },
+        &mut buf
+    ))
+    .is_err());
+    let read = corun::timeout(MUST_NOT_WAIT, || {
+        let mut r = reader;
+        (
+            Read::read(&mut r, &mut []).unwrap(),
+            Read::read_vectored(&mut r, &mut []).unwrap(),
+        )
+    });
+    assert_eq!(read.expect("an empty read waited"), (0, 0));
+    let read = corun::timeout(MUST_NOT_WAIT, || {
+        corun::await_(futures::io::AsyncReadExt::read(&mut { reader }, &mut []))
+    });
+    assert_eq!(read.expect("an empty poll_read waited").unwrap(), 0);
+
+    // Writes until the kernel's buffer is full and a write waits and gives
+    // up: the fd is known not writable.
+    let chunk = vec![b'x'; 1 << 20];
+    while let Ok(wrote) = corun::timeout(Duration::from_millis(10), || {
+        Write::write(&mut { writer }, &chunk)
+    }) {
+        wrote.unwrap();
+    }
+    let written = corun::timeout(MUST_NOT_WAIT, || {
+        let mut w = writer;
+        (
+            Write::write(&mut w, &[]).unwrap(),
+            Write::write_vectored(&mut w, &[]).unwrap(),
+        )
+    });
+    assert_eq!(written.expect("an empty write waited"), (0, 0));
+    let written = corun::timeout(MUST_NOT_WAIT, || {
+        corun::await_(futures::io::AsyncWriteExt::write(&mut { writer }, &[]))
+    });
+    assert_eq!(written.expect("an empty poll_write waited").unwrap(), 0);
+
+    // The data written is all there, still readable as usual.
+    let n = Read::read(&mut { reader }, &mut buf).unwrap();
+    assert!(n > 0 && buf[..n].iter().all(|&b| b == b'x'));
+}
+
+#[test]
+fn empty_reads_and_writes_return_at_once_on_every_stream() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let (a, b) = tcp_pair();
+        empty_calls_return_at_once(&b, &a);
+        let (a, b) = UnixStream::pair().unwrap();
+        empty_calls_return_at_once(&b, &a);
+        let (reader, writer) = corun::io::pipe().unwrap();
+        empty_calls_return_at_once(&reader, &writer);
+    });
+}
+
+#[test]
+fn an_empty_read_outside_a_task_returns_at_once() {
+    // A Unix socket's kernel says `WouldBlock` to a zero-byte `recv` with no
+    // data: that must not make the thread wait in `poll` either.
+    let (a, b) = UnixStream::pair().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send((&b).read(&mut []).map_err(|e| e.kind()));
+    });
+    let got = rx.recv_timeout(MUST_NOT_WAIT);
+    drop(a); // ends the thread's read, if it waits
+    assert_eq!(got.expect("an empty read waited"), Ok(0));
+}
+
+/// Runs `body` on its own thread with its own executor, which must panic
+/// reporting a deadlock; a hang fails the test.
+fn must_report_a_deadlock(body: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(common::panic_message(move || {
+            Executor::new().block_on(body)
+        }));
+    });
+    let message = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the deadlock went unreported: the executor waits forever");
+    assert!(message.contains("deadlock"), "{message}");
+}
+
+#[test]
+fn a_cancelled_future_task_that_waited_on_a_read_does_not_hide_a_deadlock() {
+    must_report_a_deadlock(|| {
+        // Both ends stay open: no event will ever come for the stream.
+        let (a, b) = UnixStream::pair().unwrap();
+        let b = Rc::new(b);
+        let reader = b.clone();
+        let read = corun::spawn_future(async move {
+            let mut buf = [0; 8];
+            futures::io::AsyncReadExt::read(&mut &*reader, &mut buf).await
+        });
+        corun::yield_now(); // the read is polled: its waker waits in the reactor
+        read.cancel();
+        assert!(read.join().unwrap_err().is_cancelled());
+        let (_tx, rx) = corun::sync::channel::<u8>(1);
+        let _ = rx.recv(); // no one can ever send
+        drop((a, b));
+    });
+}
+
+#[test]
+fn a_future_task_that_ended_with_its_waker_left_on_a_read_does_not_hide_a_deadlock() {
+    must_report_a_deadlock(|| {
+        let (a, b) = UnixStream::pair().unwrap();
+        let b = Rc::new(b);
+        let reader = b.clone();
+        let polled_once = corun::spawn_future(std::future::poll_fn(move |cx| {
+            let mut buf = [0; 8];
+            let mut r = &*reader;
+            let pin = std::pin::Pin::new(&mut r);
+            assert!(futures::io::AsyncRead::poll_read(pin, cx, &mut buf).is_pending());
+            std::task::Poll::Ready(()) // done, its waker left behind
+        }));
+        polled_once.join().unwrap();
+        let (_tx, rx) = corun::sync::channel::<u8>(1);
+        let _ = rx.recv();
+        drop((a, b));
+    });
+}
+
+#[test]
+fn a_future_task_waiting_on_a_read_is_not_a_deadlock() {
+    let ex = Executor::new();
+    let (addr, writer) = a_peer_that_writes_later(b"later");
+    let got = ex.block_on(|| {
+        let s = TcpStream::connect(addr).unwrap();
+        let read = corun::spawn_future(async move {
+            let mut got = String::new();
+            futures::io::AsyncReadExt::read_to_string(&mut &s, &mut got)
+                .await
+                .unwrap();
+            got
+        });
+        read.join().unwrap()
+    });
+    writer.join().unwrap();
+    assert_eq!(got, "later");
 }

@@ -7,7 +7,10 @@ use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::process::Stdio;
 use std::rc::Rc;
+use std::sync::mpsc;
 use std::time::Duration;
+
+mod common;
 
 #[test]
 fn output_captures_stdout_stderr_and_the_exit_status() {
@@ -172,4 +175,121 @@ fn outside_a_task_the_calls_block_as_std() {
     assert_eq!(out.stdout, b"plain\n");
     let mut child = Command::new("true").spawn().unwrap();
     assert!(child.wait().unwrap().success());
+}
+
+/// The stdout of `cmd.output()`, which must succeed: here, what the
+/// child says its stdin is.
+fn stdin_of_output(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn readlink_stdin() -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg("readlink /proc/self/fd/0");
+    cmd
+}
+
+#[test]
+fn output_gives_the_child_a_null_stdin_unless_set() {
+    const NAME: &str = "output_gives_the_child_a_null_stdin_unless_set";
+    if common::is_child(NAME) {
+        // This process's stdin is a pipe its parent keeps open: a child
+        // inheriting it would wait forever for input.
+        let ex = Executor::new();
+        ex.block_on(|| {
+            let mut cmd = readlink_stdin();
+            assert_eq!(stdin_of_output(&mut cmd), "/dev/null\n");
+            // The same command spawned again inherits stdin, as before.
+            let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+            let mut seen = String::new();
+            let mut stdout = child.stdout.take().unwrap();
+            stdout.read_to_string(&mut seen).unwrap();
+            assert!(child.wait().unwrap().success());
+            assert!(seen.starts_with("pipe:"), "{seen}");
+            // A `cat` with a null stdin sees its end at once.
+            let out = Command::new("cat").output().unwrap();
+            assert!(out.status.success() && out.stdout.is_empty());
+            // Set explicitly, stdin keeps its setting.
+            let mut cmd = readlink_stdin();
+            cmd.stdin(Stdio::inherit());
+            assert!(stdin_of_output(&mut cmd).starts_with("pipe:"));
+        });
+        return;
+    }
+    let mut child = common::child_command(NAME)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin_kept_open = child.stdin.take();
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let Ok(out) = rx.recv_timeout(Duration::from_secs(60)) else {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+        panic!("the child test hung: a grandchild waited on the inherited stdin");
+    };
+    drop(stdin_kept_open);
+    let out = out.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "the child test failed:\n{stdout}\n{stderr}"
+    );
+}
+
+#[test]
+fn output_respects_explicit_stdout_and_stderr_like_std() {
+    let ex = Executor::new();
+    let dir = std::env::temp_dir().join(format!("corun-output-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file_path = dir.join("stdout");
+    let (nulled, to_file) = ex.block_on(|| {
+        let nulled = Command::new("sh")
+            .arg("-c")
+            .arg("echo out; echo err >&2")
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        let file = std::fs::File::create(&file_path).unwrap();
+        let to_file = Command::new("sh")
+            .arg("-c")
+            .arg("echo into the file; echo err >&2")
+            .stdout(file)
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        (nulled, to_file)
+    });
+    let in_file = std::fs::read_to_string(&file_path).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(nulled.status.success());
+    assert_eq!(nulled.stdout, b"", "stdout was set to null");
+    assert_eq!(nulled.stderr, b"err\n", "stderr unset: captured");
+    assert_eq!(to_file.stdout, b"", "stdout went to the file");
+    assert_eq!(to_file.stderr, b"");
+    assert_eq!(in_file, "into the file\n");
+}
+
+#[test]
+fn output_leaves_the_command_as_it_was_for_later_spawns() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let mut echo = Command::new("echo");
+        echo.arg("same");
+        assert_eq!(echo.output().unwrap().stdout, b"same\n");
+        let mut child = echo.spawn().unwrap();
+        assert!(child.stdin.is_none(), "stdin is not piped by output");
+        assert!(child.stdout.is_none(), "stdout is inherited again");
+        assert!(child.stderr.is_none(), "stderr is inherited again");
+        assert!(child.wait().unwrap().success());
+        // output again captures, as the first time.
+        assert_eq!(echo.output().unwrap().stdout, b"same\n");
+    });
 }

@@ -3,20 +3,11 @@
 
 mod common;
 
-use common::runtime as rt;
+use common::{runtime as rt, Dropped};
 use corun::runtime::SpawnError;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Counts drops across threads.
-struct Dropped(Arc<AtomicUsize>);
-
-impl Drop for Dropped {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn drop_cancels_every_task_and_runs_destructors() {

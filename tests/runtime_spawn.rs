@@ -3,21 +3,12 @@
 
 mod common;
 
-use common::{panic_message, runtime as rt};
+use common::{panic_message, runtime as rt, Dropped};
 use corun::runtime::BuildError;
 use corun::Runtime;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Counts drops across threads.
-struct Dropped(Arc<AtomicUsize>);
-
-impl Drop for Dropped {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn spawn_and_join_from_a_plain_thread() {

@@ -170,9 +170,9 @@ impl Core {
     }
 
     /// Whether nothing can ever wake any task: none is ready, no timer is
-    /// set, no I/O is registered, and no `Waker` of any task exists outside
-    /// the executor (each task's shared waker state is held only by its
-    /// header). Then waiting in the driver would never end.
+    /// set, no stackful task waits for I/O, and no `Waker` of any task
+    /// exists outside the executor (each task's shared waker state is held
+    /// only by its header). Then waiting in the driver would never end.
     fn is_deadlocked(&self) -> bool {
         self.queue.is_empty() && !self.can_be_woken()
     }
@@ -181,7 +181,10 @@ impl Core {
     /// a timer, a wake from another thread, I/O, or a `Waker` held outside
     /// the executor.
     fn can_be_woken(&self) -> bool {
-        if !self.timers.is_empty() || !self.remote.is_empty() || self.has_io() {
+        // Not `has_io`: a future's waker kept by the reactor counts below,
+        // as a waker held outside, only while its task lives (the
+        // reactor's rule 7).
+        if !self.timers.is_empty() || !self.remote.is_empty() || self.reactor.has_task_waits() {
             return true;
         }
         let table = self.table.borrow();

@@ -35,8 +35,15 @@
 //!    goes on the reactor's release queue (the one cross-thread piece) and
 //!    the executor frees the record at its next poll; closing the fd has
 //!    already taken it out of epoll.
-//! 7. The deadlock detector asks `has_waiters`: a task or waker waiting for
-//!    I/O can be woken by the outside world.
+//! 7. A stackful task waiting for I/O can be woken by the outside world:
+//!    the deadlock detector asks `has_task_waits`. A future's waker kept
+//!    here is not counted for it: while its task lives, the clone kept here
+//!    is a `Waker` held outside the executor, which the detector sees
+//!    anyway; once its task has ended (cancelled, or done with the waker
+//!    left behind, say by a `select`) it can wake no one, yet it stays here
+//!    until the next event or until its source goes, and no event may ever
+//!    come. `has_waiters` counts both, to tell whether polling the driver
+//!    can wake anything.
 
 use super::wait_queue::WaitQueue;
 use crate::loom::Arc;
@@ -69,8 +76,17 @@ pub(crate) struct Source {
     closed: Cell<u8>,
     lists: [WaitQueue; 2],
     wakers: [RefCell<Option<Waker>>; 2],
-    /// The reactor's count of waits in progress (rule 7).
-    waiting: Rc<Cell<usize>>,
+    /// The reactor's counts of waits in progress (rule 7).
+    waiting: Rc<Waiting>,
+}
+
+/// Waits in progress on a reactor's sources (rule 7).
+#[derive(Default)]
+struct Waiting {
+    /// Stackful tasks, each held by a [`Counted`] guard.
+    tasks: Cell<usize>,
+    /// Futures' wakers kept in a source.
+    wakers: Cell<usize>,
 }
 
 impl Source {
@@ -105,7 +121,7 @@ impl Source {
         self.lists[dir as usize].wake_all();
         let waker = self.wakers[dir as usize].borrow_mut().take();
         if let Some(waker) = waker {
-            self.waiting.set(self.waiting.get() - 1);
+            self.waiting.wakers.set(self.waiting.wakers.get() - 1);
             waker.wake();
         }
     }
@@ -117,7 +133,7 @@ impl Source {
             Some(w) if w.will_wake(waker) => {}
             Some(w) => w.clone_from(waker),
             None => {
-                self.waiting.set(self.waiting.get() + 1);
+                self.waiting.wakers.set(self.waiting.wakers.get() + 1);
                 *slot = Some(waker.clone());
             }
         }
@@ -131,14 +147,14 @@ impl Source {
     /// Counts a wait in progress for the deadlock detector while the guard
     /// lives (rule 7).
     pub(crate) fn count_wait(&self) -> Counted<'_> {
-        self.waiting.set(self.waiting.get() + 1);
-        Counted(&self.waiting)
+        self.waiting.tasks.set(self.waiting.tasks.get() + 1);
+        Counted(&self.waiting.tasks)
     }
 
     fn drop_wakers(&self) {
         for slot in &self.wakers {
             if slot.borrow_mut().take().is_some() {
-                self.waiting.set(self.waiting.get() - 1);
+                self.waiting.wakers.set(self.waiting.wakers.get() - 1);
             }
         }
     }
@@ -149,7 +165,7 @@ pub(crate) struct Reactor {
     registry: mio::Registry,
     slots: RefCell<Slab<(u32, Rc<Source>)>>,
     generation: Cell<u32>,
-    waiting: Rc<Cell<usize>>,
+    waiting: Rc<Waiting>,
     released: Arc<ReleaseQueue>,
 }
 
@@ -167,7 +183,7 @@ impl Reactor {
             registry,
             slots: RefCell::new(Slab::new()),
             generation: Cell::new(0),
-            waiting: Rc::new(Cell::new(0)),
+            waiting: Rc::new(Waiting::default()),
             released: Arc::new(ConcurrentQueue::unbounded()),
         }
     }
@@ -261,9 +277,16 @@ impl Reactor {
         }
     }
 
-    /// Whether any task or waker waits for I/O (rule 7).
+    /// Whether any task or waker waits for I/O, so that polling the driver
+    /// may wake something (rule 7).
     pub(crate) fn has_waiters(&self) -> bool {
-        self.waiting.get() > 0
+        self.has_task_waits() || self.waiting.wakers.get() > 0
+    }
+
+    /// Whether a stackful task waits for I/O, for the deadlock detector
+    /// (rule 7).
+    pub(crate) fn has_task_waits(&self) -> bool {
+        self.waiting.tasks.get() > 0
     }
 
     /// Frees every record (executor teardown).

@@ -14,6 +14,12 @@ macro_rules! evented_read {
                 let this: &$ty = self;
                 let timeout: Option<std::time::Duration> = ($timeout)(this);
                 let len = buf.len();
+                if len == 0 {
+                    return $crate::io::traits::at_once(std::io::Read::read(
+                        &mut this.io.get_ref(),
+                        buf,
+                    ));
+                }
                 this.io.blocking_with(
                     $crate::executor::reactor::Direction::Read,
                     timeout,
@@ -30,6 +36,12 @@ macro_rules! evented_read {
                 let this: &$ty = self;
                 let timeout: Option<std::time::Duration> = ($timeout)(this);
                 let len = bufs.iter().map(|b| b.len()).sum();
+                if len == 0 {
+                    return $crate::io::traits::at_once(std::io::Read::read_vectored(
+                        &mut this.io.get_ref(),
+                        bufs,
+                    ));
+                }
                 this.io.blocking_with(
                     $crate::executor::reactor::Direction::Read,
                     timeout,
@@ -60,6 +72,11 @@ macro_rules! evented_read {
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let len = buf.len();
+                if len == 0 {
+                    return std::task::Poll::Ready($crate::io::traits::at_once(
+                        std::io::Read::read(&mut self.io.get_ref(), buf),
+                    ));
+                }
                 self.io.poll_io_with(
                     cx,
                     $crate::executor::reactor::Direction::Read,
@@ -93,6 +110,12 @@ macro_rules! evented_write {
                 let this: &$ty = self;
                 let timeout: Option<std::time::Duration> = ($timeout)(this);
                 let len = buf.len();
+                if len == 0 {
+                    return $crate::io::traits::at_once(std::io::Write::write(
+                        &mut this.io.get_ref(),
+                        buf,
+                    ));
+                }
                 this.io.blocking_with(
                     $crate::executor::reactor::Direction::Write,
                     timeout,
@@ -106,6 +129,12 @@ macro_rules! evented_write {
                 let this: &$ty = self;
                 let timeout: Option<std::time::Duration> = ($timeout)(this);
                 let len = bufs.iter().map(|b| b.len()).sum();
+                if len == 0 {
+                    return $crate::io::traits::at_once(std::io::Write::write_vectored(
+                        &mut this.io.get_ref(),
+                        bufs,
+                    ));
+                }
                 this.io.blocking_with(
                     $crate::executor::reactor::Direction::Write,
                     timeout,
@@ -142,6 +171,11 @@ macro_rules! evented_write {
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let len = buf.len();
+                if len == 0 {
+                    return std::task::Poll::Ready($crate::io::traits::at_once(
+                        std::io::Write::write(&mut self.io.get_ref(), buf),
+                    ));
+                }
                 self.io.poll_io_with(
                     cx,
                     $crate::executor::reactor::Direction::Write,
@@ -218,6 +252,21 @@ macro_rules! evented_fd {
 /// reactor's rule 3). `0` is the end of the stream, not a drained queue.
 pub(crate) fn short(n: usize, asked: usize) -> bool {
     n > 0 && n < asked
+}
+
+/// What a call with an empty buffer returns. It moves nothing, so it has
+/// nothing to wait for, and std returns `Ok(0)` at once; through
+/// `blocking_with` or `poll_io_with` a task would first wait on an fd known
+/// not ready, for an event that may never come. The call is still tried
+/// once, so that a real error shows; `WouldBlock` (a Unix socket's
+/// zero-byte `recv` with no data says it) is no error, so `Ok(0)`. The
+/// readiness bit stays as it was: nothing was learnt about the kernel's
+/// queue.
+pub(crate) fn at_once(tried: std::io::Result<usize>) -> std::io::Result<usize> {
+    match tried {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
+        other => other,
+    }
 }
 
 pub(crate) use {evented_fd, evented_read, evented_write};

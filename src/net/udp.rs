@@ -169,6 +169,30 @@ impl UdpSocket {
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get_ref().ttl()
     }
+
+    /// A second handle to the same socket (a duplicated fd, registered on
+    /// its own), with the same timeouts: one task can receive while
+    /// another sends.
+    ///
+    /// ```
+    /// use corun::net::UdpSocket;
+    ///
+    /// let ex = corun::Executor::new();
+    /// let n = ex.block_on(|| {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     let addr = socket.local_addr().unwrap();
+    ///     let sender = socket.try_clone().unwrap();
+    ///     corun::spawn(move || sender.send_to(b"to myself", addr).unwrap());
+    ///     let mut buf = [0; 64];
+    ///     socket.recv_from(&mut buf).unwrap().0
+    /// });
+    /// assert_eq!(n, 9);
+    /// ```
+    pub fn try_clone(&self) -> io::Result<UdpSocket> {
+        let socket = UdpSocket::from_std(self.io.get_ref().try_clone()?)?;
+        socket.timeouts.copy_from(&self.timeouts);
+        Ok(socket)
+    }
 }
 
 impl fmt::Debug for UdpSocket {

@@ -115,11 +115,16 @@ impl UnixDatagram {
         .await
     }
 
-    /// Shuts down one half or both.
+    /// Shuts down one half or both, waking this executor's tasks that wait
+    /// on that half (see [`TcpStream::shutdown`](super::TcpStream::shutdown)).
     pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)?;
-        self.io.shut(Direction::Read);
-        self.io.shut(Direction::Write);
+        if how != std::net::Shutdown::Write {
+            self.io.shut(Direction::Read);
+        }
+        if how != std::net::Shutdown::Read {
+            self.io.shut(Direction::Write);
+        }
         Ok(())
     }
 
@@ -131,6 +136,27 @@ impl UnixDatagram {
     /// The connected peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
+    }
+
+    /// A second handle to the same socket (a duplicated fd, registered on
+    /// its own), with the same timeouts.
+    ///
+    /// ```
+    /// let ex = corun::Executor::new();
+    /// let n = ex.block_on(|| {
+    ///     let (a, b) = corun::net::UnixDatagram::pair().unwrap();
+    ///     let sender = a.try_clone().unwrap();
+    ///     drop(a); // the clone keeps the socket open
+    ///     corun::spawn(move || sender.send(b"via the clone").unwrap());
+    ///     let mut buf = [0; 64];
+    ///     b.recv(&mut buf).unwrap()
+    /// });
+    /// assert_eq!(n, 13);
+    /// ```
+    pub fn try_clone(&self) -> io::Result<UnixDatagram> {
+        let socket = UnixDatagram::from_std(self.io.get_ref().try_clone()?)?;
+        socket.timeouts.copy_from(&self.timeouts);
+        Ok(socket)
     }
 }
 

@@ -84,6 +84,30 @@ impl UnixStream {
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
+
+    /// A second handle to the same connection (a duplicated fd, registered
+    /// on its own), with the same timeouts.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    ///
+    /// let ex = corun::Executor::new();
+    /// let got = ex.block_on(|| {
+    ///     let (a, mut b) = corun::net::UnixStream::pair().unwrap();
+    ///     let mut writer = a.try_clone().unwrap();
+    ///     drop(a); // the clone keeps the connection open
+    ///     corun::spawn(move || writer.write_all(b"via the clone").unwrap());
+    ///     let mut got = String::new();
+    ///     b.read_to_string(&mut got).unwrap();
+    ///     got
+    /// });
+    /// assert_eq!(got, "via the clone");
+    /// ```
+    pub fn try_clone(&self) -> io::Result<UnixStream> {
+        let stream = UnixStream::from_std(self.io.get_ref().try_clone()?)?;
+        stream.timeouts.copy_from(&self.timeouts);
+        Ok(stream)
+    }
 }
 
 impl fmt::Debug for UnixStream {

@@ -37,6 +37,15 @@ pub fn panic_message<T>(f: impl FnOnce() -> T) -> String {
 
 // ---- Drop guards ----
 
+/// Counts drops across threads (a runtime task's capture).
+pub struct Dropped(pub std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Adds one to a counter when dropped, to count how often a value (a body's
 /// local, a task's capture) is dropped. The counter is borrowed
 /// (`&Cell<usize>`) where the test's lifetimes allow, or shared (an
@@ -131,11 +140,18 @@ pub fn is_child(name: &str) -> bool {
 /// abort, or a change to a process-wide limit, cannot touch this process) and
 /// returns how it ended, with everything it printed (`--nocapture`).
 pub fn run_child(name: &str) -> Output {
-    Command::new(std::env::current_exe().expect("test binary path"))
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, name)
+    child_command(name)
         .output()
         .expect("spawn the child test process")
+}
+
+/// The command [`run_child`] runs, for a test that sets up the child's
+/// stdio itself.
+pub fn child_command(name: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().expect("test binary path"));
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, name);
+    cmd
 }
 
 /// Runs `body` in a child process (see [`run_child`]) when called from the
