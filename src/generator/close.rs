@@ -131,6 +131,10 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             Life::Suspended => {}
         }
         let mut signal = Resume::Close;
+        // Delegates from this index up were started after the close was
+        // delivered, by a level that caught it (`yield_from` in a handler):
+        // they are not being closed, and step as delegates always do.
+        let mut closing_depth = self.delegates.len();
         loop {
             let Some(&top) = self.delegates.last() else {
                 match self.resume_own(signal) {
@@ -162,7 +166,13 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 continue;
             };
             // SAFETY: as in `step_delegated`.
-            match unsafe { (*top.as_ptr()).step(signal) } {
+            let step = unsafe { (*top.as_ptr()).step(signal) };
+            if self.delegates.len() > closing_depth {
+                signal = self.stepped_after_close(step, closing_depth, waits)?;
+                closing_depth = closing_depth.min(self.delegates.len());
+                continue;
+            }
+            match step {
                 // Python: the subgenerator's close raises RuntimeError into
                 // its delegator, which unwinds (its `finally` runs). The
                 // ignoring sub is left in its slot and dropped with it.
@@ -191,7 +201,53 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                     };
                 }
             }
+            closing_depth = closing_depth.min(self.delegates.len());
         }
+    }
+
+    /// One step of a delegate started after the close was delivered (index
+    /// `closing_depth` or above): the signal for the next step. Its yield
+    /// means the level that caught the close and started it
+    /// ignored the close (Python: that level's `close` raises RuntimeError
+    /// in its delegator).
+    fn stepped_after_close(
+        &mut self,
+        step: DelegateStep<Y, S>,
+        closing_depth: usize,
+        waits: CloseWaits,
+    ) -> Result<Resume<S>, CloseFailure<Y>> {
+        Ok(match step {
+            DelegateStep::Returned => {
+                self.delegates.pop();
+                Resume::SubDone
+            }
+            DelegateStep::Panicked(p) => {
+                self.delegates.pop();
+                Resume::SubPanicked(p)
+            }
+            DelegateStep::Delegated(p) => self.push_delegate(p),
+            DelegateStep::Wait(kind) => {
+                Self::forward_close_wait(waits, kind)?;
+                Resume::Wake
+            }
+            // The root itself caught the close: it stays suspended in its
+            // `yield_from`, and the value is the close's answer.
+            DelegateStep::Yielded(y) if closing_depth == 0 => {
+                return Err(CloseFailure::Ignored(Some(y)));
+            }
+            DelegateStep::Yielded(y) => {
+                drop(y);
+                // The ignoring level keeps the delegates it started, to
+                // close them when its delegator's unwind drops it.
+                let started = self.delegates.split_off(closing_depth);
+                let ignoring = self.delegates.pop().expect("a level caught the close");
+                // SAFETY: `ignoring` was on the delegate stack, so its
+                // delegator is still suspended in `yield_from` (protocol
+                // rule 4) and its slot is alive.
+                unsafe { (*ignoring.as_ptr()).keep_delegates(started) };
+                Resume::SubPanicked(Box::new(SubIgnoredClose))
+            }
+        })
     }
 
     /// A body that caught its close and then waited: forward the wait if

@@ -75,4 +75,8 @@ impl<Y, S, R> Delegate<Y, S> for DelegateSlot<'_, Y, S, R> {
     fn adopt_delegates(&mut self, into: &mut DelegateStack<Y, S>) {
         into.append(&mut self.generator.delegates);
     }
+
+    fn keep_delegates(&mut self, mut delegates: DelegateStack<Y, S>) {
+        self.generator.delegates.append(&mut delegates);
+    }
 }

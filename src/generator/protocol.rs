@@ -115,6 +115,18 @@ impl<Y, S> DelegateStack<Y, S> {
         self.0 = None;
     }
 
+    /// Takes the delegates from index `at` on, leaving the ones below.
+    pub(crate) fn split_off(&mut self, at: usize) -> DelegateStack<Y, S> {
+        let Some(stack) = self.0.as_mut() else {
+            return DelegateStack(None);
+        };
+        let above = stack.split_off(at.min(stack.len()));
+        if stack.is_empty() {
+            self.0 = None;
+        }
+        DelegateStack((!above.is_empty()).then(|| Box::new(above)))
+    }
+
     /// Moves every delegate of `other` onto the end of this stack.
     pub(crate) fn append(&mut self, other: &mut DelegateStack<Y, S>) {
         // `theirs` is not empty (the `None`-when-empty rule), so neither is
@@ -153,6 +165,10 @@ pub(crate) trait Delegate<Y, S> {
     fn initial_signal(&mut self) -> Resume<S>;
     /// Moves the delegates the subgenerator already had onto `into`.
     fn adopt_delegates(&mut self, into: &mut DelegateStack<Y, S>);
+    /// The reverse: hands the subgenerator back the delegates it started,
+    /// which the root ran for it, when the root lets go of it suspended
+    /// (it ignored a close), so that its own close unwinds them later.
+    fn keep_delegates(&mut self, delegates: DelegateStack<Y, S>);
 }
 
 /// Erases the lifetime of a slot pointer (see [`DelegatePtr`]).
