@@ -227,6 +227,58 @@ fn a_generator_that_left_its_task_cannot_wait() {
     // yield_now does not look the task up (that keeps it cheap): the
     // generator forwards the yield, and its resumer, outside any task, says so.
     assert!(msg.contains("not running in a corun task"), "{msg}");
+    // It was closed from that wait: later calls get the ordinary answers.
+    assert!(g.is_complete());
+    assert_eq!(g.next(), None);
+}
+
+#[test]
+fn a_value_sent_after_a_wait_outside_a_task_is_dropped_not_leaked() {
+    let live = Rc::new(Cell::new(0));
+    struct Counted(Rc<Cell<i32>>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() - 1);
+        }
+    }
+    let made = || {
+        live.set(live.get() + 1);
+        Counted(live.clone())
+    };
+    let mut g: Generator<'_, u32, Counted> = Generator::new(|co| {
+        drop(co.yield_(1));
+        corun::yield_now();
+        drop(co.yield_(2));
+    });
+    g.start();
+    let msg = panic_message(|| g.send(made()));
+    assert!(msg.contains("the generator was closed"), "{msg}");
+    let msg = panic_message(|| g.send(made()));
+    assert!(!msg.contains("internal error"), "{msg}");
+    drop(g);
+    assert_eq!(live.get(), 0, "a sent value was leaked");
+}
+
+#[test]
+fn a_close_whose_body_waits_outside_a_task_cuts_the_wait_short() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let cleaned = Rc::new(Cell::new(false));
+    let dropped = Rc::new(Cell::new(0));
+    let (c, d) = (cleaned.clone(), dropped.clone());
+    let mut g: Generator<'_, u32> = Generator::new(move |co| {
+        let _cleanup = DropCount(d);
+        if catch_unwind(AssertUnwindSafe(|| co.yield_(1))).is_err() {
+            // A handler that waits, driven by a close outside any task.
+            corun::yield_now();
+            c.set(true); // never reached: the wait is cut by a second close
+        }
+    });
+    g.start();
+    assert!(g.try_close().is_ok());
+    assert!(g.is_complete());
+    assert!(!cleaned.get());
+    assert_eq!(dropped.get(), 1, "the body's destructors ran");
+    assert_eq!(g.next(), None);
 }
 
 #[test]

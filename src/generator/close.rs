@@ -135,6 +135,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         // delivered, by a level that caught it (`yield_from` in a handler):
         // they are not being closed, and step as delegates always do.
         let mut closing_depth = self.delegates.len();
+        let mut cut_once = false;
         loop {
             let Some(&top) = self.delegates.last() else {
                 match self.resume_own(signal) {
@@ -142,8 +143,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                         return Err(CloseFailure::Ignored(Some(y)))
                     }
                     CoroutineResult::Yield(Suspend::Wait(kind)) => {
-                        Self::forward_close_wait(waits, kind)?;
-                        signal = Resume::Wake;
+                        signal = self.close_wait(waits, kind, &mut cut_once)?;
                     }
                     CoroutineResult::Yield(Suspend::Delegate(p)) => {
                         signal = self.push_delegate(p);
@@ -168,7 +168,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             // SAFETY: as in `step_delegated`.
             let step = unsafe { (*top.as_ptr()).step(signal) };
             if self.delegates.len() > closing_depth {
-                signal = self.stepped_after_close(step, closing_depth, waits)?;
+                signal = self.stepped_after_close(step, closing_depth, waits, &mut cut_once)?;
                 closing_depth = closing_depth.min(self.delegates.len());
                 continue;
             }
@@ -182,8 +182,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                     signal = Resume::SubPanicked(Box::new(SubIgnoredClose));
                 }
                 DelegateStep::Wait(kind) => {
-                    Self::forward_close_wait(waits, kind)?;
-                    signal = Resume::Wake;
+                    signal = self.close_wait(waits, kind, &mut cut_once)?;
                 }
                 DelegateStep::Delegated(p) => signal = self.push_delegate(p),
                 // Python re-raises GeneratorExit in the delegator after its
@@ -215,6 +214,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         step: DelegateStep<Y, S>,
         closing_depth: usize,
         waits: CloseWaits,
+        cut_once: &mut bool,
     ) -> Result<Resume<S>, CloseFailure<Y>> {
         Ok(match step {
             DelegateStep::Returned => {
@@ -226,10 +226,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 Resume::SubPanicked(p)
             }
             DelegateStep::Delegated(p) => self.push_delegate(p),
-            DelegateStep::Wait(kind) => {
-                Self::forward_close_wait(waits, kind)?;
-                Resume::Wake
-            }
+            DelegateStep::Wait(kind) => self.close_wait(waits, kind, cut_once)?,
             // The root itself caught the close: it stays suspended in its
             // `yield_from`, and the value is the close's answer.
             DelegateStep::Yielded(y) if closing_depth == 0 => {
@@ -250,14 +247,48 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         })
     }
 
-    /// A body that caught its close and then waited: forward the wait if
-    /// allowed and the caller runs in a task that can wait, else the close
-    /// is ignored and the body stays suspended in its wait.
-    fn forward_close_wait(waits: CloseWaits, kind: WaitKind) -> Result<(), CloseFailure<Y>> {
+    /// A body that caught its close and then waited: the signal that
+    /// follows. The wait is forwarded if allowed and the caller runs in a
+    /// task that can wait (then `Wake`). If the caller cannot wait (no task,
+    /// or it is unwinding), the wait is cut short by closing the body once
+    /// more (`Close`), as any wait of an unwinding body returns at once; a
+    /// body that catches that too and waits again is given up on (leaked,
+    /// complete), since no later call could resume it sensibly.
+    fn close_wait(
+        &mut self,
+        waits: CloseWaits,
+        kind: WaitKind,
+        cut_once: &mut bool,
+    ) -> Result<Resume<S>, CloseFailure<Y>> {
         if waits == CloseWaits::Refuse {
             return Err(CloseFailure::Waiting(kind));
         }
-        suspend_innermost(kind).map_err(|_| CloseFailure::Ignored(None))
+        match suspend_innermost(kind) {
+            Ok(()) => Ok(Resume::Wake),
+            Err(_) if !*cut_once => {
+                *cut_once = true;
+                Ok(Resume::Close)
+            }
+            Err(_) => {
+                self.leak_body();
+                Err(CloseFailure::Ignored(None))
+            }
+        }
+    }
+
+    /// Closes a body that cannot go on (it waited outside a task): its
+    /// destructors run; a destructor's panic is reported, since the caller
+    /// is about to panic with the reason.
+    pub(super) fn close_abandoned(&mut self) {
+        match self.close_inner(CloseWaits::Forward) {
+            Ok(_) | Err(CloseFailure::Ignored(_)) | Err(CloseFailure::Waiting(_)) => {}
+            Err(CloseFailure::Panicked(_)) => {
+                eprintln!("corun: a destructor panicked while a generator was closed");
+            }
+        }
+        if !self.is_complete() {
+            self.leak_body();
+        }
     }
 
     /// Closes a task's body for the executor (cancellation, teardown): like

@@ -332,17 +332,27 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             let this = closer.defuse();
             match parked {
                 Ok(()) | Err(SuspendError::Unwinding) => {}
-                Err(SuspendError::NotInCoroutine) => panic!(
-                    "a generator body waited (sleep, yield_now, recv, await_, a socket read, ...) but \
-                     the code resuming the generator is not running in a corun task: \
-                     drive it from inside Executor::block_on or a spawned task"
-                ),
+                Err(SuspendError::NotInCoroutine) => this.waited_outside_a_task(),
             }
             match this.step(Resume::Wake) {
                 Step::Waiting(next) => kind = next,
                 other => return other,
             }
         }
+    }
+
+    /// The body waited, but nothing runs this generator in a task to
+    /// forward the wait to. The body cannot stay in its wait (no later call
+    /// could resume it sensibly), so it is closed first, its destructors
+    /// running; later calls get the ordinary "already complete" answers.
+    #[cold]
+    fn waited_outside_a_task(&mut self) -> ! {
+        self.close_abandoned();
+        panic!(
+            "a generator body waited (sleep, yield_now, recv, await_, a socket read, ...) but \
+             the code resuming the generator is not running in a corun task, so the \
+             generator was closed: drive it from inside Executor::block_on or a spawned task"
+        )
     }
 
     /// Starts the body, or wakes it after a wait (it must not be waiting for
