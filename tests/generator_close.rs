@@ -364,3 +364,18 @@ fn guard_panicking_while_dropped_during_another_panic_does_not_abort() {
     });
     assert_eq!(msg, "first panic");
 }
+
+#[test]
+fn close_says_the_generator_is_complete_when_a_delegate_ignored_it() {
+    let mut g: Generator<'_, u32> = Generator::new(|co| {
+        co.yield_from(Generator::new(|co: &Co<u32>| {
+            let _ = catch_unwind(AssertUnwindSafe(|| co.yield_(1)));
+            co.yield_(2); // ignores the close
+        }));
+    });
+    g.start();
+    let msg = panic_message(|| g.close());
+    assert!(msg.contains("complete all the same"), "{msg}");
+    assert!(!msg.contains("stays suspended"), "{msg}");
+    assert!(g.is_complete());
+}

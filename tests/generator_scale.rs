@@ -261,7 +261,8 @@ fn big_values_fit_on_a_big_enough_stack() {
     let err = GeneratorBuilder::<[u8; 200_000]>::new()
         .try_build(|co| co.yield_([1; 200_000]))
         .unwrap_err();
-    assert!(err.requested_size() >= 200_000, "{err}");
+    assert_eq!(err.requested_size(), 64 * 1024, "the stack's size: {err}");
+    assert!(err.to_string().contains("values take 2000"), "{err}");
 }
 
 /// Generators of two sizes taking turns: each miss of the hot stack puts
@@ -309,4 +310,25 @@ fn generators_made_after_the_pool_is_gone_still_run() {
     .join()
     .unwrap();
     assert_eq!(YIELDED.load(Ordering::Relaxed), 3);
+}
+
+#[test]
+fn values_too_big_for_the_stack_ask_for_a_larger_stack_not_a_smaller_one() {
+    type Big = [u8; 256 * 1024];
+    let err = Generator::<Big>::try_new(|co| {
+        co.yield_([0; 256 * 1024]);
+    })
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("yielded and sent values take"), "{text}");
+    assert!(text.contains("larger stack"), "{text}");
+    assert!(!text.contains("smaller"), "{text}");
+    // With the stack it names (577 KiB here: the values and a header,
+    // twice, and 64 KiB), it builds and runs.
+    assert!(text.contains("at least 577 KiB"), "{text}");
+    let mut big: Generator<'_, Big, (), u8> = GeneratorBuilder::new()
+        .stack_size(577 * 1024)
+        .try_build(|_: &Co<Big>| 7)
+        .unwrap();
+    assert!(matches!(big.start(), GeneratorState::Complete(7)));
 }

@@ -129,3 +129,19 @@ fn an_unguarded_stack_holds_the_size_asked_for() {
         }
     });
 }
+
+#[test]
+fn an_unmappable_chunk_of_unguarded_stacks_says_they_are_carved_many_at_a_time() {
+    // 1024 stacks of 1 TiB: more than the address space holds.
+    // SAFETY: the body never runs: the stack cannot be mapped.
+    let err = unsafe {
+        GeneratorBuilder::new()
+            .stack_size(1 << 40)
+            .unguarded_stack()
+    }
+    .try_build(|co: &corun::Co<u32>| co.yield_(1))
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("chunk of 1024 unguarded"), "{text}");
+    assert!(!text.contains("vm.max_map_count"), "{text}");
+}

@@ -339,6 +339,12 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// ```
     pub fn close(&mut self) {
         if let Err(ignored) = self.try_close() {
+            if self.is_complete() {
+                panic!(
+                    "Generator::close: {ignored}; the generator is complete all the same (the \
+                     delegate that ignored it was dropped as its delegators unwound)"
+                )
+            }
             panic!("Generator::close: {ignored}; the generator stays suspended at that yield")
         }
     }

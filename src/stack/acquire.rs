@@ -44,7 +44,7 @@ pub(crate) fn acquire(
     let Some((base, room)) = room_at_top(&layout, room_size, room_align) else {
         // SAFETY: the pool handed the pair over to be owned here, and it is
         // turned into a stack just this once.
-        return Err(unsafe { refuse_guarded(addr, len, room_size) });
+        return Err(unsafe { refuse_guarded(addr, len, usable, room_size) });
     };
     // SAFETY: as above.
     let stack = unsafe { GuardedStack::from_raw_parts(addr, len) };
@@ -70,8 +70,9 @@ fn acquire_carved(
         guard: 0,
     };
     let Some((base, room)) = room_at_top(&layout, room_size, room_align) else {
+        let usable = stack.usable();
         carved::release(stack);
-        return Err(StackError::too_large(room_size));
+        return Err(StackError::room_too_big(usable, room_size));
     };
     Ok(Acquired {
         stack: Stack::with_base(StackMemory::Carved(stack), base),
@@ -88,11 +89,11 @@ fn acquire_carved(
 /// it up here: it is turned into a stack this once.
 #[cold]
 #[inline(never)]
-unsafe fn refuse_guarded(addr: usize, len: usize, room_size: usize) -> StackError {
+unsafe fn refuse_guarded(addr: usize, len: usize, usable: usize, room_size: usize) -> StackError {
     // SAFETY: the caller's contract.
     let stack = unsafe { GuardedStack::from_raw_parts(addr, len) };
     pool::release(Stack::guarded(stack));
-    StackError::too_large(room_size)
+    StackError::room_too_big(usable, room_size)
 }
 
 /// The alignment corosensei needs of a stack's base.

@@ -212,7 +212,7 @@ fn map_chunk(usable: usize, free: &mut Vec<CarvedStack>) -> Result<(), StackErro
         .ok_or_else(|| StackError::too_large(usable))?;
     // Leaked: a chunk is never unmapped (see the module docs).
     let base = Mapping::new(len, Access::ReadWrite, Reserve::Lazily)
-        .map_err(|e| StackError::new(usable, e))?
+        .map_err(|e| StackError::chunk(usable, STACKS_PER_CHUNK, e))?
         .leak();
     // Pushed in reverse so the lowest stacks are handed out first.
     for i in (0..STACKS_PER_CHUNK).rev() {

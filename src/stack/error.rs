@@ -22,6 +22,22 @@ pub struct StackError {
     requested: usize,
     source: io::Error,
     max_map_count: Option<u64>,
+    cause: Cause,
+}
+
+/// Why, for the advice the message gives.
+#[derive(Debug, Clone, Copy)]
+enum Cause {
+    /// The kernel refused a guarded stack's maps.
+    Os,
+    /// The size overflows the address space.
+    TooLarge,
+    /// The stack maps, but the values crossing the switch (`room` bytes
+    /// at its top) leave too little of it to run on.
+    RoomTooBig { room: usize },
+    /// A chunk of unguarded stacks (this many of them at once) could not
+    /// be mapped.
+    Chunk { stacks: usize },
 }
 
 impl StackError {
@@ -33,6 +49,7 @@ impl StackError {
             requested,
             source,
             max_map_count,
+            cause: Cause::Os,
         }
     }
 
@@ -44,6 +61,32 @@ impl StackError {
                 "the stack size does not fit in the address space",
             ),
             max_map_count: None,
+            cause: Cause::TooLarge,
+        }
+    }
+
+    /// The values a generator yields and is sent (`room` bytes, kept at
+    /// its stack's top) leave too little of a `usable`-byte stack.
+    pub(crate) fn room_too_big(usable: usize, room: usize) -> Self {
+        StackError {
+            requested: usable,
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the yielded and sent values do not fit on the stack",
+            ),
+            max_map_count: None,
+            cause: Cause::RoomTooBig { room },
+        }
+    }
+
+    /// A chunk of `stacks` unguarded stacks of `usable` bytes could not be
+    /// mapped.
+    pub(crate) fn chunk(usable: usize, stacks: usize, source: io::Error) -> Self {
+        StackError {
+            requested: usable,
+            source,
+            max_map_count: None,
+            cause: Cause::Chunk { stacks },
         }
     }
 
@@ -60,13 +103,39 @@ impl StackError {
 
 impl fmt::Display for StackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.source.kind() == io::ErrorKind::InvalidInput {
-            return write!(
-                f,
-                "corun could not map a coroutine stack of {} bytes: {}; ask for a smaller \
-                 stack size",
-                self.requested, self.source
-            );
+        match self.cause {
+            Cause::TooLarge => {
+                return write!(
+                    f,
+                    "corun could not map a coroutine stack of {} bytes: {}; ask for a smaller \
+                     stack size",
+                    self.requested, self.source
+                )
+            }
+            Cause::RoomTooBig { room } => {
+                return write!(
+                    f,
+                    "corun: a generator's yielded and sent values take {room} bytes, kept at \
+                     the top of its stack, which leaves too little of the {} KiB stack to run \
+                     on; ask for a larger stack (stack_size of at least {} KiB) or box the \
+                     values",
+                    self.requested / 1024,
+                    // The body may build a value on its own stack too.
+                    (2 * room).div_ceil(1024) + 64
+                );
+            }
+            Cause::Chunk { stacks } => {
+                return write!(
+                    f,
+                    "corun could not map a chunk of {stacks} unguarded coroutine stacks of \
+                     {} KiB each: {}; unguarded stacks are carved {stacks} at a time from one \
+                     mapping, so ask for a smaller stack size (or use guarded stacks for \
+                     very large ones)",
+                    self.requested / 1024,
+                    self.source
+                )
+            }
+            Cause::Os => {}
         }
         write!(
             f,
