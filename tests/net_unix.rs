@@ -294,3 +294,29 @@ fn shutting_down_a_datagrams_reading_half_leaves_its_writer_alone() {
     });
     assert_eq!(sent, 4);
 }
+
+#[test]
+fn a_receive_on_a_datagram_whose_reading_half_was_shut_down_gives_zero() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let (a, _b) = UnixDatagram::pair().unwrap();
+        a.set_read_timeout(WATCHDOG).unwrap();
+        let a = Rc::new(a);
+        let reader = a.clone();
+        let waiting = corun::spawn(move || reader.recv(&mut [0; 16]).unwrap());
+        let reader = a.clone();
+        let waiting_async =
+            corun::spawn_future(async move { reader.recv_async(&mut [0; 16]).await.unwrap() });
+        corun::yield_now();
+        a.shutdown(Shutdown::Read).unwrap();
+        // As std's blocking receive: end of data, at once, in either style.
+        assert_eq!(waiting.join().unwrap(), 0);
+        assert_eq!(waiting_async.join().unwrap(), 0);
+        assert_eq!(a.recv(&mut [0; 16]).unwrap(), 0);
+    });
+    // On a plain thread too (it polls the fd, which stays readable).
+    let (a, _b) = UnixDatagram::pair().unwrap();
+    a.set_read_timeout(WATCHDOG).unwrap();
+    a.shutdown(Shutdown::Read).unwrap();
+    assert_eq!(a.recv(&mut [0; 16]).unwrap(), 0);
+}

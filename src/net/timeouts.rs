@@ -10,6 +10,11 @@ use std::time::Duration;
 pub(crate) struct Timeouts {
     read: Cell<Option<Duration>>,
     write: Cell<Option<Duration>>,
+    /// Our own `shutdown` ended the reading half. A datagram socket needs
+    /// to know: the kernel then answers its non-blocking `recv` with
+    /// `EAGAIN` for ever (where a blocking one returns 0), and reports it
+    /// readable, so a wait would never end or never stop.
+    read_shut: Cell<bool>,
 }
 
 impl Timeouts {
@@ -17,6 +22,20 @@ impl Timeouts {
         Timeouts {
             read: Cell::new(read),
             write: Cell::new(write),
+            read_shut: Cell::new(false),
+        }
+    }
+
+    pub(crate) fn shut_read(&self) {
+        self.read_shut.set(true);
+    }
+
+    /// A receive's answer once the reading half was shut down: `Ok(0)`, as
+    /// std's blocking receive gives, where the kernel says `EAGAIN`.
+    pub(crate) fn after_shutdown(&self, got: io::Result<usize>) -> io::Result<usize> {
+        match got {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.read_shut.get() => Ok(0),
+            got => got,
         }
     }
 

@@ -83,7 +83,7 @@ impl UnixDatagram {
             Direction::Read,
             self.timeouts.read(),
             "UnixDatagram::recv",
-            |s| s.recv(buf),
+            |s| self.timeouts.after_shutdown(s.recv(buf)),
         )
     }
 
@@ -110,7 +110,9 @@ impl UnixDatagram {
     pub async fn recv_async(&self, buf: &mut [u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| {
             self.io
-                .poll_io(cx, Direction::Read, "UnixDatagram::recv", |s| s.recv(buf))
+                .poll_io(cx, Direction::Read, "UnixDatagram::recv", |s| {
+                    self.timeouts.after_shutdown(s.recv(buf))
+                })
         })
         .await
     }
@@ -120,6 +122,7 @@ impl UnixDatagram {
     pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)?;
         if how != std::net::Shutdown::Write {
+            self.timeouts.shut_read();
             self.io.shut(Direction::Read);
         }
         if how != std::net::Shutdown::Read {
