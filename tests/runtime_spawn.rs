@@ -350,6 +350,33 @@ fn blocking_waits_in_a_future_task_panic_with_advice_instead_of_stalling_the_wor
 }
 
 #[test]
+fn blocking_calls_in_a_future_task_take_what_is_ready_without_panicking() {
+    let got = in_a_future_task_on_the_worker(|rt| {
+        let done = rt.spawn_on(0, || 1);
+        let pool = rt.pool();
+        let ar = pool.apply_async(|| 2);
+        ar.wait();
+        while !done.is_finished() {
+            corun::yield_now();
+        }
+        let (tx, rx) = corun::sync::mpsc::oneshot::<u32>();
+        tx.send(3).unwrap();
+        let (_keep, empty) = corun::sync::mpsc::channel::<u32>(1);
+        let f = corun::spawn_future(async move {
+            let polled = empty.recv_timeout(Duration::ZERO).unwrap();
+            (
+                done.join().unwrap(),
+                ar.get().unwrap(),
+                rx.recv().unwrap(),
+                polled,
+            )
+        });
+        f.join().unwrap()
+    });
+    assert_eq!(got, (1, 2, 3, None));
+}
+
+#[test]
 fn the_async_forms_wait_in_a_future_task_on_the_same_worker() {
     let (v, got) = in_a_future_task_on_the_worker(|rt| {
         let (tx, rx) = corun::sync::mpsc::channel::<u32>(1);

@@ -18,6 +18,10 @@
 //!    handle need not wait until a dispatcher reaches the job in a busy
 //!    inbox; the job, when reached, finds the flag (`mark_started`, under
 //!    the same lock) and drops its closure unrun.
+//! 5. `then_after`'s hook runs after the outcome is stored and the waiters
+//!    woken (at once if it is stored already): a pool's count of
+//!    outstanding jobs drops there, so `Pool::join` never returns before
+//!    the results it waited for are there.
 
 use super::super::JoinError;
 use crate::loom::{lock, Mutex};
@@ -37,6 +41,8 @@ struct State<T> {
     /// The job became a task (rule 4).
     started: bool,
     watcher: Option<Waker>,
+    /// Runs once the outcome is stored and the waiters woken (rule 5).
+    then: Option<Box<dyn FnOnce() + Send>>,
 }
 
 /// The state a runtime task and its handle share.
@@ -68,6 +74,7 @@ impl<T> Completion<T> {
                 cancel: false,
                 started: false,
                 watcher: None,
+                then: None,
             }),
         }
     }
@@ -90,19 +97,33 @@ impl<T> Completion<T> {
             return true;
         }
         #[allow(unreachable_code)]
-        let joiners = {
+        let (joiners, then) = {
             let mut state = lock(&self.state);
             if !matches!(state.outcome, Outcome::Pending) {
                 return false;
             }
             state.outcome = Outcome::Ready(outcome);
             state.watcher = None;
-            std::mem::take(&mut state.joiners)
+            (std::mem::take(&mut state.joiners), state.then.take())
         };
         for waker in joiners {
             waker.wake();
         }
+        if let Some(then) = then {
+            then();
+        }
         true
+    }
+
+    /// Rule 5: runs `then` once the outcome is stored.
+    pub(crate) fn then_after(&self, then: impl FnOnce() + Send + 'static) {
+        let mut state = lock(&self.state);
+        if matches!(state.outcome, Outcome::Pending) {
+            state.then = Some(Box::new(then));
+            return;
+        }
+        drop(state);
+        then();
     }
 
     /// Rule 2.
@@ -182,22 +203,25 @@ impl<T> Completion<T> {
 
     /// Rules 3 and 4, the handle's side.
     pub(crate) fn request_cancel(&self) {
-        let (watcher, joiners) = {
+        let (watcher, joiners, then) = {
             let mut state = lock(&self.state);
             if !matches!(state.outcome, Outcome::Pending) {
                 return;
             }
             state.cancel = true;
-            let joiners = if state.started {
-                Vec::new()
+            let (joiners, then) = if state.started {
+                (Vec::new(), None)
             } else {
                 state.outcome = Outcome::Ready(Err(JoinError::cancelled()));
-                std::mem::take(&mut state.joiners)
+                (std::mem::take(&mut state.joiners), state.then.take())
             };
-            (state.watcher.take(), joiners)
+            (state.watcher.take(), joiners, then)
         };
         for waker in watcher.into_iter().chain(joiners) {
             waker.wake();
+        }
+        if let Some(then) = then {
+            then();
         }
     }
 

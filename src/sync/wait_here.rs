@@ -17,24 +17,32 @@ use std::time::{Duration, Instant};
 ///
 /// # Panics
 ///
-/// In a future task (`spawn_future`): see [`refuse_in_future_task`].
+/// In a future task (`spawn_future`) when it would wait: see
+/// [`ready_or_refuse`].
 pub(crate) fn wait<F: Future>(future: F, reason: &'static str) -> Result<F::Output, Unwinding> {
-    let future = pin!(future);
+    let mut future = pin!(future);
     if can_suspend() {
         suspend_on(future, reason)
     } else {
-        refuse_in_future_task(reason);
+        if let Some(value) = ready_or_refuse(future.as_mut(), reason) {
+            return Ok(value);
+        }
         Ok(block_thread(future, None).expect("no deadline"))
     }
 }
 
 /// A future task has no stack to suspend, and blocking its worker's thread
 /// would stall every task there, the one that would answer included: a
-/// deadlock the detector cannot see. So the wait panics, as the local
-/// channel's does, and says what to use.
-fn refuse_in_future_task(reason: &str) {
-    if in_future_task() {
-        refused(reason);
+/// deadlock the detector cannot see. So a wait there takes what is ready
+/// already and panics if it would have to wait, as the local channel's
+/// does, saying what to use. Elsewhere it does nothing (`None`).
+fn ready_or_refuse<F: Future>(future: Pin<&mut F>, reason: &str) -> Option<F::Output> {
+    if !in_future_task() {
+        return None;
+    }
+    match future.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(value) => Some(value),
+        Poll::Pending => refused(reason),
     }
 }
 
@@ -62,7 +70,12 @@ pub(crate) fn wait_timeout<F: Future>(
             Err(_elapsed) => Ok(None),
         }
     } else {
-        refuse_in_future_task(reason);
+        // A zero limit is a poll, which a future task may do.
+        if !limit.is_zero() {
+            if let Some(value) = ready_or_refuse(future.as_mut(), reason) {
+                return Ok(Some(value));
+            }
+        }
         Ok(block_thread(future, Instant::now().checked_add(limit)))
     }
 }

@@ -17,13 +17,18 @@ mod tracker;
 pub use async_result::{AsyncResult, GetTimeoutError};
 pub use imap::{Imap, ImapUnordered};
 
+use super::completion::Completion;
 use super::{BuildError, JoinHandle, Runtime, RuntimeBuilder, Shared};
+use crate::executor::JoinError;
 use crate::loom::{Arc, AtomicBool, Ordering};
 use crate::sync::wait_here;
 use std::fmt;
 use std::future::poll_fn;
 use std::panic::Location;
 use tracker::Tracker;
+
+/// Why a job submitted after `terminate` never ran.
+const TERMINATED: &str = "the pool was terminated: the job was never started";
 
 /// A pool of workers for CPU-bound jobs: `multiprocessing.Pool`'s shape.
 ///
@@ -43,9 +48,10 @@ use tracker::Tracker;
 /// ```
 ///
 /// A job's panic is its own error in [`AsyncResult::get`] and
-/// [`try_map`](Pool::try_map), and is re-raised by [`map`](Pool::map) and
-/// [`imap`](Pool::imap) after the other jobs finished; the pool keeps
-/// working either way.
+/// [`try_map`](Pool::try_map), is re-raised by [`map`](Pool::map) after the
+/// other jobs finished, and by [`imap`](Pool::imap) when the iteration
+/// reaches that result (as Python's: the jobs in flight go on); the pool
+/// keeps working either way.
 pub struct Pool {
     /// The runtime this pool made itself (`Pool::new`), if any.
     owned: Option<Runtime>,
@@ -195,16 +201,20 @@ impl Pool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let guard = Tracker::enter(&self.tracker);
-        let id = guard.id();
-        let job = move || {
-            let _guard = guard;
-            job()
+        let worker = self.shared.least_loaded();
+        let Some(guard) = Tracker::enter(&self.tracker) else {
+            // Terminated: a map or imap under way submits no more.
+            drop(job);
+            let completion = Arc::new(Completion::new());
+            completion.complete(Err(JoinError::cancelled_because(TERMINATED)));
+            return JoinHandle::new(completion, worker);
         };
-        let handle = self
-            .shared
-            .spawn_to(self.shared.least_loaded(), job, location, true);
+        let id = guard.id();
+        let handle = self.shared.spawn_to(worker, job, location, true);
         let completion = handle.completion().clone();
+        // The job leaves the count once its outcome is stored, not when its
+        // closure returns: `join` then finds every result there.
+        completion.then_after(move || drop(guard));
         self.tracker
             .file(id, std::sync::Arc::new(move || completion.request_cancel()));
         handle
@@ -243,7 +253,9 @@ impl Pool {
     }
 
     /// Takes no new jobs from now on; those submitted still run. Python's
-    /// `close`.
+    /// `close`. A `map` or `imap` called before goes on to its end, as in
+    /// Python, where it is one submission; [`join`](Pool::join) waits for
+    /// the jobs submitted by the time it is called.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
     }
@@ -271,8 +283,10 @@ impl Pool {
     }
 
     /// Closes the pool and cancels every job not yet ended: unstarted ones
-    /// never run, started ones unwind at their next wait. Python's
-    /// `terminate` (which can only kill whole processes).
+    /// never run, started ones unwind at their next wait. A `map` or
+    /// `imap` under way submits no more jobs: the rest of its items come
+    /// back cancelled (`map` re-raises that, `try_map` returns it per item).
+    /// Python's `terminate` (which can only kill whole processes).
     pub fn terminate(&self) {
         self.close();
         self.tracker.cancel_all();

@@ -11,6 +11,10 @@
 //!    left behind for a job that is gone.
 //! 3. The last job to leave wakes every waiter, taken under the lock; a
 //!    waiter checks the count and leaves its waker under the same lock.
+//! 4. `cancel_all` (terminate) marks the tracker under the lock: no job
+//!    enters after it (a map or imap under way gets cancelled handles), and
+//!    one that entered before but files its canceller after is cancelled
+//!    as it files.
 
 use crate::loom::{lock, Arc, Mutex};
 use std::collections::{HashMap, HashSet};
@@ -27,6 +31,7 @@ struct State {
     cancellers: HashMap<u64, Canceller>,
     tombstones: HashSet<u64>,
     waiters: Vec<Waker>,
+    terminated: bool,
 }
 
 /// The outstanding jobs of one pool.
@@ -42,23 +47,37 @@ pub(crate) struct JobGuard {
 }
 
 impl Tracker {
-    /// Rule 1: counts a new job.
-    pub(crate) fn enter(tracker: &Arc<Tracker>) -> JobGuard {
+    /// Rule 1: counts a new job; `None` once terminated (rule 4).
+    pub(crate) fn enter(tracker: &Arc<Tracker>) -> Option<JobGuard> {
         let mut state = lock(&tracker.state);
+        if state.terminated {
+            return None;
+        }
         state.count += 1;
         let id = state.next_id;
         state.next_id += 1;
-        JobGuard {
+        Some(JobGuard {
             tracker: tracker.clone(),
             id,
-        }
+        })
     }
 
-    /// Rule 2.
+    /// Rules 2 and 4.
     pub(crate) fn file(&self, id: u64, canceller: Canceller) {
-        let mut state = lock(&self.state);
-        if !state.tombstones.remove(&id) {
-            state.cancellers.insert(id, canceller);
+        let cancel_now = {
+            let mut state = lock(&self.state);
+            if state.tombstones.remove(&id) {
+                return;
+            }
+            if state.terminated {
+                true
+            } else {
+                state.cancellers.insert(id, canceller.clone());
+                false
+            }
+        };
+        if cancel_now {
+            canceller();
         }
     }
 
@@ -76,7 +95,11 @@ impl Tracker {
 
     /// Requests cancellation of every job still outstanding.
     pub(crate) fn cancel_all(&self) {
-        let cancellers: Vec<_> = lock(&self.state).cancellers.values().cloned().collect();
+        let cancellers: Vec<_> = {
+            let mut state = lock(&self.state);
+            state.terminated = true;
+            state.cancellers.values().cloned().collect()
+        };
         for cancel in cancellers {
             cancel();
         }

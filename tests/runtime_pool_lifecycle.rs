@@ -1,0 +1,87 @@
+//! `Pool`'s close, join and terminate against work under way: join finds
+//! every result stored, and terminate stops a map or imap in progress.
+
+mod common;
+
+use corun::Pool;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn pool(n: usize) -> Pool {
+    Pool::builder().workers(n).pin_cores(false).build().unwrap()
+}
+
+#[test]
+fn join_returns_only_once_every_result_is_stored() {
+    for round in 0..40 {
+        let pool = pool(2);
+        let results: Vec<_> = (0..16u32).map(|i| pool.apply_async(move || i)).collect();
+        pool.close();
+        pool.join();
+        assert_eq!(pool.outstanding(), 0);
+        for (i, r) in results.iter().enumerate() {
+            assert!(
+                r.ready(),
+                "round {round}: job {i} ended but its result is not there"
+            );
+            assert_eq!(r.successful(), Some(true));
+        }
+    }
+}
+
+#[test]
+fn terminate_stops_a_map_under_way_in_another_thread() {
+    let pool = Arc::new(pool(2));
+    let terminated = Arc::new(AtomicBool::new(false));
+    let ran_after = Arc::new(AtomicUsize::new(0));
+    let mapper = {
+        let (pool, terminated, ran_after) = (pool.clone(), terminated.clone(), ran_after.clone());
+        std::thread::spawn(move || {
+            // A slow iterator: the map is still cutting chunks when the
+            // pool is terminated.
+            let items = (0..400u32).inspect(|_| std::thread::sleep(Duration::from_micros(200)));
+            // One job per item, so that jobs, not chunks, are counted.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pool.map_chunked(items, 1, move |x| {
+                    if terminated.load(Ordering::SeqCst) {
+                        ran_after.fetch_add(1, Ordering::SeqCst);
+                    }
+                    x
+                })
+            }))
+        })
+    };
+    std::thread::sleep(Duration::from_millis(10));
+    terminated.store(true, Ordering::SeqCst);
+    pool.terminate();
+    let outcome = mapper.join().unwrap();
+    let message = common::payload_message(outcome.expect_err("the map re-raises the cancellation"));
+    assert!(message.contains("cancel"), "{message}");
+    // Jobs started by then may finish; none may start after, but one
+    // submitted just before terminate may start just after it.
+    let late = ran_after.load(Ordering::SeqCst);
+    assert!(
+        late <= 2 * pool.workers() + 2,
+        "{late} jobs ran after terminate"
+    );
+}
+
+#[test]
+fn terminate_stops_an_imap_under_way() {
+    let pool = pool(2);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    let mut results = pool.imap(0..100u32, move |x| {
+        r.fetch_add(1, Ordering::SeqCst);
+        x
+    });
+    assert_eq!(results.next(), Some(0));
+    pool.terminate();
+    let rest = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| results.count()));
+    assert!(rest.is_err(), "the imap re-raises the cancellation");
+    assert!(
+        ran.load(Ordering::SeqCst) < 100,
+        "every job ran though the pool was terminated"
+    );
+}
