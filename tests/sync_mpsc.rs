@@ -145,6 +145,56 @@ fn a_sink_that_stopped_flushing_holds_back_one_slot_not_the_channel() {
 }
 
 #[test]
+fn a_sender_waiting_behind_an_abandoned_sink_is_woken_by_the_room_for_it() {
+    use futures::task::noop_waker;
+    use futures::Sink;
+    use std::pin::Pin;
+    use std::task::Context;
+
+    let (tx, rx) = channel::<u32>(4);
+    let mut sink = tx.clone();
+    for i in 0..4 {
+        tx.try_send(i).unwrap();
+    }
+    let waker = noop_waker();
+    Pin::new(&mut sink).start_send(100).unwrap();
+    assert!(Pin::new(&mut sink)
+        .poll_flush(&mut Context::from_waker(&waker))
+        .is_pending());
+    // A thread waits behind the sink, which is never polled again.
+    let blocked = {
+        let tx = tx.clone();
+        std::thread::spawn(move || tx.send(200))
+    };
+    while blocked.is_finished() || rx.len() < 4 {
+        std::thread::yield_now();
+    }
+    std::thread::sleep(Duration::from_millis(20)); // it waits by now
+                                                   // Drain everything: the thread's claim is met once two slots are free.
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !blocked.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the waiting sender was never woken"
+        );
+        if let Ok(v) = rx.try_recv() {
+            got.push(v);
+        } else {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    blocked.join().unwrap().unwrap();
+    drop((tx, sink));
+    got.extend(rx.iter());
+    assert_eq!(
+        got,
+        [0, 1, 2, 3, 200],
+        "the sink's item went with it, unsent"
+    );
+}
+
+#[test]
 fn futures_stream_sink_and_executor_tasks() {
     use futures::{SinkExt, StreamExt};
     let (mut tx, rx) = channel::<u32>(2);

@@ -14,14 +14,15 @@
 //!    least one side sees the other's write, so a value or the room for one
 //!    never waits unseen, and the common case (nobody waits) takes no lock.
 //! 3. Senders that find no room wait in arrival order, each with a claim
-//!    on one slot: a newcomer takes room only where more is free than
-//!    senders wait (else `try_send` says `Full`), so it never overtakes
-//!    them, and a waiter that stops polling (a `Sink` whose flush was
-//!    abandoned, a kept `SendFuture`) holds back one slot, not the whole
-//!    channel. The front
-//!    waiter pushes when woken, and wakes the next one if room is left; a
-//!    waiter that leaves (its future dropped) passes its turn on. A pop
-//!    wakes the front waiter once, until it polls again.
+//!    on one slot: the waiter at position `i` may push once more than `i`
+//!    slots are free (those before it keep theirs), and a newcomer only
+//!    where more are free than senders wait (else `try_send` says
+//!    `Full`), so it never overtakes them. A pop or a leave wakes, once
+//!    until it polls again, each waiter whose claim can now be met; so a
+//!    waiter that stops polling (a `Sink` whose flush was abandoned, a
+//!    kept `SendFuture`) holds back its one slot, not the whole channel,
+//!    nor the waiters behind it. A waiter that leaves (it sent, or its
+//!    future was dropped) gives its claim to the ones behind.
 //! 4. Disconnection (the last sender gone, the receiver closed or dropped)
 //!    is decided by an RMW or by closing the queue, and then wakes the
 //!    other side under the lock; a waiter that raised its flag under that
@@ -32,17 +33,39 @@
 use crate::loom::{fence, lock, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::sync::TrySendError;
 use concurrent_queue::{ConcurrentQueue, PushError};
+use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
 
 #[derive(Default)]
 struct Waiters {
     receiver: Option<Waker>,
-    senders: VecDeque<(u64, Waker)>,
+    senders: VecDeque<WaitingSender>,
     next_key: u64,
-    /// The front sender was woken and has not polled since: further pops
-    /// need not wake it again (rule 3).
-    front_woken: bool,
+}
+
+/// A sender waiting for room (rule 3).
+struct WaitingSender {
+    key: u64,
+    waker: Waker,
+    /// Woken, and not polled since: a further pop need not wake it again.
+    woken: bool,
+}
+
+impl Waiters {
+    fn position(&self, key: Option<u64>) -> Option<usize> {
+        self.senders.iter().position(|w| Some(w.key) == key)
+    }
+
+    /// Rule 3: the wakers of the waiters whose claims `free` slots now
+    /// meet, each marked woken (usually one, or none: no allocation).
+    fn wakers_for_room(&mut self, free: usize) -> SmallVec<[Waker; 2]> {
+        self.senders
+            .iter_mut()
+            .take(free)
+            .filter_map(|w| (!std::mem::replace(&mut w.woken, true)).then(|| w.waker.clone()))
+            .collect()
+    }
 }
 
 /// The channel's shared state.
@@ -118,7 +141,7 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Rule 2, after a pop: wakes the front sender if any waits.
+    /// Rule 2, after a pop: wakes the senders the room now lets push.
     fn popped(&self) {
         if self.unbounded {
             // No sender ever waits for room there: no fence to pay.
@@ -126,15 +149,8 @@ impl<T> Chan<T> {
         }
         fence(Ordering::SeqCst);
         if self.senders_waiting.load(Ordering::Relaxed) > 0 {
-            let front = {
-                let mut waiters = lock(&self.waiters);
-                if std::mem::replace(&mut waiters.front_woken, true) {
-                    None
-                } else {
-                    waiters.senders.front().map(|(_, w)| w.clone())
-                }
-            };
-            wake(front);
+            let woken = lock(&self.waiters).wakers_for_room(self.free_slots());
+            woken.into_iter().for_each(Waker::wake);
         }
     }
 
@@ -173,22 +189,23 @@ impl<T> Chan<T> {
                 Err(TrySendError::Closed(value)) => return PushPoll::Closed(value),
                 Err(TrySendError::Full(v)) => {
                     self.enqueue_sender(key, cx);
-                    return self.push_if_front(v, key);
+                    return self.push_if_claim_met(v, key);
                 }
             }
         }
         self.refresh_sender(key, cx);
-        self.push_if_front(value, key)
+        self.push_if_claim_met(value, key)
     }
 
     fn enqueue_sender(&self, key: &mut Option<u64>, cx: &mut Context<'_>) {
         let mut waiters = lock(&self.waiters);
         let k = waiters.next_key;
         waiters.next_key += 1;
-        waiters.senders.push_back((k, cx.waker().clone()));
-        if waiters.senders.len() == 1 {
-            waiters.front_woken = false;
-        }
+        waiters.senders.push_back(WaitingSender {
+            key: k,
+            waker: cx.waker().clone(),
+            woken: false,
+        });
         self.senders_waiting
             .store(waiters.senders.len(), Ordering::Relaxed);
         *key = Some(k);
@@ -196,20 +213,23 @@ impl<T> Chan<T> {
 
     fn refresh_sender(&self, key: &Option<u64>, cx: &mut Context<'_>) {
         let mut waiters = lock(&self.waiters);
-        // It polls again (perhaps as the front): the next pop wakes it.
-        waiters.front_woken = false;
-        if let Some((_, w)) = waiters.senders.iter_mut().find(|(k, _)| Some(*k) == *key) {
-            if !w.will_wake(cx.waker()) {
-                *w = cx.waker().clone();
+        if let Some(i) = waiters.position(*key) {
+            // It polls again: the next pop that meets its claim wakes it.
+            let w = &mut waiters.senders[i];
+            w.woken = false;
+            if !w.waker.will_wake(cx.waker()) {
+                w.waker = cx.waker().clone();
             }
         }
     }
 
-    /// Rule 1's second look, for the front waiter only (rule 3).
-    fn push_if_front(&self, value: T, key: &mut Option<u64>) -> PushPoll<T> {
+    /// Rule 1's second look, and a push if this waiter's claim is met
+    /// (rule 3).
+    fn push_if_claim_met(&self, value: T, key: &mut Option<u64>) -> PushPoll<T> {
         fence(Ordering::SeqCst);
-        let at_front = lock(&self.waiters).senders.front().map(|(k, _)| *k) == *key;
-        if !at_front {
+        // Not found: the receiving side closed and let every waiter go.
+        let position = lock(&self.waiters).position(*key);
+        if position.is_none_or(|p| p >= self.free_slots()) {
             return if self.queue.is_closed() {
                 self.leave(key.take().expect("queued"));
                 PushPoll::Closed(value)
@@ -231,23 +251,17 @@ impl<T> Chan<T> {
         }
     }
 
-    /// A waiting sender leaves (it sent, or its future was dropped); the
-    /// next one is woken if there is room for it (rule 3).
+    /// A waiting sender leaves (it sent, or its future was dropped); those
+    /// behind it whose claims the room now meets are woken (rule 3).
     pub(crate) fn leave(&self, key: u64) {
-        let next = {
+        let woken = {
             let mut waiters = lock(&self.waiters);
-            waiters.senders.retain(|(k, _)| *k != key);
+            waiters.senders.retain(|w| w.key != key);
             self.senders_waiting
                 .store(waiters.senders.len(), Ordering::Relaxed);
-            let next = if self.queue.is_full() && !self.queue.is_closed() {
-                None
-            } else {
-                waiters.senders.front().map(|(_, w)| w.clone())
-            };
-            waiters.front_woken = next.is_some();
-            next
+            waiters.wakers_for_room(self.free_slots())
         };
-        wake(next);
+        woken.into_iter().for_each(Waker::wake);
     }
 
     /// Rules 1 and 4 for the receiver. `Ready(None)`: empty, and nothing
@@ -305,8 +319,8 @@ impl<T> Chan<T> {
             self.senders_waiting.store(0, Ordering::Relaxed);
             std::mem::take(&mut waiters.senders)
         };
-        for (_, waker) in senders {
-            waker.wake();
+        for waiting in senders {
+            waiting.waker.wake();
         }
         if drain {
             while self.queue.pop().is_ok() {}
