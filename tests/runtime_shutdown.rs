@@ -164,3 +164,33 @@ fn a_later_shutdown_may_shorten_the_deadline() {
     assert_eq!(dropped.load(Ordering::SeqCst), 1);
     assert!(long.join().unwrap_err().is_cancelled());
 }
+
+#[test]
+fn a_shutdown_after_one_from_a_worker_still_joins_that_workers_thread() {
+    struct SlowDrop(Arc<AtomicBool>);
+    impl Drop for SlowDrop {
+        fn drop(&mut self) {
+            std::thread::sleep(Duration::from_millis(200));
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let rt = Arc::new(rt(1));
+    let dropped = Arc::new(AtomicBool::new(false));
+    let guard = SlowDrop(dropped.clone());
+    let _long = rt.spawn_on(0, move || {
+        let _guard = guard;
+        corun::sleep(Duration::from_secs(3600));
+    });
+    let inner = rt.clone();
+    // The first shutdown runs on worker 0 itself: it cannot join its own
+    // thread, which then cancels the long task (a slow destructor).
+    rt.spawn_on(0, move || inner.shutdown_timeout(Duration::ZERO))
+        .join()
+        .unwrap();
+    let outside = rt.clone();
+    within_a_minute(move || outside.shutdown_timeout(Duration::from_secs(30)));
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "shutdown returned before worker 0's thread ended"
+    );
+}

@@ -13,6 +13,8 @@
 //! 4. One caller joins; a second, concurrent one (another thread calling
 //!    `shutdown_timeout`, or a drop) waits until that is done, unless it
 //!    runs on one of the workers, which the first caller is waiting for.
+//!    A caller on a worker joins the other threads and puts its own
+//!    thread's handle back, so a later caller from outside joins it too.
 
 use super::stall::{Monitor, StallReport};
 use super::thread::{self, WorkerStart};
@@ -131,27 +133,37 @@ impl Runtime {
         let own = thread::current_runtime() == Some(self.shared.id);
         let threads = {
             let mut threads = lock(&self.threads);
-            if threads.joining {
-                // Rule 4.
-                while !threads.joined && !own {
-                    threads = self
-                        .threads_joined
-                        .wait(threads)
-                        .unwrap_or_else(|e| e.into_inner());
+            loop {
+                if threads.joined || (threads.joining && own) {
+                    return;
                 }
-                return;
+                if !threads.joining {
+                    break;
+                }
+                // Rule 4.
+                threads = self
+                    .threads_joined
+                    .wait(threads)
+                    .unwrap_or_else(|e| e.into_inner());
             }
             threads.joining = true;
             std::mem::take(&mut threads.handles)
         };
         // Whatever happens below, a second caller must not wait forever.
+        // A caller on one of the workers cannot join its own thread: it
+        // puts that handle back, for a later caller from outside to join.
+        let kept = std::cell::RefCell::new(Vec::new());
         let _joined = crate::executor::call_on_drop::CallOnDrop(|| {
-            lock(&self.threads).joined = true;
+            let mut threads = lock(&self.threads);
+            threads.handles.append(&mut kept.borrow_mut());
+            threads.joining = false;
+            threads.joined = threads.handles.is_empty();
             self.threads_joined.notify_all();
         });
         let me = std::thread::current().id();
         for thread in threads {
             if own && thread.thread().id() == me {
+                kept.borrow_mut().push(thread);
                 continue;
             }
             if thread.join().is_err() {
