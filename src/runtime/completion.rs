@@ -250,3 +250,28 @@ impl<T> Completion<T> {
 
 #[cfg(all(test, loom))]
 mod loom_tests;
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::future::poll_fn;
+    use std::time::Duration;
+
+    // A plain thread waiting again and again on one shared result (an
+    // `AsyncResult::wait_timeout` loop) leaves one waker, not one a call.
+    #[test]
+    fn repeated_timed_waits_from_one_thread_leave_one_waker() {
+        let completion = Completion::<u32>::new();
+        for _ in 0..100 {
+            let waited = crate::sync::wait_here::wait_timeout(
+                poll_fn(|cx| completion.poll_finished(cx)),
+                Duration::ZERO,
+                "test",
+            );
+            assert!(matches!(waited, Ok(None)));
+        }
+        assert_eq!(lock(&completion.state).joiners.len(), 1);
+        assert!(completion.complete(Ok(1)));
+        assert!(lock(&completion.state).joiners.is_empty());
+    }
+}

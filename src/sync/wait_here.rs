@@ -122,10 +122,7 @@ fn block_thread<F: Future>(
     mut future: Pin<&mut F>,
     deadline: Option<Instant>,
 ) -> Option<F::Output> {
-    let signal = std::sync::Arc::new(ThreadSignal {
-        state: Mutex::new(Signal::default()),
-        cv: Condvar::new(),
-    });
+    let (signal, _in_use) = thread_signal();
     let waker = Waker::from(signal.clone());
     let mut cx = Context::from_waker(&waker);
     loop {
@@ -156,6 +153,59 @@ fn block_thread<F: Future>(
         }
         state.woken = false;
     }
+}
+
+fn new_signal() -> std::sync::Arc<ThreadSignal> {
+    std::sync::Arc::new(ThreadSignal {
+        state: Mutex::new(Signal::default()),
+        cv: Condvar::new(),
+    })
+}
+
+/// Marks the thread's cached signal in use while a wait holds it.
+struct InUse(Option<&'static std::thread::LocalKey<std::cell::Cell<bool>>>);
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0 {
+            let _ = flag.try_with(|f| f.set(false));
+        }
+    }
+}
+
+/// The signal a blocked thread sleeps on. One per thread, reused, so that
+/// its waker is the same at every wait: a thread that waits again and again
+/// on one shared result (`wait_timeout` in a loop) leaves one waker there,
+/// not one per call (`will_wake` tells them apart otherwise). A wait
+/// nested in another's poll gets a fresh one, so the two cannot take each
+/// other's wakes.
+#[cfg(not(loom))]
+fn thread_signal() -> (std::sync::Arc<ThreadSignal>, InUse) {
+    thread_local! {
+        static SIGNAL: std::sync::Arc<ThreadSignal> = new_signal();
+        static IN_USE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    let free = IN_USE.try_with(|f| !f.replace(true)).unwrap_or(false);
+    match SIGNAL.try_with(|s| s.clone()) {
+        Ok(signal) if free => {
+            // A wake left from an earlier wait would only cost a poll;
+            // none can be meant for this one, which has not polled yet.
+            lock(&signal.state).woken = false;
+            (signal, InUse(Some(&IN_USE)))
+        }
+        Ok(_) => (new_signal(), InUse(None)),
+        Err(_) => {
+            let _ = IN_USE.try_with(|f| f.set(false));
+            (new_signal(), InUse(None))
+        }
+    }
+}
+
+/// Under loom every wait has its own signal (loom's objects live in one
+/// model run, not in a thread-local).
+#[cfg(loom)]
+fn thread_signal() -> (std::sync::Arc<ThreadSignal>, InUse) {
+    (new_signal(), InUse(None))
 }
 
 /// Looks for the wake a while before sleeping (not under loom, where a
