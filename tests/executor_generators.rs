@@ -260,6 +260,32 @@ fn a_value_sent_after_a_wait_outside_a_task_is_dropped_not_leaked() {
 }
 
 #[test]
+fn each_level_of_a_close_has_its_own_wait_cut_short() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let log: Log<&str> = Rc::default();
+    let (l1, l2) = (log.clone(), log.clone());
+    let mut g: Generator<'_, u32> = Generator::new(move |co| {
+        let _root = Finally(l1.clone(), "root finally");
+        let l2 = l2.clone();
+        let delegated = catch_unwind(AssertUnwindSafe(|| {
+            co.yield_from(Generator::new(move |co: &Co<u32>| {
+                let _sub = Finally(l2.clone(), "sub finally");
+                if catch_unwind(AssertUnwindSafe(|| co.yield_(1))).is_err() {
+                    corun::yield_now(); // cut short
+                }
+            }))
+        }));
+        if delegated.is_err() {
+            corun::yield_now(); // cut short too: the root's own first wait
+        }
+    });
+    g.start();
+    assert!(g.try_close().is_ok());
+    assert!(g.is_complete());
+    assert_eq!(*log.borrow(), ["sub finally", "root finally"]);
+}
+
+#[test]
 fn a_close_whose_body_waits_outside_a_task_cuts_the_wait_short() {
     use std::panic::{catch_unwind, AssertUnwindSafe};
     let cleaned = Rc::new(Cell::new(false));

@@ -169,7 +169,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             let step = unsafe { (*top.as_ptr()).step(signal) };
             if self.delegates.len() > closing_depth {
                 signal = self.stepped_after_close(step, closing_depth, waits, &mut cut_once)?;
-                closing_depth = closing_depth.min(self.delegates.len());
+                Self::deeper_level(&mut closing_depth, &mut cut_once, self.delegates.len());
                 continue;
             }
             match step {
@@ -200,7 +200,16 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                     };
                 }
             }
-            closing_depth = closing_depth.min(self.delegates.len());
+            Self::deeper_level(&mut closing_depth, &mut cut_once, self.delegates.len());
+        }
+    }
+
+    /// Once a level closed is popped, the close goes on in the one below
+    /// (now at `len`): it is a fresh level, with its own one cut of a wait.
+    fn deeper_level(closing_depth: &mut usize, cut_once: &mut bool, len: usize) {
+        if len < *closing_depth {
+            *closing_depth = len;
+            *cut_once = false;
         }
     }
 
