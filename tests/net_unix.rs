@@ -320,3 +320,22 @@ fn a_receive_on_a_datagram_whose_reading_half_was_shut_down_gives_zero() {
     a.shutdown(Shutdown::Read).unwrap();
     assert_eq!(a.recv(&mut [0; 16]).unwrap(), 0);
 }
+
+#[test]
+fn a_datagram_clone_shares_its_reading_halfs_shutdown() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let (a, _b) = UnixDatagram::pair().unwrap();
+        a.set_read_timeout(WATCHDOG).unwrap();
+        let before = a.try_clone().unwrap();
+        a.shutdown(Shutdown::Read).unwrap();
+        let after = a.try_clone().unwrap();
+        // The same socket: each handle sees the end at once, as std's do.
+        assert_eq!(before.recv(&mut [0; 16]).unwrap(), 0);
+        assert_eq!(after.recv(&mut [0; 16]).unwrap(), 0);
+        let (c, _d) = UnixDatagram::pair().unwrap();
+        c.set_read_timeout(WATCHDOG).unwrap();
+        c.try_clone().unwrap().shutdown(Shutdown::Read).unwrap();
+        assert_eq!(c.recv(&mut [0; 16]).unwrap(), 0);
+    });
+}

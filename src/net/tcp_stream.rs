@@ -167,7 +167,7 @@ impl TcpStream {
     /// A second handle to the same connection (a duplicated fd, registered
     /// on its own), with the same timeouts.
     pub fn try_clone(&self) -> io::Result<TcpStream> {
-        let stream = TcpStream::from_std(self.io.get_ref().try_clone()?)?;
+        let mut stream = TcpStream::from_std(self.io.get_ref().try_clone()?)?;
         stream.timeouts.copy_from(&self.timeouts);
         Ok(stream)
     }

@@ -13,8 +13,10 @@ pub(crate) struct Timeouts {
     /// Our own `shutdown` ended the reading half. A datagram socket needs
     /// to know: the kernel then answers its non-blocking `recv` with
     /// `EAGAIN` for ever (where a blocking one returns 0), and reports it
-    /// readable, so a wait would never end or never stop.
-    read_shut: Cell<bool>,
+    /// readable, so a wait would never end or never stop. Shared with the
+    /// handle's clones (`try_clone`), which are the same socket (std's
+    /// `Arc`: a flag, not part of any cross-thread protocol).
+    read_shut: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Timeouts {
@@ -22,19 +24,25 @@ impl Timeouts {
         Timeouts {
             read: Cell::new(read),
             write: Cell::new(write),
-            read_shut: Cell::new(false),
+            read_shut: Default::default(),
         }
     }
 
     pub(crate) fn shut_read(&self) {
-        self.read_shut.set(true);
+        self.read_shut
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A receive's answer once the reading half was shut down: `Ok(0)`, as
     /// std's blocking receive gives, where the kernel says `EAGAIN`.
     pub(crate) fn after_shutdown(&self, got: io::Result<usize>) -> io::Result<usize> {
         match got {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.read_shut.get() => Ok(0),
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    && self.read_shut.load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                Ok(0)
+            }
             got => got,
         }
     }
@@ -72,9 +80,12 @@ impl Timeouts {
         self.write.get()
     }
 
-    pub(crate) fn copy_from(&self, other: &Timeouts) {
+    /// A clone's settings: the same timeouts, and the same socket's
+    /// shutdown flag.
+    pub(crate) fn copy_from(&mut self, other: &Timeouts) {
         self.read.set(other.read());
         self.write.set(other.write());
+        self.read_shut = other.read_shut.clone();
     }
 }
 

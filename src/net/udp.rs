@@ -189,7 +189,7 @@ impl UdpSocket {
     /// assert_eq!(n, 9);
     /// ```
     pub fn try_clone(&self) -> io::Result<UdpSocket> {
-        let socket = UdpSocket::from_std(self.io.get_ref().try_clone()?)?;
+        let mut socket = UdpSocket::from_std(self.io.get_ref().try_clone()?)?;
         socket.timeouts.copy_from(&self.timeouts);
         Ok(socket)
     }

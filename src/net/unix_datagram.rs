@@ -157,7 +157,7 @@ impl UnixDatagram {
     /// assert_eq!(n, 13);
     /// ```
     pub fn try_clone(&self) -> io::Result<UnixDatagram> {
-        let socket = UnixDatagram::from_std(self.io.get_ref().try_clone()?)?;
+        let mut socket = UnixDatagram::from_std(self.io.get_ref().try_clone()?)?;
         socket.timeouts.copy_from(&self.timeouts);
         Ok(socket)
     }

@@ -104,7 +104,7 @@ impl UnixStream {
     /// assert_eq!(got, "via the clone");
     /// ```
     pub fn try_clone(&self) -> io::Result<UnixStream> {
-        let stream = UnixStream::from_std(self.io.get_ref().try_clone()?)?;
+        let mut stream = UnixStream::from_std(self.io.get_ref().try_clone()?)?;
         stream.timeouts.copy_from(&self.timeouts);
         Ok(stream)
     }
