@@ -162,3 +162,44 @@ fn a_delegate_that_catches_the_close_and_delegates_to_a_yielding_sub_ignored_it(
         ["sub: start", "sub: finally", "mid: finally", "top: finally"]
     );
 }
+
+// Outside any task, a wait cannot be forwarded: each level's first wait
+// during the close is cut short by closing it once more. A sub the root
+// started in its handler is a level of its own; the root's wait after it
+// still gets its cut, and every destructor runs.
+#[test]
+fn outside_a_task_each_level_a_handler_starts_gets_its_own_cut_wait() {
+    for depth in [0, 1] {
+        let log = Log::default();
+        let handler = |co: &Co<String>, name: &'static str| {
+            let _finally = Finally(&log, format!("{name}: finally"));
+            if catch_unwind(AssertUnwindSafe(|| co.yield_("1".into()))).is_err() {
+                let sub = catch_unwind(AssertUnwindSafe(|| {
+                    co.yield_from(Generator::new(|_: &Co<String>| {
+                        let _finally = Finally(&log, "sub: finally".to_string());
+                        corun::yield_now(); // cut short: the sub is closed
+                    }))
+                }));
+                assert!(sub.is_err(), "the closed sub's unwind reaches {name}");
+                corun::yield_now(); // its own first wait: cut short too
+            }
+        };
+        let mut g: Generator<'_, String> = Generator::new(|co| {
+            let _finally = Finally(&log, "root: finally".to_string());
+            if depth == 0 {
+                handler(co, "root handler");
+            } else {
+                co.yield_from(Generator::new(|co: &Co<String>| handler(co, "mid")));
+            }
+        });
+        g.start();
+        assert!(g.try_close().is_ok(), "depth {depth}");
+        assert!(g.is_complete());
+        let expected: &[&str] = if depth == 0 {
+            &["sub: finally", "root handler: finally", "root: finally"]
+        } else {
+            &["sub: finally", "mid: finally", "root: finally"]
+        };
+        assert_eq!(*log.borrow(), expected, "depth {depth}");
+    }
+}

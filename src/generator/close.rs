@@ -135,15 +135,25 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         // delivered, by a level that caught it (`yield_from` in a handler):
         // they are not being closed, and step as delegates always do.
         let mut closing_depth = self.delegates.len();
-        let mut cut_once = false;
+        // The depths (delegates below the level) of the levels whose wait
+        // was cut short, shallowest first; each level gets one cut
+        // (`close_wait`).
+        let mut cut_at: Vec<usize> = Vec::new();
         loop {
+            while cut_at
+                .last()
+                .is_some_and(|&depth| depth > self.delegates.len())
+            {
+                // That level is gone: a level later at its depth is another.
+                cut_at.pop();
+            }
             let Some(&top) = self.delegates.last() else {
                 match self.resume_own(signal) {
                     CoroutineResult::Yield(Suspend::Value(y)) => {
                         return Err(CloseFailure::Ignored(Some(y)))
                     }
                     CoroutineResult::Yield(Suspend::Wait(kind)) => {
-                        signal = self.close_wait(waits, kind, &mut cut_once)?;
+                        signal = self.close_wait(waits, kind, &mut cut_at)?;
                     }
                     CoroutineResult::Yield(Suspend::Delegate(p)) => {
                         signal = self.push_delegate(p);
@@ -168,8 +178,8 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
             // SAFETY: as in `step_delegated`.
             let step = unsafe { (*top.as_ptr()).step(signal) };
             if self.delegates.len() > closing_depth {
-                signal = self.stepped_after_close(step, closing_depth, waits, &mut cut_once)?;
-                Self::deeper_level(&mut closing_depth, &mut cut_once, self.delegates.len());
+                signal = self.stepped_after_close(step, closing_depth, waits, &mut cut_at)?;
+                closing_depth = closing_depth.min(self.delegates.len());
                 continue;
             }
             match step {
@@ -182,7 +192,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                     signal = Resume::SubPanicked(Box::new(SubIgnoredClose));
                 }
                 DelegateStep::Wait(kind) => {
-                    signal = self.close_wait(waits, kind, &mut cut_once)?;
+                    signal = self.close_wait(waits, kind, &mut cut_at)?;
                 }
                 DelegateStep::Delegated(p) => signal = self.push_delegate(p),
                 // Python re-raises GeneratorExit in the delegator after its
@@ -200,16 +210,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                     };
                 }
             }
-            Self::deeper_level(&mut closing_depth, &mut cut_once, self.delegates.len());
-        }
-    }
-
-    /// Once a level closed is popped, the close goes on in the one below
-    /// (now at `len`): it is a fresh level, with its own one cut of a wait.
-    fn deeper_level(closing_depth: &mut usize, cut_once: &mut bool, len: usize) {
-        if len < *closing_depth {
-            *closing_depth = len;
-            *cut_once = false;
+            closing_depth = closing_depth.min(self.delegates.len());
         }
     }
 
@@ -223,7 +224,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         step: DelegateStep<Y, S>,
         closing_depth: usize,
         waits: CloseWaits,
-        cut_once: &mut bool,
+        cut_at: &mut Vec<usize>,
     ) -> Result<Resume<S>, CloseFailure<Y>> {
         Ok(match step {
             DelegateStep::Returned => {
@@ -235,7 +236,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
                 Resume::SubPanicked(p)
             }
             DelegateStep::Delegated(p) => self.push_delegate(p),
-            DelegateStep::Wait(kind) => self.close_wait(waits, kind, cut_once)?,
+            DelegateStep::Wait(kind) => self.close_wait(waits, kind, cut_at)?,
             // The root itself caught the close: it stays suspended in its
             // `yield_from`, and the value is the close's answer.
             DelegateStep::Yielded(y) if closing_depth == 0 => {
@@ -261,21 +262,25 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// task that can wait (then `Wake`). If the caller cannot wait (no task,
     /// or it is unwinding), the wait is cut short by closing the body once
     /// more (`Close`), as any wait of an unwinding body returns at once; a
-    /// body that catches that too and waits again is given up on (leaked,
-    /// complete), since no later call could resume it sensibly.
+    /// level that catches that too and waits again is given up on (the
+    /// body leaked, complete), since no later call could resume it
+    /// sensibly. Each level gets its one cut: `cut_at` holds the depths of
+    /// the levels that had theirs, each forgotten once its level is popped.
     fn close_wait(
         &mut self,
         waits: CloseWaits,
         kind: WaitKind,
-        cut_once: &mut bool,
+        cut_at: &mut Vec<usize>,
     ) -> Result<Resume<S>, CloseFailure<Y>> {
         if waits == CloseWaits::Refuse {
             return Err(CloseFailure::Waiting(kind));
         }
+        // The waiting level is the innermost one: its depth names it.
+        let depth = self.delegates.len();
         match suspend_innermost(kind) {
             Ok(()) => Ok(Resume::Wake),
-            Err(_) if !*cut_once => {
-                *cut_once = true;
+            Err(_) if cut_at.last() != Some(&depth) => {
+                cut_at.push(depth);
                 Ok(Resume::Close)
             }
             Err(_) => {
