@@ -253,7 +253,8 @@ mod loom_tests;
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::*;
+    use crate::loom::lock;
+    use crate::runtime::completion::Completion;
     use std::future::poll_fn;
     use std::time::Duration;
 
