@@ -85,3 +85,38 @@ fn terminate_stops_an_imap_under_way() {
         "every job ran though the pool was terminated"
     );
 }
+
+#[test]
+fn join_after_terminate_waits_until_the_cancelled_jobs_closures_are_dropped() {
+    let rt = corun::Runtime::builder().workers(1).build().unwrap();
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    // The only worker is held by a task that never waits: the job below
+    // stays unstarted in its inbox.
+    let busy = rt.spawn(move || held.recv().unwrap());
+    while rt.loads()[0] == 0 {
+        std::thread::yield_now();
+    }
+    let pool = Arc::new(rt.pool());
+    let captured = Arc::new(5u32);
+    let inside = captured.clone();
+    let job = pool.apply_async(move || *inside);
+    pool.terminate();
+    assert!(job.ready(), "the cancel resolves the handle at once");
+    let joiner = {
+        let (pool, captured) = (pool.clone(), captured.clone());
+        std::thread::spawn(move || {
+            pool.join();
+            // Once join returns, the job's closure must be gone: only this
+            // clone and the test's own are left.
+            Arc::strong_count(&captured)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    release.send(()).unwrap();
+    busy.join().unwrap();
+    assert_eq!(
+        joiner.join().unwrap(),
+        2,
+        "join returned while the closure was alive"
+    );
+}

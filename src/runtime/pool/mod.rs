@@ -210,10 +210,17 @@ impl Pool {
             return JoinHandle::new(completion, worker);
         };
         let id = guard.id();
+        // The job leaves the count once both its outcome is stored (so
+        // `join` finds every result there) and its closure is gone (run, or
+        // dropped unrun after a cancel), whichever comes last.
+        let guard = Arc::new(guard);
+        let held_by_job = guard.clone();
+        let job = move || {
+            let _held = held_by_job;
+            job()
+        };
         let handle = self.shared.spawn_to(worker, job, location, true);
         let completion = handle.completion().clone();
-        // The job leaves the count once its outcome is stored, not when its
-        // closure returns: `join` then finds every result there.
         completion.then_after(move || drop(guard));
         self.tracker
             .file(id, std::sync::Arc::new(move || completion.request_cancel()));

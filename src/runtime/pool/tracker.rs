@@ -4,8 +4,9 @@
 //!
 //! Rules:
 //! 1. A job is counted (`enter`) before it is spawned and leaves exactly
-//!    once, when its [`JobGuard`] is dropped: at the end of its body, as it
-//!    unwinds, or unrun with the closure.
+//!    once, when its [`JobGuard`] is dropped: the pool shares it between
+//!    the job's closure and its outcome, so that is once the outcome is
+//!    stored and the closure is gone (run, unwound, or dropped unrun).
 //! 2. Its canceller is filed after the spawn. A job that ended before that
 //!    leaves a tombstone instead, which the filing consumes, so no entry is
 //!    left behind for a job that is gone.

@@ -21,7 +21,9 @@
 //!    until it polls again, each waiter whose claim can now be met; so a
 //!    waiter that stops polling (a `Sink` whose flush was abandoned, a
 //!    kept `SendFuture`) holds back its one slot, not the whole channel,
-//!    nor the waiters behind it. A waiter that leaves (it sent, or its
+//!    nor the waiters behind it; as many such waiters as the capacity (one,
+//!    for a channel of capacity 1) do hold it back, until they are polled
+//!    or dropped, as a reserved permit does in tokio's bounded channel. A waiter that leaves (it sent, or its
 //!    future was dropped) gives its claim to the ones behind.
 //! 4. Disconnection (the last sender gone, the receiver closed or dropped)
 //!    is decided by an RMW or by closing the queue, and then wakes the

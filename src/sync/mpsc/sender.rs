@@ -175,7 +175,9 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
 /// does not flush: finish with `flush` or `close` (or use `send`), since
 /// a sender dropped with an item kept drops it. Once a flush has waited,
 /// the kept item has a claim on the next free slot (as any waiting
-/// sender's): other senders take only the room beyond it.
+/// sender's): other senders take only the room beyond it, so a kept `Sink`
+/// that is never flushed again holds one slot (the whole of a channel of
+/// capacity 1) until it is flushed, closed or dropped.
 ///
 /// ```
 /// use futures::SinkExt;
