@@ -437,7 +437,7 @@ fn a_timeout_inside_a_generators_wait_closes_the_generator() {
     assert!(elapsed);
     assert_eq!(*log.borrow(), ["generator finally"]);
     assert!(
-        second_send.contains("after completion nothing may be sent"),
+        second_send.contains("is already complete; nothing more may be sent"),
         "{second_send}"
     );
 }

@@ -174,3 +174,61 @@ fn spawning_past_the_map_budget_is_an_error() {
     });
     assert!(ex.tasks().is_empty());
 }
+
+/// Past `vm.max_map_count` the stacks stop a little short of the limit
+/// itself, so the rest of the program still gets memory maps: the waiters'
+/// list and `tasks()` grow past it (a large `malloc` is a map of its own,
+/// and a failed one aborts), and the tasks that found no stack say so in
+/// their `join`.
+#[test]
+fn at_the_map_limit_the_program_goes_on_and_the_extra_tasks_say_why() {
+    let name = "at_the_map_limit_the_program_goes_on_and_the_extra_tasks_say_why";
+    if !is_child(name) {
+        let out = run_child(name);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "child failed\n{stdout}\n{stderr}");
+        assert!(stdout.contains("1 passed"), "{stdout}");
+        return;
+    }
+    let Some(limit) = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+    else {
+        return; // not Linux's limit: nothing to reach
+    };
+    let tasks = limit / 2 + 8_000;
+    let ex = Executor::new();
+    let event = Rc::new(corun::sync::Event::new());
+    let (started, no_stack) = ex.block_on(|| {
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let event = event.clone();
+                corun::spawn(move || event.wait())
+            })
+            .collect();
+        corun::yield_now();
+        // Every task has had its first turn: most wait, the rest had no stack.
+        let free_maps = limit.saturating_sub(map_count());
+        assert!(
+            free_maps >= 1000,
+            "only {free_maps} maps left to the rest of the program"
+        );
+        let waiting = ex.tasks().len();
+        event.set();
+        let no_stack = handles
+            .into_iter()
+            .filter_map(|h| h.join().err())
+            .inspect(|e| {
+                let why = e.stack_error().expect("only a missing stack fails");
+                assert!(why.to_string().contains("vm.max_map_count"), "{why}");
+            })
+            .count();
+        (waiting, no_stack)
+    });
+    assert!(
+        no_stack > 0,
+        "{tasks} stacks fit under a limit of {limit} maps"
+    );
+    assert!(started > limit / 4, "only {started} tasks started");
+}

@@ -328,24 +328,32 @@ fn blocking_waits_in_a_future_task_panic_with_advice_instead_of_stalling_the_wor
         let pool = rt.pool();
         let ar = pool.apply_async(|| corun::sleep(Duration::from_millis(1)));
         let get = corun::spawn_future(async move { ar.get() });
-        let messages: Vec<String> = [recv.join().err(), join.join().err(), get.join().err()]
-            .into_iter()
-            .map(|e| {
-                let e = e.expect("the blocking wait panicked");
-                common::payload_message(e.into_panic())
-            })
-            .collect();
+        let map_pool = rt.pool();
+        let map = corun::spawn_future(async move { map_pool.map(0..4u32, |x| x) });
+        let messages: Vec<String> = [
+            recv.join().err(),
+            join.join().err(),
+            get.join().err(),
+            map.join().err(),
+        ]
+        .into_iter()
+        .map(|e| {
+            let e = e.expect("the blocking wait panicked");
+            common::payload_message(e.into_panic())
+        })
+        .collect();
         drop(tx);
         messages
     });
-    for (message, what) in messages.iter().zip([
-        "mpsc::Receiver::recv",
-        "runtime JoinHandle::join",
-        "AsyncResult::get",
+    for (message, (what, instead)) in messages.iter().zip([
+        ("mpsc::Receiver::recv", "recv_async().await"),
+        ("runtime JoinHandle::join", ".await the JoinHandle"),
+        ("AsyncResult::get", "get_async().await"),
+        ("Pool::map", "no async form"),
     ]) {
         assert!(message.starts_with(what), "{message}");
         assert!(message.contains("future task"), "{message}");
-        assert!(message.contains("async form"), "{message}");
+        assert!(message.contains(instead), "{message}");
     }
 }
 

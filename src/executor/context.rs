@@ -79,7 +79,8 @@ pub(crate) fn current_task(what: &str) -> TaskRef {
 fn outside(what: &str) -> ! {
     panic!(
         "{what} called outside a corun task: call it from a closure run by \
-         Executor::block_on, Executor::spawn or corun::spawn"
+         Executor::block_on, Executor::spawn or corun::spawn (on a Runtime: rt.spawn or \
+         rt.block_on)"
     )
 }
 

@@ -32,7 +32,10 @@ pub(crate) fn suspend_as(what: &str, kind: WaitKind) -> Result<(), SuspendError>
 fn in_future_task(what: &str) -> ! {
     panic!(
         "{what}: this blocking wait was called from a future task (spawn_future) or outside \
-         any coroutine; a future task has no stack to suspend: use the async form there \
-         (sleep_future, .await on the JoinHandle or on the sync type's future)"
+         any coroutine; a future task has no stack to suspend. In async code use the async \
+         form (sleep_future for sleep, recv_async/send_async for channels, .await on a \
+         JoinHandle, notified()/wait_async() for Notify/Event, lock_async/acquire_async); \
+         what has none (yield_now, scope, timeout, interval) belongs in a stackful task \
+         (spawn)"
     )
 }

@@ -243,7 +243,13 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         if self.life != Life::Suspended {
             self.misuse(
                 "send",
-                "call start() first; after completion nothing may be sent",
+                if self.life == Life::Created {
+                    "call start() first (Python: send a non-None value to a just-started \
+                     generator is a TypeError)"
+                } else {
+                    "nothing more may be sent (Python raises StopIteration again); check \
+                     is_complete(), or iterate it with next(), which keeps giving None"
+                },
             );
         }
         Self::public_state(self.step_forwarding_waits(protocol::Resume::Send(value)))

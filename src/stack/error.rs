@@ -147,8 +147,9 @@ impl fmt::Display for StackError {
             Some(limit) => write!(
                 f,
                 "Each guarded stack takes two memory maps and vm.max_map_count is {limit} \
-                 (about {} live stacks). ",
-                limit / 2
+                 (about {} live stacks, {} maps being left to the rest of the program). ",
+                limit.saturating_sub(super::mapping::MAPS_LEFT_TO_OTHERS as u64) / 2,
+                super::mapping::MAPS_LEFT_TO_OTHERS
             )?,
             None => write!(f, "Each guarded stack takes two memory maps. ")?,
         }

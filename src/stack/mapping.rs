@@ -12,6 +12,8 @@
 //! dereferenced in an `unsafe` block that says why the mapping is alive).
 
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// How a range of a mapping may be accessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,31 @@ pub(super) enum Reserve {
     Lazily,
     /// The default accounting: for small mappings used at once.
     UpFront,
+}
+
+/// Mappings made here and not unmapped (leaked ones included): the memory
+/// maps corun holds, for the budget below. (std's atomic: a count, not part
+/// of any cross-thread protocol.)
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Maps left to the rest of the process (the heap's large allocations,
+/// thread stacks, libraries) when corun's stacks stop growing: at the limit
+/// itself, the next `malloc` of a large block fails too, and Rust aborts
+/// on that, where a stack that cannot be mapped is an error the program
+/// can handle.
+pub(super) const MAPS_LEFT_TO_OTHERS: usize = 2048;
+
+/// Whether one more guarded stack (two maps: its guard page and the rest)
+/// keeps [`MAPS_LEFT_TO_OTHERS`] free under `vm.max_map_count`, counting
+/// each of corun's mappings as two (a stack's are; the others are few).
+pub(super) fn within_map_budget() -> bool {
+    static MAX: OnceLock<Option<usize>> = OnceLock::new();
+    let max = MAX.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/vm/max_map_count")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    });
+    max.is_none_or(|max| 2 * (LIVE.load(Ordering::Relaxed) + 1) + MAPS_LEFT_TO_OTHERS <= max)
 }
 
 /// An anonymous private mapping of `len` bytes at `addr`, unmapped on drop.
@@ -72,6 +99,7 @@ impl Mapping {
             unsafe { libc::munmap(addr, len) };
             return Err(io::Error::other("mmap returned address 0"));
         }
+        LIVE.fetch_add(1, Ordering::Relaxed);
         Ok(Mapping {
             addr: addr as usize,
             len,
@@ -176,6 +204,7 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
         // SAFETY: the range is exactly the one `new` mapped, owned by this
         // value alone. Nothing dereferences an address inside it any more:
         // each owner drops its mapping only once the memory is out of use (a

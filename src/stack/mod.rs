@@ -164,6 +164,11 @@ impl GuardedStack {
             .checked_add(page)
             .ok_or_else(|| StackError::too_large(usable))?;
         let error = |e| StackError::new(usable, e);
+        if !mapping::within_map_budget() {
+            // As the kernel would say at the limit itself (ENOMEM), a little
+            // before it, so that the rest of the process still gets maps.
+            return Err(error(std::io::Error::from_raw_os_error(libc::ENOMEM)));
+        }
         let mapping = Mapping::new(len, Access::None, Reserve::Lazily).map_err(error)?;
         // On failure `mapping` is dropped, which unmaps it.
         mapping.open_read_write(page, usable).map_err(error)?;

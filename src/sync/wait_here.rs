@@ -52,8 +52,30 @@ fn refused(reason: &str) -> ! {
     panic!(
         "{reason}: this blocking wait was called from a future task (spawn_future), which has \
          no stack to suspend, and blocking the thread would stall every task of its executor; \
-         use the async form there (.await the handle, recv_async, send_async, the Stream or Sink)"
+         use the async form there: {}",
+        async_form(reason)
     )
+}
+
+/// What to call instead of `reason` in async code.
+fn async_form(reason: &str) -> &'static str {
+    const FORMS: [(&str, &str); 5] = [
+        (
+            "mpsc::Receiver",
+            "recv_async().await, or the receiver as a Stream",
+        ),
+        (
+            "mpsc::Sender",
+            "send_async(value).await, or the sender as a Sink",
+        ),
+        ("mpsc::OneshotReceiver", ".await the receiver"),
+        ("runtime JoinHandle", ".await the JoinHandle"),
+        ("AsyncResult", "get_async().await"),
+    ];
+    FORMS
+        .iter()
+        .find(|(call, _)| reason.starts_with(call))
+        .map_or("the type's *_async method", |(_, form)| form)
 }
 
 /// [`wait`] for at most `limit`; `Ok(None)` when the time ran out first.

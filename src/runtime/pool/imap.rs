@@ -95,6 +95,7 @@ impl Pool {
         R: Send + 'static,
     {
         self.check_open("Pool::imap");
+        self.check_can_wait("Pool::imap");
         Imap {
             feed: Feed::new(self, items.into_iter(), Arc::new(f)),
             in_flight: VecDeque::new(),
@@ -124,6 +125,7 @@ impl Pool {
         R: Send + 'static,
     {
         self.check_open("Pool::imap_unordered");
+        self.check_can_wait("Pool::imap_unordered");
         ImapUnordered {
             feed: Feed::new(self, items.into_iter(), Arc::new(f)),
             in_flight: Vec::new(),

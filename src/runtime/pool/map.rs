@@ -54,6 +54,7 @@ impl Pool {
         R: Send + 'static,
     {
         self.check_open("Pool::map");
+        self.check_can_wait("Pool::map");
         let sizes = Sizes::Guided {
             workers: self.workers(),
         };
@@ -76,6 +77,7 @@ impl Pool {
         R: Send + 'static,
     {
         self.check_open("Pool::map");
+        self.check_can_wait("Pool::map");
         assert!(
             chunk_size > 0,
             "Pool::map_chunked: chunk_size must be at least 1"
@@ -157,6 +159,7 @@ impl Pool {
         R: Send + 'static,
     {
         self.check_open("Pool::try_map");
+        self.check_can_wait("Pool::try_map");
         let sizes = Sizes::Guided {
             workers: self.workers(),
         };

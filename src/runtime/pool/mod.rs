@@ -195,6 +195,21 @@ impl Pool {
         );
     }
 
+    /// The pool's waiting calls have no async form: in a future task, which
+    /// cannot suspend, they would block the worker's thread (and perhaps
+    /// the very jobs they wait for), so they refuse at once.
+    #[track_caller]
+    fn check_can_wait(&self, what: &str) {
+        if crate::executor::hooks::in_future_task() {
+            panic!(
+                "{what} called from a future task (spawn_future), which has no stack to \
+                 suspend: the pool's waiting calls have no async form; call it from a \
+                 stackful task (corun::spawn, Runtime::spawn) or a plain thread, or use \
+                 apply_async and AsyncResult::get_async"
+            );
+        }
+    }
+
     /// Spawns one job on the least-loaded worker, counted by the tracker.
     pub(crate) fn submit<F, T>(&self, job: F, location: &'static Location<'static>) -> JoinHandle<T>
     where
@@ -256,6 +271,7 @@ impl Pool {
         T: Send + 'static,
     {
         self.check_open("Pool::apply");
+        self.check_can_wait("Pool::apply");
         super::unwrap_outcome(self.submit(job, Location::caller()).join(), "Pool::apply")
     }
 
@@ -281,6 +297,7 @@ impl Pool {
     ///
     /// If the pool was not closed.
     pub fn join(&self) {
+        self.check_can_wait("Pool::join");
         assert!(
             self.is_closed(),
             "Pool::join called before Pool::close: close the pool first, as Python's \
