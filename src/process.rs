@@ -156,26 +156,9 @@ impl Command {
         // the defaults go on it for this one spawn and come off again.
         // Unset and inherit are the same to `spawn` and `status`, so putting
         // inherit back leaves the command as the caller made it.
-        let [stdin_set, stdout_set, stderr_set] = self.stdio_set;
-        if !stdin_set {
-            self.inner.stdin(Stdio::null());
-        }
-        if !stdout_set {
-            self.inner.stdout(Stdio::piped());
-        }
-        if !stderr_set {
-            self.inner.stderr(Stdio::piped());
-        }
+        self.set_unset_stdio([Stdio::null, Stdio::piped, Stdio::piped]);
         let spawned = self.inner.spawn();
-        if !stdin_set {
-            self.inner.stdin(Stdio::inherit());
-        }
-        if !stdout_set {
-            self.inner.stdout(Stdio::inherit());
-        }
-        if !stderr_set {
-            self.inner.stderr(Stdio::inherit());
-        }
+        self.set_unset_stdio([Stdio::inherit, Stdio::inherit, Stdio::inherit]);
         let mut child = Child::from_std(spawned?)?;
         child.stdin = None;
         child.wait_with_output()
@@ -184,6 +167,22 @@ impl Command {
     /// Runs the child to its end and returns its exit status.
     pub fn status(&mut self) -> io::Result<ExitStatus> {
         self.spawn()?.wait()
+    }
+
+    /// Sets stdin, stdout and stderr (in that order) to what `make` gives,
+    /// each only if the caller left it unset.
+    fn set_unset_stdio(&mut self, make: [fn() -> Stdio; 3]) {
+        let [stdin, stdout, stderr] = make;
+        let [stdin_set, stdout_set, stderr_set] = self.stdio_set;
+        if !stdin_set {
+            self.inner.stdin(stdin());
+        }
+        if !stdout_set {
+            self.inner.stdout(stdout());
+        }
+        if !stderr_set {
+            self.inner.stderr(stderr());
+        }
     }
 
     /// The std command, for settings this type does not mirror

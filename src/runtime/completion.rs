@@ -65,6 +65,17 @@ fn keep_among(waiters: &mut Vec<Waker>, cx: &Context<'_>) {
     }
 }
 
+/// Rules 1 and 5, outside the lock: the outcome is stored; its waiters
+/// wake, then the hook runs.
+fn announce(joiners: Vec<Waker>, then: Option<Box<dyn FnOnce() + Send>>) {
+    for waker in joiners {
+        waker.wake();
+    }
+    if let Some(then) = then {
+        then();
+    }
+}
+
 impl<T> Completion<T> {
     pub(crate) fn new() -> Self {
         Completion {
@@ -106,12 +117,7 @@ impl<T> Completion<T> {
             state.watcher = None;
             (std::mem::take(&mut state.joiners), state.then.take())
         };
-        for waker in joiners {
-            waker.wake();
-        }
-        if let Some(then) = then {
-            then();
-        }
+        announce(joiners, then);
         true
     }
 
@@ -217,12 +223,10 @@ impl<T> Completion<T> {
             };
             (state.watcher.take(), joiners, then)
         };
-        for waker in watcher.into_iter().chain(joiners) {
+        if let Some(waker) = watcher {
             waker.wake();
         }
-        if let Some(then) = then {
-            then();
-        }
+        announce(joiners, then);
     }
 
     /// Rule 4, the worker's side: the job is about to become a task;

@@ -131,10 +131,7 @@ pub(crate) fn dispatch(me: usize, workers: &[Arc<WorkerShared>]) {
     // Rule 5. A later close may ask for an earlier deadline: it wakes the
     // wait below (through the inbox's waker), and the loop reads it again.
     loop {
-        let deadline = here
-            .inbox
-            .closing_deadline()
-            .map_or(deadline, |d| d.min(deadline));
+        let deadline = earliest_deadline(here, deadline);
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return;
@@ -155,16 +152,20 @@ pub(crate) fn dispatch(me: usize, workers: &[Arc<WorkerShared>]) {
     // Rule 5, the local tasks: nothing wakes the dispatcher when one ends,
     // so it looks at a short interval (this is shutdown, not a hot path).
     while other_live_tasks() > 0 {
-        let deadline = here
-            .inbox
-            .closing_deadline()
-            .map_or(deadline, |d| d.min(deadline));
+        let deadline = earliest_deadline(here, deadline);
         let left = deadline.saturating_duration_since(Instant::now());
         let look = pin!(crate::executor::sleep_future(left.min(LOCAL_TASKS_LOOK)));
         if left.is_zero() || suspend_on(look, "runtime shutdown").is_err() {
             return;
         }
     }
+}
+
+/// `deadline`, or the earlier one a later close asked for.
+fn earliest_deadline(here: &WorkerShared, deadline: Instant) -> Instant {
+    here.inbox
+        .closing_deadline()
+        .map_or(deadline, |d| d.min(deadline))
 }
 
 /// How often a closing dispatcher looks whether its worker's local tasks

@@ -40,6 +40,14 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// A handle for a task that was never started, its `join` saying `why`
+    /// (a closing runtime, a terminated pool).
+    pub(crate) fn never_started(why: &'static str, worker: usize) -> Self {
+        let completion = Arc::new(Completion::new());
+        completion.complete(Err(JoinError::cancelled_because(why)));
+        JoinHandle::new(completion, worker)
+    }
+
     /// The shared completion, for the pool's `AsyncResult` and `terminate`.
     pub(crate) fn completion(&self) -> &Arc<Completion<T>> {
         &self.completion

@@ -157,9 +157,7 @@ impl Shared {
         self.try_spawn_to(worker, body, location, stealable)
             .unwrap_or_else(|body| {
                 drop(body);
-                let completion = Arc::new(Completion::new());
-                completion.complete(Err(JoinError::cancelled_because(REFUSED)));
-                JoinHandle::new(completion, worker)
+                JoinHandle::never_started(REFUSED, worker)
             })
     }
 

@@ -17,9 +17,7 @@ mod tracker;
 pub use async_result::{AsyncResult, GetTimeoutError};
 pub use imap::{Imap, ImapUnordered};
 
-use super::completion::Completion;
 use super::{BuildError, JoinHandle, Runtime, RuntimeBuilder, Shared};
-use crate::executor::JoinError;
 use crate::loom::{Arc, AtomicBool, Ordering};
 use crate::sync::wait_here;
 use std::fmt;
@@ -220,9 +218,7 @@ impl Pool {
         let Some(guard) = Tracker::enter(&self.tracker) else {
             // Terminated: a map or imap under way submits no more.
             drop(job);
-            let completion = Arc::new(Completion::new());
-            completion.complete(Err(JoinError::cancelled_because(TERMINATED)));
-            return JoinHandle::new(completion, worker);
+            return JoinHandle::never_started(TERMINATED, worker);
         };
         let id = guard.id();
         // The job leaves the count once both its outcome is stored (so
