@@ -358,6 +358,46 @@ fn blocking_waits_in_a_future_task_panic_with_advice_instead_of_stalling_the_wor
 }
 
 #[test]
+fn a_refused_blocking_wait_names_the_callers_line_not_corun_s() {
+    // Each refusal's panic location is where the user called the blocking
+    // method, so the default hook's "panicked at" points at the mistake.
+    let name = "a_refused_blocking_wait_names_the_callers_line_not_corun_s";
+    let Some(stderr) = common::child_stderr(name, || {
+        in_a_future_task_on_the_worker(|rt| {
+            // A full channel for the send, an empty one for the receive.
+            let (tx, _full) = corun::sync::mpsc::channel::<u32>(1);
+            tx.try_send(0).unwrap();
+            let (_open, rx) = corun::sync::mpsc::channel::<u32>(1);
+            let pool = rt.pool();
+            let ar = pool.apply_async(|| corun::sleep(Duration::from_millis(5)));
+            let handle = rt.spawn_on(0, || corun::sleep(Duration::from_millis(5)));
+            let (_keep, once) = corun::sync::mpsc::oneshot::<u32>();
+            let calls = [
+                corun::spawn_future(async move { _ = tx.send(1) }),
+                corun::spawn_future(async move { _ = rx.recv_timeout(Duration::from_secs(1)) }),
+                corun::spawn_future(async move { _ = ar.get_timeout(Duration::from_secs(1)) }),
+                corun::spawn_future(async move { _ = handle.join() }),
+                corun::spawn_future(async move { _ = once.recv() }),
+            ];
+            for call in calls {
+                assert!(call.join().unwrap_err().is_panic());
+            }
+        })
+    }) else {
+        return;
+    };
+    let locations: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.split_once("panicked at ").map(|(_, at)| at))
+        .collect();
+    assert_eq!(locations.len(), 5, "{stderr}");
+    assert!(stderr.contains("AsyncResult::get_timeout: "), "{stderr}");
+    for at in locations {
+        assert!(at.starts_with("tests/runtime_spawn.rs:"), "{at}\n{stderr}");
+    }
+}
+
+#[test]
 fn blocking_calls_in_a_future_task_take_what_is_ready_without_panicking() {
     let got = in_a_future_task_on_the_worker(|rt| {
         let done = rt.spawn_on(0, || 1);

@@ -84,6 +84,7 @@ impl<T> JoinHandle<T> {
     ///
     /// When it must wait in a future task (`spawn_future`), which has no
     /// stack to suspend: use the async form there.
+    #[track_caller]
     pub fn join(self) -> Result<T, JoinError> {
         match crate::sync::wait_here::wait(self, "runtime JoinHandle::join") {
             Ok(outcome) => outcome,
@@ -97,6 +98,7 @@ impl<T> JoinHandle<T> {
     ///
     /// When it must wait in a future task (`spawn_future`), which has no
     /// stack to suspend: use the async form there.
+    #[track_caller]
     pub fn join_timeout(mut self, limit: Duration) -> Result<Result<T, JoinError>, Self> {
         let got =
             crate::sync::wait_here::wait_timeout(&mut self, limit, "runtime JoinHandle::join");

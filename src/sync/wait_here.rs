@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 ///
 /// In a future task (`spawn_future`) when it would wait: see
 /// [`ready_or_refuse`].
+#[track_caller]
 pub(crate) fn wait<F: Future>(future: F, reason: &'static str) -> Result<F::Output, Unwinding> {
     let mut future = pin!(future);
     if can_suspend() {
@@ -36,6 +37,7 @@ pub(crate) fn wait<F: Future>(future: F, reason: &'static str) -> Result<F::Outp
 /// deadlock the detector cannot see. So a wait there takes what is ready
 /// already and panics if it would have to wait, as the local channel's
 /// does, saying what to use. Elsewhere it does nothing (`None`).
+#[track_caller]
 fn ready_or_refuse<F: Future>(future: Pin<&mut F>, reason: &str) -> Option<F::Output> {
     if !in_future_task() {
         return None;
@@ -79,6 +81,7 @@ fn async_form(reason: &str) -> &'static str {
 }
 
 /// [`wait`] for at most `limit`; `Ok(None)` when the time ran out first.
+#[track_caller]
 pub(crate) fn wait_timeout<F: Future>(
     future: F,
     limit: Duration,

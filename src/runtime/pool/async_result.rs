@@ -57,6 +57,7 @@ impl<T> AsyncResult<T> {
         AsyncResult { completion }
     }
 
+    #[track_caller]
     fn check_not_taken(&self, what: &str) {
         assert!(
             !self.completion.is_taken(),
@@ -74,6 +75,7 @@ impl<T> AsyncResult<T> {
     /// at once, the second to wake panics so); and when it must wait in a
     /// future task (`spawn_future`), which has no stack to suspend: use
     /// [`get_async`](AsyncResult::get_async) there.
+    #[track_caller]
     pub fn get(&self) -> Result<T, JoinError> {
         self.check_not_taken("AsyncResult::get");
         // Wait without taking, as `wait` does: every waiter of a shared
@@ -109,6 +111,7 @@ impl<T> AsyncResult<T> {
         self.take_finished("AsyncResult::get_async")
     }
 
+    #[track_caller]
     fn take_finished(&self, what: &str) -> Result<T, JoinError> {
         match self.completion.take() {
             Some(outcome) => outcome,
@@ -129,8 +132,9 @@ impl<T> AsyncResult<T> {
     /// # Panics
     ///
     /// If an earlier `get` already took the result.
+    #[track_caller]
     pub fn get_timeout(&self, limit: Duration) -> Result<T, GetTimeoutError> {
-        if !self.wait_timeout(limit) {
+        if !self.wait_timeout_as(limit, "AsyncResult::get_timeout") {
             return Err(GetTimeoutError::Timeout);
         }
         self.get().map_err(GetTimeoutError::Failed)
@@ -148,6 +152,7 @@ impl<T> AsyncResult<T> {
     }
 
     /// Waits until the job has ended, without taking its result.
+    #[track_caller]
     pub fn wait(&self) {
         let _ = wait_here::wait(
             poll_fn(|cx| self.completion.poll_finished(cx)),
@@ -156,12 +161,16 @@ impl<T> AsyncResult<T> {
     }
 
     /// [`wait`](AsyncResult::wait) for at most `limit`; whether it ended.
+    #[track_caller]
     pub fn wait_timeout(&self, limit: Duration) -> bool {
-        let _ = wait_here::wait_timeout(
-            poll_fn(|cx| self.completion.poll_finished(cx)),
-            limit,
-            "AsyncResult::wait_timeout",
-        );
+        self.wait_timeout_as(limit, "AsyncResult::wait_timeout")
+    }
+
+    /// `wait_timeout` for the public call `what` (named if it is refused).
+    #[track_caller]
+    fn wait_timeout_as(&self, limit: Duration, what: &'static str) -> bool {
+        let _ =
+            wait_here::wait_timeout(poll_fn(|cx| self.completion.poll_finished(cx)), limit, what);
         self.ready()
     }
 

@@ -292,6 +292,7 @@ impl Pool {
     /// # Panics
     ///
     /// If the pool was not closed.
+    #[track_caller]
     pub fn join(&self) {
         self.check_can_wait("Pool::join");
         assert!(

@@ -78,6 +78,7 @@ impl<T> OneshotReceiver<T> {
     ///
     /// When it must wait in a future task (`spawn_future`), which has no
     /// stack to suspend: use the async form there.
+    #[track_caller]
     pub fn recv(mut self) -> Result<T, RecvError> {
         wait_here::wait(&mut self, "mpsc::OneshotReceiver::recv").unwrap_or(Err(RecvError))
     }

@@ -41,6 +41,7 @@ impl<T> Receiver<T> {
     ///
     /// When it must wait in a future task (`spawn_future`), which has no
     /// stack to suspend: use the async form there.
+    #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         let mut backoff = None;
         loop {
@@ -69,6 +70,7 @@ impl<T> Receiver<T> {
     ///
     /// When it must wait in a future task (`spawn_future`), which has no
     /// stack to suspend: use the async form there.
+    #[track_caller]
     pub fn recv_timeout(&self, limit: Duration) -> Result<Option<T>, RecvError> {
         match self.try_recv() {
             Ok(value) => return Ok(Some(value)),

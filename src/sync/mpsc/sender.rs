@@ -50,6 +50,7 @@ impl<T> Sender<T> {
     ///
     /// When it must wait in a future task (`spawn_future`), which has no
     /// stack to suspend: use the async form there.
+    #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let mut value = value;
         let mut backoff = None;
