@@ -120,3 +120,40 @@ fn join_after_terminate_waits_until_the_cancelled_jobs_closures_are_dropped() {
         "join returned while the closure was alive"
     );
 }
+
+/// Sets its flag when dropped, after a pause that leaves a `join` which
+/// returned too early time to look.
+struct SlowToDrop(Arc<AtomicBool>);
+
+impl Drop for SlowToDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(Duration::from_millis(30));
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn join_waits_for_a_dropped_unrun_jobs_captures_to_finish_dropping() {
+    // Before, the job's share of the count was dropped before the closure
+    // it rode with (capture order), so `join` could return while the
+    // closure's captures were still being dropped.
+    let rt = corun::Runtime::builder().workers(1).build().unwrap();
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let busy = rt.spawn(move || held.recv().unwrap());
+    while rt.loads()[0] == 0 {
+        std::thread::yield_now();
+    }
+    let pool = rt.pool();
+    let dropped = Arc::new(AtomicBool::new(false));
+    let capture = SlowToDrop(dropped.clone());
+    let job = pool.apply_async(move || drop(capture));
+    pool.terminate();
+    assert!(job.ready());
+    release.send(()).unwrap();
+    pool.join();
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "join returned while the unrun job's closure was still being dropped"
+    );
+    busy.join().unwrap();
+}

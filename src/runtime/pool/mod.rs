@@ -23,7 +23,7 @@ use crate::sync::wait_here;
 use std::fmt;
 use std::future::poll_fn;
 use std::panic::Location;
-use tracker::Tracker;
+use tracker::{JobGuard, Tracker};
 
 /// Why a job submitted after `terminate` never ran.
 const TERMINATED: &str = "the pool was terminated: the job was never started";
@@ -145,6 +145,15 @@ impl Runtime {
     }
 }
 
+/// A job's closure and its share of the job's count. A struct, not two
+/// captures of one closure, so that the order is sure: a job dropped unrun
+/// drops its closure (and what it captured) first, and only then leaves
+/// the count, so `Pool::join` never returns while a closure lives.
+struct HeldJob<F> {
+    job: F,
+    _guard: Arc<JobGuard>,
+}
+
 impl Pool {
     /// A pool of `workers` workers, each pinned to a core (see
     /// [`PoolBuilder::pin_cores`]).
@@ -225,9 +234,12 @@ impl Pool {
         // `join` finds every result there) and its closure is gone (run, or
         // dropped unrun after a cancel), whichever comes last.
         let guard = Arc::new(guard);
-        let held_by_job = guard.clone();
+        let held = HeldJob {
+            job,
+            _guard: guard.clone(),
+        };
         let job = move || {
-            let _held = held_by_job;
+            let HeldJob { job, _guard } = held;
             job()
         };
         let handle = self.shared.spawn_to(worker, job, location, true);
