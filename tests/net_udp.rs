@@ -166,3 +166,69 @@ fn a_clone_is_the_same_socket_registered_on_its_own() {
         sender.join().unwrap();
     });
 }
+
+#[test]
+fn several_future_tasks_wait_on_one_socket_and_each_is_woken() {
+    // Each `*_async` call waits on its own: a second receiver does not
+    // push the first out (before, only the latest poll's waker was kept,
+    // and the first receiver was never woken), and a receiver given up
+    // on (a timeout drops its future) leaves no entry behind.
+    let ex = Executor::new();
+    let mut got = ex.block_on(|| {
+        let socket = std::rc::Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+        let addr = socket.local_addr().unwrap();
+        let given_up = {
+            let socket = socket.clone();
+            corun::spawn(move || {
+                corun::timeout(Duration::from_millis(1), || {
+                    corun::await_(async { socket.recv_async(&mut [0; 16]).await })
+                })
+                .is_err()
+            })
+        };
+        assert!(given_up.join().unwrap(), "nothing was sent yet");
+        let receivers: Vec<_> = (0..3)
+            .map(|_| {
+                let socket = socket.clone();
+                corun::spawn_future(async move {
+                    let mut buf = [0; 16];
+                    let (n, _) = socket.recv_from_async(&mut buf).await.unwrap();
+                    buf[..n].to_vec()
+                })
+            })
+            .collect();
+        corun::yield_now(); // every receiver is waiting now
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        for i in 0..3u8 {
+            sender.send_to(&[i; 4], addr).unwrap();
+        }
+        receivers
+            .into_iter()
+            .map(|r| r.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    got.sort();
+    assert_eq!(got, [[0u8; 4], [1; 4], [2; 4]]);
+}
+
+#[test]
+fn connected_udp_sends_and_receives_in_a_future_task() {
+    let ex = Executor::new();
+    let got = ex.block_on(|| {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        a.connect(b.local_addr().unwrap()).unwrap();
+        b.connect(a.local_addr().unwrap()).unwrap();
+        let f = corun::spawn_future(async move {
+            a.send_async(b"over").await.unwrap();
+            let mut buf = [0; 8];
+            let n = a.recv_async(&mut buf).await.unwrap();
+            buf[..n].to_vec()
+        });
+        let mut buf = [0; 8];
+        let n = b.recv(&mut buf).unwrap();
+        b.send(&buf[..n]).unwrap();
+        f.join().unwrap()
+    });
+    assert_eq!(got, b"over");
+}

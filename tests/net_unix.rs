@@ -152,6 +152,32 @@ fn a_bound_datagram_socket_receives_from_an_unbound_one() {
 }
 
 #[test]
+fn bound_datagram_sockets_answer_each_other_by_path_in_future_tasks() {
+    let (server_path, client_path) = (TempSocket::new("dgram-srv"), TempSocket::new("dgram-cli"));
+    let ex = Executor::new();
+    let server = UnixDatagram::bind(&server_path.0).unwrap();
+    let client = UnixDatagram::bind(&client_path.0).unwrap();
+    let to_server = server_path.0.clone();
+    let got = ex.block_on(|| {
+        let echo = corun::spawn_future(async move {
+            let mut buf = [0; 16];
+            let (n, from) = server.recv_from_async(&mut buf).await.unwrap();
+            let back = from.as_pathname().expect("a bound sender").to_owned();
+            server.send_to_async(&buf[..n], back).await.unwrap()
+        });
+        let ask = corun::spawn_future(async move {
+            client.send_to_async(b"marco", &to_server).await.unwrap();
+            let mut buf = [0; 16];
+            let (n, from) = client.recv_from_async(&mut buf).await.unwrap();
+            (buf[..n].to_vec(), from.as_pathname().map(|p| p.to_owned()))
+        });
+        assert_eq!(echo.join().unwrap(), 5);
+        ask.join().unwrap()
+    });
+    assert_eq!(got, (b"marco".to_vec(), Some(server_path.0.clone())));
+}
+
+#[test]
 fn a_stream_clone_is_the_same_connection_registered_on_its_own() {
     let ex = Executor::new();
     ex.block_on(|| {
@@ -307,18 +333,28 @@ fn a_receive_on_a_datagram_whose_reading_half_was_shut_down_gives_zero() {
         let reader = a.clone();
         let waiting_async =
             corun::spawn_future(async move { reader.recv_async(&mut [0; 16]).await.unwrap() });
+        let reader = a.clone();
+        let waiting_from =
+            corun::spawn_future(
+                async move { reader.recv_from_async(&mut [0; 16]).await.unwrap().0 },
+            );
         corun::yield_now();
         a.shutdown(Shutdown::Read).unwrap();
         // As std's blocking receive: end of data, at once, in either style.
         assert_eq!(waiting.join().unwrap(), 0);
         assert_eq!(waiting_async.join().unwrap(), 0);
+        assert_eq!(waiting_from.join().unwrap(), 0);
         assert_eq!(a.recv(&mut [0; 16]).unwrap(), 0);
+        let (n, from) = a.recv_from(&mut [0; 16]).unwrap();
+        assert_eq!(n, 0);
+        assert!(from.is_unnamed(), "{from:?}");
     });
     // On a plain thread too (it polls the fd, which stays readable).
     let (a, _b) = UnixDatagram::pair().unwrap();
     a.set_read_timeout(WATCHDOG).unwrap();
     a.shutdown(Shutdown::Read).unwrap();
     assert_eq!(a.recv(&mut [0; 16]).unwrap(), 0);
+    assert_eq!(a.recv_from(&mut [0; 16]).unwrap().0, 0);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{counter, DropCount};
-use corun::net::{TcpListener, TcpStream, UnixStream};
+use corun::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 use corun::{Executor, TaskState};
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
@@ -31,6 +31,19 @@ fn tasks_shows_the_io_operation_a_task_waits_on() {
         (&a).read(&mut buf).map(|_| ())
     });
     let accepter = ex.spawn(move || listener.accept().map(|_| ()));
+    // Future tasks show the operation too, not their future's type.
+    let (c, d) = ex.block_on(tcp_pair);
+    let async_reader = ex.spawn_future(async move {
+        let mut buf = [0; 8];
+        futures::AsyncReadExt::read(&mut &c, &mut buf)
+            .await
+            .map(|_| ())
+    });
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let async_receiver = ex.spawn_future(async move {
+        let mut buf = [0; 8];
+        udp.recv_from_async(&mut buf).await.map(|_| ())
+    });
     ex.block_on(corun::yield_now);
     let states: Vec<TaskState> = ex.tasks().into_iter().map(|t| t.state).collect();
     assert!(states.contains(&TaskState::Blocked {
@@ -40,10 +53,22 @@ fn tasks_shows_the_io_operation_a_task_waits_on() {
         on: "TcpListener::accept"
     }));
     assert!(ex.dump().contains("blocked on TcpStream::read"));
+    let futures_on: Vec<&str> = ex
+        .tasks()
+        .into_iter()
+        .filter(|t| t.kind == corun::TaskKind::Future)
+        .filter_map(|t| match t.state {
+            TaskState::Blocked { on } => Some(on),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(futures_on, ["TcpStream::read", "UdpSocket::recv_from"]);
     reader.cancel();
     accepter.cancel();
+    async_reader.cancel();
+    async_receiver.cancel();
     ex.run();
-    drop(b);
+    drop((b, d));
 }
 
 #[test]

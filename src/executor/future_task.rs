@@ -48,7 +48,7 @@ impl<Fut: Future + 'static> Task for FutureTask<Fut> {
         };
         // What `tasks()` and a deadlock report show while it waits: the
         // future's type names the code it runs (an async block's names its
-        // function).
+        // function), unless the poll names its wait (an I/O operation).
         self.header.blocked_on.set(std::any::type_name::<Fut>());
         let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
         let outcome = match polled {

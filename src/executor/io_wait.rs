@@ -16,6 +16,15 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Reactor) -> R) -> Option<R> {
     try_current_core().map(|core| f(&core.reactor))
 }
 
+/// Notes that the running task (a future task polling an I/O future)
+/// waits on `what`, for `tasks()` and deadlock reports, in place of its
+/// future's type name.
+pub(crate) fn note_waiting_on(what: &'static str) {
+    if let Some(core) = try_current_core() {
+        core.set_blocked_on(what);
+    }
+}
+
 /// Whether a task (stackful or future) is running on this thread, so a wait
 /// suspends it instead of blocking the thread.
 pub(crate) fn in_task() -> bool {

@@ -9,8 +9,11 @@
 //!    under a token made of its slot and a generation number. An event whose
 //!    token names a freed or reused slot is ignored, so an event for a
 //!    source already gone is harmless.
-//! 2. Each record keeps, per direction, a readiness bit, the stackful tasks
-//!    waiting (a wait list) and the waker of the future waiting. An event
+//! 2. Each record keeps, per direction, a readiness bit, a wait list (the
+//!    stackful tasks waiting, and the futures of `*_async` calls, each
+//!    enrolled on its own) and one waker slot for the `poll_*` building
+//!    blocks (`AsyncRead`, `poll_accept`), whose latest waker wins, as
+//!    tokio's `poll_read_ready`. An event
 //!    sets the bits of the directions it reports (an error or a hang-up sets
 //!    both, so every waiter tries again and meets the error or the end of
 //!    the stream) and wakes their waiters.
@@ -28,8 +31,9 @@
 //!    must not make the next read wait.
 //! 5. Every wait is held by a guard: a task cancelled, timed out or dropped
 //!    while it waits leaves its record's list, and its timer, so no stale
-//!    wake reaches it. A future's waker sits in its direction's slot until
-//!    the next event or until its source goes.
+//!    wake reaches it. An enrolled future leaves the list when it is
+//!    dropped; a `poll_*` waker sits in its direction's slot until the
+//!    next event or until its source goes.
 //! 6. A source is deregistered and its record freed when its owner is
 //!    dropped on the executor's thread. Dropped anywhere else, its token
 //!    goes on the reactor's release queue (the one cross-thread piece) and
@@ -45,7 +49,7 @@
 //!    come. `has_waiters` counts both, to tell whether polling the driver
 //!    can wake anything.
 
-use super::wait_queue::WaitQueue;
+use super::wait_queue::{WaitQueue, Waiter};
 use crate::loom::Arc;
 use concurrent_queue::ConcurrentQueue;
 use mio::unix::SourceFd;
@@ -139,7 +143,22 @@ impl Source {
         }
     }
 
-    /// The stackful tasks waiting on `dir`.
+    /// Enrolls a future of its own (an `*_async` call) for `dir`'s next
+    /// wake, beside any others: its key in `dir`'s list. Counted as a
+    /// waker kept (rule 7) until [`unenroll`](Self::unenroll).
+    pub(crate) fn enroll(&self, dir: Direction, waker: &Waker) -> u64 {
+        self.waiting.wakers.set(self.waiting.wakers.get() + 1);
+        self.lists[dir as usize].push(Waiter::Waker(waker.clone()), ())
+    }
+
+    /// Ends an [`enroll`](Self::enroll)ment: its entry goes if no wake took
+    /// it yet.
+    pub(crate) fn unenroll(&self, dir: Direction, key: u64) {
+        self.lists[dir as usize].remove(key);
+        self.waiting.wakers.set(self.waiting.wakers.get() - 1);
+    }
+
+    /// The stackful tasks (and enrolled futures) waiting on `dir`.
     pub(crate) fn queue(&self, dir: Direction) -> &WaitQueue {
         &self.lists[dir as usize]
     }

@@ -208,13 +208,36 @@ impl<T: AsFd> Evented<T> {
         cx: &mut Context<'_>,
         dir: Direction,
         what: &'static str,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
+        match self.try_io(dir, what, op, drained) {
+            Ok(done) => Poll::Ready(done),
+            Err(source) => {
+                source.set_waker(dir, cx.waker());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// What one poll of an I/O future does before it waits: one try (none
+    /// if the fd is known not ready), registering the fd if it would
+    /// block. `Ok` is the answer; `Err` the record to wait on for `dir`.
+    ///
+    /// # Panics
+    ///
+    /// If it would wait outside a corun executor.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        what: &'static str,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Result<io::Result<R>, Rc<Source>> {
         if let Some(source) = self.bound_source() {
             if !source.is_ready(dir) {
-                source.set_waker(dir, cx.waker());
-                return Poll::Pending;
+                io_wait::note_waiting_on(what);
+                return Err(source);
             }
         }
         match op(self.get_ref()) {
@@ -225,21 +248,37 @@ impl<T: AsFd> Evented<T> {
                         source.clear(dir);
                     }
                 }
-                return Poll::Ready(Ok(r));
+                return Ok(Ok(r));
             }
-            Err(e) => return Poll::Ready(Err(e)),
+            Err(e) => return Ok(Err(e)),
         }
         let source = match self.source() {
             Some(Ok(source)) => source,
-            Some(Err(e)) => return Poll::Ready(Err(e)),
+            Some(Err(e)) => return Ok(Err(e)),
             None => panic!(
                 "{what} polled outside a corun executor: corun's I/O futures are woken by \
                  the executor's reactor; poll them in a corun task (spawn_future, await_)"
             ),
         };
         source.clear(dir);
-        source.set_waker(dir, cx.waker());
-        Poll::Pending
+        io_wait::note_waiting_on(what);
+        Err(source)
+    }
+
+    /// The future of an `*_async` call: `op` until it does not say
+    /// `WouldBlock`, the future enrolled on its own for each wait, so any
+    /// number of them may wait on one fd's direction at once (see
+    /// [`IoOp`](super::io_op::IoOp)).
+    pub(crate) fn op_async<R, Op>(
+        &self,
+        dir: Direction,
+        what: &'static str,
+        op: Op,
+    ) -> super::io_op::IoOp<'_, T, Op>
+    where
+        Op: FnMut(&T) -> io::Result<R> + Unpin,
+    {
+        super::io_op::IoOp::new(self, dir, what, op)
     }
 
     /// Marks `dir` ended and wakes everyone waiting for it on this fd in

@@ -9,7 +9,12 @@
 //! - **In a future task or async code**: the `futures::io` traits
 //!   (`AsyncRead`, `AsyncWrite`) and the `*_async` methods return `Pending`
 //!   and are woken by the same reactor. They must be polled on a corun
-//!   executor.
+//!   executor. Any number of tasks may await `*_async` calls on one shared
+//!   socket at once (two receivers of one `Rc<UdpSocket>`): each waits on
+//!   its own and each is woken. The traits' `poll_*` methods keep one
+//!   waker per direction, as tokio's do (the latest poll's is woken): poll
+//!   each direction from one task at a time; a reader and a writer may be
+//!   two tasks.
 //! - **Outside any task** (a plain thread): the thread blocks, as with
 //!   std's types. It waits in a private `poll` of its own (one epoll fd per
 //!   thread, made on first use), so the fd itself stays non-blocking.
@@ -34,6 +39,7 @@
 //! ```
 
 mod evented;
+mod io_op;
 mod pipe;
 mod thread_wait;
 pub(crate) mod traits;

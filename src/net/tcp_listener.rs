@@ -85,7 +85,11 @@ impl TcpListener {
 
     /// [`accept`](Self::accept) for future tasks and async code.
     pub async fn accept_async(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+        let (stream, peer) = self
+            .io
+            .op_async(Direction::Read, "TcpListener::accept", |l| l.accept())
+            .await?;
+        Ok((TcpStream::from_std(stream)?, peer))
     }
 
     /// Polls for a connection: the building block of

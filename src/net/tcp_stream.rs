@@ -94,12 +94,10 @@ impl TcpStream {
         for a in resolve_async(&addr).await? {
             let attempt = async {
                 let stream = start_connect(a)?;
-                std::future::poll_fn(|cx| {
-                    stream
-                        .io
-                        .poll_io(cx, Direction::Write, "TcpStream::connect", connected)
-                })
-                .await?;
+                stream
+                    .io
+                    .op_async(Direction::Write, "TcpStream::connect", connected)
+                    .await?;
                 Ok::<_, io::Error>(stream)
             };
             match attempt.await {

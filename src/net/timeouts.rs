@@ -33,15 +33,20 @@ impl Timeouts {
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// A receive's answer once the reading half was shut down: `Ok(0)`, as
-    /// std's blocking receive gives, where the kernel says `EAGAIN`.
-    pub(crate) fn after_shutdown(&self, got: io::Result<usize>) -> io::Result<usize> {
+    /// A receive's answer once the reading half was shut down: `ended()`
+    /// (std's blocking receive gives 0 bytes) where the kernel says
+    /// `EAGAIN`.
+    pub(crate) fn after_shutdown<T>(
+        &self,
+        got: io::Result<T>,
+        ended: impl FnOnce() -> io::Result<T>,
+    ) -> io::Result<T> {
         match got {
             Err(e)
                 if e.kind() == io::ErrorKind::WouldBlock
                     && self.read_shut.load(std::sync::atomic::Ordering::Relaxed) =>
             {
-                Ok(0)
+                ended()
             }
             got => got,
         }

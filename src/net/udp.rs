@@ -120,24 +120,34 @@ impl UdpSocket {
             .await?
             .first()
             .ok_or_else(super::addr::no_addresses)?;
-        std::future::poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Write, "UdpSocket::send_to", |s| {
-                    s.send_to(buf, to)
-                })
-        })
-        .await
+        self.io
+            .op_async(Direction::Write, "UdpSocket::send_to", |s| {
+                s.send_to(buf, to)
+            })
+            .await
     }
 
     /// [`recv_from`](Self::recv_from) for future tasks and async code.
     pub async fn recv_from_async(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        std::future::poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, "UdpSocket::recv_from", |s| {
-                    s.recv_from(buf)
-                })
-        })
-        .await
+        self.io
+            .op_async(Direction::Read, "UdpSocket::recv_from", |s| {
+                s.recv_from(buf)
+            })
+            .await
+    }
+
+    /// [`send`](Self::send) for future tasks and async code.
+    pub async fn send_async(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .op_async(Direction::Write, "UdpSocket::send", |s| s.send(buf))
+            .await
+    }
+
+    /// [`recv`](Self::recv) for future tasks and async code.
+    pub async fn recv_async(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .op_async(Direction::Read, "UdpSocket::recv", |s| s.recv(buf))
+            .await
     }
 
     /// The local address.

@@ -8,7 +8,7 @@ use crate::io::traits::evented_fd;
 use crate::io::Evented;
 use std::fmt;
 use std::io;
-use std::os::unix::net::SocketAddr;
+use std::os::unix::net::{SocketAddr, UnixDatagram as StdUnixDatagram};
 use std::path::Path;
 
 /// A Unix-domain datagram socket: std's
@@ -26,23 +26,23 @@ use std::path::Path;
 /// assert_eq!(n, 12);
 /// ```
 pub struct UnixDatagram {
-    io: Evented<std::os::unix::net::UnixDatagram>,
+    io: Evented<StdUnixDatagram>,
     timeouts: Timeouts,
 }
 
 evented_fd!(UnixDatagram);
 
 impl UnixDatagram {
-    socket_common!(std::os::unix::net::UnixDatagram);
+    socket_common!(StdUnixDatagram);
 
     /// Binds to the socket file `path`.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
-        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
+        UnixDatagram::from_std(StdUnixDatagram::bind(path)?)
     }
 
     /// A socket bound to no address.
     pub fn unbound() -> io::Result<UnixDatagram> {
-        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
+        UnixDatagram::from_std(StdUnixDatagram::unbound()?)
     }
 
     /// Two connected sockets (`socketpair`).
@@ -83,38 +83,65 @@ impl UnixDatagram {
             Direction::Read,
             self.timeouts.read(),
             "UnixDatagram::recv",
-            |s| self.timeouts.after_shutdown(s.recv(buf)),
+            |s| self.timeouts.after_shutdown(s.recv(buf), || Ok(0)),
         )
     }
 
-    /// Receives one datagram and its sender's address.
+    /// Receives one datagram and its sender's address. Once this socket's
+    /// reading half is shut down, `(0, an unnamed address)`, as std's.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.blocking(
             Direction::Read,
             self.timeouts.read(),
             "UnixDatagram::recv_from",
-            |s| s.recv_from(buf),
+            |s| self.recv_from_now(s, buf),
         )
+    }
+
+    /// One non-blocking `recv_from`, with std's answer after a shutdown.
+    fn recv_from_now(
+        &self,
+        socket: &StdUnixDatagram,
+        buf: &mut [u8],
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.timeouts.after_shutdown(socket.recv_from(buf), || {
+            Ok((0, StdUnixDatagram::unbound()?.local_addr()?))
+        })
+    }
+
+    /// [`send_to`](Self::send_to) for future tasks and async code.
+    pub async fn send_to_async<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io
+            .op_async(Direction::Write, "UnixDatagram::send_to", |s| {
+                s.send_to(buf, path)
+            })
+            .await
+    }
+
+    /// [`recv_from`](Self::recv_from) for future tasks and async code.
+    pub async fn recv_from_async(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .op_async(Direction::Read, "UnixDatagram::recv_from", |s| {
+                self.recv_from_now(s, buf)
+            })
+            .await
     }
 
     /// [`send`](Self::send) for future tasks and async code.
     pub async fn send_async(&self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Write, "UnixDatagram::send", |s| s.send(buf))
-        })
-        .await
+        self.io
+            .op_async(Direction::Write, "UnixDatagram::send", |s| s.send(buf))
+            .await
     }
 
     /// [`recv`](Self::recv) for future tasks and async code.
     pub async fn recv_async(&self, buf: &mut [u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, "UnixDatagram::recv", |s| {
-                    self.timeouts.after_shutdown(s.recv(buf))
-                })
-        })
-        .await
+        self.io
+            .op_async(Direction::Read, "UnixDatagram::recv", |s| {
+                self.timeouts.after_shutdown(s.recv(buf), || Ok(0))
+            })
+            .await
     }
 
     /// Shuts down one half or both, waking this executor's tasks that wait

@@ -62,7 +62,11 @@ impl UnixListener {
 
     /// [`accept`](Self::accept) for future tasks and async code.
     pub async fn accept_async(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+        let (stream, peer) = self
+            .io
+            .op_async(Direction::Read, "UnixListener::accept", |l| l.accept())
+            .await?;
+        Ok((UnixStream::from_std(stream)?, peer))
     }
 
     /// Polls for a connection.
