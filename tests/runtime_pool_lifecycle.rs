@@ -86,16 +86,25 @@ fn terminate_stops_an_imap_under_way() {
     );
 }
 
-#[test]
-fn join_after_terminate_waits_until_the_cancelled_jobs_closures_are_dropped() {
+/// A runtime whose only worker is held by a task that never waits, until
+/// the sender is used: jobs filed meanwhile stay unstarted in its inbox.
+fn one_worker_held() -> (
+    corun::Runtime,
+    std::sync::mpsc::Sender<()>,
+    corun::runtime::JoinHandle<()>,
+) {
     let rt = corun::Runtime::builder().workers(1).build().unwrap();
     let (release, held) = std::sync::mpsc::channel::<()>();
-    // The only worker is held by a task that never waits: the job below
-    // stays unstarted in its inbox.
     let busy = rt.spawn(move || held.recv().unwrap());
     while rt.loads()[0] == 0 {
         std::thread::yield_now();
     }
+    (rt, release, busy)
+}
+
+#[test]
+fn join_after_terminate_waits_until_the_cancelled_jobs_closures_are_dropped() {
+    let (rt, release, busy) = one_worker_held();
     let pool = Arc::new(rt.pool());
     let captured = Arc::new(5u32);
     let inside = captured.clone();
@@ -137,12 +146,7 @@ fn join_waits_for_a_dropped_unrun_jobs_captures_to_finish_dropping() {
     // Before, the job's share of the count was dropped before the closure
     // it rode with (capture order), so `join` could return while the
     // closure's captures were still being dropped.
-    let rt = corun::Runtime::builder().workers(1).build().unwrap();
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let busy = rt.spawn(move || held.recv().unwrap());
-    while rt.loads()[0] == 0 {
-        std::thread::yield_now();
-    }
+    let (rt, release, busy) = one_worker_held();
     let pool = rt.pool();
     let dropped = Arc::new(AtomicBool::new(false));
     let capture = SlowToDrop(dropped.clone());
