@@ -20,7 +20,10 @@ const WAITS: usize = 200;
 const WAIT: Duration = Duration::from_millis(20);
 
 fn is_prime(n: u64) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2
+        && (2..)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
 }
 
 /// The primes in job `i`'s share of `0..LIMIT`.

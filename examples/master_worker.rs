@@ -55,7 +55,7 @@ fn is_prime(n: u64, base: &[u64]) -> bool {
         && base
             .iter()
             .take_while(|&&p| p * p <= n)
-            .all(|&p| n % p != 0)
+            .all(|&p| !n.is_multiple_of(p))
 }
 
 /// Primes in `[lo, hi)`.

@@ -160,3 +160,55 @@ fn data_and_the_end_reported_in_one_event_give_the_data_then_ok_zero() {
     });
     assert_eq!(got, b"last words");
 }
+
+#[test]
+fn std_pipe_ends_convert_both_ways() {
+    let (r, w) = std::io::pipe().unwrap();
+    let (reader, mut writer) = (
+        corun::io::PipeReader::from_std(r).unwrap(),
+        corun::io::PipeWriter::from_std(w).unwrap(),
+    );
+    let ex = corun::Executor::new();
+    let got = ex.block_on(|| {
+        let w = corun::spawn(move || {
+            writer.write_all(b"one").unwrap();
+            writer
+        });
+        let mut buf = [0; 3];
+        let mut reader = reader;
+        reader.read_exact(&mut buf).unwrap();
+        (buf, reader, w.join().unwrap())
+    });
+    assert_eq!(&got.0, b"one");
+    // Back in std's hands the ends block again: a read waits for the
+    // write on another thread instead of failing with `WouldBlock`.
+    let (mut r, mut w) = (got.1.into_std().unwrap(), got.2.into_std().unwrap());
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        w.write_all(b"two").unwrap();
+    });
+    let mut buf = [0; 3];
+    r.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"two");
+    t.join().unwrap();
+}
+
+#[test]
+fn a_std_childs_pipes_become_corun_pipe_ends() {
+    let mut child = std::process::Command::new("cat")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = corun::io::PipeWriter::try_from(child.stdin.take().unwrap()).unwrap();
+    let mut stdout = corun::io::PipeReader::try_from(child.stdout.take().unwrap()).unwrap();
+    let out = corun::Executor::new().block_on(move || {
+        stdin.write_all(b"relay").unwrap();
+        drop(stdin);
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).unwrap();
+        out
+    });
+    assert_eq!(out, "relay");
+    assert!(child.wait().unwrap().success());
+}

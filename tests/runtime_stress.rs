@@ -38,7 +38,9 @@ impl Rng {
 
     /// `Some(point)` in `0..n` half of the time: where to close or stop.
     fn maybe_point(&mut self, n: u64) -> Option<u64> {
-        (self.next() % 2 == 0).then(|| self.next() % n.max(1))
+        self.next()
+            .is_multiple_of(2)
+            .then(|| self.next() % n.max(1))
     }
 }
 

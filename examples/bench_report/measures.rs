@@ -249,7 +249,10 @@ pub fn cross_crossbeam(n: u64) -> f64 {
 }
 
 pub fn is_prime(n: u64) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2
+        && (2..)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
 }
 
 /// Ns for the whole primality map of `0..n` (sequential, corun, rayon).

@@ -21,6 +21,32 @@ impl fmt::Display for Elapsed {
 
 impl std::error::Error for Elapsed {}
 
+impl From<Elapsed> for std::io::Error {
+    /// `ErrorKind::TimedOut`, as tokio's: so `corun::timeout(d, || s.read(..))??`
+    /// works in a function that returns `io::Result`.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use std::time::Duration;
+    ///
+    /// fn read_soon(s: &corun::net::TcpStream) -> std::io::Result<usize> {
+    ///     let mut buf = [0; 16];
+    ///     corun::timeout(Duration::from_millis(10), || (&*s).read(&mut buf))?
+    /// }
+    ///
+    /// let ex = corun::Executor::new();
+    /// let kind = ex.block_on(|| {
+    ///     let listener = corun::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let s = corun::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    ///     read_soon(&s).unwrap_err().kind() // the peer never writes
+    /// });
+    /// assert_eq!(kind, std::io::ErrorKind::TimedOut);
+    /// ```
+    fn from(elapsed: Elapsed) -> Self {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, elapsed)
+    }
+}
+
 /// Runs `body` in the current task, but for at most `duration`: if the time
 /// runs out while `body` waits, `body` unwinds from where it waits (its
 /// destructors run) and `Err(Elapsed)` is returned. Python's

@@ -108,6 +108,46 @@ impl TryFrom<OwnedFd> for PipeWriter {
     }
 }
 
+/// `from_std` and `into_std` for one end, as the sockets have.
+macro_rules! std_conversions {
+    ($corun:ident, $std:ty, $end:literal) => {
+        impl $corun {
+            #[doc = concat!("Takes std's ", $end, " end (`std::io::pipe`); sets it non-blocking.")]
+            pub fn from_std(end: $std) -> io::Result<Self> {
+                Self::try_from(OwnedFd::from(end))
+            }
+
+            #[doc = concat!("std's ", $end, " end, deregistered, back in blocking mode.")]
+            pub fn into_std(self) -> io::Result<$std> {
+                let end = self.io.into_inner();
+                end.set_nonblocking(false)?;
+                Ok(OwnedFd::from(end).into())
+            }
+        }
+    };
+}
+
+std_conversions!(PipeReader, std::io::PipeReader, "reading");
+std_conversions!(PipeWriter, std::io::PipeWriter, "writing");
+
+/// `TryFrom` conversions from std's pipe ends, and from the pipes of a
+/// child spawned by `std::process::Command` (tokio's `from_std`).
+macro_rules! from_std_end {
+    ($corun:ty: $($std:ty),+) => {$(
+        impl TryFrom<$std> for $corun {
+            type Error = io::Error;
+
+            /// Takes the pipe end; sets it non-blocking.
+            fn try_from(end: $std) -> io::Result<Self> {
+                Self::try_from(OwnedFd::from(end))
+            }
+        }
+    )+};
+}
+
+from_std_end!(PipeReader: std::io::PipeReader, std::process::ChildStdout, std::process::ChildStderr);
+from_std_end!(PipeWriter: std::io::PipeWriter, std::process::ChildStdin);
+
 impl fmt::Debug for PipeReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("PipeReader")

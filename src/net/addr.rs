@@ -12,6 +12,25 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 /// `(&str, u16)`, `(String, u16)`, `&str`, `String`, `&[SocketAddr]` and
 /// references to them). A host name is resolved on the `unblock` thread
 /// pool, so looking it up suspends only the calling task.
+///
+/// It is corun's own trait, not std's, because a name must be moved to a
+/// pool thread to be resolved there, which std's trait cannot promise for
+/// every type. Every type std's accepts is accepted here, so a call with a
+/// literal works unchanged; generic code bounded by std's trait takes
+/// this bound instead (the std types satisfy both), or resolves with std
+/// first and passes the addresses (`&addrs[..]`):
+///
+/// ```
+/// fn listen<A: corun::net::ToSocketAddrs>(addr: A) -> std::io::Result<corun::net::TcpListener> {
+///     corun::net::TcpListener::bind(addr)
+/// }
+/// fn listen_std<A: std::net::ToSocketAddrs>(addr: A) -> std::io::Result<corun::net::TcpListener> {
+///     let addrs: Vec<_> = addr.to_socket_addrs()?.collect(); // resolved on this thread
+///     corun::net::TcpListener::bind(&addrs[..])
+/// }
+/// assert!(listen("127.0.0.1:0").is_ok());
+/// assert!(listen_std(("127.0.0.1", 0)).is_ok());
+/// ```
 pub trait ToSocketAddrs: sealed::Sealed {}
 
 mod sealed {
