@@ -152,6 +152,11 @@ impl Command {
     /// });
     /// ```
     pub fn output(&mut self) -> io::Result<Output> {
+        self.spawn_for_output()?.wait_with_output()
+    }
+
+    /// `output`'s spawn, with its stdio defaults.
+    fn spawn_for_output(&mut self) -> io::Result<Child> {
         // std's `Command` can be neither copied nor asked for its stdio, so
         // the defaults go on it for this one spawn and come off again.
         // Unset and inherit are the same to `spawn` and `status`, so putting
@@ -161,12 +166,35 @@ impl Command {
         self.set_unset_stdio([Stdio::inherit, Stdio::inherit, Stdio::inherit]);
         let mut child = Child::from_std(spawned?)?;
         child.stdin = None;
-        child.wait_with_output()
+        Ok(child)
     }
 
     /// Runs the child to its end and returns its exit status.
     pub fn status(&mut self) -> io::Result<ExitStatus> {
         self.spawn()?.wait()
+    }
+
+    /// [`output`](Self::output) for future tasks and async code.
+    ///
+    /// ```
+    /// let ex = corun::Executor::new();
+    /// let out = ex.block_on(|| {
+    ///     corun::spawn_future(async {
+    ///         corun::process::Command::new("sh").arg("-c").arg("echo hi").output_async().await
+    ///     })
+    ///     .join()
+    ///     .unwrap()
+    ///     .unwrap()
+    /// });
+    /// assert_eq!(out.stdout, b"hi\n");
+    /// ```
+    pub async fn output_async(&mut self) -> io::Result<Output> {
+        self.spawn_for_output()?.wait_with_output_async().await
+    }
+
+    /// [`status`](Self::status) for future tasks and async code.
+    pub async fn status_async(&mut self) -> io::Result<ExitStatus> {
+        self.spawn()?.wait_async().await
     }
 
     /// Sets stdin, stdout and stderr (in that order) to what `make` gives,
@@ -328,6 +356,63 @@ impl Child {
         }
     }
 
+    /// [`wait`](Self::wait) for future tasks and async code: the pidfd's
+    /// readiness is awaited on the reactor (on the `unblock` pool where
+    /// there are no pidfds). Dropping the future leaves this `Child` as it
+    /// was, as a cancelled `wait` does.
+    ///
+    /// ```
+    /// let ex = corun::Executor::new();
+    /// let status = ex.block_on(|| {
+    ///     let mut child = corun::process::Command::new("true").spawn().unwrap();
+    ///     corun::spawn_future(async move { child.wait_async().await.unwrap() }).join().unwrap()
+    /// });
+    /// assert!(status.success());
+    /// ```
+    pub async fn wait_async(&mut self) -> io::Result<ExitStatus> {
+        self.stdin = None;
+        if let Some(status) = self.try_wait()? {
+            return Ok(status);
+        }
+        if let PidFd::NotOpened = self.pidfd {
+            let child = self.inner.as_ref().expect("checked by try_wait");
+            self.pidfd = open_pidfd(child)?;
+        }
+        let PidFd::Open(pidfd) = &self.pidfd else {
+            let mut child = self.inner.take().expect("checked by try_wait");
+            let (child, status) = crate::unblock_future(move || {
+                let status = child.wait();
+                (child, status)
+            })
+            .await;
+            self.inner = Some(child);
+            return status;
+        };
+        let child = self.inner.as_mut().expect("only the pool's wait takes it");
+        pidfd
+            .op_async(Direction::Read, "process::Child::wait", |_| {
+                child
+                    .try_wait()?
+                    .ok_or_else(|| io::ErrorKind::WouldBlock.into())
+            })
+            .await
+    }
+
+    /// [`wait_with_output`](Self::wait_with_output) for future tasks and
+    /// async code: stdout and stderr are read at once, then the exit is
+    /// awaited.
+    pub async fn wait_with_output_async(mut self) -> io::Result<Output> {
+        self.stdin = None;
+        let (stdout, stderr) = (self.stdout.take(), self.stderr.take());
+        let (stdout, stderr) = futures::try_join!(read_all_async(stdout), read_all_async(stderr))?;
+        let status = self.wait_async().await?;
+        Ok(Output {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+
     fn wait_on_the_unblock_pool(&mut self) -> io::Result<ExitStatus> {
         let mut child = self.inner.take().expect("checked by try_wait");
         let (child, status) = crate::unblock(move || {
@@ -391,6 +476,14 @@ fn read_all(pipe: Option<PipeReader>) -> io::Result<Vec<u8>> {
     let mut all = Vec::new();
     if let Some(mut pipe) = pipe {
         pipe.read_to_end(&mut all)?;
+    }
+    Ok(all)
+}
+
+async fn read_all_async(pipe: Option<PipeReader>) -> io::Result<Vec<u8>> {
+    let mut all = Vec::new();
+    if let Some(mut pipe) = pipe {
+        futures::AsyncReadExt::read_to_end(&mut pipe, &mut all).await?;
     }
     Ok(all)
 }

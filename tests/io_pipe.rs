@@ -212,3 +212,32 @@ fn a_std_childs_pipes_become_corun_pipe_ends() {
     assert_eq!(out, "relay");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn the_async_fd_waits_end_when_the_fd_is_ready() {
+    let ex = Executor::new();
+    let order = ex.block_on(|| {
+        let (reader, mut writer) = pipe().unwrap();
+        let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let l = log.clone();
+        let waiting = corun::spawn_future(async move {
+            corun::io::wait_readable_async(&reader).await.unwrap();
+            l.borrow_mut().push("readable");
+            reader
+        });
+        corun::yield_now();
+        log.borrow_mut().push("writing");
+        writer.write_all(b"x").unwrap();
+        let mut reader = waiting.join().unwrap();
+        let mut byte = [0];
+        reader.read_exact(&mut byte).unwrap();
+        // An empty pipe is writable at once.
+        corun::spawn_future(async move { corun::io::wait_writable_async(&writer).await })
+            .join()
+            .unwrap()
+            .unwrap();
+        let order = log.borrow().clone();
+        order
+    });
+    assert_eq!(order, ["writing", "readable"]);
+}

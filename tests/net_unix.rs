@@ -375,3 +375,66 @@ fn a_datagram_clone_shares_its_reading_halfs_shutdown() {
         assert_eq!(c.recv(&mut [0; 16]).unwrap(), 0);
     });
 }
+
+#[test]
+fn connects_past_a_full_backlog_wait_in_their_tasks_while_the_acceptor_runs() {
+    // More clients than the listener's backlog (made tiny here) holds, on
+    // the acceptor's own executor: a connect that finds the backlog full
+    // must suspend its task (before, it blocked the thread, and the
+    // acceptor never ran).
+    let path = TempSocket::new("backlog");
+    let (done, finished) = std::sync::mpsc::channel();
+    let p = path.0.clone();
+    std::thread::spawn(move || {
+        let ex = Executor::new();
+        let accepted = ex.block_on(|| {
+            let listener = corun::net::UnixListener::from_std(tiny_backlog_listener(&p)).unwrap();
+            let clients: Vec<_> = (0..40)
+                .map(|_| {
+                    let p = p.clone();
+                    corun::spawn(move || UnixStream::connect(&p).unwrap())
+                })
+                .collect();
+            let futures: Vec<_> = (0..10)
+                .map(|_| {
+                    let p = p.clone();
+                    corun::spawn_future(async move { UnixStream::connect_async(&p).await.unwrap() })
+                })
+                .collect();
+            corun::yield_now(); // every client has tried once
+            let mut kept = Vec::new();
+            for _ in 0..50 {
+                kept.push(listener.accept().unwrap().0);
+            }
+            let mut connected: Vec<UnixStream> =
+                clients.into_iter().map(|c| c.join().unwrap()).collect();
+            connected.extend(futures.into_iter().map(|f| f.join().unwrap()));
+            // Every stream is a live connection to one of the accepted ones.
+            for s in &connected {
+                (&*s).write_all(b"!").unwrap();
+            }
+            for k in &kept {
+                let mut byte = [0];
+                (&*k).read_exact(&mut byte).unwrap();
+                assert_eq!(&byte, b"!");
+            }
+            let connected = connected.len();
+            (kept.len(), connected)
+        });
+        let _ = done.send(accepted);
+    });
+    let got = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a connect blocked the executor's thread");
+    assert_eq!(got, (50, 50));
+}
+
+/// A listener at `path` whose backlog holds about one connection (std's
+/// `bind` asks for the most the kernel allows).
+fn tiny_backlog_listener(path: &std::path::Path) -> std::os::unix::net::UnixListener {
+    use socket2::{Domain, SockAddr, Socket, Type};
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+    socket.bind(&SockAddr::unix(path).unwrap()).unwrap();
+    socket.listen(1).unwrap();
+    std::os::fd::OwnedFd::from(socket).into()
+}

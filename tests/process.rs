@@ -293,3 +293,58 @@ fn output_leaves_the_command_as_it_was_for_later_spawns() {
         assert_eq!(echo.output().unwrap().stdout, b"same\n");
     });
 }
+
+#[test]
+fn the_async_forms_run_children_in_future_tasks() {
+    let ex = Executor::new();
+    let (out, status, waited, big) = ex.block_on(|| {
+        corun::spawn_future(async {
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg("echo out; echo err >&2; exit 4")
+                .output_async()
+                .await
+                .unwrap();
+            let status = Command::new("false").status_async().await.unwrap();
+            let mut child = Command::new("sleep").arg("0.05").spawn().unwrap();
+            let waited = child.wait_async().await.unwrap();
+            // More than a pipe holds on both streams at once: they are read
+            // together, so neither write stalls the child.
+            let big = Command::new("sh")
+                .arg("-c")
+                .arg("head -c 300000 /dev/zero; head -c 300000 /dev/zero >&2")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+                .wait_with_output_async()
+                .await
+                .unwrap();
+            (out, status, waited, big)
+        })
+        .join()
+        .unwrap()
+    });
+    assert_eq!(
+        (out.stdout, out.stderr, out.status.code()),
+        (b"out\n".to_vec(), b"err\n".to_vec(), Some(4))
+    );
+    assert_eq!(status.code(), Some(1));
+    assert!(waited.success());
+    assert_eq!((big.stdout.len(), big.stderr.len()), (300_000, 300_000));
+}
+
+#[test]
+fn a_dropped_wait_async_leaves_the_child_to_wait_again_or_kill() {
+    let ex = Executor::new();
+    let status = ex.block_on(|| {
+        let mut child = Command::new("sleep").arg("60").spawn().unwrap();
+        let gave_up = corun::timeout(Duration::from_millis(20), || {
+            corun::await_(child.wait_async())
+        });
+        assert!(gave_up.is_err(), "sleep 60 cannot have exited");
+        child.kill().unwrap();
+        corun::await_(child.wait_async()).unwrap()
+    });
+    assert!(!status.success());
+}

@@ -86,6 +86,45 @@ pub fn wait_writable(fd: &impl AsFd) -> std::io::Result<()> {
     wait_fd(fd.as_fd(), Direction::Write, "io::wait_writable")
 }
 
+/// [`wait_readable`] for future tasks and async code.
+///
+/// ```
+/// use std::io::Write;
+///
+/// let ex = corun::Executor::new();
+/// ex.block_on(|| {
+///     let (reader, mut writer) = corun::io::pipe().unwrap();
+///     let waiting = corun::spawn_future(async move { corun::io::wait_readable_async(&reader).await });
+///     writer.write_all(b"x").unwrap();
+///     waiting.join().unwrap().unwrap();
+/// });
+/// ```
+pub async fn wait_readable_async(fd: &impl AsFd) -> std::io::Result<()> {
+    wait_fd_async(fd.as_fd(), Direction::Read, "io::wait_readable").await
+}
+
+/// [`wait_writable`] for future tasks and async code.
+pub async fn wait_writable_async(fd: &impl AsFd) -> std::io::Result<()> {
+    wait_fd_async(fd.as_fd(), Direction::Write, "io::wait_writable").await
+}
+
+async fn wait_fd_async(
+    fd: std::os::fd::BorrowedFd<'_>,
+    dir: Direction,
+    what: &'static str,
+) -> std::io::Result<()> {
+    // As `wait_fd`: a duplicate of its own. Its first try reports "would
+    // block", so the future registers it and waits for the event that the
+    // registration reports when the fd is ready already.
+    let dup = Evented::new(fd.try_clone_to_owned()?);
+    let mut tried = false;
+    dup.op_async(dir, what, |_| match std::mem::replace(&mut tried, true) {
+        false => Err(std::io::ErrorKind::WouldBlock.into()),
+        true => Ok(()),
+    })
+    .await
+}
+
 fn wait_fd(
     fd: std::os::fd::BorrowedFd<'_>,
     dir: Direction,

@@ -11,6 +11,7 @@ use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 /// A Unix-domain stream: std's
 /// [`UnixStream`](std::os::unix::net::UnixStream), `Read`/`Write` on `T`
@@ -50,10 +51,36 @@ impl UnixStream {
     socket_common!(std::os::unix::net::UnixStream);
 
     /// Connects to the socket at `path`. A Unix-domain connect completes at
-    /// once or fails, except when the listener's backlog is full: then it
-    /// blocks the thread until there is room.
+    /// once or fails, except when the listener's backlog is full: then, in
+    /// a stackful task, the task waits and tries again (only it waits: the
+    /// acceptor may be a task of the same executor); elsewhere the thread
+    /// blocks until there is room, as std's does.
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
-        UnixStream::from_std(std::os::unix::net::UnixStream::connect(path)?)
+        if !crate::executor::hooks::can_suspend() {
+            return UnixStream::from_std(std::os::unix::net::UnixStream::connect(path)?);
+        }
+        let attempt = Attempt::new(path.as_ref())?;
+        let mut pause = FULL_BACKLOG_FIRST_PAUSE;
+        loop {
+            if attempt.try_now()? {
+                return attempt.into_stream();
+            }
+            crate::sleep(pause);
+            pause = (pause * 2).min(FULL_BACKLOG_LONGEST_PAUSE);
+        }
+    }
+
+    /// [`connect`](Self::connect) for future tasks and async code.
+    pub async fn connect_async<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
+        let attempt = Attempt::new(path.as_ref())?;
+        let mut pause = FULL_BACKLOG_FIRST_PAUSE;
+        loop {
+            if attempt.try_now()? {
+                return attempt.into_stream();
+            }
+            crate::sleep_future(pause).await;
+            pause = (pause * 2).min(FULL_BACKLOG_LONGEST_PAUSE);
+        }
     }
 
     /// Two connected streams (`socketpair`).
@@ -115,5 +142,48 @@ impl fmt::Debug for UnixStream {
         f.debug_tuple("UnixStream")
             .field(self.io.get_ref())
             .finish()
+    }
+}
+
+/// How long a connect that found the listener's backlog full waits before
+/// it tries again, at first and at most (doubling in between): the kernel
+/// tells a waiting client nothing when room comes, so it looks again.
+const FULL_BACKLOG_FIRST_PAUSE: Duration = Duration::from_micros(100);
+const FULL_BACKLOG_LONGEST_PAUSE: Duration = Duration::from_millis(10);
+
+/// A non-blocking connect to one path, tried until it goes through.
+struct Attempt {
+    socket: socket2::Socket,
+    addr: socket2::SockAddr,
+}
+
+impl Attempt {
+    fn new(path: &Path) -> io::Result<Attempt> {
+        use socket2::{Domain, SockAddr, Socket, Type};
+        Ok(Attempt {
+            socket: Socket::new(Domain::UNIX, Type::STREAM.nonblocking(), None)?,
+            addr: SockAddr::unix(path)?,
+        })
+    }
+
+    /// Whether the connect went through; `false` while the backlog is
+    /// full.
+    fn try_now(&self) -> io::Result<bool> {
+        match self.socket.connect(&self.addr) {
+            Ok(()) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(true),
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EALREADY)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn into_stream(self) -> io::Result<UnixStream> {
+        let fd = std::os::fd::OwnedFd::from(self.socket);
+        UnixStream::from_std(std::os::unix::net::UnixStream::from(fd))
     }
 }
