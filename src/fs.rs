@@ -1,7 +1,8 @@
 //! Files in tokio::fs's shape: std's `std::fs` functions run on the
 //! [`unblock`](crate::unblock) thread pool, so a slow disk suspends only
 //! the calling task. Outside a task they run on the calling thread, as
-//! std's.
+//! std's. Each has an `_async` twin (`read_to_string_async`, ...) for
+//! future tasks and async code.
 //!
 //! Regular files are always "ready" to epoll, so the reactor cannot wait
 //! for them: the pool is the way. For many small operations on one file,
@@ -34,12 +35,21 @@ use std::path::{Path, PathBuf};
 
 /// One wrapper per std function: owned copies of the arguments go to the
 /// pool, the result comes back.
+///
+/// Each also has an `_async` twin for future tasks and async code (the
+/// same call through [`unblock_future`](crate::unblock_future)).
 macro_rules! on_pool {
-    ($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ident),*) -> $ret:ty = $body:expr) => {
+    ($(#[$doc:meta])* $name:ident / $name_async:ident($($arg:ident: $ty:ident),*) -> $ret:ty = $body:expr) => {
         $(#[$doc])*
         pub fn $name<$($ty: AsRef<Path>),*>($($arg: $ty),*) -> io::Result<$ret> {
             $(let $arg: PathBuf = $arg.as_ref().to_owned();)*
             crate::unblock(move || ($body)($($arg),*))
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] for future tasks and async code.")]
+        pub async fn $name_async<$($ty: AsRef<Path>),*>($($arg: $ty),*) -> io::Result<$ret> {
+            $(let $arg: PathBuf = $arg.as_ref().to_owned();)*
+            crate::unblock_future(move || ($body)($($arg),*)).await
         }
     };
 }
@@ -52,67 +62,67 @@ on_pool!(
     /// let bytes = ex.block_on(|| corun::fs::read("Cargo.toml").unwrap());
     /// assert!(bytes.starts_with(b"[package]"));
     /// ```
-    read(path: P) -> Vec<u8> = std::fs::read::<PathBuf>
+    read / read_async(path: P) -> Vec<u8> = std::fs::read::<PathBuf>
 );
 on_pool!(
     /// The whole file as UTF-8, as `std::fs::read_to_string`.
-    read_to_string(path: P) -> String = std::fs::read_to_string::<PathBuf>
+    read_to_string / read_to_string_async(path: P) -> String = std::fs::read_to_string::<PathBuf>
 );
 on_pool!(
     /// Removes a file, as `std::fs::remove_file`.
-    remove_file(path: P) -> () = std::fs::remove_file::<PathBuf>
+    remove_file / remove_file_async(path: P) -> () = std::fs::remove_file::<PathBuf>
 );
 on_pool!(
     /// Creates a directory, as `std::fs::create_dir`.
-    create_dir(path: P) -> () = std::fs::create_dir::<PathBuf>
+    create_dir / create_dir_async(path: P) -> () = std::fs::create_dir::<PathBuf>
 );
 on_pool!(
     /// Creates a directory and its missing parents, as
     /// `std::fs::create_dir_all`.
-    create_dir_all(path: P) -> () = std::fs::create_dir_all::<PathBuf>
+    create_dir_all / create_dir_all_async(path: P) -> () = std::fs::create_dir_all::<PathBuf>
 );
 on_pool!(
     /// Removes an empty directory, as `std::fs::remove_dir`.
-    remove_dir(path: P) -> () = std::fs::remove_dir::<PathBuf>
+    remove_dir / remove_dir_async(path: P) -> () = std::fs::remove_dir::<PathBuf>
 );
 on_pool!(
     /// Removes a directory and everything in it, as
     /// `std::fs::remove_dir_all`.
-    remove_dir_all(path: P) -> () = std::fs::remove_dir_all::<PathBuf>
+    remove_dir_all / remove_dir_all_async(path: P) -> () = std::fs::remove_dir_all::<PathBuf>
 );
 on_pool!(
     /// The metadata, following symlinks, as `std::fs::metadata`.
-    metadata(path: P) -> Metadata = std::fs::metadata::<PathBuf>
+    metadata / metadata_async(path: P) -> Metadata = std::fs::metadata::<PathBuf>
 );
 on_pool!(
     /// The metadata of the link itself, as `std::fs::symlink_metadata`.
-    symlink_metadata(path: P) -> Metadata = std::fs::symlink_metadata::<PathBuf>
+    symlink_metadata / symlink_metadata_async(path: P) -> Metadata = std::fs::symlink_metadata::<PathBuf>
 );
 on_pool!(
     /// The absolute, resolved path, as `std::fs::canonicalize`.
-    canonicalize(path: P) -> PathBuf = std::fs::canonicalize::<PathBuf>
+    canonicalize / canonicalize_async(path: P) -> PathBuf = std::fs::canonicalize::<PathBuf>
 );
 on_pool!(
     /// Where a symlink points, as `std::fs::read_link`.
-    read_link(path: P) -> PathBuf = std::fs::read_link::<PathBuf>
+    read_link / read_link_async(path: P) -> PathBuf = std::fs::read_link::<PathBuf>
 );
 on_pool!(
     /// Renames, as `std::fs::rename`.
-    rename(from: P, to: Q) -> () = std::fs::rename::<PathBuf, PathBuf>
+    rename / rename_async(from: P, to: Q) -> () = std::fs::rename::<PathBuf, PathBuf>
 );
 on_pool!(
     /// Copies a file's contents and permissions; returns the bytes copied,
     /// as `std::fs::copy`.
-    copy(from: P, to: Q) -> u64 = std::fs::copy::<PathBuf, PathBuf>
+    copy / copy_async(from: P, to: Q) -> u64 = std::fs::copy::<PathBuf, PathBuf>
 );
 on_pool!(
     /// A hard link, as `std::fs::hard_link`.
-    hard_link(original: P, link: Q) -> () = std::fs::hard_link::<PathBuf, PathBuf>
+    hard_link / hard_link_async(original: P, link: Q) -> () = std::fs::hard_link::<PathBuf, PathBuf>
 );
 on_pool!(
     /// The entries of a directory, read to the end on the pool (tokio
     /// returns a stream; a `Vec` keeps this std-shaped).
-    read_dir(path: P) -> Vec<DirEntry> = |p: PathBuf| std::fs::read_dir(p)?.collect()
+    read_dir / read_dir_async(path: P) -> Vec<DirEntry> = |p: PathBuf| std::fs::read_dir(p)?.collect()
 );
 
 /// Writes `contents` to a new or truncated file, as `std::fs::write`.
@@ -122,8 +132,21 @@ pub fn write<P: AsRef<Path>, C: AsRef<[u8]>>(path: P, contents: C) -> io::Result
     crate::unblock(move || std::fs::write(path, contents))
 }
 
+/// [`write()`] for future tasks and async code.
+pub async fn write_async<P: AsRef<Path>, C: AsRef<[u8]>>(path: P, contents: C) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    let contents = contents.as_ref().to_vec();
+    crate::unblock_future(move || std::fs::write(path, contents)).await
+}
+
 /// Sets permissions, as `std::fs::set_permissions`.
 pub fn set_permissions<P: AsRef<Path>>(path: P, perm: Permissions) -> io::Result<()> {
     let path = path.as_ref().to_owned();
     crate::unblock(move || std::fs::set_permissions(path, perm))
+}
+
+/// [`set_permissions`] for future tasks and async code.
+pub async fn set_permissions_async<P: AsRef<Path>>(path: P, perm: Permissions) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    crate::unblock_future(move || std::fs::set_permissions(path, perm)).await
 }

@@ -222,6 +222,26 @@ impl Command {
     }
 }
 
+impl From<std::process::Command> for Command {
+    /// Takes a command built with std (tokio's `From` too). Stdio set on
+    /// it there cannot be read back, so [`Command::output`] treats all
+    /// three as unset and gives them its defaults (stdin null, stdout and
+    /// stderr captured); set them on this type to keep them.
+    ///
+    /// ```
+    /// let mut std_cmd = std::process::Command::new("sh");
+    /// std_cmd.arg("-c").arg("echo $GREETING").env("GREETING", "hello");
+    /// let out = corun::Executor::new().block_on(|| corun::process::Command::from(std_cmd).output().unwrap());
+    /// assert_eq!(out.stdout, b"hello\n");
+    /// ```
+    fn from(inner: std::process::Command) -> Command {
+        Command {
+            inner,
+            stdio_set: [false; 3],
+        }
+    }
+}
+
 impl fmt::Debug for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.fmt(f)

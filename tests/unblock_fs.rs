@@ -84,3 +84,35 @@ fn fs_round_trip_in_a_task() {
         corun::fs::remove_dir_all(&dir).unwrap();
     });
 }
+
+#[test]
+fn the_fs_async_twins_work_in_a_future_task() {
+    let dir = std::env::temp_dir().join(format!("corun-fs-async-{}", std::process::id()));
+    let ex = corun::Executor::new();
+    let d = dir.clone();
+    let (text, names, gone) = ex.block_on(|| {
+        corun::spawn_future(async move {
+            corun::fs::create_dir_all_async(&d).await.unwrap();
+            let file = d.join("note.txt");
+            corun::fs::write_async(&file, "async on the pool")
+                .await
+                .unwrap();
+            let text = corun::fs::read_to_string_async(&file).await.unwrap();
+            let names: Vec<_> = corun::fs::read_dir_async(&d)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.file_name())
+                .collect();
+            corun::fs::remove_dir_all_async(&d).await.unwrap();
+            let gone = corun::fs::metadata_async(&d).await.unwrap_err().kind();
+            (text, names, gone)
+        })
+        .join()
+        .unwrap()
+    });
+    assert_eq!(text, "async on the pool");
+    assert_eq!(names, ["note.txt"]);
+    assert_eq!(gone, std::io::ErrorKind::NotFound);
+    assert!(!dir.exists());
+}
