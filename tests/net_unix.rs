@@ -383,11 +383,10 @@ fn connects_past_a_full_backlog_wait_in_their_tasks_while_the_acceptor_runs() {
     // must suspend its task (before, it blocked the thread, and the
     // acceptor never ran).
     let path = TempSocket::new("backlog");
-    let (done, finished) = std::sync::mpsc::channel();
     let p = path.0.clone();
-    std::thread::spawn(move || {
+    let got = on_a_watched_thread("a connect blocked the executor's thread", move || {
         let ex = Executor::new();
-        let accepted = ex.block_on(|| {
+        ex.block_on(|| {
             let listener = corun::net::UnixListener::from_std(tiny_backlog_listener(&p)).unwrap();
             let clients: Vec<_> = (0..40)
                 .map(|_| {
@@ -420,12 +419,8 @@ fn connects_past_a_full_backlog_wait_in_their_tasks_while_the_acceptor_runs() {
             }
             let connected = connected.len();
             (kept.len(), connected)
-        });
-        let _ = done.send(accepted);
+        })
     });
-    let got = finished
-        .recv_timeout(Duration::from_secs(60))
-        .expect("a connect blocked the executor's thread");
     assert_eq!(got, (50, 50));
 }
 
@@ -437,4 +432,64 @@ fn tiny_backlog_listener(path: &std::path::Path) -> std::os::unix::net::UnixList
     socket.bind(&SockAddr::unix(path).unwrap()).unwrap();
     socket.listen(1).unwrap();
     std::os::fd::OwnedFd::from(socket).into()
+}
+
+#[test]
+fn a_connect_to_a_full_backlog_in_an_unwinding_task_fails_instead_of_spinning() {
+    let path = TempSocket::new("backlog-unwind");
+    let p = path.0.clone();
+    let message = on_a_watched_thread("the unwinding connect never returned", move || {
+        let _listener = tiny_backlog_listener(&p);
+        // Fill the backlog: nobody accepts.
+        let mut queued = Vec::new();
+        loop {
+            let s = socket2::Socket::new(
+                socket2::Domain::UNIX,
+                socket2::Type::STREAM.nonblocking(),
+                None,
+            )
+            .unwrap();
+            match s.connect(&socket2::SockAddr::unix(&p).unwrap()) {
+                Ok(()) => queued.push(s),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        struct ConnectOnDrop(
+            std::path::PathBuf,
+            Rc<std::cell::RefCell<Option<io::Result<UnixStream>>>>,
+        );
+        impl Drop for ConnectOnDrop {
+            fn drop(&mut self) {
+                *self.1.borrow_mut() = Some(UnixStream::connect(&self.0));
+            }
+        }
+        let got = Rc::new(std::cell::RefCell::new(None));
+        let ex = Executor::new();
+        let (g, p2) = (got.clone(), p.clone());
+        let task = ex.spawn(move || {
+            let _guard = ConnectOnDrop(p2, g);
+            corun::sleep(Duration::from_secs(3600));
+        });
+        ex.block_on(corun::yield_now);
+        task.cancel();
+        ex.run();
+        let err = got.borrow_mut().take().expect("the guard ran").unwrap_err();
+        err.to_string()
+    });
+    assert!(message.contains("unwinding"), "{message}");
+}
+
+/// Runs `body` on a thread of its own and returns what it returns, failing
+/// with `hang` if it takes more than a minute (a hang fails the test
+/// instead of stalling the run).
+fn on_a_watched_thread<T: Send + 'static>(
+    hang: &str,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(body());
+    });
+    finished.recv_timeout(Duration::from_secs(60)).expect(hang)
 }

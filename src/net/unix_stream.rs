@@ -65,7 +65,16 @@ impl UnixStream {
             if attempt.try_now()? {
                 return attempt.into_stream();
             }
+            let until = std::time::Instant::now() + pause;
             crate::sleep(pause);
+            if std::time::Instant::now() < until {
+                // A sleep ends early only in a task that is unwinding
+                // (cancelled, its executor dropped): it cannot wait.
+                return Err(io::Error::other(
+                    "UnixStream::connect: the listener's backlog is full and the task is \
+                     unwinding (cancelled or its executor dropped), so it cannot wait for room",
+                ));
+            }
             pause = (pause * 2).min(FULL_BACKLOG_LONGEST_PAUSE);
         }
     }
