@@ -209,3 +209,24 @@ impl From<std::io::Error> for BuildError {
         BuildError::Io(e)
     }
 }
+
+impl From<BuildError> for std::io::Error {
+    /// The OS's error as it was, or `InvalidInput` for zero workers: so
+    /// `Runtime::new()?` works in a function that returns `io::Result`, as
+    /// tokio's does.
+    ///
+    /// ```
+    /// fn start() -> std::io::Result<corun::Runtime> {
+    ///     Ok(corun::Runtime::builder().workers(1).build()?)
+    /// }
+    /// assert!(start().is_ok());
+    /// let zero = corun::Pool::builder().workers(0).build().map(drop);
+    /// assert_eq!(std::io::Error::from(zero.unwrap_err()).kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    fn from(e: BuildError) -> Self {
+        match e {
+            BuildError::Io(e) => e,
+            no_workers => std::io::Error::new(std::io::ErrorKind::InvalidInput, no_workers),
+        }
+    }
+}
