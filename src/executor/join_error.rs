@@ -130,3 +130,22 @@ impl fmt::Display for JoinError {
 }
 
 impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    /// `ErrorKind::Other` around the `JoinError` itself (tokio converts so
+    /// too), so `handle.join()?` works in a function that returns
+    /// `io::Result`; nothing is lost: `into_inner` and a downcast give the
+    /// `JoinError` (and a panic's payload) back.
+    ///
+    /// ```
+    /// fn run(ex: &corun::Executor) -> std::io::Result<u32> {
+    ///     Ok(ex.block_on(|| corun::spawn(|| -> u32 { panic!("no") }).join())?)
+    /// }
+    /// let err = run(&corun::Executor::new()).unwrap_err();
+    /// let join: Box<corun::JoinError> = err.into_inner().unwrap().downcast().unwrap();
+    /// assert!(join.is_panic());
+    /// ```
+    fn from(e: JoinError) -> Self {
+        std::io::Error::other(e)
+    }
+}

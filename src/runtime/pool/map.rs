@@ -36,7 +36,9 @@ impl Pool {
     /// After [`close`](Pool::close). If a job panicked, its panic (the
     /// first in item order) is re-raised here after every other job ended,
     /// as rayon and Python do; [`try_map`](Pool::try_map) returns every
-    /// item's outcome instead. A job cancelled by
+    /// item's outcome instead. A job is a chunk of items, so a panic skips
+    /// the items after it in its chunk, as in Python (rayon stops sooner
+    /// still); `try_map` runs every item apart. A job cancelled by
     /// [`terminate`](Pool::terminate) panics here saying so.
     ///
     /// ```
