@@ -509,3 +509,20 @@ fn a_worker_that_cannot_be_pinned_still_runs_and_the_runtime_says_so() {
 fn core_ids() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+#[test]
+fn a_joined_task_no_longer_counts_in_its_workers_load() {
+    // Before, the outcome was stored first and the task left the load only
+    // when its watcher was dropped, a little later: a spawn right after a
+    // join saw the worker still busy, and least-loaded placement chose the
+    // wrong one.
+    let rt = rt(2);
+    for _ in 0..300 {
+        rt.spawn_on(1, || ()).join().unwrap();
+        assert_eq!(
+            rt.loads()[1],
+            0,
+            "a task whose join returned is still counted"
+        );
+    }
+}

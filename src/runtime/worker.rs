@@ -11,8 +11,9 @@
 //!    becomes a local stackful task there, and a small future task (the
 //!    watcher) waits for its local `JoinHandle`, forwarding cancel requests
 //!    to it. From then on the task never moves.
-//! 3. The watcher stores the outcome in the shared completion; the guard
-//!    then leaves the load (the last one wakes the dispatcher). A job or
+//! 3. The watcher leaves the load (the last one wakes the dispatcher), then
+//!    stores the outcome in the shared completion, so a `join` that returns
+//!    finds the task no longer counted. A job or
 //!    watcher dropped unrun (shutdown) stores "cancelled" through the same
 //!    guard, so every handle learns its end.
 //! 4. Closing: the dispatcher starts the jobs already pushed, then waits
@@ -92,13 +93,30 @@ impl WorkerShared {
 pub(crate) struct Finish<T> {
     pub(crate) completion: Arc<Completion<T>>,
     worker: Arc<WorkerShared>,
+    /// The outcome was stored and the load left already (`finish`).
+    done: bool,
 }
 
 impl<T> Finish<T> {
     /// Step 1: counts the task in `worker`'s load.
     pub(crate) fn enter(completion: Arc<Completion<T>>, worker: Arc<WorkerShared>) -> Self {
         worker.load.fetch_add(1, Ordering::AcqRel);
-        Finish { completion, worker }
+        Finish {
+            completion,
+            worker,
+            done: false,
+        }
+    }
+
+    /// Step 3: leaves the load, then stores the outcome, so that whoever
+    /// the outcome wakes (a `join` returning) finds the task no longer
+    /// counted: placement then sees the worker as it is. (The dispatcher
+    /// that waits for the load to reach zero runs on this same thread, so
+    /// it cannot look between the two.)
+    fn finish(&mut self, outcome: Result<T, JoinError>) {
+        self.done = true;
+        self.worker.leave();
+        self.completion.complete(outcome);
     }
 
     /// An unstarted task taken by another worker: its load moves along.
@@ -112,6 +130,9 @@ impl<T> Finish<T> {
 
 impl<T> Drop for Finish<T> {
     fn drop(&mut self) {
+        if self.done {
+            return;
+        }
         self.completion.complete(Err(JoinError::cancelled_because(
             "its runtime shut down before it finished",
         )));
@@ -178,7 +199,7 @@ impl<T> Future for Watcher<T> {
         match Pin::new(&mut this.local).poll(cx) {
             Poll::Ready(outcome) => {
                 let outcome = outcome.and_then(|ran| ran.ok_or_else(JoinError::cancelled));
-                this.finish.completion.complete(outcome);
+                this.finish.finish(outcome);
                 Poll::Ready(())
             }
             Poll::Pending => Poll::Pending,
