@@ -405,3 +405,26 @@ fn of_two_gets_waiting_at_once_one_takes_the_value_and_the_other_says_so() {
         .unwrap_or_default();
     assert!(message.contains("already taken"), "{message}");
 }
+
+#[test]
+fn the_pool_builder_pins_to_the_cores_given_and_takes_a_runtime_builders_settings() {
+    let first = core_affinity::get_core_ids().expect("the OS lists the cores")[0].id;
+    let pool = Pool::builder().workers(2).pin_to([first]).build().unwrap();
+    let seen = pool.map(0..8, |_| cores_allowed());
+    assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+
+    // The runtime builder's settings carry over: its worker count, and its
+    // pin_cores(false), which leaves each worker free to run on any core.
+    let settings = corun::Runtime::builder()
+        .workers(3)
+        .pin_cores(false)
+        .placement(corun::runtime::Placement::RoundRobin);
+    let pool = corun::runtime::PoolBuilder::from(settings)
+        .initializer(|_| {})
+        .build()
+        .unwrap();
+    assert_eq!(pool.workers(), 3);
+    let cores = cores_allowed();
+    let seen = pool.map(0..8, |_| cores_allowed());
+    assert!(seen.iter().all(|&n| n == cores), "{seen:?} of {cores}");
+}

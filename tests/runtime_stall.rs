@@ -6,6 +6,19 @@ use corun::Runtime;
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A stall callback that sends each report to the receiver returned.
+fn reports() -> (
+    impl Fn(&StallReport) + Send + Sync + 'static,
+    mpsc::Receiver<StallReport>,
+) {
+    let (tx, rx) = mpsc::channel::<StallReport>();
+    let tx = Mutex::new(tx);
+    (
+        move |r: &StallReport| tx.lock().unwrap().send(r.clone()).unwrap(),
+        rx,
+    )
+}
+
 fn spin(d: Duration) {
     let start = Instant::now();
     while start.elapsed() < d {
@@ -15,13 +28,12 @@ fn spin(d: Duration) {
 
 #[test]
 fn a_task_that_never_waits_is_reported_once_per_turn() {
-    let (tx, rx) = mpsc::channel::<StallReport>();
-    let tx = Mutex::new(tx);
+    let (report_to, rx) = reports();
     let rt = Runtime::builder()
         .workers(2)
         .pin_cores(false)
         .stall_warning(Duration::from_millis(30))
-        .on_stall(move |r| tx.lock().unwrap().send(r.clone()).unwrap())
+        .on_stall(report_to)
         .build()
         .unwrap();
     let line = line!() + 1;
@@ -43,13 +55,12 @@ fn a_task_that_never_waits_is_reported_once_per_turn() {
 
 #[test]
 fn tasks_that_wait_are_not_reported() {
-    let (tx, rx) = mpsc::channel::<StallReport>();
-    let tx = Mutex::new(tx);
+    let (report_to, rx) = reports();
     let rt = Runtime::builder()
         .workers(1)
         .pin_cores(false)
         .stall_warning(Duration::from_secs(2))
-        .on_stall(move |r| tx.lock().unwrap().send(r.clone()).unwrap())
+        .on_stall(report_to)
         .build()
         .unwrap();
     let h = rt.spawn(|| {
@@ -61,4 +72,26 @@ fn tasks_that_wait_are_not_reported() {
     h.join().unwrap();
     drop(rt);
     assert!(rx.try_recv().is_err());
+}
+
+#[test]
+fn a_pool_job_that_never_waits_is_reported_with_the_line_that_submitted_it() {
+    let (report_to, rx) = reports();
+    let pool = corun::Pool::builder()
+        .workers(1)
+        .pin_cores(false)
+        .stall_warning(Duration::from_millis(30))
+        .on_stall(report_to)
+        .build()
+        .unwrap();
+    let line = line!() + 1;
+    let hog = pool.apply_async(|| spin(Duration::from_millis(300)));
+    let report = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    assert_eq!(report.worker, 0);
+    assert!(report.held_for >= Duration::from_millis(30));
+    assert_eq!(
+        (report.spawned_at.file(), report.spawned_at.line()),
+        (file!(), line)
+    );
+    hog.get().unwrap();
 }

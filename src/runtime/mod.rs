@@ -161,7 +161,7 @@ impl Shared {
             })
     }
 
-    pub(crate) fn least_loaded(&self) -> usize {
+    pub(crate) fn pick_worker(&self) -> usize {
         self.placement.pick(&self.workers)
     }
 
@@ -232,7 +232,7 @@ impl Runtime {
         T: Send + 'static,
     {
         self.shared
-            .spawn_to(self.shared.least_loaded(), body, Location::caller(), true)
+            .spawn_to(self.shared.pick_worker(), body, Location::caller(), true)
     }
 
     /// Spawns `body` as a task on worker `worker`, where it stays.
@@ -261,7 +261,7 @@ impl Runtime {
         T: Send + 'static,
     {
         self.shared
-            .try_spawn_to(self.shared.least_loaded(), body, Location::caller(), true)
+            .try_spawn_to(self.shared.pick_worker(), body, Location::caller(), true)
             .map_err(SpawnError)
     }
 

@@ -102,6 +102,60 @@ impl PoolBuilder {
         self
     }
 
+    /// Pins worker `i` to core `cores[i % cores.len()]`: see
+    /// [`RuntimeBuilder::pin_to`] (a refused core leaves its worker
+    /// running unpinned, said on stderr).
+    pub fn pin_to(mut self, cores: impl IntoIterator<Item = usize>) -> Self {
+        self.runtime = self.runtime.pin_to(cores);
+        self
+    }
+
+    /// How long each worker polls before its thread sleeps: see
+    /// [`RuntimeBuilder::spin_before_park`].
+    pub fn spin_before_park(mut self, spin: std::time::Duration) -> Self {
+        self.runtime = self.runtime.spin_before_park(spin);
+        self
+    }
+
+    /// Reports every job that holds its worker longer than `threshold`
+    /// without waiting: see [`RuntimeBuilder::stall_warning`]. A job that
+    /// never waits holds its worker for its whole run, so this names the
+    /// jobs that take longer than `threshold`:
+    ///
+    /// ```
+    /// use std::sync::{mpsc, Mutex};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let tx = Mutex::new(tx);
+    /// let pool = corun::Pool::builder()
+    ///     .workers(1)
+    ///     .stall_warning(Duration::from_millis(20))
+    ///     .on_stall(move |report| tx.lock().unwrap().send(report.worker).unwrap())
+    ///     .build()?;
+    /// let slow = pool.apply_async(|| {
+    ///     let start = Instant::now();
+    ///     while start.elapsed() < Duration::from_millis(200) {} // never waits
+    /// });
+    /// assert_eq!(rx.recv().unwrap(), 0); // the worker it held
+    /// slow.get()?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
+    pub fn stall_warning(mut self, threshold: std::time::Duration) -> Self {
+        self.runtime = self.runtime.stall_warning(threshold);
+        self
+    }
+
+    /// Where [`stall_warning`](PoolBuilder::stall_warning) reports go: see
+    /// [`RuntimeBuilder::on_stall`].
+    pub fn on_stall(
+        mut self,
+        report: impl Fn(&super::StallReport) + Send + Sync + 'static,
+    ) -> Self {
+        self.runtime = self.runtime.on_stall(report);
+        self
+    }
+
     /// Runs `init(worker)` once on every worker, before any job: Python's
     /// `Pool(initializer=...)`, for per-worker state in thread-locals.
     pub fn initializer(mut self, init: impl Fn(usize) + Send + Sync + 'static) -> Self {
@@ -124,6 +178,26 @@ impl PoolBuilder {
             runtime.run_on_all(init);
         }
         Ok(Pool::with(Some(runtime), None))
+    }
+}
+
+/// A pool builder with every setting of a runtime builder (placement
+/// included), for what [`PoolBuilder`] does not forward itself.
+///
+/// ```
+/// use corun::runtime::Placement;
+///
+/// let settings = corun::Runtime::builder().workers(2).placement(Placement::RoundRobin);
+/// let pool = corun::runtime::PoolBuilder::from(settings).build()?;
+/// assert_eq!(pool.workers(), 2);
+/// # Ok::<(), corun::runtime::BuildError>(())
+/// ```
+impl From<RuntimeBuilder> for PoolBuilder {
+    fn from(runtime: RuntimeBuilder) -> Self {
+        PoolBuilder {
+            runtime,
+            initializer: None,
+        }
     }
 }
 
@@ -168,10 +242,7 @@ impl Pool {
 
     /// A builder, for an initializer and the runtime's settings.
     pub fn builder() -> PoolBuilder {
-        PoolBuilder {
-            runtime: Runtime::builder(),
-            initializer: None,
-        }
+        PoolBuilder::from(Runtime::builder())
     }
 
     fn with(owned: Option<Runtime>, shared: Option<Arc<Shared>>) -> Pool {
@@ -217,13 +288,14 @@ impl Pool {
         }
     }
 
-    /// Spawns one job on the least-loaded worker, counted by the tracker.
+    /// Spawns one job on the worker the runtime's placement picks
+    /// (least-loaded by default), counted by the tracker.
     pub(crate) fn submit<F, T>(&self, job: F, location: &'static Location<'static>) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let worker = self.shared.least_loaded();
+        let worker = self.shared.pick_worker();
         let Some(guard) = Tracker::enter(&self.tracker) else {
             // Terminated: a map or imap under way submits no more.
             drop(job);
