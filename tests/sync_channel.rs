@@ -350,6 +350,64 @@ fn a_future_task_sinks_into_the_sender_with_backpressure() {
     assert!(producer.is_finished());
 }
 
+/// A capacity-1 channel, full, whose `Sink` waited in `poll_ready` in a
+/// `select!` that a timer won: the Sink's place in the queue for room is
+/// left behind.
+fn abandon_a_sink_send(tx: &mut corun::sync::Sender<i32>) {
+    use futures::FutureExt;
+    corun::await_(async {
+        futures::select! {
+            _ = SinkExt::send(tx, 2).fuse() => panic!("there was no room"),
+            _ = corun::time::sleep_future(Duration::from_millis(5)).fuse() => {}
+        }
+    });
+}
+
+#[test]
+fn a_sink_send_abandoned_by_a_timeout_holds_back_no_room_once_its_sender_goes_on() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let (mut tx, rx) = channel::<i32>(1);
+        // The sender's own try_send gives the stale place up.
+        tx.try_send(1).unwrap();
+        abandon_a_sink_send(&mut tx);
+        assert_eq!(rx.try_recv(), Ok(1));
+        tx.try_send(3).unwrap();
+        assert_eq!(rx.try_recv(), Ok(3));
+        // So does its blocking send, which then does not wait.
+        tx.try_send(4).unwrap();
+        abandon_a_sink_send(&mut tx);
+        assert_eq!(rx.try_recv(), Ok(4));
+        tx.send(5).unwrap();
+        assert_eq!(rx.try_recv(), Ok(5));
+        // A flush gives it up too, so another sender finds the room.
+        tx.try_send(6).unwrap();
+        abandon_a_sink_send(&mut tx);
+        assert_eq!(rx.try_recv(), Ok(6));
+        corun::await_(tx.flush()).unwrap();
+        tx.clone().try_send(7).unwrap();
+        assert_eq!(rx.try_recv(), Ok(7));
+    });
+}
+
+#[test]
+fn a_slot_the_sink_reserved_is_its_senders_next_send() {
+    use futures::Sink;
+    let (mut tx, rx) = channel::<i32>(1);
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(std::pin::Pin::new(&mut tx).poll_ready(&mut cx).is_ready());
+    // The slot is the sink's: another sender finds none.
+    assert!(matches!(
+        tx.clone().try_send(1),
+        Err(corun::sync::TrySendError::Full(1))
+    ));
+    tx.try_send(2).unwrap(); // uses it
+    assert_eq!(rx.try_recv(), Ok(2));
+    tx.clone().try_send(3).unwrap(); // nothing is held any more
+    assert_eq!(rx.try_recv(), Ok(3));
+}
+
 #[test]
 fn sink_close_disconnects_the_sender() {
     let ex = Executor::new();

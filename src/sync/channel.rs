@@ -91,8 +91,8 @@ fn make<T>(capacity: Option<usize>) -> (Sender<T>, Receiver<T>) {
     let tx = Sender {
         chan: chan.clone(),
         connected: true,
-        sink_key: None,
-        reserved: false,
+        sink_key: Cell::new(None),
+        reserved: Cell::new(false),
     };
     let rx = Receiver {
         chan,
@@ -255,10 +255,14 @@ pub struct Sender<T> {
     pub(crate) chan: Rc<Chan<T>>,
     /// Counted in `chan.senders` (false after `Sink::poll_close`).
     pub(crate) connected: bool,
-    /// The `Sink`'s place in the queue for room.
-    pub(crate) sink_key: Option<u64>,
-    /// The `Sink` holds a slot taken by `poll_ready`.
-    pub(crate) reserved: bool,
+    /// The `Sink`'s place in the queue for room. A `Cell`: the sender's own
+    /// sends (`&self`) give it up, since a claim the Sink stopped polling
+    /// for (a `select!` whose other branch won) must not keep its own
+    /// sender waiting.
+    pub(crate) sink_key: Cell<Option<u64>>,
+    /// The `Sink` holds a slot taken by `poll_ready`; the sender's own next
+    /// send uses it if `start_send` never came.
+    pub(crate) reserved: Cell<bool>,
 }
 
 impl<T> Sender<T> {
@@ -292,11 +296,23 @@ impl<T> Sender<T> {
             return Err(SendError(value));
         }
         if let Some(slots) = &self.chan.slots {
-            if slots.acquire_blocking(1, WHAT, "Sender::send").is_err() {
+            if !self.take_sinks_slot(slots)
+                && slots.acquire_blocking(1, WHAT, "Sender::send").is_err()
+            {
                 return Err(SendError(value));
             }
         }
         self.chan.deliver(value).map_err(SendError)
+    }
+
+    /// Whether the `Sink` had reserved a slot, now this send's. A place
+    /// the Sink holds in the queue is given up instead: the send that
+    /// follows waits (or not) as any other.
+    pub(crate) fn take_sinks_slot(&self, slots: &Semaphore) -> bool {
+        if let Some(key) = self.sink_key.take() {
+            slots.abandon(key, 1);
+        }
+        self.reserved.replace(false)
     }
 
     /// Sends `value` if there is room now and no other send waits; never
@@ -315,7 +331,12 @@ impl<T> Sender<T> {
         if !self.connected || self.chan.rx_closed() {
             return Err(TrySendError::Closed(value));
         }
-        if let Some(slots) = &self.chan.slots {
+        if let Some(slots) = self
+            .chan
+            .slots
+            .as_ref()
+            .filter(|s| !self.take_sinks_slot(s))
+        {
             match slots.try_acquire() {
                 Ok(permit) => permit.forget(),
                 Err(TryAcquireError::NoPermits) => return Err(TrySendError::Full(value)),
@@ -346,8 +367,8 @@ impl<T> Clone for Sender<T> {
         Sender {
             chan: self.chan.clone(),
             connected: self.connected,
-            sink_key: None,
-            reserved: false,
+            sink_key: Cell::new(None),
+            reserved: Cell::new(false),
         }
     }
 }

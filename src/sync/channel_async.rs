@@ -40,10 +40,7 @@ impl<T> Sender<T> {
     /// Gives back the `Sink`'s slot or place in the queue.
     pub(crate) fn release_sink(&mut self) {
         if let Some(slots) = &self.chan.slots {
-            if let Some(key) = self.sink_key.take() {
-                slots.abandon(key, 1);
-            }
-            if std::mem::take(&mut self.reserved) {
+            if self.take_sinks_slot(slots) {
                 slots.release(1);
             }
         }
@@ -84,7 +81,12 @@ impl<T> Future for SendFuture<'_, T> {
         if this.tx.is_closed() {
             return Poll::Ready(Err(SendError(this.value.take().unwrap())));
         }
-        if let Some(slots) = &chan.slots {
+        let reserved = this.key.is_none()
+            && chan
+                .slots
+                .as_ref()
+                .is_some_and(|slots| this.tx.take_sinks_slot(slots));
+        if let Some(slots) = chan.slots.as_ref().filter(|_| !reserved) {
             match slots.poll_acquire(1, &mut this.key, Some(cx.waker()), WHAT) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(_)) => {
@@ -256,18 +258,18 @@ impl<T> Sink<T> for Sender<T> {
         let Some(slots) = &this.chan.slots else {
             return Poll::Ready(Ok(()));
         };
-        if this.reserved {
+        if this.reserved.get() {
             return Poll::Ready(Ok(()));
         }
         match slots.poll_acquire(
             1,
-            &mut this.sink_key,
+            this.sink_key.get_mut(),
             Some(cx.waker()),
             "corun::sync::Sender::poll_ready",
         ) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(())) => {
-                this.reserved = true;
+                this.reserved.set(true);
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(_)) => Poll::Ready(Err(SendError(()))),
@@ -279,7 +281,7 @@ impl<T> Sink<T> for Sender<T> {
         if !this.connected {
             return Err(SendError(()));
         }
-        if this.chan.slots.is_some() && !std::mem::take(&mut this.reserved) {
+        if this.chan.slots.is_some() && !this.reserved.replace(false) {
             panic!(
                 "corun::sync::Sender::start_send called without a successful poll_ready \
                  (the Sink contract): no slot is reserved for the item"
@@ -288,7 +290,15 @@ impl<T> Sink<T> for Sender<T> {
         this.chan.deliver(item).map_err(|_| SendError(()))
     }
 
+    /// Nothing is ever buffered, so there is nothing to wait for. A place
+    /// in the queue for room that `poll_ready` left (its caller gave up on
+    /// it, or it would be flushing nothing) is given up here, so that it
+    /// holds back no room.
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        let this = self.get_mut();
+        if let (Some(key), Some(slots)) = (this.sink_key.take(), &this.chan.slots) {
+            slots.abandon(key, 1);
+        }
         Poll::Ready(Ok(()))
     }
 

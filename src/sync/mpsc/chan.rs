@@ -19,8 +19,8 @@
 //!    where more are free than senders wait (else `try_send` says
 //!    `Full`), so it never overtakes them. A pop or a leave wakes, once
 //!    until it polls again, each waiter whose claim can now be met; so a
-//!    waiter that stops polling (a `Sink` whose flush was abandoned, a
-//!    kept `SendFuture`) holds back its one slot, not the whole channel,
+//!    waiter that stops polling (a kept `SendFuture`; a `Sink` never
+//!    does, see rule 6) holds back its one slot, not the whole channel,
 //!    nor the waiters behind it; as many such waiters as the capacity (one,
 //!    for a channel of capacity 1) do hold it back, until they are polled
 //!    or dropped, as a reserved permit does in tokio's bounded channel. A waiter that leaves (it sent, or its
@@ -31,6 +31,13 @@
 //!    lock before re-checking sees it (the lock orders the two).
 //! 5. Values are dropped outside the lock, so a destructor that touches the
 //!    channel cannot deadlock.
+//! 6. A `Sink`'s value that finds no room is parked in its waiting entry,
+//!    not kept in its sender: each pop or leave that makes room queues the
+//!    parked values at the head of the line, in order, under the lock. So
+//!    a Sink whose flush is abandoned (a `select!` that timed out) or
+//!    whose sender is dropped still delivers its value, and holds no room
+//!    back once its value is queued. The parker itself looks once more
+//!    after raising the count (rule 1).
 
 use crate::loom::{fence, lock, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::sync::TrySendError;
@@ -39,35 +46,94 @@ use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
 
-#[derive(Default)]
-struct Waiters {
+struct Waiters<T> {
     receiver: Option<Waker>,
-    senders: VecDeque<WaitingSender>,
+    senders: VecDeque<WaitingSender<T>>,
     next_key: u64,
+    /// The keys of parked values the receiving side's close dropped, so
+    /// that their Sinks' flushes can tell them from delivered ones.
+    dropped_by_close: Vec<u64>,
+}
+
+impl<T> Default for Waiters<T> {
+    fn default() -> Self {
+        Waiters {
+            receiver: None,
+            senders: VecDeque::new(),
+            next_key: 0,
+            dropped_by_close: Vec::new(),
+        }
+    }
 }
 
 /// A sender waiting for room (rule 3).
-struct WaitingSender {
+struct WaitingSender<T> {
     key: u64,
-    waker: Waker,
+    /// `None` until a parked value's Sink first polls its flush.
+    waker: Option<Waker>,
     /// Woken, and not polled since: a further pop need not wake it again.
     woken: bool,
+    /// A `Sink`'s value, parked here rather than in its sender (rule 6):
+    /// whoever makes room queues it, whether or not the Sink polls again.
+    parked: Option<T>,
 }
 
-impl Waiters {
+/// What serving the waiting senders found to do once the lock is let go.
+struct Served {
+    wakers: SmallVec<[Waker; 2]>,
+    /// Parked values were queued: the receiver may need waking.
+    queued: bool,
+}
+
+impl<T> Waiters<T> {
     fn position(&self, key: Option<u64>) -> Option<usize> {
         self.senders.iter().position(|w| Some(w.key) == key)
     }
 
-    /// Rule 3: the wakers of the waiters whose claims `free` slots now
-    /// meet, each marked woken (usually one, or none: no allocation).
-    fn wakers_for_room(&mut self, free: usize) -> SmallVec<[Waker; 2]> {
-        self.senders
-            .iter_mut()
-            .take(free)
-            .filter_map(|w| (!std::mem::replace(&mut w.woken, true)).then(|| w.waker.clone()))
-            .collect()
+    /// Rules 3 and 6: goes down the line while the room meets the claims:
+    /// a parked value is queued (in its place, so order is kept), any
+    /// other waiter is marked woken and its waker returned (usually one,
+    /// or none: no allocation).
+    fn serve(&mut self, queue: &ConcurrentQueue<T>) -> Served {
+        let mut served = Served {
+            wakers: SmallVec::new(),
+            queued: false,
+        };
+        let mut i = 0;
+        while i < self.senders.len() && i < free_slots(queue) {
+            let w = &mut self.senders[i];
+            let Some(value) = w.parked.take() else {
+                if !std::mem::replace(&mut w.woken, true) {
+                    served.wakers.extend(w.waker.clone());
+                }
+                i += 1;
+                continue;
+            };
+            match queue.push(value) {
+                Ok(()) => {
+                    // The claims behind move up one place, and the room
+                    // shrank by one: `i` names the next entry.
+                    let done = self.senders.remove(i).expect("in the line");
+                    served.wakers.extend(done.waker);
+                    served.queued = true;
+                }
+                Err(PushError::Full(value) | PushError::Closed(value)) => {
+                    // No room after all (a push raced this one), or the
+                    // receiving side is closing and takes it back.
+                    w.parked = Some(value);
+                    break;
+                }
+            }
+        }
+        served
     }
+}
+
+/// Room left now (a snapshot: others push and pop meanwhile).
+fn free_slots<T>(queue: &ConcurrentQueue<T>) -> usize {
+    queue
+        .capacity()
+        .map_or(usize::MAX, |cap| cap.saturating_sub(queue.len()))
 }
 
 /// The channel's shared state.
@@ -76,7 +142,7 @@ pub(crate) struct Chan<T> {
     senders: AtomicUsize,
     receiver_waiting: AtomicBool,
     senders_waiting: AtomicUsize,
-    waiters: Mutex<Waiters>,
+    waiters: Mutex<Waiters<T>>,
     unbounded: bool,
 }
 
@@ -115,11 +181,24 @@ impl<T> Chan<T> {
         self.queue.capacity()
     }
 
-    /// Room left now (a snapshot: others push and pop meanwhile).
     fn free_slots(&self) -> usize {
-        self.queue
-            .capacity()
-            .map_or(usize::MAX, |cap| cap.saturating_sub(self.queue.len()))
+        free_slots(&self.queue)
+    }
+
+    /// Rules 3 and 6 with the lock taken: parked values queued, waiters
+    /// woken, the receiver told.
+    fn serve_waiting(&self) {
+        let served = {
+            let mut waiters = lock(&self.waiters);
+            let served = waiters.serve(&self.queue);
+            self.senders_waiting
+                .store(waiters.senders.len(), Ordering::Relaxed);
+            served
+        };
+        served.wakers.into_iter().for_each(Waker::wake);
+        if served.queued {
+            self.pushed();
+        }
     }
 
     /// Rule 2, after a push: wakes the receiver if it waits.
@@ -151,8 +230,7 @@ impl<T> Chan<T> {
         }
         fence(Ordering::SeqCst);
         if self.senders_waiting.load(Ordering::Relaxed) > 0 {
-            let woken = lock(&self.waiters).wakers_for_room(self.free_slots());
-            woken.into_iter().for_each(Waker::wake);
+            self.serve_waiting();
         }
     }
 
@@ -205,8 +283,9 @@ impl<T> Chan<T> {
         waiters.next_key += 1;
         waiters.senders.push_back(WaitingSender {
             key: k,
-            waker: cx.waker().clone(),
+            waker: Some(cx.waker().clone()),
             woken: false,
+            parked: None,
         });
         self.senders_waiting
             .store(waiters.senders.len(), Ordering::Relaxed);
@@ -219,10 +298,86 @@ impl<T> Chan<T> {
             // It polls again: the next pop that meets its claim wakes it.
             let w = &mut waiters.senders[i];
             w.woken = false;
-            if !w.waker.will_wake(cx.waker()) {
-                w.waker = cx.waker().clone();
+            if !w
+                .waker
+                .as_ref()
+                .is_some_and(|old| old.will_wake(cx.waker()))
+            {
+                w.waker = Some(cx.waker().clone());
             }
         }
+    }
+
+    /// Rule 6: parks a `Sink`'s value that found no room (or found other
+    /// senders waiting first) among the waiting senders, where whoever
+    /// makes room queues it. `key` names it for
+    /// [`poll_parked`](Chan::poll_parked).
+    pub(crate) fn park(&self, value: T, key: &mut Option<u64>) -> Result<(), T> {
+        let value = match self.try_push(value) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(value)) => return Err(value),
+            Err(TrySendError::Full(value)) => value,
+        };
+        {
+            let mut waiters = lock(&self.waiters);
+            let k = waiters.next_key;
+            waiters.next_key += 1;
+            waiters.senders.push_back(WaitingSender {
+                key: k,
+                waker: None,
+                woken: false,
+                parked: Some(value),
+            });
+            self.senders_waiting
+                .store(waiters.senders.len(), Ordering::Relaxed);
+            *key = Some(k);
+        }
+        // Rule 1's second look: room made before the count was raised
+        // would otherwise wait for the next pop.
+        fence(Ordering::SeqCst);
+        self.serve_waiting();
+        Ok(())
+    }
+
+    /// Rule 6: whether the value parked under `key` has been queued
+    /// (`Ok`), dropped by the receiving side's close (`Err`), or still
+    /// waits (`Pending`, with `cx`'s waker kept to be woken when it is
+    /// queued). `key` is cleared once it is settled.
+    pub(crate) fn poll_parked(
+        &self,
+        key: &mut Option<u64>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ()>> {
+        let Some(k) = *key else {
+            return Poll::Ready(Ok(()));
+        };
+        {
+            let mut waiters = lock(&self.waiters);
+            match waiters.position(Some(k)) {
+                Some(i) => {
+                    let w = &mut waiters.senders[i];
+                    if !w
+                        .waker
+                        .as_ref()
+                        .is_some_and(|old| old.will_wake(cx.waker()))
+                    {
+                        w.waker = Some(cx.waker().clone());
+                    }
+                }
+                None => {
+                    *key = None;
+                    return Poll::Ready(settled(&mut waiters, k));
+                }
+            }
+        }
+        fence(Ordering::SeqCst);
+        self.serve_waiting();
+        let mut waiters = lock(&self.waiters);
+        if waiters.position(Some(k)).is_some() {
+            return Poll::Pending;
+        }
+        *key = None;
+        Poll::Ready(settled(&mut waiters, k))
     }
 
     /// Rule 1's second look, and a push if this waiter's claim is met
@@ -256,14 +411,20 @@ impl<T> Chan<T> {
     /// A waiting sender leaves (it sent, or its future was dropped); those
     /// behind it whose claims the room now meets are woken (rule 3).
     pub(crate) fn leave(&self, key: u64) {
-        let woken = {
+        let (left, served) = {
             let mut waiters = lock(&self.waiters);
-            waiters.senders.retain(|w| w.key != key);
+            let at = waiters.position(Some(key));
+            let left = at.and_then(|i| waiters.senders.remove(i));
+            let served = waiters.serve(&self.queue);
             self.senders_waiting
                 .store(waiters.senders.len(), Ordering::Relaxed);
-            waiters.wakers_for_room(self.free_slots())
+            (left, served)
         };
-        woken.into_iter().for_each(Waker::wake);
+        drop(left); // rule 5: outside the lock
+        served.wakers.into_iter().for_each(Waker::wake);
+        if served.queued {
+            self.pushed();
+        }
     }
 
     /// Rules 1 and 4 for the receiver. `Ready(None)`: empty, and nothing
@@ -319,10 +480,17 @@ impl<T> Chan<T> {
         let senders = {
             let mut waiters = lock(&self.waiters);
             self.senders_waiting.store(0, Ordering::Relaxed);
-            std::mem::take(&mut waiters.senders)
+            let senders = std::mem::take(&mut waiters.senders);
+            let parked = senders.iter().filter(|w| w.parked.is_some());
+            let keys: Vec<u64> = parked.map(|w| w.key).collect();
+            waiters.dropped_by_close.extend(keys);
+            senders
         };
+        // Rule 5: parked values are dropped here, outside the lock.
         for waiting in senders {
-            waiting.waker.wake();
+            if let Some(waker) = waiting.waker {
+                waker.wake();
+            }
         }
         if drain {
             while self.queue.pop().is_ok() {}
@@ -342,6 +510,17 @@ impl<T> Chan<T> {
 
     pub(crate) fn len(&self) -> usize {
         self.queue.len()
+    }
+}
+
+/// How a parked value that left the waiting senders went (rule 6).
+fn settled<T>(waiters: &mut Waiters<T>, key: u64) -> Result<(), ()> {
+    match waiters.dropped_by_close.iter().position(|&k| k == key) {
+        Some(i) => {
+            waiters.dropped_by_close.swap_remove(i);
+            Err(())
+        }
+        None => Ok(()),
     }
 }
 

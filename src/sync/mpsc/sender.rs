@@ -18,22 +18,15 @@ use std::task::{Context, Poll};
 /// last one is dropped).
 pub struct Sender<T> {
     pub(super) chan: Arc<Chan<T>>,
-    /// An item given to `Sink::start_send` that found no room yet. Only
-    /// reached through `&mut self` (`get_mut`, never locked): the `Mutex`
-    /// is there so that `Sender<T>` is `Sync` for every `T: Send`.
-    pending: std::sync::Mutex<Option<T>>,
-    /// Our place among the waiting senders, while the Sink waits.
+    /// The `Sink`'s value parked in the channel (its rule 6) while it waits
+    /// for room, if any.
     sink_key: Option<u64>,
 }
-
-// Pinning is never structural: the pending item is only moved by value.
-impl<T> Unpin for Sender<T> {}
 
 impl<T> Sender<T> {
     pub(super) fn new(chan: Arc<Chan<T>>) -> Self {
         Sender {
             chan,
-            pending: std::sync::Mutex::new(None),
             sink_key: None,
         }
     }
@@ -110,9 +103,8 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if let Some(key) = self.sink_key.take() {
-            self.chan.leave(key);
-        }
+        // A value the Sink parked stays parked: whoever makes room queues
+        // it, so dropping its sender loses nothing.
         self.chan.drop_sender();
     }
 }
@@ -168,17 +160,14 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
     }
 }
 
-/// Sends through `futures::SinkExt`: `start_send` queues the item, or keeps
-/// it in the sender while the channel is full; `poll_ready` and
-/// `poll_flush` wait until it is queued. The error is
-/// [`SendError<()>`](SendError): the receiving side is closed (an item kept
-/// in the sender then is dropped). As the `Sink` contract says, `feed`
-/// does not flush: finish with `flush` or `close` (or use `send`), since
-/// a sender dropped with an item kept drops it. Once a flush has waited,
-/// the kept item has a claim on the next free slot (as any waiting
-/// sender's): other senders take only the room beyond it, so a kept `Sink`
-/// that is never flushed again holds one slot (the whole of a channel of
-/// capacity 1) until it is flushed, closed or dropped.
+/// Sends through `futures::SinkExt`: `start_send` queues the item, or, if
+/// the channel is full, parks it in the channel behind the senders already
+/// waiting; `poll_ready` and `poll_flush` wait until it is queued. A parked
+/// item is queued by whoever next makes room, so an abandoned flush (a
+/// `select!` whose other branch won) or a dropped sender still delivers it,
+/// in order, and holds no room back once it is in. The error is
+/// [`SendError<()>`](SendError): the receiving side is closed (a parked
+/// item is then dropped).
 ///
 /// ```
 /// use futures::SinkExt;
@@ -204,35 +193,22 @@ impl<T> Sink<T> for Sender<T> {
 
     fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Self::Error> {
         let this = self.get_mut();
-        let pending = this.pending.get_mut().unwrap_or_else(|e| e.into_inner());
         assert!(
-            pending.is_none(),
+            this.sink_key.is_none(),
             "mpsc::Sender::start_send called without a successful poll_ready (the Sink \
              contract): an earlier item is still waiting for room"
         );
-        match this.chan.try_push(item) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(item)) => {
-                *pending = Some(item);
-                Ok(())
-            }
-            Err(TrySendError::Closed(_)) => Err(SendError(())),
-        }
+        this.chan
+            .park(item, &mut this.sink_key)
+            .map_err(|_closed| SendError(()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         let this = self.get_mut();
-        let pending = this.pending.get_mut().unwrap_or_else(|e| e.into_inner());
-        let Some(item) = pending.take() else {
-            return Poll::Ready(Ok(()));
-        };
-        match this.chan.poll_push(item, &mut this.sink_key, cx) {
-            PushPoll::Sent => Poll::Ready(Ok(())),
-            PushPoll::Closed(_) => Poll::Ready(Err(SendError(()))),
-            PushPoll::Waiting(item) => {
-                *pending = Some(item);
-                Poll::Pending
-            }
+        match this.chan.poll_parked(&mut this.sink_key, cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(())) => Poll::Ready(Err(SendError(()))),
+            Poll::Pending => Poll::Pending,
         }
     }
 

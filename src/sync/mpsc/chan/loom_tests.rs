@@ -40,6 +40,27 @@ fn loom_channel_close_wakes_a_waiting_sender() {
     });
 }
 
+// A Sink parks its value in a full channel and is dropped at once, never
+// flushing: the receiver's pop, racing the park, still queues it (rule 6),
+// and the receiver sees both values, in order, then the end.
+#[test]
+fn loom_channel_a_parked_sink_value_is_never_stranded() {
+    use futures::Sink;
+    bounded().check(|| {
+        let (tx, rx) = channel::<u8>(1);
+        let rx = LeakOnPanic::new(rx);
+        tx.try_send(1).unwrap();
+        let sender = thread::spawn(move || {
+            let mut tx = tx;
+            std::pin::Pin::new(&mut tx).start_send(2).unwrap();
+        });
+        assert_eq!(rx.get().recv(), Ok(1));
+        assert_eq!(rx.get().recv(), Ok(2));
+        assert_eq!(rx.get().recv(), Err(RecvError));
+        sender.join().unwrap();
+    });
+}
+
 // A oneshot across threads: the value, or the sender's absence, always
 // reaches the receiver.
 #[test]
