@@ -9,6 +9,10 @@
 ///
 /// If the task is cancelled or times out while `f` runs, the task unwinds
 /// at once; `f` runs to its end on the pool and its result is dropped.
+/// Called while the task is unwinding (from a destructor run by a cancel,
+/// a timeout or a panic: "delete the temporary file" in a guard's `Drop`),
+/// `f` runs on the calling thread, as outside a task: an unwinding task
+/// cannot suspend, and a refusal there would abort the process.
 ///
 /// In a future task (`spawn_future`) or async code, await
 /// [`unblock_future`] instead.
@@ -33,7 +37,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    if crate::executor::io_wait::in_task() {
+    if crate::executor::io_wait::in_task() && !crate::generator::innermost_is_unwinding() {
         crate::await_(blocking::unblock(f))
     } else {
         f()

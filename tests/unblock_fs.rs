@@ -1,6 +1,8 @@
 //! `unblock` and `corun::fs`: blocking calls run on a thread pool, in
 //! parallel, while the executor's other tasks keep running.
 
+mod common;
+
 use corun::Executor;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -115,4 +117,62 @@ fn the_fs_async_twins_work_in_a_future_task() {
     assert_eq!(names, ["note.txt"]);
     assert_eq!(gone, std::io::ErrorKind::NotFound);
     assert!(!dir.exists());
+}
+
+/// A cleanup guard whose `Drop` removes its file through `corun::fs`.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        corun::fs::remove_file(&self.0).expect("the guard's file is there");
+    }
+}
+
+#[test]
+fn a_cleanup_guard_may_call_fs_while_its_task_unwinds_from_a_cancel() {
+    common::in_child_process(
+        "a_cleanup_guard_may_call_fs_while_its_task_unwinds_from_a_cancel",
+        || {
+            let path = std::env::temp_dir().join(format!("corun-guard-{}", std::process::id()));
+            std::fs::write(&path, b"x").unwrap();
+            let ex = Executor::new();
+            let p = path.clone();
+            let h = ex.spawn(move || {
+                let _guard = RemoveOnDrop(p);
+                corun::sleep(Duration::from_secs(60));
+            });
+            let dns = ex.spawn(|| {
+                struct Resolve;
+                impl Drop for Resolve {
+                    fn drop(&mut self) {
+                        // A name to resolve: the lookup goes through unblock.
+                        let r = corun::net::TcpStream::connect(("localhost", 9));
+                        assert!(r.is_err(), "nothing listens on port 9");
+                    }
+                }
+                let _guard = Resolve;
+                corun::sleep(Duration::from_secs(60));
+            });
+            ex.block_on(|| {
+                corun::yield_now();
+                h.cancel();
+                dns.cancel();
+                assert!(h.join().unwrap_err().is_cancelled());
+                assert!(dns.join().unwrap_err().is_cancelled());
+            });
+            assert!(!path.exists(), "the guard removed its file");
+            // unblock itself, in a task unwinding from its own panic.
+            let panicked = ex.spawn(|| {
+                struct Unblock;
+                impl Drop for Unblock {
+                    fn drop(&mut self) {
+                        assert_eq!(corun::unblock(|| 6 * 7), 42);
+                    }
+                }
+                let _guard = Unblock;
+                panic!("the body fails");
+            });
+            assert!(ex.block_on(|| panicked.join()).unwrap_err().is_panic());
+        },
+    );
 }
