@@ -161,3 +161,66 @@ fn join_waits_for_a_dropped_unrun_jobs_captures_to_finish_dropping() {
     );
     busy.join().unwrap();
 }
+
+/// A guard whose `Drop` needs a value from the pool's workers.
+struct ComputesOnDrop {
+    rt: Arc<corun::Runtime>,
+    pool: Arc<Pool>,
+    got: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Drop for ComputesOnDrop {
+    fn drop(&mut self) {
+        let blocked = self.rt.block_on(|| {
+            std::thread::sleep(Duration::from_millis(20)); // not done at once
+            42
+        });
+        let mapped = self.pool.map(0..4u32, |x| x * 2);
+        let tried = self.pool.try_map(0..2u32, |x| {
+            assert!(x != 1, "one is bad");
+            x
+        });
+        let applied = self.pool.apply(|| "applied");
+        self.got.lock().unwrap().push(format!(
+            "{blocked} {mapped:?} {} {} {applied}",
+            tried[0].as_ref().unwrap(),
+            tried[1].as_ref().unwrap_err().is_panic()
+        ));
+    }
+}
+
+#[test]
+fn block_on_map_and_apply_in_a_destructor_during_a_cancel_give_their_values() {
+    common::in_child_process(
+        "block_on_map_and_apply_in_a_destructor_during_a_cancel_give_their_values",
+        || {
+            let rt = Arc::new(
+                corun::Runtime::builder()
+                    .workers(2)
+                    .pin_cores(false)
+                    .build()
+                    .unwrap(),
+            );
+            let pool = Arc::new(rt.pool());
+            let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let guard = ComputesOnDrop {
+                rt: rt.clone(),
+                pool,
+                got: got.clone(),
+            };
+            let started = Arc::new(AtomicBool::new(false));
+            let s = started.clone();
+            let h = rt.spawn(move || {
+                let _guard = guard;
+                s.store(true, Ordering::SeqCst);
+                corun::sleep(Duration::from_secs(60));
+            });
+            while !started.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            h.cancel();
+            assert!(h.join().unwrap_err().is_cancelled());
+            assert_eq!(*got.lock().unwrap(), ["42 [0, 2, 4, 6] 0 true applied"]);
+        },
+    );
+}

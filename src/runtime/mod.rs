@@ -284,7 +284,9 @@ impl Runtime {
     }
 
     /// Runs `body` as a task on a worker and waits for its value: the
-    /// calling thread blocks (a calling task suspends).
+    /// calling thread blocks (a calling task suspends). Called from a task
+    /// that is unwinding (a destructor run by a cancel or a panic), which
+    /// cannot suspend, `body` runs right there, on the calling thread.
     ///
     /// # Panics
     ///
@@ -306,6 +308,9 @@ impl Runtime {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        if in_unwinding_task() {
+            return body();
+        }
         unwrap_outcome(self.spawn(body).join(), "Runtime::block_on")
     }
 
@@ -336,6 +341,15 @@ impl Runtime {
             .map(|o| unwrap_outcome(o, "Runtime::run_on_all"))
             .collect()
     }
+}
+
+/// Whether the caller is a task (or a generator) that is unwinding: a
+/// destructor run by a cancel, a timeout or a panic. It cannot suspend,
+/// and a refusal (a panic) there would abort the process, so the blocking
+/// calls that return a value (`block_on`, the pool's `map` and `apply`)
+/// run their closures right there instead, on the calling thread.
+pub(crate) fn in_unwinding_task() -> bool {
+    crate::generator::innermost_is_unwinding()
 }
 
 /// The value of a task the caller waited for, or its panic re-raised.

@@ -5,7 +5,7 @@ use super::assembly::Assembly;
 use super::chunks::{for_each_chunk, Sizes};
 use super::Pool;
 use crate::executor::JoinError;
-use crate::runtime::JoinHandle;
+use crate::runtime::{in_unwinding_task, JoinHandle};
 use crate::sync::mpsc::Backoff;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
@@ -30,6 +30,11 @@ impl Pool {
     /// as many equal chunks as there are workers instead, since more jobs
     /// would buy no balance, only overhead. See [`map_chunked`](Pool::map_chunked)
     /// for Python's fixed `chunksize`.
+    ///
+    /// Called from a task that is unwinding (a destructor run by a cancel
+    /// or a panic), which cannot suspend, the items are mapped right
+    /// there, in order, on the calling thread; so are `map_chunked`'s,
+    /// `try_map`'s and [`apply`](Pool::apply)'s.
     ///
     /// # Panics
     ///
@@ -57,6 +62,9 @@ impl Pool {
     {
         self.check_open("Pool::map");
         self.check_can_wait("Pool::map");
+        if in_unwinding_task() {
+            return items.into_iter().map(f).collect();
+        }
         let sizes = Sizes::Guided {
             workers: self.workers(),
         };
@@ -84,6 +92,9 @@ impl Pool {
             chunk_size > 0,
             "Pool::map_chunked: chunk_size must be at least 1"
         );
+        if in_unwinding_task() {
+            return items.into_iter().map(f).collect();
+        }
         self.map_in(items, Sizes::Fixed(chunk_size), f, Location::caller())
     }
 
@@ -162,6 +173,13 @@ impl Pool {
     {
         self.check_open("Pool::try_map");
         self.check_can_wait("Pool::try_map");
+        if in_unwinding_task() {
+            let each = |item| {
+                let run = AssertUnwindSafe(|| f(item));
+                catch_unwind(run).map_err(JoinError::panicked)
+            };
+            return items.into_iter().map(each).collect();
+        }
         let sizes = Sizes::Guided {
             workers: self.workers(),
         };

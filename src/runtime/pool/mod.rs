@@ -352,6 +352,9 @@ impl Pool {
     {
         self.check_open("Pool::apply");
         self.check_can_wait("Pool::apply");
+        if super::in_unwinding_task() {
+            return job();
+        }
         super::unwrap_outcome(self.submit(job, Location::caller()).join(), "Pool::apply")
     }
 
