@@ -224,3 +224,22 @@ fn block_on_map_and_apply_in_a_destructor_during_a_cancel_give_their_values() {
         },
     );
 }
+
+#[test]
+fn pool_join_from_one_of_its_own_jobs_is_refused_instead_of_hanging() {
+    let pool = Arc::new(Pool::builder().workers(2).pin_cores(false).build().unwrap());
+    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+    let p = pool.clone();
+    let job = pool.apply_async(move || {
+        wait_for_go.recv().unwrap(); // filed by now
+        p.close();
+        p.join();
+    });
+    go.send(()).unwrap();
+    let message = match job.get_timeout(Duration::from_secs(60)) {
+        Err(corun::runtime::GetTimeoutError::Failed(e)) => common::payload_message(e.into_panic()),
+        other => panic!("expected the job's refusal, got {other:?}"),
+    };
+    assert!(message.contains("own jobs"), "{message}");
+    pool.join(); // from outside, it returns
+}

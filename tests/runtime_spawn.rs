@@ -526,3 +526,32 @@ fn a_joined_task_no_longer_counts_in_its_workers_load() {
         );
     }
 }
+
+#[test]
+fn a_runtime_task_that_joins_its_own_handle_is_refused_instead_of_hanging() {
+    type Handle = corun::runtime::JoinHandle<()>;
+    let rt = rt(2);
+    let (said, told) = std::sync::mpsc::channel::<String>();
+    for timed in [false, true] {
+        let (give, take) = corun::sync::mpsc::oneshot::<Handle>();
+        let said = said.clone();
+        let me = rt.spawn(move || {
+            let me = take.recv().unwrap();
+            let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                if timed {
+                    let _ = me.join_timeout(Duration::from_secs(600));
+                } else {
+                    let _ = me.join();
+                }
+            }));
+            let message = joined.map_or_else(common::payload_message, |()| "waited".into());
+            said.send(message).unwrap();
+        });
+        give.send(me).unwrap();
+        let message = told.recv_timeout(Duration::from_secs(60)).expect("no hang");
+        assert!(message.contains("cannot join itself"), "{message}");
+    }
+    // Joining another task's handle from a task is fine, of course.
+    let other = rt.spawn(|| 7);
+    assert_eq!(rt.spawn(move || other.join().unwrap()).join().unwrap(), 7);
+}

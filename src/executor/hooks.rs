@@ -27,6 +27,14 @@ pub(crate) fn in_future_task() -> bool {
         .is_some_and(|task| task.header().kind == TaskKind::Future)
 }
 
+/// The id of the task running on this thread, if any (unique within its
+/// executor).
+pub(crate) fn current_task_id() -> Option<u64> {
+    try_current_core()
+        .and_then(|core| core.current_task())
+        .map(|task| task.header().id.0)
+}
+
 /// The running task is unwinding (cancelled, or its executor is being
 /// dropped): it cannot wait any more.
 #[derive(Debug)]

@@ -24,6 +24,7 @@
 //!    the results it waited for are there.
 
 use super::super::JoinError;
+use super::current::{current_identity, TaskIdentity};
 use crate::loom::{lock, Mutex};
 use std::task::{Context, Poll, Waker};
 
@@ -43,6 +44,8 @@ struct State<T> {
     watcher: Option<Waker>,
     /// Runs once the outcome is stored and the waiters woken (rule 5).
     then: Option<Box<dyn FnOnce() + Send>>,
+    /// The task the job became, once it started.
+    runner: Option<TaskIdentity>,
 }
 
 /// The state a runtime task and its handle share.
@@ -86,6 +89,7 @@ impl<T> Completion<T> {
                 started: false,
                 watcher: None,
                 then: None,
+                runner: None,
             }),
         }
     }
@@ -245,6 +249,18 @@ impl<T> Completion<T> {
             keep(&mut state.watcher, cx);
         }
         state.cancel
+    }
+
+    /// Records the task the job became (on its worker, as it starts).
+    pub(crate) fn set_runner(&self, runner: TaskIdentity) {
+        lock(&self.state).runner = Some(runner);
+    }
+
+    /// Whether the caller is this completion's own task: waiting for it
+    /// would wait forever.
+    pub(crate) fn runs_the_caller(&self) -> bool {
+        // Outside a runtime task the lock is not taken at all.
+        current_identity().is_some_and(|me| lock(&self.state).runner == Some(me))
     }
 
     pub(crate) fn cancel_requested(&self) -> bool {

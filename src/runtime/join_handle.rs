@@ -83,9 +83,11 @@ impl<T> JoinHandle<T> {
     /// # Panics
     ///
     /// When it must wait in a future task (`spawn_future`), which has no
-    /// stack to suspend: use the async form there.
+    /// stack to suspend: use the async form there. In the task itself (its
+    /// handle was sent to it), which would wait for itself forever.
     #[track_caller]
     pub fn join(self) -> Result<T, JoinError> {
+        self.refuse_self_join();
         match crate::sync::wait_here::wait(self, "runtime JoinHandle::join") {
             Ok(outcome) => outcome,
             Err(_unwinding) => Err(JoinError::cancelled()),
@@ -100,12 +102,22 @@ impl<T> JoinHandle<T> {
     /// stack to suspend: use the async form there.
     #[track_caller]
     pub fn join_timeout(mut self, limit: Duration) -> Result<Result<T, JoinError>, Self> {
+        self.refuse_self_join();
         let got =
             crate::sync::wait_here::wait_timeout(&mut self, limit, "runtime JoinHandle::join");
         match got {
             Ok(Some(outcome)) => Ok(outcome),
             Ok(None) => Err(self),
             Err(_unwinding) => Ok(Err(JoinError::cancelled())),
+        }
+    }
+}
+
+impl<T> JoinHandle<T> {
+    #[track_caller]
+    fn refuse_self_join(&self) {
+        if self.completion.runs_the_caller() {
+            panic!("runtime JoinHandle::join: a task cannot join itself (it would wait forever)");
         }
     }
 }

@@ -22,12 +22,14 @@
 //! `completion` (cross-thread join state), `worker` (what a worker shares,
 //! a task's life on it), `placement`, `dispatch` (the dispatcher task:
 //! starting, taking unstarted jobs from busy workers, closing), `thread`
-//! (the worker thread, `worker_index`), `stall` (stall warnings),
+//! (the worker thread), `current` (which worker and task runs the caller:
+//! `worker_index`), `stall` (stall warnings),
 //! `join_handle`, `builder`, `shutdown` (starting and stopping the
 //! threads), and `pool` on top.
 
 mod builder;
 mod completion;
+mod current;
 mod dispatch;
 mod inbox;
 mod join_handle;
@@ -39,11 +41,11 @@ mod thread;
 mod worker;
 
 pub use builder::{BuildError, RuntimeBuilder};
+pub use current::worker_index;
 pub use join_handle::JoinHandle;
 pub use placement::Placement;
 pub use pool::{AsyncResult, GetTimeoutError, Imap, ImapUnordered, Pool, PoolBuilder};
 pub use stall::StallReport;
-pub use thread::worker_index;
 
 use crate::executor::JoinError;
 use crate::loom::{Arc, Condvar, Mutex};

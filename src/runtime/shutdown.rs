@@ -130,7 +130,7 @@ impl Runtime {
         for worker in &self.shared.workers {
             worker.inbox.close(deadline);
         }
-        let own = thread::current_runtime() == Some(self.shared.id);
+        let own = super::current::current_runtime() == Some(self.shared.id);
         let threads = {
             let mut threads = lock(&self.threads);
             loop {

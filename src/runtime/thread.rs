@@ -1,33 +1,9 @@
 //! A worker thread: pins itself, makes its executor, and runs the
-//! dispatcher task on it until the runtime closes; and the thread-local
-//! that says which worker (of which runtime) a thread is.
+//! dispatcher task on it until the runtime closes.
 
+use super::current::WORKER;
 use super::worker::WorkerShared;
 use crate::loom::Arc;
-use std::cell::Cell;
-
-thread_local! {
-    /// `(runtime id, worker index)` on a worker thread.
-    static WORKER: Cell<Option<(u64, usize)>> = const { Cell::new(None) };
-}
-
-/// The index of the runtime worker running the caller, or `None` outside
-/// any runtime worker.
-///
-/// ```
-/// let rt = corun::Runtime::builder().workers(2).build()?;
-/// assert_eq!(rt.spawn_on(1, corun::worker_index).join()?, Some(1));
-/// assert_eq!(corun::worker_index(), None);
-/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-/// ```
-pub fn worker_index() -> Option<usize> {
-    WORKER.with(|w| w.get()).map(|(_, index)| index)
-}
-
-/// The runtime id of the worker running the caller.
-pub(crate) fn current_runtime() -> Option<u64> {
-    WORKER.with(|w| w.get()).map(|(id, _)| id)
-}
 
 /// Pins the calling thread to `core`; `false` if the OS refuses. A core
 /// number beyond what a CPU set can name is refused here (core_affinity

@@ -167,6 +167,11 @@ where
         let completion = finish.completion.clone();
         let unless_cancelled = move || (!completion.cancel_requested()).then(body);
         let local = crate::executor::hooks::spawn_at(unless_cancelled, location);
+        if let Some((runtime, worker)) = super::current::current_worker() {
+            finish
+                .completion
+                .set_runner((runtime, worker, local.id().0));
+        }
         drop(crate::executor::spawn_future(Watcher {
             local,
             finish,

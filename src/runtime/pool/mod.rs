@@ -317,8 +317,16 @@ impl Pool {
         let handle = self.shared.spawn_to(worker, job, location, true);
         let completion = handle.completion().clone();
         completion.then_after(move || drop(guard));
-        self.tracker
-            .file(id, std::sync::Arc::new(move || completion.request_cancel()));
+        self.tracker.file(
+            id,
+            tracker::Canceller {
+                cancel: std::sync::Arc::new({
+                    let completion = completion.clone();
+                    move || completion.request_cancel()
+                }),
+                runs_the_caller: std::sync::Arc::new(move || completion.runs_the_caller()),
+            },
+        );
         handle
     }
 
@@ -373,12 +381,12 @@ impl Pool {
     }
 
     /// Waits until every job submitted has ended. Python's `join`: call
-    /// [`close`](Pool::close) first. A pool's own jobs must not call it
-    /// (they would wait for themselves).
+    /// [`close`](Pool::close) first.
     ///
     /// # Panics
     ///
-    /// If the pool was not closed.
+    /// If the pool was not closed, and if called from one of the pool's
+    /// own jobs (it would wait for itself).
     #[track_caller]
     pub fn join(&self) {
         self.check_can_wait("Pool::join");
@@ -386,6 +394,11 @@ impl Pool {
             self.is_closed(),
             "Pool::join called before Pool::close: close the pool first, as Python's \
              Pool.join requires (otherwise new jobs could keep it waiting forever)"
+        );
+        assert!(
+            !self.tracker.runs_the_caller(),
+            "Pool::join called from one of the pool's own jobs: it would wait for itself \
+             forever; join from the code that submitted the jobs"
         );
         let _ = wait_here::wait(poll_fn(|cx| self.tracker.poll_idle(cx)), "Pool::join");
     }

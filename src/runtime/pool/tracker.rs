@@ -21,9 +21,15 @@ use crate::loom::{lock, Arc, Mutex};
 use std::collections::{HashMap, HashSet};
 use std::task::{Context, Poll, Waker};
 
-/// Requests a job's cancellation (a closure, since loom's `Arc` cannot be
-/// coerced to a trait object).
-pub(crate) type Canceller = std::sync::Arc<dyn Fn() + Send + Sync>;
+/// What the tracker can ask of a filed job (closures, since loom's `Arc`
+/// cannot be coerced to a trait object).
+#[derive(Clone)]
+pub(crate) struct Canceller {
+    /// Requests its cancellation.
+    pub(crate) cancel: std::sync::Arc<dyn Fn() + Send + Sync>,
+    /// Whether the caller is the job's own task.
+    pub(crate) runs_the_caller: std::sync::Arc<dyn Fn() -> bool + Send + Sync>,
+}
 
 #[derive(Default)]
 struct State {
@@ -78,7 +84,7 @@ impl Tracker {
             }
         };
         if cancel_now {
-            canceller();
+            (canceller.cancel)();
         }
     }
 
@@ -101,9 +107,16 @@ impl Tracker {
             state.terminated = true;
             state.cancellers.values().cloned().collect()
         };
-        for cancel in cancellers {
-            cancel();
+        for canceller in cancellers {
+            (canceller.cancel)();
         }
+    }
+
+    /// Whether the caller is one of the outstanding jobs (a `join` from it
+    /// would wait for itself).
+    pub(crate) fn runs_the_caller(&self) -> bool {
+        let filed: Vec<_> = lock(&self.state).cancellers.values().cloned().collect();
+        filed.iter().any(|job| (job.runs_the_caller)())
     }
 
     pub(crate) fn outstanding(&self) -> usize {
