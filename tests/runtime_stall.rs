@@ -95,3 +95,29 @@ fn a_pool_job_that_never_waits_is_reported_with_the_line_that_submitted_it() {
     );
     hog.get().unwrap();
 }
+
+#[test]
+fn a_stall_callback_that_panics_does_not_stop_later_reports() {
+    let (report_to, rx) = reports();
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let rt = Runtime::builder()
+        .workers(1)
+        .pin_cores(false)
+        .stall_warning(Duration::from_millis(20))
+        .on_stall(move |r| {
+            if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                panic!("the first report's callback fails");
+            }
+            report_to(r);
+        })
+        .build()
+        .unwrap();
+    rt.spawn(|| spin(Duration::from_millis(150)))
+        .join()
+        .unwrap();
+    let line = line!() + 1;
+    let second = rt.spawn(|| spin(Duration::from_millis(150)));
+    let report = rx.recv_timeout(Duration::from_secs(60)).expect("reported");
+    assert_eq!(report.spawned_at.line(), line);
+    second.join().unwrap();
+}

@@ -156,7 +156,8 @@ impl RuntimeBuilder {
     }
 
     /// Where [`stall_warning`](RuntimeBuilder::stall_warning) reports go
-    /// (default: a line on stderr). Called on the monitor thread.
+    /// (default: a line on stderr). Called on the monitor thread; a panic
+    /// in it is caught there, and later stalls are still reported.
     pub fn on_stall(mut self, report: impl Fn(&StallReport) + Send + Sync + 'static) -> Self {
         self.on_stall = Some(std::sync::Arc::new(report));
         self

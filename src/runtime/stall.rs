@@ -107,12 +107,16 @@ fn watch(
             let this_turn = Some((turn.task, turn.since));
             if held_for >= threshold && reported[worker] != this_turn {
                 reported[worker] = this_turn;
-                report(&StallReport {
+                let stall = StallReport {
                     task: turn.task,
                     worker,
                     spawned_at: turn.location,
                     held_for,
-                });
+                };
+                // A callback that panics loses its one report (the panic
+                // hook has printed it), not every later one: the monitor
+                // thread goes on.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| report(&stall)));
             }
         }
     }
