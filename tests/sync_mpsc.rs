@@ -62,6 +62,18 @@ fn zero_capacity_panics_with_what_to_do() {
 }
 
 #[test]
+fn a_capacity_too_large_to_allocate_panics_with_what_to_do() {
+    // Allocated at once, 1 << 40 slots would abort the process.
+    for capacity in [corun::sync::mpsc::MAX_CAPACITY + 1, 1 << 40, usize::MAX] {
+        let msg = panic_message(|| channel::<u8>(capacity));
+        assert!(
+            msg.contains("MAX_CAPACITY") && msg.contains("unbounded_channel"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
 fn a_receiving_task_suspends_and_its_worker_runs_others() {
     let rt = rt(1);
     let (tx, rx) = channel::<u32>(8);

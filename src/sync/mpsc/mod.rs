@@ -56,18 +56,32 @@ pub use sender::{SendFuture, Sender};
 use crate::loom::Arc;
 use chan::Chan;
 
+/// The largest capacity [`channel`] takes: its slots are allocated when
+/// it is made (a lock-free ring), so a bound beyond what could ever be
+/// allocated would abort the process instead of failing cleanly.
+pub const MAX_CAPACITY: usize = 1 << 24;
+
 /// A cross-thread channel with room for `capacity` values: senders wait
-/// (suspend a task, block a thread) while it is full.
+/// (suspend a task, block a thread) while it is full. The room is
+/// allocated at once, as a ring of `capacity` slots.
 ///
 /// # Panics
 ///
-/// If `capacity` is zero (a rendezvous channel is not offered).
+/// If `capacity` is zero (a rendezvous channel is not offered), or above
+/// [`MAX_CAPACITY`] (use [`unbounded_channel`], which allocates as it
+/// grows).
 #[must_use]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(
         capacity > 0,
         "corun::sync::mpsc::channel: the capacity must be at least 1 \
          (use unbounded_channel for no limit)"
+    );
+    assert!(
+        capacity <= MAX_CAPACITY,
+        "corun::sync::mpsc::channel: a capacity of {capacity} is above MAX_CAPACITY \
+         ({MAX_CAPACITY}): a bounded channel allocates its slots at once; use \
+         unbounded_channel for no practical limit"
     );
     let chan = Arc::new(Chan::new(Some(capacity)));
     (Sender::new(chan.clone()), Receiver::new(chan))
