@@ -350,8 +350,10 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         self.close_abandoned();
         panic!(
             "a generator body waited (sleep, yield_now, recv, await_, a socket read, ...) but \
-             the code resuming the generator is not running in a corun task, so the \
-             generator was closed: drive it from inside Executor::block_on or a spawned task"
+             the code resuming the generator has no coroutine stack to forward the wait to \
+             (it is not in a corun task, or it is in a future task, spawn_future, which has \
+             none), so the generator was closed: drive it from a stackful task \
+             (Executor::block_on, spawn, Runtime::spawn)"
         )
     }
 
