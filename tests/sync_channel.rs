@@ -648,3 +648,21 @@ fn a_value_handed_back_by_a_cancelled_receive_after_close_is_still_received() {
         assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     }
 }
+
+#[test]
+fn recv_timeout_gives_a_value_that_comes_in_time_none_after_it_and_the_close() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let (tx, rx) = channel::<i32>(1);
+        let sender = spawn(move || {
+            corun::sleep(Duration::from_millis(5));
+            tx.send(1).unwrap();
+            // Gone once the receiver has timed out twice more.
+            corun::sleep(Duration::from_millis(50));
+        });
+        assert_eq!(rx.recv_timeout(Duration::from_secs(60)), Ok(Some(1)));
+        assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Ok(None));
+        sender.detach();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(60)), Err(RecvError));
+    });
+}

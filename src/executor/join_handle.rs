@@ -133,6 +133,20 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// Lets the task run on with nobody to join it: what dropping the
+    /// handle does, said out loud (the handle is `#[must_use]`, as a
+    /// dropped one is usually a forgotten `join`). A panic in the task is
+    /// still printed by the panic hook as it happens, as a detached
+    /// thread's is; nothing else reports it.
+    ///
+    /// ```
+    /// let ex = corun::Executor::new();
+    /// ex.block_on(|| {
+    ///     corun::spawn(|| println!("in the background")).detach();
+    /// });
+    /// ```
+    pub fn detach(self) {}
+
     /// Requests cancellation: the task unwinds from where it is suspended
     /// (its destructors run) the next time the executor gets to it, and its
     /// `join` gives [`JoinError::is_cancelled`]. A task that has not started

@@ -188,8 +188,9 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BuildError::NoWorkers => f.write_str(
-                "corun: a runtime needs at least one worker: pass workers(n) with n >= 1, \
-                 or leave it out for one per core",
+                "corun: a runtime or pool needs at least one worker: ask for n >= 1 \
+                 (Pool::new(n), or workers(n) on a builder), or leave workers out of a \
+                 builder for one per core",
             ),
             BuildError::Io(e) => write!(f, "corun: could not start a runtime worker: {e}"),
         }

@@ -66,6 +66,19 @@ impl<T> JoinHandle<T> {
         self.completion.is_finished()
     }
 
+    /// Lets the task run on with nobody to join it: what dropping the
+    /// handle does, said out loud (the handle is `#[must_use]`, as a
+    /// dropped one is usually a forgotten `join`). A panic in the task is
+    /// still printed by the panic hook as it happens, as a detached
+    /// thread's is; nothing else reports it.
+    ///
+    /// ```
+    /// let rt = corun::Runtime::builder().workers(1).build()?;
+    /// rt.spawn(|| println!("in the background")).detach();
+    /// # Ok::<(), corun::runtime::BuildError>(())
+    /// ```
+    pub fn detach(self) {}
+
     /// Requests cancellation: a task that has not started never runs; a
     /// started one unwinds at its next wait (its destructors run), and
     /// `join` gives [`JoinError::is_cancelled`]. A task that catches the

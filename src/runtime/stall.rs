@@ -34,8 +34,9 @@ impl fmt::Display for StallReport {
         write!(
             f,
             "corun: task {} (spawned at {}) has held worker {} for {:?} without waiting; the \
-             other tasks of that worker cannot run meanwhile (move CPU-bound work to a Pool job, \
-             or call corun::yield_now() in its loop)",
+             other tasks of that worker cannot run meanwhile (call corun::yield_now() in its loop, \
+             run the work with corun::unblock, or give CPU-bound jobs a Pool of their own \
+             so they do not share workers with tasks that must answer)",
             self.task, self.spawned_at, self.worker, self.held_for
         )
     }

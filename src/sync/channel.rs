@@ -458,6 +458,33 @@ impl<T> Receiver<T> {
         block("Receiver::recv", || op.poll(None, WHAT)).unwrap_or(Err(RecvError))
     }
 
+    /// [`recv`](Receiver::recv), waiting at most `limit`; `Ok(None)` when
+    /// the time ran out (the shape of `mpsc::Receiver::recv_timeout`).
+    ///
+    /// # Errors
+    ///
+    /// As `recv`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ex = corun::Executor::new();
+    /// let (tx, rx) = corun::sync::channel::<u8>(1);
+    /// ex.block_on(|| {
+    ///     assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Ok(None));
+    ///     tx.send(3).unwrap();
+    ///     assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Ok(Some(3)));
+    /// });
+    /// ```
+    pub fn recv_timeout(&self, limit: std::time::Duration) -> Result<Option<T>, RecvError> {
+        match self.try_recv() {
+            Ok(value) => return Ok(Some(value)),
+            Err(TryRecvError::Closed) => return Err(RecvError),
+            Err(TryRecvError::Empty) => {}
+        }
+        crate::executor::timeout(limit, || self.recv()).map_or(Ok(None), |got| got.map(Some))
+    }
+
     /// Receives a value if one is there; never suspends.
     ///
     /// ```

@@ -3,7 +3,7 @@
 //!
 //! | Python (`asyncio`)   | corun                                        |
 //! |----------------------|----------------------------------------------|
-//! | `asyncio.Queue(n)`   | [`channel`]`(n)`, [`unbounded_channel`]      |
+//! | `asyncio.Queue(n)`   | [`channel`]`(n)`; `Queue()`, `Queue(0)`: [`unbounded_channel`] |
 //! | `asyncio.Future`     | [`oneshot`]                                  |
 //! | `asyncio.Semaphore`  | [`Semaphore`]                                |
 //! | `asyncio.Lock`       | [`Mutex`]                                    |
