@@ -498,3 +498,33 @@ fn a_generators_wait_in_a_cancelled_tasks_cleanup_returns_at_once() {
         ["cleanup generator went on", "generator finally"]
     );
 }
+
+/// Waits in its destructor, as cleanup code in a generator may.
+struct WaitsOnDrop(corun::sync::Receiver<u8>);
+
+impl Drop for WaitsOnDrop {
+    fn drop(&mut self) {
+        corun::sleep(Duration::from_millis(1));
+        corun::yield_now();
+        assert!(self.0.recv().is_err(), "nothing can be waited for now");
+    }
+}
+
+#[test]
+fn a_generator_closed_outside_every_task_whose_destructor_waits_does_not_abort() {
+    common::in_child_process(
+        "a_generator_closed_outside_every_task_whose_destructor_waits_does_not_abort",
+        || {
+            let (tx, rx) = corun::sync::channel::<u8>(1);
+            let mut g: Generator<'static, u32> = Generator::new(move |co| {
+                let _cleanup = WaitsOnDrop(rx);
+                loop {
+                    co.yield_(1);
+                }
+            });
+            assert_eq!(g.start(), GeneratorState::Yielded(1));
+            drop(g); // closed here, outside any executor: the waits return at once
+            drop(tx);
+        },
+    );
+}

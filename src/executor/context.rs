@@ -75,6 +75,24 @@ pub(crate) fn current_task(what: &str) -> TaskRef {
     }
 }
 
+/// The task running on this thread, or `None` when there is none but the
+/// caller is a coroutine being unwound: a generator closed outside every
+/// executor, whose destructor waits. Such a wait must return at once, as
+/// it does in an unwinding task, since a refusal (a panic) inside the
+/// unwind would abort the process.
+///
+/// # Panics
+///
+/// Outside a task otherwise, with a message naming `what`.
+pub(crate) fn current_task_unless_unwinding(what: &str) -> Option<TaskRef> {
+    let task = CURRENT.with(|c| c.borrow().as_deref().and_then(|core| core.current_task()));
+    match task {
+        Some(task) => Some(task),
+        None if crate::generator::innermost_is_unwinding() => None,
+        None => outside(what),
+    }
+}
+
 #[cold]
 fn outside(what: &str) -> ! {
     panic!(

@@ -1,7 +1,7 @@
 //! Sleeping: `sleep` and `sleep_until` for stackful tasks, and the `Sleep`
 //! future (`sleep_future`) for future tasks and async code.
 
-use super::context::{current_core, current_task};
+use super::context::{current_core, current_task_unless_unwinding};
 use super::core::Core;
 use super::suspend::{suspend_as, suspend_task};
 use super::timer::{TimerGuard, TimerKey};
@@ -44,7 +44,9 @@ pub fn sleep(duration: Duration) {
 }
 
 fn sleep_until_forever() {
-    let task = current_task("corun::sleep");
+    let Some(task) = current_task_unless_unwinding("corun::sleep") else {
+        return;
+    };
     while suspend_task(&task, "sleep (forever)").is_ok() {}
 }
 
@@ -65,8 +67,10 @@ pub(crate) fn sleep_until_named(deadline: Instant, what: &str) {
 /// The sleep itself, `now` read by the caller: one clock read before the
 /// wait and one after each wake-up.
 fn sleep_from(now: Instant, deadline: Instant, what: &str) {
+    let Some(task) = current_task_unless_unwinding(what) else {
+        return;
+    };
     let core = current_core(what);
-    let task = current_task(what);
     if now >= deadline {
         // asyncio.sleep(0): a sleep that is already over still lets every
         // other ready task run once, so a loop of them cannot starve them.

@@ -2,7 +2,7 @@
 //! suspended between polls (`block`), or as a future's waker. The sync
 //! primitives are built on these.
 
-use super::context::{current_task, suspend_current, try_current_core};
+use super::context::{current_task_unless_unwinding, suspend_current, try_current_core};
 use super::task::TaskRef;
 use super::wait_queue::{WaitQueue, Waiter};
 use std::task::{Poll, Waker};
@@ -20,7 +20,12 @@ pub(crate) fn waiter_for(waker: Option<&Waker>, what: &str) -> Waiter {
             Some(task) => Waiter::Task(task),
             None => Waiter::Waker(waker.clone()),
         },
-        None => Waiter::Task(current_task(what)),
+        None => match current_task_unless_unwinding(what) {
+            Some(task) => Waiter::Task(task),
+            // An unwinding generator outside every task: the suspension
+            // that follows fails (it cannot wait), and the entry goes.
+            None => Waiter::Waker(futures::task::noop_waker()),
+        },
     }
 }
 
