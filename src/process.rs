@@ -337,7 +337,9 @@ impl Child {
     /// (On a kernel without pidfds the wait blocks an
     /// [`unblock`](crate::unblock) thread instead; cancelled there, the
     /// child is reaped in the background and later calls on this `Child`
-    /// return an error.)
+    /// return an error.) Called while the task is unwinding (a guard's
+    /// `Drop` that kills and reaps its child during a cancel), it blocks
+    /// the thread, as outside a task: an unwinding task cannot suspend.
     ///
     /// ```
     /// use std::time::Duration;
@@ -357,7 +359,10 @@ impl Child {
         if let Some(status) = self.try_wait()? {
             return Ok(status);
         }
-        if !crate::executor::io_wait::in_task() {
+        // A task that is unwinding cannot suspend: a kill-and-reap guard's
+        // `Drop` blocks the thread instead, as outside a task, so the child
+        // is reaped rather than left a zombie.
+        if !crate::executor::io_wait::in_task() || crate::generator::innermost_is_unwinding() {
             return self.inner()?.wait();
         }
         if let PidFd::NotOpened = self.pidfd {

@@ -348,3 +348,42 @@ fn a_dropped_wait_async_leaves_the_child_to_wait_again_or_kill() {
     });
     assert!(!status.success());
 }
+
+/// Kills and reaps its child when dropped, as a cleanup guard does.
+struct KillOnDrop(corun::process::Child, Rc<Cell<Option<bool>>>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.kill().unwrap();
+        let reaped = self.0.wait().map(|status| !status.success());
+        self.1
+            .set(Some(reaped.expect("the killed child is reaped")));
+    }
+}
+
+#[test]
+fn a_guard_that_kills_and_reaps_its_child_during_a_cancel_reaps_it() {
+    // In a child process: a guard whose wait fails panics in a destructor
+    // during the cancel's unwind, which aborts.
+    common::in_child_process(
+        "a_guard_that_kills_and_reaps_its_child_during_a_cancel_reaps_it",
+        kill_and_reap_during_a_cancel,
+    );
+}
+
+fn kill_and_reap_during_a_cancel() {
+    let ex = Executor::new();
+    let reaped = Rc::new(Cell::new(None));
+    let r = reaped.clone();
+    let h = ex.spawn(move || {
+        let child = Command::new("sleep").arg("60").spawn().unwrap();
+        let _guard = KillOnDrop(child, r);
+        corun::sleep(Duration::from_secs(60));
+    });
+    ex.block_on(|| {
+        corun::yield_now();
+        h.cancel();
+        assert!(h.join().unwrap_err().is_cancelled());
+    });
+    assert_eq!(reaped.get(), Some(true), "killed, and waited for");
+}
