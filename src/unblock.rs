@@ -7,8 +7,9 @@
 /// any task, `f` simply runs on the calling thread, which blocks as it
 /// would anyway.
 ///
-/// If the task is cancelled or times out while `f` runs, the task unwinds
-/// at once; `f` runs to its end on the pool and its result is dropped.
+/// If the task is cancelled or times out while `f` waits for a pool
+/// thread or runs, the task unwinds at once; `f` still runs to its end on
+/// the pool, and its result is dropped.
 /// Called while the task is unwinding (from a destructor run by a cancel,
 /// a timeout or a panic: "delete the temporary file" in a guard's `Drop`),
 /// `f` runs on the calling thread, as outside a task: an unwinding task
@@ -38,7 +39,7 @@ where
     T: Send + 'static,
 {
     if crate::executor::io_wait::in_task() && !crate::generator::innermost_is_unwinding() {
-        crate::await_(blocking::unblock(f))
+        crate::await_(unblock_future(f))
     } else {
         f()
     }
@@ -58,5 +59,38 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    blocking::unblock(f)
+    Detaching(Some(blocking::unblock(f)))
+}
+
+/// `blocking`'s task, detached when dropped: the pool's `Task` cancels a
+/// call it has not started yet when dropped, and a `fs::remove_file`
+/// under a timeout, or one in a `select!` that gave up, would then never
+/// happen at all. `f` always runs to its end; only its result is dropped.
+struct Detaching<T>(Option<blocking::Task<T>>);
+
+impl<T> std::future::Future for Detaching<T> {
+    type Output = T;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<T> {
+        let task = self
+            .0
+            .as_mut()
+            .expect("unblock_future polled after it completed");
+        let polled = std::pin::Pin::new(task).poll(cx);
+        if polled.is_ready() {
+            self.0 = None;
+        }
+        polled
+    }
+}
+
+impl<T> Drop for Detaching<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.detach();
+        }
+    }
 }

@@ -305,8 +305,14 @@ fn recv_timeout_in_a_thread_and_in_a_task() {
 fn a_cancelled_receiving_task_unwinds_and_the_channel_closes() {
     let rt = rt(1);
     let (tx, rx) = channel::<u8>(1);
-    let h = rt.spawn(move || rx.recv());
-    std::thread::sleep(Duration::from_millis(10));
+    let (started, has_started) = std::sync::mpsc::channel();
+    let h = rt.spawn(move || {
+        started.send(()).unwrap();
+        rx.recv()
+    });
+    // Started: a task cancelled before it starts never runs, and its
+    // closure (the receiver) is dropped when its worker reaches it.
+    has_started.recv().unwrap();
     h.cancel();
     assert!(h.join().unwrap_err().is_cancelled());
     // The receiver was dropped when its task unwound.

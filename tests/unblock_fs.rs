@@ -176,3 +176,59 @@ fn a_cleanup_guard_may_call_fs_while_its_task_unwinds_from_a_cancel() {
         },
     );
 }
+
+#[test]
+fn an_unblock_future_dropped_before_its_call_started_still_runs_the_call() {
+    const CALLS: usize = 200;
+    let (ran, each_ran) = std::sync::mpsc::channel::<usize>();
+    let ex = Executor::new();
+    ex.block_on(move || {
+        corun::spawn_future(async move {
+            for i in 0..CALLS {
+                let ran = ran.clone();
+                // Dropped unpolled, and polled once then dropped (a select
+                // that gave up): most never reached a pool thread by then.
+                let mut call = Box::pin(corun::unblock_future(move || ran.send(i).unwrap()));
+                if i % 2 == 0 {
+                    let _ = futures::poll!(call.as_mut());
+                }
+                drop(call);
+            }
+        })
+        .join()
+        .unwrap();
+    });
+    let mut seen: Vec<usize> = (0..CALLS)
+        .map(|_| {
+            each_ran
+                .recv_timeout(Duration::from_secs(60))
+                .expect("every call ran")
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..CALLS).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_file_removal_under_a_timeout_that_fires_at_once_still_happens() {
+    let dir = std::env::temp_dir().join(format!("corun-rm-timeout-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths: Vec<_> = (0..50).map(|i| dir.join(format!("f{i}"))).collect();
+    for p in &paths {
+        std::fs::write(p, b"x").unwrap();
+    }
+    let ex = Executor::new();
+    let ps = paths.clone();
+    ex.block_on(move || {
+        for p in ps {
+            // Whether or not the removal started, it is not called off.
+            let _ = corun::timeout(Duration::ZERO, || corun::fs::remove_file(p));
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while paths.iter().any(|p| p.exists()) {
+        assert!(Instant::now() < deadline, "a removal never happened");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

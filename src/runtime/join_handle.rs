@@ -79,9 +79,11 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn detach(self) {}
 
-    /// Requests cancellation: a task that has not started never runs; a
-    /// started one unwinds at its next wait (its destructors run), and
-    /// `join` gives [`JoinError::is_cancelled`]. A task that catches the
+    /// Requests cancellation: a task that has not started never runs
+    /// (`join` says so at once; its closure, and what it captured, is
+    /// dropped when its worker reaches it in its queue); a started one
+    /// unwinds at its next wait (its destructors run, before `join`
+    /// returns), and `join` gives [`JoinError::is_cancelled`]. A task that catches the
     /// unwind and returns a value keeps it, as on an `Executor`.
     pub fn cancel(&self) {
         self.completion.request_cancel();
