@@ -453,7 +453,11 @@ impl Child {
     pub fn wait_with_output(mut self) -> io::Result<Output> {
         self.stdin = None;
         let (stdout, stderr) = (self.stdout.take(), self.stderr.take());
-        let (stdout, stderr) = if crate::executor::io_wait::in_task() {
+        // A task that is unwinding cannot suspend: it reads as a plain
+        // thread does (a cleanup guard's `Command::output` during a cancel).
+        let in_task =
+            crate::executor::io_wait::in_task() && !crate::generator::innermost_is_unwinding();
+        let (stdout, stderr) = if in_task {
             let err_reader = stderr.map(|e| crate::spawn(move || read_all(Some(e))));
             let out = read_all(stdout)?;
             let err = match err_reader {
@@ -462,6 +466,10 @@ impl Child {
             };
             (out, err)
         } else {
+            // Plain blocking ends: in an unwinding task, corun's own would
+            // refuse to wait.
+            let stdout = stdout.map(PipeReader::into_std).transpose()?;
+            let stderr = stderr.map(PipeReader::into_std).transpose()?;
             let err_reader = std::thread::spawn(move || read_all(stderr));
             let out = read_all(stdout)?;
             let err = err_reader
@@ -497,7 +505,7 @@ fn open_pidfd(child: &std::process::Child) -> io::Result<PidFd> {
     }
 }
 
-fn read_all(pipe: Option<PipeReader>) -> io::Result<Vec<u8>> {
+fn read_all(pipe: Option<impl Read>) -> io::Result<Vec<u8>> {
     let mut all = Vec::new();
     if let Some(mut pipe) = pipe {
         pipe.read_to_end(&mut all)?;

@@ -387,3 +387,40 @@ fn kill_and_reap_during_a_cancel() {
     });
     assert_eq!(reaped.get(), Some(true), "killed, and waited for");
 }
+
+/// Runs a command and keeps its output when dropped.
+struct OutputOnDrop(Rc<std::cell::RefCell<Option<std::process::Output>>>);
+
+impl Drop for OutputOnDrop {
+    fn drop(&mut self) {
+        let out = Command::new("sh")
+            .args(["-c", "echo cleanup; echo oops >&2"])
+            .output();
+        *self.0.borrow_mut() = Some(out.expect("output in a cleanup guard"));
+    }
+}
+
+#[test]
+fn a_guard_that_runs_a_command_during_a_cancel_gets_its_output() {
+    common::in_child_process(
+        "a_guard_that_runs_a_command_during_a_cancel_gets_its_output",
+        || {
+            let ex = Executor::new();
+            let got = Rc::new(std::cell::RefCell::new(None));
+            let g = got.clone();
+            let h = ex.spawn(move || {
+                let _guard = OutputOnDrop(g);
+                corun::sleep(Duration::from_secs(60));
+            });
+            ex.block_on(|| {
+                corun::yield_now();
+                h.cancel();
+                assert!(h.join().unwrap_err().is_cancelled());
+            });
+            let out = got.borrow_mut().take().expect("the guard ran");
+            assert!(out.status.success());
+            assert_eq!(out.stdout, b"cleanup\n");
+            assert_eq!(out.stderr, b"oops\n");
+        },
+    );
+}
