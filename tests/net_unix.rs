@@ -2,6 +2,8 @@
 //! peer closing mid-read, a write to a closed peer, cloned sockets, and a
 //! datagram socket shut down one half at a time.
 
+mod common;
+
 use corun::net::{UnixDatagram, UnixListener, UnixStream};
 use corun::Executor;
 use std::cell::Cell;
@@ -434,27 +436,51 @@ fn tiny_backlog_listener(path: &std::path::Path) -> std::os::unix::net::UnixList
     std::os::fd::OwnedFd::from(socket).into()
 }
 
+/// A listener whose backlog is full, with the connections that filled it
+/// (nobody accepts them).
+fn full_backlog_listener(
+    path: &std::path::Path,
+) -> (std::os::unix::net::UnixListener, Vec<socket2::Socket>) {
+    let listener = tiny_backlog_listener(path);
+    let mut queued = Vec::new();
+    loop {
+        let s = socket2::Socket::new(
+            socket2::Domain::UNIX,
+            socket2::Type::STREAM.nonblocking(),
+            None,
+        )
+        .unwrap();
+        match s.connect(&socket2::SockAddr::unix(path).unwrap()) {
+            Ok(()) => queued.push(s),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (listener, queued),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn a_blocking_connect_in_a_future_task_to_a_full_backlog_is_refused_not_stuck() {
+    let path = TempSocket::new("backlog-future");
+    let p = path.0.clone();
+    let message = on_a_watched_thread(
+        "the future task's connect blocked its executor",
+        move || {
+            let (_listener, _queued) = full_backlog_listener(&p);
+            let ex = Executor::new();
+            let task = ex.spawn_future(async move { UnixStream::connect(&p).map(drop) });
+            let e = ex.block_on(|| task.join().unwrap_err());
+            common::payload_message(e.into_panic())
+        },
+    );
+    assert!(message.contains("connect_async"), "{message}");
+}
+
 #[test]
 fn a_connect_to_a_full_backlog_in_an_unwinding_task_fails_instead_of_spinning() {
     let path = TempSocket::new("backlog-unwind");
     let p = path.0.clone();
     let message = on_a_watched_thread("the unwinding connect never returned", move || {
-        let _listener = tiny_backlog_listener(&p);
-        // Fill the backlog: nobody accepts.
-        let mut queued = Vec::new();
-        loop {
-            let s = socket2::Socket::new(
-                socket2::Domain::UNIX,
-                socket2::Type::STREAM.nonblocking(),
-                None,
-            )
-            .unwrap();
-            match s.connect(&socket2::SockAddr::unix(&p).unwrap()) {
-                Ok(()) => queued.push(s),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => panic!("{e}"),
-            }
-        }
+        let (_listener, _queued) = full_backlog_listener(&p);
         struct ConnectOnDrop(
             std::path::PathBuf,
             Rc<std::cell::RefCell<Option<io::Result<UnixStream>>>>,

@@ -53,13 +53,31 @@ impl UnixStream {
     /// Connects to the socket at `path`. A Unix-domain connect completes at
     /// once or fails, except when the listener's backlog is full: then, in
     /// a stackful task, the task waits and tries again (only it waits: the
-    /// acceptor may be a task of the same executor); elsewhere the thread
-    /// blocks until there is room, as std's does.
+    /// acceptor may be a task of the same executor); outside a task the
+    /// thread blocks until there is room, as std's does.
+    ///
+    /// # Panics
+    ///
+    /// In a future task (`spawn_future`) when the backlog is full: it has
+    /// no stack to suspend, and blocking its thread would stall the
+    /// executor, the acceptor perhaps included. Use
+    /// [`connect_async`](Self::connect_async) there.
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
-        if !crate::executor::hooks::can_suspend() {
+        let in_future_task = crate::executor::hooks::in_future_task();
+        if !in_future_task && !crate::executor::hooks::can_suspend() {
             return UnixStream::from_std(std::os::unix::net::UnixStream::connect(path)?);
         }
         let attempt = Attempt::new(path.as_ref())?;
+        if in_future_task {
+            if attempt.try_now()? {
+                return attempt.into_stream();
+            }
+            panic!(
+                "UnixStream::connect called from a future task (spawn_future) while the \
+                 listener's backlog is full: a future task has no stack to suspend; await \
+                 UnixStream::connect_async there"
+            );
+        }
         let mut pause = FULL_BACKLOG_FIRST_PAUSE;
         loop {
             if attempt.try_now()? {
