@@ -72,6 +72,28 @@ fn tasks_shows_the_io_operation_a_task_waits_on() {
 }
 
 #[test]
+fn a_future_task_polled_again_while_its_io_waits_still_shows_the_operation() {
+    let ex = Executor::new();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let task = ex.spawn_future(async move {
+        let mut buf = [0; 8];
+        let nap = corun::time::sleep_future(Duration::from_millis(5));
+        let _ = futures::join!(udp.recv_from_async(&mut buf), nap);
+    });
+    // The nap ends, and the task is polled again with its receive waiting.
+    ex.block_on(|| corun::sleep(Duration::from_millis(30)));
+    let states: Vec<TaskState> = ex.tasks().into_iter().map(|t| t.state).collect();
+    assert_eq!(
+        states,
+        [TaskState::Blocked {
+            on: "UdpSocket::recv_from"
+        }]
+    );
+    task.cancel();
+    ex.run();
+}
+
+#[test]
 fn a_task_cancelled_mid_read_unwinds_closes_its_socket_and_deregisters() {
     let ex = Executor::new();
     let dropped = counter();

@@ -16,6 +16,7 @@
 //!    the reactor's count of kept wakers stays true.
 
 use super::Evented;
+use crate::executor::io_wait;
 use crate::executor::reactor::{Direction, Source};
 use std::future::Future;
 use std::io;
@@ -68,6 +69,8 @@ where
         let this = self.get_mut();
         if let Some(e) = &this.entry {
             if e.source.queue(e.dir).refresh(e.key, Some(cx.waker())) {
+                // Each poll of a future task says afresh what it waits on.
+                io_wait::note_waiting_on(this.what);
                 return Poll::Pending; // rule 1
             }
             this.entry = None;
