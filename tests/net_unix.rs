@@ -519,3 +519,31 @@ fn on_a_watched_thread<T: Send + 'static>(
     });
     finished.recv_timeout(Duration::from_secs(60)).expect(hang)
 }
+
+#[test]
+fn a_socket_a_second_executor_took_over_still_wakes_the_first_ones_waiters() {
+    let got = on_a_watched_thread("the first executor's waiters were stranded", || {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        let b = Rc::new(b);
+        let (first, second) = (Executor::new(), Executor::new());
+        let (b1, b2) = (b.clone(), b.clone());
+        let future_waiter =
+            first.spawn_future(async move { b1.recv_async(&mut [0; 8]).await.unwrap() });
+        let b3 = b.clone();
+        let stackful_waiter = first.spawn(move || b3.recv(&mut [0; 8]).unwrap());
+        first.block_on(corun::yield_now);
+        // The second executor registers the fd for itself meanwhile.
+        second.block_on(move || {
+            let _ = corun::timeout(Duration::from_millis(5), || b2.recv(&mut [0; 8]));
+        });
+        a.send(b"hello").unwrap();
+        a.send(b"again").unwrap();
+        first.block_on(move || {
+            (
+                future_waiter.join().unwrap(),
+                stackful_waiter.join().unwrap(),
+            )
+        })
+    });
+    assert_eq!(got, (5, 5));
+}

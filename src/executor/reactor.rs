@@ -38,7 +38,10 @@
 //!    dropped on the executor's thread. Dropped anywhere else, its token
 //!    goes on the reactor's release queue (the one cross-thread piece) and
 //!    the executor frees the record at its next poll; closing the fd has
-//!    already taken it out of epoll.
+//!    already taken it out of epoll. The same queue frees the record of an
+//!    fd that another executor on the thread took over (it registered it
+//!    there): the waiters still on the freed record are woken, so that
+//!    they try again and wait on the record where the fd now lives.
 //! 7. A stackful task waiting for I/O can be woken by the outside world:
 //!    the deadlock detector asks `has_task_waits`. A future's waker kept
 //!    here is not counted for it: while its task lives, the clone kept here
@@ -268,6 +271,9 @@ impl Reactor {
         }
         let (slot, _) = split(mio::Token(tok));
         let (_, source) = self.slots.borrow_mut().remove(slot);
+        // Rule 6: nothing would ever wake its waiters again.
+        source.wake(Direction::Read);
+        source.wake(Direction::Write);
         source.drop_wakers();
     }
 
