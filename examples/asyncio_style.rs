@@ -1,5 +1,5 @@
-//! Python's asyncio examples, translated: hello world, `gather`, and
-//! `create_task` with `await`. Tasks read like plain blocking code.
+//! Python's asyncio examples, translated: hello world, `gather`,
+//! `as_completed`, and `create_task` with `await`. Tasks read like plain blocking code.
 //!
 //! ```python
 //! async def say_after(delay, what):
@@ -101,6 +101,25 @@ fn main() {
         log.last().map(String::as_str),
         Some("Task C: factorial(4) = 24")
     );
+
+    println!("-- as_completed: results in the order the tasks finish");
+    // for coro in asyncio.as_completed([factorial("A", 4), ...]): print(await coro)
+    let finished = ex.block_on(|| {
+        let mut set = corun::task::JoinSet::new();
+        for (name, n) in [("A", 4), ("B", 2), ("C", 3)] {
+            set.spawn(move || (name, factorial(name, n)));
+        }
+        let mut finished = Vec::new();
+        while let Some(done) = set.join_next() {
+            let (name, f) = done.unwrap();
+            println!("{name} done: {f}");
+            finished.push(name);
+        }
+        finished
+    });
+    take_log();
+    // Fewest sleeps first: B (1 tick), C (2), A (3).
+    assert_eq!(finished, ["B", "C", "A"]);
 
     println!("-- async code runs too: a Future as a task, awaited from a stackful one");
     let v = ex.block_on(|| {

@@ -9,6 +9,7 @@
 //! | `await asyncio.sleep(0)`           | [`yield_now`]                          |
 //! | `await some_awaitable`             | [`await_`]                             |
 //! | `asyncio.TaskGroup` / trio nursery | [`scope`]                              |
+//! | `asyncio.as_completed(tasks)`      | [`JoinSet::join_next`]                 |
 //! | `asyncio.all_tasks()`              | [`Executor::tasks`](crate::Executor::tasks) → [`TaskInfo`] |
 //!
 //! ```
@@ -32,6 +33,6 @@
 //! ```
 
 pub use crate::executor::{
-    await_, scope, spawn, spawn_future, yield_now, JoinError, JoinHandle, Scope, ScopedJoinHandle,
-    TaskId, TaskInfo, TaskKind, TaskState,
+    await_, scope, spawn, spawn_future, yield_now, JoinError, JoinHandle, JoinSet, Scope,
+    ScopedJoinHandle, TaskId, TaskInfo, TaskKind, TaskState,
 };

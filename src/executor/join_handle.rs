@@ -133,6 +133,21 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// The outcome, if the task has ended, taken without waiting.
+    pub(crate) fn take_outcome(&self) -> Option<Result<T, JoinError>> {
+        let slot = self.task().slot();
+        let outcome = slot.take();
+        if outcome.is_some() {
+            slot.clear_joiner();
+        }
+        outcome
+    }
+
+    /// Makes `waiter` the one woken when the outcome lands.
+    pub(crate) fn wake_when_done(&self, waiter: super::wait_queue::Waiter) {
+        self.task().slot().set_joiner(waiter);
+    }
+
     /// Lets the task run on with nobody to join it: what dropping the
     /// handle does, said out loud (the handle is `#[must_use]`, as a
     /// dropped one is usually a forgotten `join`). A panic in the task is

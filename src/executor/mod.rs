@@ -23,6 +23,7 @@
 //! 4. The public handles: `context` (the thread's current executor),
 //!    `waiting` (how a caller waits on a wait queue), `io_wait` (how a task
 //!    waits for a reactor record; `crate::io` builds on it), `join_handle`,
+//!    `join_set` (results as tasks finish),
 //!    `spawn`, `yield_now`, `sleep`, `timeout`, `interval`, `bridge`
 //!    (`await_`), `scope`, and `local_executor` and `builder` (`Executor`,
 //!    `ExecutorBuilder`); `hooks`, what the cross-thread layers above (the
@@ -60,6 +61,7 @@ pub(crate) mod hooks;
 mod interval;
 pub(crate) mod io_wait;
 mod join_handle;
+mod join_set;
 mod local_executor;
 mod scope;
 mod sleep;
@@ -73,6 +75,7 @@ pub use builder::ExecutorBuilder;
 pub use interval::{interval, Interval};
 pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
+pub use join_set::JoinSet;
 pub use local_executor::Executor;
 pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use sleep::{sleep, sleep_future, sleep_until, Sleep};
