@@ -362,6 +362,65 @@ fn yield_ping_pong(c: &mut Criterion) {
     g.finish();
 }
 
+/// Tasks per round of the `JoinSet` benchmark: each yields once, so the
+/// results come back after every task has run, as `as_completed` loops see
+/// them.
+const SET: u64 = 1_000;
+
+fn corun_join_set(iters: u64) -> Duration {
+    let rounds = (iters / SET).max(1);
+    let ex = Executor::new();
+    let elapsed = ex.block_on(|| {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            let mut set = corun::task::JoinSet::new();
+            for i in 0..SET {
+                set.spawn(move || {
+                    corun::yield_now();
+                    black_box(i)
+                });
+            }
+            while let Some(r) = set.join_next() {
+                black_box(r.unwrap());
+            }
+        }
+        start.elapsed()
+    });
+    scale(elapsed, rounds * SET, iters)
+}
+
+fn tokio_join_set(iters: u64) -> Duration {
+    let rounds = (iters / SET).max(1);
+    let rt = tokio_runtime();
+    let local = tokio::task::LocalSet::new();
+    let elapsed = local.block_on(&rt, async {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            let mut set = tokio::task::JoinSet::new();
+            for i in 0..SET {
+                set.spawn_local(async move {
+                    tokio::task::yield_now().await;
+                    black_box(i)
+                });
+            }
+            while let Some(r) = set.join_next().await {
+                black_box(r.unwrap());
+            }
+        }
+        start.elapsed()
+    });
+    scale(elapsed, rounds * SET, iters)
+}
+
+/// Spawn into a set, yield once, take every result as it finishes: per
+/// task, against tokio's `JoinSet` on a `LocalSet`.
+fn join_set(c: &mut Criterion) {
+    let mut g = c.benchmark_group("join_set_1k");
+    g.bench_function("corun", |b| b.iter_custom(corun_join_set));
+    g.bench_function("tokio_JoinSet", |b| b.iter_custom(tokio_join_set));
+    g.finish();
+}
+
 fn spawn_future(c: &mut Criterion) {
     let mut g = c.benchmark_group("spawn_future");
     g.bench_function("corun", |b| b.iter_custom(corun_spawn_future));
@@ -375,6 +434,7 @@ criterion_group!(
     spawn_run_complete,
     spawn_join_shapes,
     yield_ping_pong,
-    spawn_future
+    spawn_future,
+    join_set
 );
 criterion_main!(benches);
