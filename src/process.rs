@@ -44,6 +44,8 @@ pub struct Command {
     /// Whether stdin, stdout and stderr (in that order) were set here:
     /// `output` gives only the others its own defaults.
     stdio_set: [bool; 3],
+    /// Children spawned from here are killed when their `Child` drops.
+    kill_on_drop: bool,
 }
 
 impl Command {
@@ -52,6 +54,7 @@ impl Command {
         Command {
             inner: std::process::Command::new(program),
             stdio_set: [false; 3],
+            kill_on_drop: false,
         }
     }
 
@@ -127,10 +130,34 @@ impl Command {
         self
     }
 
+    /// Whether a child spawned from this command is killed (`SIGKILL`) when
+    /// its [`Child`] is dropped before it exited; off by default, as in std
+    /// and tokio. On, a task cancelled or timed out in [`output`](Self::output)
+    /// or [`Child::wait`] takes its child down with it instead of leaving
+    /// it running. The killed child is reaped on the
+    /// [`unblock`](crate::unblock) pool, so it leaves no zombie.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ex = corun::Executor::new();
+    /// let (pid, timed_out) = ex.block_on(|| {
+    ///     let mut child = corun::process::Command::new("sleep").arg("60").kill_on_drop(true).spawn().unwrap();
+    ///     let pid = child.id();
+    ///     (pid, corun::timeout(Duration::from_millis(20), move || child.wait()).is_err())
+    /// });
+    /// assert!(timed_out); // and the `sleep 60` with id `pid` is gone
+    /// # let _ = pid;
+    /// ```
+    pub fn kill_on_drop(&mut self, kill: bool) -> &mut Command {
+        self.kill_on_drop = kill;
+        self
+    }
+
     /// Starts the child. `fork`/`exec` themselves are quick and run on the
     /// calling thread, as in std.
     pub fn spawn(&mut self) -> io::Result<Child> {
-        Child::from_std(self.inner.spawn()?)
+        Child::from_std(self.inner.spawn()?, self.kill_on_drop)
     }
 
     /// Runs the child to its end and collects its output, as std's
@@ -164,7 +191,7 @@ impl Command {
         self.set_unset_stdio([Stdio::null, Stdio::piped, Stdio::piped]);
         let spawned = self.inner.spawn();
         self.set_unset_stdio([Stdio::inherit, Stdio::inherit, Stdio::inherit]);
-        let mut child = Child::from_std(spawned?)?;
+        let mut child = Child::from_std(spawned?, self.kill_on_drop)?;
         child.stdin = None;
         Ok(child)
     }
@@ -238,6 +265,7 @@ impl From<std::process::Command> for Command {
         Command {
             inner,
             stdio_set: [false; 3],
+            kill_on_drop: false,
         }
     }
 }
@@ -283,6 +311,8 @@ pub struct Child {
     pub stdout: Option<ChildStdout>,
     /// The child's stderr, if piped.
     pub stderr: Option<ChildStderr>,
+    /// [`Command::kill_on_drop`].
+    kill_on_drop: bool,
 }
 
 fn pipe_end<T: Into<OwnedFd>, P: TryFrom<OwnedFd, Error = io::Error>>(
@@ -292,8 +322,9 @@ fn pipe_end<T: Into<OwnedFd>, P: TryFrom<OwnedFd, Error = io::Error>>(
 }
 
 impl Child {
-    fn from_std(mut child: std::process::Child) -> io::Result<Child> {
+    fn from_std(mut child: std::process::Child, kill_on_drop: bool) -> io::Result<Child> {
         Ok(Child {
+            kill_on_drop,
             id: child.id(),
             stdin: pipe_end(child.stdin.take())?,
             stdout: pipe_end(child.stdout.take())?,
@@ -482,6 +513,28 @@ impl Child {
             stdout,
             stderr,
         })
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.kill_on_drop {
+            return;
+        }
+        let Some(mut child) = self.inner.take() else {
+            return; // a cancelled wait's pool thread reaps it
+        };
+        if matches!(child.try_wait(), Ok(None)) {
+            // Errors are ignored: the child may exit between the look and
+            // the kill, and a drop has nobody to report to.
+            let _ = child.kill();
+            if matches!(child.try_wait(), Ok(None)) {
+                // Dying takes the kernel a moment; reaping waits for it on
+                // the pool rather than here, which may be an executor's
+                // thread. The wait runs even though its future is dropped.
+                drop(crate::unblock_future(move || child.wait()));
+            }
+        }
     }
 }
 
