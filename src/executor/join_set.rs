@@ -9,7 +9,7 @@
 //! as a task, never as a `Waker` clone, which keeps the deadlock detector
 //! able to see a set whose members can never finish.
 
-use super::context::{current_core, current_task_unless_unwinding};
+use super::context::current_task_unless_unwinding;
 use super::join_handle::JoinHandle;
 use super::local_executor::Executor;
 use super::suspend::suspend_task;
@@ -155,9 +155,6 @@ impl<T> JoinSet<T> {
                 Next::Running => None,
                 Next::Storing(place) => Some(place),
             };
-            // Looked up for the message only: a wait outside an executor
-            // names this call.
-            drop(current_core("JoinSet::join_next"));
             let task = current_task_unless_unwinding("JoinSet::join_next")?;
             self.register(Waiter::Task(task.clone()), storing);
             let unregister = Unregister(self.shared.clone());
@@ -272,19 +269,14 @@ impl<T> JoinSet<T> {
         if in_stackful_task && !crate::generator::innermost_is_unwinding() {
             while self.join_next().is_some() {}
         }
-        self.let_go(JoinHandle::detach);
+        self.detach_all();
     }
 
     /// Empties the set, letting its tasks run on with nobody to join them
     /// (as [`JoinHandle::detach`] does for one).
     pub fn detach_all(&mut self) {
-        self.let_go(JoinHandle::detach);
-    }
-
-    /// Empties the set, handing each handle to `release`.
-    fn let_go(&mut self, release: impl Fn(JoinHandle<T>)) {
         for handle in self.members.drain(..).flatten() {
-            release(handle);
+            handle.detach();
         }
         self.free.clear();
         self.len = 0;
@@ -312,6 +304,20 @@ impl<T> JoinSet<T> {
 }
 
 impl<T: 'static> JoinSet<T> {
+    /// A place for `body`, and `body` carrying that place's token.
+    fn member(
+        &mut self,
+        body: impl FnOnce() -> T + 'static,
+    ) -> (usize, impl FnOnce() -> T + 'static) {
+        let finished = self.reserve();
+        let place = finished.place;
+        let body = move || {
+            let _finished = finished;
+            body()
+        };
+        (place, body)
+    }
+
     /// Spawns `body` as a stackful task on the running executor, in the
     /// set, and returns its id.
     ///
@@ -324,12 +330,8 @@ impl<T: 'static> JoinSet<T> {
     where
         F: FnOnce() -> T + 'static,
     {
-        let finished = self.reserve();
-        let place = finished.place;
-        let handle = super::spawn(move || {
-            let _finished = finished;
-            body()
-        });
+        let (place, body) = self.member(body);
+        let handle = super::spawn(body);
         self.admit(place, handle)
     }
 
@@ -340,12 +342,8 @@ impl<T: 'static> JoinSet<T> {
     where
         F: FnOnce() -> T + 'static,
     {
-        let finished = self.reserve();
-        let place = finished.place;
-        let handle = ex.spawn(move || {
-            let _finished = finished;
-            body()
-        });
+        let (place, body) = self.member(body);
+        let handle = ex.spawn(body);
         self.admit(place, handle)
     }
 
