@@ -1,5 +1,5 @@
 //! Python's asyncio examples, translated: hello world, `gather`,
-//! `as_completed`, and `create_task` with `await`. Tasks read like plain blocking code.
+//! `as_completed`, `Barrier`, and `create_task` with `await`. Tasks read like plain blocking code.
 //!
 //! ```python
 //! async def say_after(delay, what):
@@ -120,6 +120,31 @@ fn main() {
     take_log();
     // Fewest sleeps first: B (1 tick), C (2), A (3).
     assert_eq!(finished, ["B", "C", "A"]);
+
+    println!("-- Barrier: workers wait for each other between phases");
+    // barrier = asyncio.Barrier(3); each worker: load(); await barrier.wait(); compute()
+    let barrier = std::rc::Rc::new(corun::sync::Barrier::new(3));
+    let leaders = ex.block_on(|| {
+        let workers = [1, 3, 2].map(|load| {
+            let barrier = barrier.clone();
+            spawn(move || {
+                sleep(TICK * load);
+                say(format!("loaded {load}"));
+                let passed = barrier.wait().unwrap();
+                say(format!("compute {load}"));
+                passed.is_leader()
+            })
+        });
+        workers.map(|w| w.join().unwrap())
+    });
+    let log = take_log();
+    println!(
+        "leader: the worker that loaded for {} ticks",
+        [1, 3, 2][leaders.iter().position(|&l| l).unwrap()]
+    );
+    // No worker computed before every one had loaded; the slowest loader led.
+    assert!(log[..3].iter().all(|l| l.starts_with("loaded")), "{log:?}");
+    assert_eq!(leaders, [false, true, false]);
 
     println!("-- async code runs too: a Future as a task, awaited from a stackful one");
     let v = ex.block_on(|| {

@@ -349,16 +349,8 @@ fn a_fresh_executors_block_on_runs_in_the_cleanup_of_a_cancelled_or_torn_down_ta
         || {
             let got = Rc::new(Cell::new(0));
             let ex = Executor::new();
-            let guard = RunsAnExecutor(got.clone());
-            let h = ex.spawn(move || {
-                let _guard = guard;
-                corun::sleep(LONG);
-            });
-            ex.block_on(|| {
-                corun::yield_now();
-                h.cancel();
-                assert!(h.join().unwrap_err().is_cancelled());
-            });
+            let g = got.clone();
+            common::in_cancelled_cleanup(&ex, move || drop(RunsAnExecutor(g)));
             assert_eq!(got.replace(0), 7, "in a cancelled task's cleanup");
             let guard = RunsAnExecutor(got.clone());
             drop(ex.spawn(move || {

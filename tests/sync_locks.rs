@@ -12,7 +12,7 @@ use std::task::Context;
 use std::time::Duration;
 
 mod common;
-use common::{blocked, log, panic_message, Log};
+use common::{blocked, in_cancelled_cleanup, log, panic_message, push, Log};
 
 // ---- semaphore ----
 
@@ -156,27 +156,13 @@ fn a_dropped_acquire_future_returns_the_permits_handed_to_it() {
 
 #[test]
 fn acquire_while_unwinding_fails_without_suspending() {
-    struct Cleanup(Rc<Semaphore>, Log<String>);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let err = self.0.acquire().unwrap_err();
-            self.1
-                .borrow_mut()
-                .push(format!("{} {err}", err.is_closed()));
-        }
-    }
     let ex = Executor::new();
-    let out = log();
+    let out: Log<String> = log();
     let sem = Rc::new(Semaphore::new(0));
     let (s, o) = (sem.clone(), out.clone());
-    let h = ex.spawn(move || {
-        let _c = Cleanup(s, o);
-        sleep(Duration::from_secs(60));
-    });
-    ex.block_on(|| {
-        yield_now();
-        h.cancel();
-        assert!(h.join().unwrap_err().is_cancelled());
+    in_cancelled_cleanup(&ex, move || {
+        let err = s.acquire().unwrap_err();
+        push(&o, format!("{} {err}", err.is_closed()));
     });
     assert_eq!(
         *out.borrow(),

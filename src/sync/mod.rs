@@ -8,6 +8,7 @@
 //! | `asyncio.Semaphore`  | [`Semaphore`]                                |
 //! | `asyncio.Lock`       | [`Mutex`]                                    |
 //! | `asyncio.Event`      | [`Event`]                                    |
+//! | `asyncio.Barrier`    | [`Barrier`]                                  |
 //! | `asyncio.gather`     | [`join_all`], [`WaitGroup`]                  |
 //! | (tokio) `Notify`     | [`Notify`]                                   |
 //!
@@ -53,6 +54,7 @@
 //! assert_sync(corun::sync::Mutex::new(0u8));
 //! ```
 
+mod barrier;
 mod channel;
 mod channel_async;
 mod error;
@@ -64,6 +66,7 @@ mod semaphore;
 mod wait_group;
 pub(crate) mod wait_here;
 
+pub use barrier::{Barrier, BarrierError, BarrierWait, BarrierWaitResult};
 pub use channel::{channel, unbounded_channel, Receiver, Sender};
 pub use channel_async::{IntoIter, Iter, RecvFuture, SendFuture};
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};

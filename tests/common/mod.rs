@@ -126,6 +126,31 @@ impl Future for Gate {
     }
 }
 
+/// Runs `cleanup` from a destructor of a task cancelled while it sleeps:
+/// the task is unwinding then, so whatever `cleanup` waits for must not
+/// suspend it.
+#[allow(dead_code)]
+pub fn in_cancelled_cleanup(ex: &corun::Executor, cleanup: impl FnOnce() + 'static) {
+    struct Cleanup<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Cleanup<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    let guard = Cleanup(Some(cleanup));
+    let h = ex.spawn(move || {
+        let _guard = guard;
+        corun::sleep(LONG);
+    });
+    ex.block_on(|| {
+        corun::yield_now();
+        h.cancel();
+        assert!(h.join().unwrap_err().is_cancelled());
+    });
+}
+
 // ---- Child processes ----
 
 /// Set, to the test's name, in a child process started by [`run_child`].
