@@ -11,6 +11,7 @@
 //! | `asyncio.Barrier`    | [`Barrier`]                                  |
 //! | `asyncio.gather`     | [`join_all`], [`WaitGroup`]                  |
 //! | (tokio) `Notify`     | [`Notify`]                                   |
+//! | (tokio) `RwLock`     | [`RwLock`]                                   |
 //!
 //! Common rules:
 //! - The plain method (`recv`, `send`, `acquire`, `lock`, `wait`) suspends
@@ -62,6 +63,7 @@ pub mod mpsc;
 mod mutex;
 mod notify;
 mod oneshot;
+mod rwlock;
 mod semaphore;
 mod wait_group;
 pub(crate) mod wait_here;
@@ -73,5 +75,6 @@ pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use mutex::{Lock, Mutex, MutexGuard, TryLockError};
 pub use notify::{Event, EventWait, Notified, Notify};
 pub use oneshot::{oneshot, OneshotReceiver, OneshotSender};
+pub use rwlock::{RwLock, RwLockRead, RwLockReadGuard, RwLockWrite, RwLockWriteGuard};
 pub use semaphore::{Acquire, AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 pub use wait_group::{join_all, WaitGroup, WaitGroupWait};

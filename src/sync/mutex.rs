@@ -103,7 +103,7 @@ impl<T> Mutex<T> {
                 permit.forget();
                 Ok(self.guard())
             }
-            Err(_) => Err(TryLockError(())),
+            Err(_) => Err(TryLockError("the mutex is locked")),
         }
     }
 
@@ -250,7 +250,10 @@ impl<T> fmt::Debug for Lock<'_, T> {
     }
 }
 
-/// [`Mutex::try_lock`] found the mutex locked, or others waiting for it.
+/// [`Mutex::try_lock`] found the mutex locked, or others waiting for it;
+/// [`RwLock::try_read`](super::RwLock::try_read) and
+/// [`try_write`](super::RwLock::try_write) the lock held, or others waiting
+/// ahead.
 ///
 /// ```
 /// let m = corun::sync::Mutex::new(());
@@ -259,11 +262,11 @@ impl<T> fmt::Debug for Lock<'_, T> {
 /// assert_eq!(err.to_string(), "the mutex is locked");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TryLockError(());
+pub struct TryLockError(pub(super) &'static str);
 
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the mutex is locked")
+        f.write_str(self.0)
     }
 }
 
