@@ -380,3 +380,69 @@ fn dropping_an_unstarted_body_hides_the_resumers_co() {
     assert!(msg.contains("outside any generator body"), "{msg}");
     assert!(outer.is_complete());
 }
+
+/// The file a panic raised by `f` reports (what the default hook prints
+/// after "panicked at"). Other threads' panics go on to the previous hook.
+fn panic_file(f: impl FnOnce()) -> String {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(String::new()));
+    let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> =
+        Arc::from(std::panic::take_hook());
+    let (s, p, me) = (seen.clone(), previous.clone(), std::thread::current().id());
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == me {
+            *s.lock().unwrap() = info.location().unwrap().file().to_string();
+        } else {
+            p(info);
+        }
+    }));
+    let _ = catch_unwind(AssertUnwindSafe(f));
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| previous(info)));
+    let file = seen.lock().unwrap().clone();
+    file
+}
+
+/// Misuse panics name the user's line, not corun's (`track_caller`), so
+/// the default hook's "panicked at" points at the mistake.
+#[test]
+fn misuse_panics_report_the_callers_location() {
+    let here = std::panic::Location::caller().file();
+    let mut g = three();
+    assert_eq!(
+        panic_file(|| {
+            let _ = g.send(1);
+        }),
+        here,
+        "send before start"
+    );
+    g.start();
+    assert_eq!(
+        panic_file(|| {
+            let _ = g.start();
+        }),
+        here,
+        "start twice"
+    );
+    let mut done: Generator<u32, u32> = Generator::new(|_| {});
+    done.start();
+    assert_eq!(
+        panic_file(|| {
+            let _ = done.send(0);
+        }),
+        here,
+        "send when complete"
+    );
+    let mut outer = Generator::new(|co: &Co<u32>| {
+        // The outer body's Co, used from another generator's body.
+        let mut inner = Generator::new(|_inner: &Co<u32>| co.yield_(7));
+        inner.next();
+    });
+    assert_eq!(
+        panic_file(|| {
+            let _ = outer.next();
+        }),
+        here,
+        "a stray Co"
+    );
+}

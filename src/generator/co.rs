@@ -29,6 +29,7 @@ pub(crate) struct GeneratorExit;
 #[derive(Debug)]
 pub(crate) struct SubIgnoredClose;
 
+#[track_caller]
 fn assert_not_complete<Y, S, R2>(sub: &Generator<'_, Y, S, R2>) {
     assert!(
         !sub.is_complete(),
@@ -206,6 +207,7 @@ impl<Y, S> Co<Y, S> {
     }
 
     #[inline(always)]
+    #[track_caller]
     fn check_running(&self, what: &str) {
         if !std::ptr::eq(current_context(), &self.frame.header) {
             misuse(what);
@@ -240,6 +242,7 @@ impl<Y, S> Co<Y, S> {
     /// assert_eq!(echo.send("stop"), GeneratorState::Complete("stopped"));
     /// ```
     #[inline(always)]
+    #[track_caller]
     pub fn yield_(&self, value: Y) -> S {
         self.check_running("Co::yield_");
         // The usual answer to a yield is a sent value: that case is tested
@@ -285,6 +288,7 @@ impl<Y, S> Co<Y, S> {
     /// });
     /// assert_eq!(outer.collect::<Vec<_>>(), [1, 2, 3]);
     /// ```
+    #[track_caller]
     pub fn yield_from<R2>(&self, sub: Generator<'_, Y, S, R2>) -> R2 {
         assert_not_complete(&sub);
         assert!(
@@ -316,11 +320,13 @@ impl<Y, S> Co<Y, S> {
     /// assert_eq!(outer.start(), GeneratorState::Yielded(5));
     /// assert_eq!(outer.send(1), GeneratorState::Complete(6));
     /// ```
+    #[track_caller]
     pub fn yield_from_with<R2>(&self, sub: Generator<'_, Y, S, R2>, first: S) -> R2 {
         let first = sub.is_started().then_some(first);
         self.delegate(sub, first)
     }
 
+    #[track_caller]
     fn delegate<R2>(&self, sub: Generator<'_, Y, S, R2>, first: Option<S>) -> R2 {
         self.check_running("Co::yield_from");
         assert_not_complete(&sub);
@@ -352,6 +358,7 @@ impl<Y, S> Co<Y, S> {
     /// });
     /// assert_eq!(g.collect::<String>(), "abc");
     /// ```
+    #[track_caller]
     pub fn yield_from_iter<I: IntoIterator<Item = Y>>(&self, iter: I) {
         for item in iter {
             self.yield_(item);
@@ -463,6 +470,7 @@ fn wrong_signal() -> ! {
 }
 
 #[cold]
+#[track_caller]
 fn misuse(what: &str) -> ! {
     if current_context().is_null() {
         panic!(
@@ -477,6 +485,7 @@ fn misuse(what: &str) -> ! {
 }
 
 #[cold]
+#[track_caller]
 fn yield_while_unwinding(what: &str) -> ! {
     panic!(
         "{what} called while the generator is unwinding (from a destructor run by \

@@ -181,6 +181,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// with its original payload, after the body's destructors have run; the
     /// generator is then complete.
     #[inline]
+    #[track_caller]
     pub fn start(&mut self) -> GeneratorState<Y, R> {
         if self.life != Life::Created {
             self.misuse(
@@ -200,6 +201,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// If the generator has not started (call [`start`](Generator::start)
     /// first) or is complete. A panic in the body propagates as in `start`.
     #[inline(always)]
+    #[track_caller]
     pub fn send(&mut self, value: S) -> GeneratorState<Y, R> {
         // The fast path is the whole switch, inlined into the caller (a
         // generic, so it is instantiated there): the callee-saved registers
@@ -218,6 +220,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// fast switch is out of line, so this frame saves next to nothing
     /// around the virtual call.
     #[inline(never)]
+    #[track_caller]
     fn send_slow(&mut self, value: S) -> GeneratorState<Y, R> {
         let top = match self.delegates.last() {
             Some(&top) if self.life == Life::Suspended => top,
@@ -239,6 +242,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// its fast path then).
     #[cold]
     #[inline(never)]
+    #[track_caller]
     fn send_not_delegated(&mut self, value: S) -> GeneratorState<Y, R> {
         if self.life != Life::Suspended {
             self.misuse(
@@ -336,7 +340,11 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
         }
     }
 
+    /// Panics naming the misuse; the location reported is the caller's
+    /// (`track_caller` all the way up), so the message points at the
+    /// user's line, not at corun's.
     #[cold]
+    #[track_caller]
     fn misuse(&self, op: &str, hint: &str) -> ! {
         let state = match self.life {
             Life::Created => "has not started",
