@@ -467,3 +467,28 @@ fn executors_leave_no_descriptor_behind() {
         assert_eq!(open(), before, "descriptors left open");
     });
 }
+
+/// A `block_on` body that polls a flag with `yield_now` must not starve the
+/// timers: the executor's budget of turns between looks at the clock
+/// counts the body's own turns too.
+#[test]
+fn a_block_on_body_yielding_in_a_loop_lets_timers_fire() {
+    let ex = Executor::new();
+    let fired = Rc::new(Cell::new(false));
+    let f = fired.clone();
+    ex.spawn(move || {
+        corun::sleep(Duration::from_millis(1));
+        f.set(true);
+    });
+    let yields = ex.block_on(|| {
+        let mut yields = 0u64;
+        while !fired.get() {
+            corun::yield_now();
+            yields += 1;
+            // Far more yields than a millisecond holds: a starved timer.
+            assert!(yields < 20_000_000, "the timer never fired");
+        }
+        yields
+    });
+    assert!(yields > 0);
+}

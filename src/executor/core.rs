@@ -51,6 +51,12 @@ pub(crate) struct Core {
     /// How long to poll without sleeping before the thread sleeps in the
     /// driver (`ExecutorBuilder::spin_before_park`); zero by default.
     pub(crate) spin_before_park: Cell<Duration>,
+    /// Turns left before the next look at timers, I/O and other threads'
+    /// wakes. Kept here, not in `run_ready`'s frame: `block_on` returns
+    /// from `run_ready` at each of its body's turns, and a body that
+    /// yields in a loop would otherwise reset it every time and never let
+    /// a timer fire or a socket be read.
+    budget: Cell<usize>,
 }
 
 impl std::ops::Deref for Core {
@@ -76,6 +82,7 @@ impl Core {
             stack,
             next_id: Cell::new(1),
             spin_before_park: Cell::new(Duration::ZERO),
+            budget: Cell::new(BUDGET),
         })
     }
 
@@ -214,19 +221,25 @@ impl Core {
     /// came out two instructions a turn longer.
     #[inline(never)]
     pub(crate) fn run_ready(&self, stop: Option<&TaskRef>) -> bool {
-        let mut budget = BUDGET;
-        while let Some(task) = self.queue.pop() {
-            if stop.is_some_and(|s| PooledRc::ptr_eq(s, &task)) {
-                return true;
-            }
-            self.run_task(task);
+        let mut budget = self.budget.get();
+        let stopped = loop {
+            let Some(task) = self.queue.pop() else {
+                break false;
+            };
+            // The `stop` task's turns count too (it runs them in the
+            // caller, between two calls of this).
             budget -= 1;
             if budget == 0 {
                 budget = BUDGET;
                 self.poll_events(Some(Duration::ZERO));
             }
-        }
-        false
+            if stop.is_some_and(|s| PooledRc::ptr_eq(s, &task)) {
+                break true;
+            }
+            self.run_task(task);
+        };
+        self.budget.set(budget);
+        stopped
     }
 
     /// Drains wakes from other threads and fires expired timers.
