@@ -59,11 +59,12 @@
 //! | [`generator`] | [`Generator`], [`Co`], [`GeneratorState`], the builder, `IgnoredClose` |
 //! | [`task`]      | spawning, joining, cancelling, `yield_now`, `await_`, `scope`, introspection |
 //! | [`time`]      | `sleep`, `timeout`, `interval` and their futures                |
-//! | [`sync`]      | channels, oneshot, `Semaphore`, `Mutex`, `Notify`, `Event`, `WaitGroup`; cross-thread [`sync::mpsc`] |
+//! | [`sync`]      | channels, oneshot, `Semaphore`, `Mutex`, `RwLock`, `Notify`, `Event`, `Barrier`, `WaitGroup`; cross-thread [`sync::mpsc`] |
 //! | [`stack`]     | stack sizes and `StackError`                                    |
 //! | [`io`]        | pipes, waits on any fd                                          |
 //! | [`net`]       | TCP, UDP and Unix sockets whose calls suspend only their task    |
 //! | [`process`]   | child processes in std's shape                                  |
+//! | [`signal`]    | Unix signals (`ctrl_c`, SIGTERM) as waits of one task           |
 //! | [`fs`]        | `std::fs`'s functions on the `unblock` pool                     |
 //! | [`runtime`]   | [`Runtime`], its builder and `Send` join handle, [`Pool`], `worker_index`, stall reports |
 //!
@@ -102,6 +103,7 @@ mod loom;
 pub mod net;
 pub mod process;
 pub mod runtime;
+pub mod signal;
 pub mod stack;
 pub mod sync;
 pub mod task;

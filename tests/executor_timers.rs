@@ -476,7 +476,7 @@ fn a_block_on_body_yielding_in_a_loop_lets_timers_fire() {
     let ex = Executor::new();
     let fired = Rc::new(Cell::new(false));
     let f = fired.clone();
-    ex.spawn(move || {
+    let sleeper = ex.spawn(move || {
         corun::sleep(Duration::from_millis(1));
         f.set(true);
     });
@@ -488,6 +488,7 @@ fn a_block_on_body_yielding_in_a_loop_lets_timers_fire() {
             // Far more yields than a millisecond holds: a starved timer.
             assert!(yields < 20_000_000, "the timer never fired");
         }
+        sleeper.join().unwrap();
         yields
     });
     assert!(yields > 0);
