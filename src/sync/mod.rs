@@ -11,6 +11,7 @@
 //! | `asyncio.Barrier`    | [`Barrier`]                                  |
 //! | `asyncio.gather`     | [`join_all`], [`WaitGroup`]                  |
 //! | (tokio) `Notify`     | [`Notify`]                                   |
+//! | (tokio) `watch`      | [`watch::channel`]: the latest value, and waits for it to change |
 //!
 //! Common rules:
 //! - The plain method (`recv`, `send`, `acquire`, `lock`, `wait`) suspends
@@ -65,6 +66,7 @@ mod oneshot;
 mod semaphore;
 mod wait_group;
 pub(crate) mod wait_here;
+pub mod watch;
 
 pub use barrier::{Barrier, BarrierError, BarrierWait, BarrierWaitResult};
 pub use channel::{channel, unbounded_channel, Receiver, Sender};
