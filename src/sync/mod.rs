@@ -12,6 +12,7 @@
 //! | `asyncio.gather`     | [`join_all`], [`WaitGroup`]                  |
 //! | (tokio) `Notify`     | [`Notify`]                                   |
 //! | (tokio) `RwLock`     | [`RwLock`]                                   |
+//! | (tokio) `watch`      | [`watch::channel`]: the latest value, and waits for it to change |
 //!
 //! Common rules:
 //! - The plain method (`recv`, `send`, `acquire`, `lock`, `wait`) suspends
@@ -67,6 +68,7 @@ mod rwlock;
 mod semaphore;
 mod wait_group;
 pub(crate) mod wait_here;
+pub mod watch;
 
 pub use barrier::{Barrier, BarrierError, BarrierWait, BarrierWaitResult};
 pub use channel::{channel, unbounded_channel, Receiver, Sender};
