@@ -33,9 +33,9 @@ fn in_future_task(what: &str) -> ! {
     panic!(
         "{what}: this blocking wait was called from a future task (spawn_future) or outside \
          any coroutine; a future task has no stack to suspend. In async code use the async \
-         form (sleep_future for sleep, recv_async/send_async for channels, .await on a \
-         JoinHandle, notified()/wait_async() for Notify/Event, lock_async/acquire_async); \
-         what has none (yield_now, scope, timeout, interval) belongs in a stackful task \
-         (spawn)"
+         form: the same method with _async (recv_async, send_async, lock_async, \
+         acquire_async, read_async, wait_async, changed_async, ...), sleep_future for \
+         sleep, notified() for Notify, .await on a JoinHandle; what has none (yield_now, \
+         scope, timeout, interval) belongs in a stackful task (spawn)"
     )
 }
