@@ -64,6 +64,7 @@ pub mod mpsc;
 mod mutex;
 mod notify;
 mod oneshot;
+mod recheck_wait;
 mod rwlock;
 mod semaphore;
 mod wait_group;

@@ -1,8 +1,9 @@
 //! The receiving half of a watch channel.
 
 use super::error::RecvError;
-use super::shared::{arrive, depart, Shared, Wait};
+use super::shared::Shared;
 use crate::executor::{block, Unwinding};
+use crate::sync::recheck_wait::{arrive, depart, Wait};
 use std::cell::Ref;
 use std::fmt;
 use std::future::Future;

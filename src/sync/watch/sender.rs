@@ -2,8 +2,9 @@
 
 use super::error::SendError;
 use super::receiver::Receiver;
-use super::shared::{arrive, depart, Shared, Wait};
+use super::shared::Shared;
 use crate::executor::block;
+use crate::sync::recheck_wait::{arrive, depart, Wait};
 use std::cell::Ref;
 use std::fmt;
 use std::future::Future;

@@ -1,10 +1,8 @@
-//! The state a watch channel's senders and receivers share, and the wait
-//! every blocking method of the channel is built on.
+//! The state a watch channel's senders and receivers share.
 
 use super::error::RecvError;
-use crate::executor::{register_caller, WaitQueue};
+use crate::executor::WaitQueue;
 use std::cell::{Cell, RefCell, RefMut};
-use std::task::{Poll, Waker};
 
 pub(super) struct Shared<T> {
     pub(super) value: RefCell<T>,
@@ -72,20 +70,6 @@ impl<T> Shared<T> {
     }
 }
 
-/// Counts one more sender or receiver.
-pub(super) fn arrive(count: &Cell<usize>) {
-    count.set(count.get() + 1);
-}
-
-/// Counts one fewer sender or receiver; the last to go wakes `others`, the
-/// other side's waiters, since the channel is closed for them now (rule 4).
-pub(super) fn depart(count: &Cell<usize>, others: &WaitQueue) {
-    count.set(count.get() - 1);
-    if count.get() == 0 {
-        others.wake_all();
-    }
-}
-
 #[cold]
 #[track_caller]
 fn held_ref(what: &str) -> ! {
@@ -94,69 +78,4 @@ fn held_ref(what: &str) -> ! {
          watch::Receiver::borrow (or borrow_and_update, wait_for, Sender::borrow) before the \
          sender sends; a Ref must not be held across a wait"
     )
-}
-
-/// A wait on one of the channel's queues that looks at its condition again
-/// whenever it is woken (rule 3); it leaves the queue when dropped.
-pub(super) struct Wait<'a> {
-    queue: &'a WaitQueue,
-    key: Option<u64>,
-}
-
-impl<'a> Wait<'a> {
-    pub(super) fn new(queue: &'a WaitQueue) -> Self {
-        Wait { queue, key: None }
-    }
-
-    /// Whether it is registered in its queue now.
-    pub(super) fn is_queued(&self) -> bool {
-        self.key.is_some()
-    }
-
-    /// See [`poll_wait`].
-    pub(super) fn poll<R>(
-        &mut self,
-        ready: Option<R>,
-        waker: Option<&Waker>,
-        what: &str,
-    ) -> Poll<R> {
-        poll_wait(self.queue, &mut self.key, ready, waker, what)
-    }
-}
-
-impl Drop for Wait<'_> {
-    fn drop(&mut self) {
-        leave(self.queue, &mut self.key);
-    }
-}
-
-/// One look at a wait's condition: `ready` (what the wait ends with now,
-/// if anything) ends it and takes its registration `key` out of `queue`;
-/// otherwise the caller is registered (the future's waker, or the running
-/// stackful task, panicking outside one with a message naming `what`).
-pub(super) fn poll_wait<R>(
-    queue: &WaitQueue,
-    key: &mut Option<u64>,
-    ready: Option<R>,
-    waker: Option<&Waker>,
-    what: &str,
-) -> Poll<R> {
-    match ready {
-        Some(done) => {
-            leave(queue, key);
-            Poll::Ready(done)
-        }
-        None => {
-            register_caller(queue, key, waker, what);
-            Poll::Pending
-        }
-    }
-}
-
-/// Takes the registration `key` out of `queue`, if any: a wake here hands
-/// nothing over, so nothing is owed to anyone.
-pub(super) fn leave(queue: &WaitQueue, key: &mut Option<u64>) {
-    if let Some(key) = key.take() {
-        queue.remove(key);
-    }
 }

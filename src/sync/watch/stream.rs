@@ -1,7 +1,7 @@
 //! A watch receiver as a `Stream` of the values it sees.
 
 use super::receiver::Receiver;
-use super::shared::{leave, poll_wait};
+use crate::sync::recheck_wait::{leave, poll_wait};
 use futures::stream::{FusedStream, Stream};
 use std::fmt;
 use std::pin::Pin;
