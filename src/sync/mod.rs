@@ -12,6 +12,7 @@
 //! | `asyncio.gather`     | [`join_all`], [`WaitGroup`]                  |
 //! | (tokio) `Notify`     | [`Notify`]                                   |
 //! | (tokio) `RwLock`     | [`RwLock`]                                   |
+//! | (tokio) `broadcast`  | [`broadcast::channel`]: every receiver sees every value |
 //! | (tokio) `watch`      | [`watch::channel`]: the latest value, and waits for it to change |
 //!
 //! Common rules:
@@ -57,6 +58,7 @@
 //! ```
 
 mod barrier;
+pub mod broadcast;
 mod channel;
 mod channel_async;
 mod error;
