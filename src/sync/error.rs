@@ -4,7 +4,10 @@ use std::fmt;
 
 /// The channel is closed (the [`Receiver`](super::Receiver) was dropped or
 /// closed); the value that could not be sent comes back inside, so nothing is
-/// lost.
+/// lost. Also returned, with the same message, when a task that is
+/// unwinding (a destructor run by cancellation) would have to wait for
+/// room: it cannot suspend then. The type is tokio's shape (a tuple of the
+/// value), so it carries no reason of its own.
 ///
 /// ```
 /// let (tx, rx) = corun::sync::unbounded_channel();
