@@ -1,12 +1,17 @@
 //! Time: sleeping, deadlines and clocks for tasks (tokio's `tokio::time`).
-//! The plain functions suspend the calling stackful task; [`sleep_future`]
-//! is the form for future tasks and async code.
+//! The plain functions suspend the calling stackful task; the `_future`
+//! ones are the forms for future tasks and async code.
 //!
 //! | Python (`asyncio`)               | corun                              |
 //! |----------------------------------|------------------------------------|
 //! | `await asyncio.sleep(s)`         | [`sleep`], [`sleep_until`]         |
 //! | `await asyncio.wait_for(aw, s)`  | [`timeout`] → `Err(`[`Elapsed`]`)` |
 //! | a periodic loop                  | [`interval`] → [`Interval`]        |
+//! | `async with asyncio.timeout_at(t)` | [`timeout_at`]                   |
+//!
+//! For future tasks and async code: [`sleep_future`],
+//! [`sleep_until_future`], and [`timeout_future`] / [`timeout_at_future`]
+//! (tokio's `time::timeout`, a future with a deadline).
 //!
 //! ```
 //! use corun::time::{self, Elapsed};
@@ -22,5 +27,7 @@
 //! ```
 
 pub use crate::executor::{
-    interval, sleep, sleep_future, sleep_until, timeout, Elapsed, Interval, Sleep,
+    interval, interval_at, sleep, sleep_future, sleep_until, sleep_until_future, timeout,
+    timeout_at, timeout_at_future, timeout_future, Elapsed, Interval, MissedTickBehavior, Sleep,
+    Timeout,
 };

@@ -493,3 +493,95 @@ fn a_block_on_body_yielding_in_a_loop_lets_timers_fire() {
     });
     assert!(yields > 0);
 }
+
+#[test]
+fn timeout_at_shares_a_deadline_and_a_passed_one_allows_no_wait() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let past = Instant::now();
+        // Runs until its first wait, and no further.
+        assert_eq!(corun::time::timeout_at(past, || 5), Ok(5));
+        let r = corun::time::timeout_at(past, || corun::sleep(Duration::from_millis(1)));
+        assert!(r.is_err());
+    });
+}
+
+#[test]
+fn missed_ticks_burst_delay_or_skip() {
+    use corun::time::{interval, MissedTickBehavior};
+    // A period long enough that the first ticks, made one after the
+    // other, are never late themselves, even on a loaded machine.
+    let period = Duration::from_millis(20);
+    let busy = Duration::from_millis(100);
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let mut skip = interval(period);
+        assert_eq!(skip.missed_tick_behavior(), MissedTickBehavior::Skip);
+        let mut burst = interval(period);
+        burst.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        let mut delay = interval(period);
+        delay.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let firsts = [skip.tick(), burst.tick(), delay.tick()];
+        std::thread::sleep(busy); // the task is busy past several ticks
+        let lates = [skip.tick(), burst.tick(), delay.tick()];
+        let after = [skip.tick(), burst.tick(), delay.tick()];
+        // Each late tick says when it was due: for Skip and Burst one period
+        // after the first; for Delay a period after the first fired.
+        assert_eq!(lates[0], firsts[0] + period);
+        assert_eq!(lates[1], firsts[1] + period);
+        assert!(lates[2] >= firsts[2] + period);
+        // Burst: the next missed tick, back to back.
+        assert_eq!(after[1], firsts[1] + 2 * period);
+        // Skip: the next point of the schedule after the busy spell.
+        let since = after[0] - firsts[0];
+        assert!(since >= busy, "{since:?}");
+        assert_eq!(since.as_nanos() % period.as_nanos(), 0, "{since:?}");
+        // Delay: a whole period after the late tick fired, off the schedule.
+        assert!(
+            after[2] - lates[2] >= busy - period,
+            "{:?}",
+            after[2] - lates[2]
+        );
+    });
+}
+
+#[test]
+fn reset_starts_the_schedule_again() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let period = Duration::from_millis(50);
+        let mut clock = corun::time::interval(period);
+        clock.tick();
+        let before = Instant::now();
+        clock.reset_immediately();
+        assert!(clock.tick() >= before, "due now, not a period on");
+        let at = Instant::now() + Duration::from_millis(1);
+        clock.reset_at(at);
+        assert_eq!(clock.tick(), at);
+        let before = Instant::now();
+        clock.reset();
+        assert!(clock.tick() >= before + period);
+        let start = Instant::now() + Duration::from_millis(1);
+        assert_eq!(corun::time::interval_at(start, period).tick(), start);
+    });
+}
+
+#[test]
+fn timeout_future_polls_the_future_first_and_gives_up_at_its_deadline() {
+    use corun::time::{timeout_at_future, timeout_future};
+    let ex = Executor::new();
+    let h = ex.spawn_future(async {
+        let past = Instant::now();
+        let ready_in_time = timeout_at_future(past, async { 1 }).await;
+        let never = timeout_at_future(past, std::future::pending::<()>()).await;
+        let slow = timeout_future(Duration::from_millis(2), corun::time::sleep_future(LONG)).await;
+        let wrapped = timeout_future(LONG, async { 2 });
+        (
+            ready_in_time,
+            never.is_err(),
+            slow.is_err(),
+            wrapped.into_inner().await,
+        )
+    });
+    assert_eq!(ex.block_on(|| h.join().unwrap()), (Ok(1), true, true, 2));
+}

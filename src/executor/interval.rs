@@ -1,5 +1,5 @@
-//! `Interval`: a clock that ticks every period, skipping the ticks a busy
-//! task missed.
+//! `Interval`: a clock that ticks every period; what it does about the
+//! ticks a busy task missed is its [`MissedTickBehavior`].
 
 use super::sleep::sleep_until_named;
 use std::time::{Duration, Instant};
@@ -11,6 +11,27 @@ pub struct Interval {
     /// never comes, as `sleep(Duration::MAX)` never ends.
     next: Option<Instant>,
     period: Duration,
+    missed: MissedTickBehavior,
+}
+
+/// What an [`Interval`] does when a tick comes late (the task was busy
+/// past one or more ticks): tokio's `MissedTickBehavior`.
+///
+/// corun's default is [`Skip`](MissedTickBehavior::Skip), where tokio's
+/// is `Burst`: a task that was busy for ten periods then runs once, not
+/// ten times back to back, which is what a periodic job usually wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// Every missed tick fires, at once, one after the other, until the
+    /// clock is back on its schedule (tokio's default).
+    Burst,
+    /// The late tick fires now, and the next one a whole period after it:
+    /// the schedule shifts by the delay.
+    Delay,
+    /// The late tick fires now, and the ticks it missed are dropped: the
+    /// next one is the next point of the original schedule.
+    #[default]
+    Skip,
 }
 
 /// A clock whose first tick is now and whose ticks come every `period`.
@@ -33,13 +54,34 @@ pub struct Interval {
 /// });
 /// ```
 pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// A clock whose first tick is at `start` and whose ticks come every
+/// `period` after it (tokio's `interval_at`).
+///
+/// # Panics
+///
+/// If `period` is zero.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let ex = corun::Executor::new();
+/// let start = Instant::now() + Duration::from_millis(3);
+/// let first = ex.block_on(|| corun::time::interval_at(start, Duration::from_secs(1)).tick());
+/// assert_eq!(first, start); // when it was due; it came no earlier
+/// assert!(Instant::now() >= start);
+/// ```
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(
         !period.is_zero(),
         "corun::interval: the period must not be zero"
     );
     Interval {
-        next: Some(Instant::now()),
+        next: Some(start),
         period,
+        missed: MissedTickBehavior::default(),
     }
 }
 
@@ -55,15 +97,62 @@ impl Interval {
         };
         sleep_until_named(due, "Interval::tick");
         let now = Instant::now();
-        self.next = due.checked_add(self.period).and_then(|next| {
-            if next > now {
-                return Some(next);
-            }
-            let behind = (now - next).as_nanos() / self.period.as_nanos() + 1;
-            let skip = u32::try_from(behind).unwrap_or(u32::MAX);
-            next.checked_add(self.period.saturating_mul(skip))
-        });
+        self.next = match self.missed {
+            MissedTickBehavior::Burst => due.checked_add(self.period),
+            MissedTickBehavior::Delay => now.checked_add(self.period),
+            MissedTickBehavior::Skip => due.checked_add(self.period).and_then(|next| {
+                if next > now {
+                    return Some(next);
+                }
+                let behind = (now - next).as_nanos() / self.period.as_nanos() + 1;
+                let skip = u32::try_from(behind).unwrap_or(u32::MAX);
+                next.checked_add(self.period.saturating_mul(skip))
+            }),
+        };
         due
+    }
+
+    /// Sets what the clock does about ticks it comes late for.
+    ///
+    /// ```
+    /// use corun::time::{interval, MissedTickBehavior};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let ex = corun::Executor::new();
+    /// ex.block_on(|| {
+    ///     let mut clock = interval(Duration::from_millis(1));
+    ///     clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    ///     let first = clock.tick();
+    ///     std::thread::sleep(Duration::from_millis(5)); // busy past four ticks
+    ///     let late = [clock.tick(), clock.tick()];
+    ///     // Burst: the missed ticks fire back to back, each one period on.
+    ///     assert_eq!(late, [first + Duration::from_millis(1), first + Duration::from_millis(2)]);
+    /// });
+    /// ```
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed = behavior;
+    }
+
+    /// What the clock does about ticks it comes late for.
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed
+    }
+
+    /// Starts the schedule again: the next tick one period from now.
+    pub fn reset(&mut self) {
+        // A period too long for the clock: the next tick never comes.
+        self.next = Instant::now().checked_add(self.period);
+    }
+
+    /// Starts the schedule again: the next tick now.
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Starts the schedule again: the next tick at `deadline`, the ones
+    /// after it a period apart.
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.next = Some(deadline);
     }
 
     /// The period between ticks.

@@ -67,22 +67,24 @@ mod scope;
 mod sleep;
 mod spawn;
 mod timeout;
+mod timeout_future;
 mod waiting;
 mod yield_now;
 
 pub use bridge::await_;
 pub use builder::ExecutorBuilder;
-pub use interval::{interval, Interval};
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub use join_set::JoinSet;
 pub use local_executor::Executor;
 pub use scope::{scope, Scope, ScopedJoinHandle};
-pub use sleep::{sleep, sleep_future, sleep_until, Sleep};
+pub use sleep::{sleep, sleep_future, sleep_until, sleep_until_future, Sleep};
 pub use spawn::{spawn, spawn_future};
 pub use task::{TaskId, TaskKind};
 pub use task_info::{TaskInfo, TaskState};
-pub use timeout::{timeout, Elapsed};
+pub use timeout::{timeout, timeout_at, Elapsed};
+pub use timeout_future::{timeout_at_future, timeout_future, Timeout};
 pub use yield_now::yield_now;
 
 // For the sync layer.

@@ -120,6 +120,27 @@ pub fn sleep_future(duration: Duration) -> Sleep {
     }
 }
 
+/// A future that completes at `deadline` (tokio's `sleep_until`, for async
+/// code); one whose deadline has passed is ready at its first poll.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let ex = corun::Executor::new();
+/// let deadline = Instant::now() + Duration::from_millis(2);
+/// let h = ex.spawn_future(async move {
+///     corun::time::sleep_until_future(deadline).await;
+///     Instant::now() >= deadline
+/// });
+/// assert!(ex.block_on(|| h.join().unwrap()));
+/// ```
+pub fn sleep_until_future(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline: Some(deadline),
+        entry: None,
+    }
+}
+
 impl Future for Sleep {
     type Output = ();
 

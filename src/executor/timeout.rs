@@ -21,6 +21,12 @@ impl fmt::Display for Elapsed {
 
 impl std::error::Error for Elapsed {}
 
+impl Elapsed {
+    pub(crate) fn new() -> Self {
+        Elapsed(())
+    }
+}
+
 impl From<Elapsed> for std::io::Error {
     /// `ErrorKind::TimedOut`, as tokio's: so `corun::timeout(d, || s.read(..))??`
     /// works in a function that returns `io::Result`.
@@ -71,9 +77,43 @@ impl From<Elapsed> for std::io::Error {
 /// assert!(steps > 1);
 /// ```
 pub fn timeout<T>(duration: Duration, body: impl FnOnce() -> T) -> Result<T, Elapsed> {
-    let core = current_core("corun::timeout");
-    let task = current_task("corun::timeout");
-    let deadline = Instant::now().checked_add(duration);
+    // A duration too long for the clock is no deadline at all.
+    run_until(Instant::now().checked_add(duration), "corun::timeout", body)
+}
+
+/// [`timeout`] with a deadline instead of a duration (tokio's
+/// `timeout_at`): several steps can share one deadline. A deadline that
+/// has passed still lets `body` run until its first wait.
+///
+/// # Panics
+///
+/// Outside a task. A panic in `body` propagates.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let ex = corun::Executor::new();
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// let steps = ex.block_on(|| {
+///     let mut steps = 0;
+///     while corun::time::timeout_at(deadline, || corun::sleep(Duration::from_millis(1))).is_ok() {
+///         steps += 1;
+///     }
+///     steps
+/// });
+/// assert!(steps < 5); // every step had what was left of the same deadline
+/// ```
+pub fn timeout_at<T>(deadline: Instant, body: impl FnOnce() -> T) -> Result<T, Elapsed> {
+    run_until(Some(deadline), "corun::time::timeout_at", body)
+}
+
+fn run_until<T>(
+    deadline: Option<Instant>,
+    what: &'static str,
+    body: impl FnOnce() -> T,
+) -> Result<T, Elapsed> {
+    let core = current_core(what);
+    let task = current_task(what);
     let mut generator: TaskGenerator<'_, T> = core.stack.build(|_| body());
     let _entry = deadline.map(|d| TimerGuard {
         timers: &core.timers,
@@ -88,7 +128,7 @@ pub fn timeout<T>(duration: Duration, body: impl FnOnce() -> T) -> Result<T, Ela
             TaskStep::Panicked(payload) => std::panic::resume_unwind(payload),
             TaskStep::Waiting(kind) => kind,
         };
-        if expired() || suspend_as("corun::timeout", kind).is_err() || expired() {
+        if expired() || suspend_as(what, kind).is_err() || expired() {
             generator.close();
             return Err(Elapsed(()));
         }
