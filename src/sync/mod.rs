@@ -8,6 +8,7 @@
 //! | `asyncio.Semaphore`  | [`Semaphore`]                                |
 //! | `asyncio.Lock`       | [`Mutex`]                                    |
 //! | `asyncio.Event`      | [`Event`]                                    |
+//! | `asyncio.Condition`  | [`Condvar`] with a [`Mutex`]                 |
 //! | `asyncio.Barrier`    | [`Barrier`]                                  |
 //! | `asyncio.gather`     | [`join_all`], [`WaitGroup`]                  |
 //! | (tokio) `Notify`     | [`Notify`]                                   |
@@ -61,6 +62,7 @@ mod barrier;
 pub mod broadcast;
 mod channel;
 mod channel_async;
+mod condvar;
 mod error;
 pub mod mpsc;
 mod mutex;
@@ -76,6 +78,7 @@ pub mod watch;
 pub use barrier::{Barrier, BarrierError, BarrierWait, BarrierWaitResult};
 pub use channel::{channel, unbounded_channel, Receiver, Sender};
 pub use channel_async::{IntoIter, Iter, RecvFuture, SendFuture};
+pub use condvar::{Condvar, CondvarWait};
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use mutex::{Lock, Mutex, MutexGuard, TryLockError};
 pub use notify::{Event, EventWait, Notified, Notify};

@@ -148,6 +148,7 @@ impl<T> Mutex<T> {
         MutexGuard {
             value: self.value.borrow_mut(),
             _permit: self.sem.permit(1),
+            mutex: self,
         }
     }
 }
@@ -191,6 +192,8 @@ pub struct MutexGuard<'a, T> {
     // Declared first so the borrow ends before the permit goes on.
     value: RefMut<'a, T>,
     _permit: SemaphorePermit<'a>,
+    /// For a `Condvar` wait, which unlocks and locks again.
+    pub(super) mutex: &'a Mutex<T>,
 }
 
 impl<T> Deref for MutexGuard<'_, T> {
