@@ -132,6 +132,85 @@ fn buf_reader_reads_lines() {
 }
 
 #[test]
+fn a_large_file_is_copied_in_chunks() {
+    let (from, to) = (TempPath::new("large-from"), TempPath::new("large-to"));
+    let data = pattern(5 * 1024 * 1024 + 17);
+    std::fs::write(&from, &data).unwrap();
+    let ex = Executor::new();
+    let copied = ex.block_on(|| {
+        let mut src = File::open(&from).unwrap();
+        let mut dst = File::create(&to).unwrap();
+        let copied = io::copy(&mut src, &mut dst).unwrap();
+        dst.sync_all().unwrap();
+        copied
+    });
+    assert_eq!(copied, data.len() as u64);
+    assert!(std::fs::read(&to).unwrap() == data, "the copy differs");
+}
+
+#[test]
+fn a_big_read_and_write_are_served_in_pieces() {
+    let path = TempPath::new("pieces");
+    let data = pattern(5 * 1024 * 1024);
+    let ex = Executor::new();
+    let (written, first_read, back) = ex.block_on(|| {
+        let mut file = File::create(&path).unwrap();
+        let written = file.write(&data).unwrap();
+        file.write_all(&data[written..]).unwrap();
+        file.flush().unwrap();
+        let mut file = File::open(&path).unwrap();
+        let mut back = vec![0; data.len()];
+        let first_read = file.read(&mut back).unwrap();
+        file.read_exact(&mut back[first_read..]).unwrap();
+        assert_eq!(file.read(&mut [0; 1]).unwrap(), 0);
+        (written, first_read, back)
+    });
+    assert!(
+        written > 0 && written < data.len(),
+        "one write takes a chunk, not {written}"
+    );
+    assert!(
+        first_read > 0 && first_read < data.len(),
+        "one read takes a chunk, not {first_read}"
+    );
+    assert!(back == data, "the file differs");
+}
+
+#[test]
+fn seeks_and_writes_count_the_bytes_read_ahead() {
+    let path = TempPath::new("read-ahead");
+    let data = pattern(100_000);
+    std::fs::write(&path, &data).unwrap();
+    let ex = Executor::new();
+    ex.block_on(|| {
+        let mut file = File::options().read(true).write(true).open(&path).unwrap();
+        let mut ten = [0; 10];
+        file.read_exact(&mut ten).unwrap();
+        assert_eq!(ten[..], data[..10]);
+        assert_eq!(file.stream_position().unwrap(), 10, "not the chunk read");
+        assert_eq!(file.seek(SeekFrom::Current(-5)).unwrap(), 5);
+        file.read_exact(&mut ten).unwrap();
+        assert_eq!(ten[..], data[5..15]);
+
+        // A write after a read lands where the reader stands.
+        file.write_all(b"XYZ").unwrap();
+        file.flush().unwrap();
+        assert_eq!(file.stream_position().unwrap(), 18);
+        // And a clone starts there too.
+        file.read_exact(&mut ten[..2]).unwrap();
+        let mut clone = file.try_clone().unwrap();
+        assert_eq!(clone.stream_position().unwrap(), 20);
+        // As does the std file.
+        file.read_exact(&mut ten[..2]).unwrap();
+        assert_eq!(file.into_std().stream_position().unwrap(), 22);
+    });
+    let after = std::fs::read(&path).unwrap();
+    assert_eq!(after[..15], data[..15]);
+    assert_eq!(&after[15..18], b"XYZ");
+    assert_eq!(after[18..], data[18..]);
+}
+
+#[test]
 fn other_tasks_run_while_a_read_is_on_the_pool() {
     let (path, mut file) = fifo("other-tasks");
     let _watchdog = Watchdog::new(path.as_ref());
@@ -383,7 +462,6 @@ fn a_cancelled_tasks_cleanup_can_use_a_file() {
 /// The futures side: `AsyncReadExt` and friends would clash with std's
 /// traits in the module above.
 mod future_tasks {
-    use super::common::LONG;
     use super::{feed, fifo, TempPath, Watchdog};
     use corun::fs::File;
     use corun::Executor;
@@ -452,7 +530,6 @@ mod future_tasks {
             let mut buf = [0; 4];
             assert!(file.read(&mut buf).now_or_never().is_none());
             let shown = format!("{file:?}");
-            corun::sleep_future(LONG).now_or_never();
             (shown, file)
         });
         let (shown, _file) = ex.block_on(|| task.join().unwrap());
