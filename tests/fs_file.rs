@@ -97,6 +97,13 @@ fn on_pool(ex: &Executor) -> bool {
 }
 
 #[test]
+fn files_and_options_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<File>();
+    send_sync::<OpenOptions>();
+}
+
+#[test]
 fn write_then_read_back_in_a_task() {
     let path = TempPath::new("round-trip");
     let ex = Executor::new();

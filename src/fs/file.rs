@@ -301,6 +301,10 @@ impl AsyncWrite for File {
     }
 }
 
+/// Polled again after `Pending` with the same position, `poll_seek` waits
+/// for the seek it started (as `AsyncSeekExt::seek` does); with another
+/// position it first lets that seek end, then starts the new one. A seek
+/// future dropped before it ends still moves the cursor.
 impl AsyncSeek for File {
     fn poll_seek(
         self: Pin<&mut Self>,
