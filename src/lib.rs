@@ -65,7 +65,7 @@
 //! | [`net`]       | TCP, UDP and Unix sockets whose calls suspend only their task    |
 //! | [`process`]   | child processes in std's shape                                  |
 //! | [`signal`]    | Unix signals (`ctrl_c`, SIGTERM) as waits of one task           |
-//! | [`fs`]        | `std::fs`'s functions on the `unblock` pool                     |
+//! | [`fs`]        | [`fs::File`] (tokio::fs::File's shape), `OpenOptions`, `std::fs`'s functions, on the `unblock` pool |
 //! | [`runtime`]   | [`Runtime`], its builder and `Send` join handle, [`Pool`], `worker_index`, stall reports |
 //!
 //! [`Executor`] and its [`ExecutorBuilder`] sit at the root, and so do

@@ -38,11 +38,17 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    if crate::executor::io_wait::in_task() && !crate::generator::innermost_is_unwinding() {
+    if can_suspend() {
         crate::await_(unblock_future(f))
     } else {
         f()
     }
+}
+
+/// Whether a blocking-looking call here suspends its task (in a task that
+/// is not unwinding) rather than doing its work on the calling thread.
+pub(crate) fn can_suspend() -> bool {
+    crate::executor::io_wait::in_task() && !crate::generator::innermost_is_unwinding()
 }
 
 /// [`unblock`] as a future, for future tasks and async code: `f` runs on

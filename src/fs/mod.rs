@@ -4,15 +4,48 @@
 //! std's. Each has an `_async` twin (`read_to_string_async`, ...) for
 //! future tasks and async code.
 //!
+//! [`File`] has tokio::fs::File's shape: open one with [`File::open`],
+//! [`File::create`] or [`OpenOptions`], then use std's `Read`, `Write`
+//! and `Seek` from a stackful task (so `BufReader`, `read_line`,
+//! `io::copy` work as with std) or futures' `AsyncRead`, `AsyncWrite` and
+//! `AsyncSeek` from a future task. Each call suspends only its task while
+//! the pool does the work.
+//!
 //! Regular files are always "ready" to epoll, so the reactor cannot wait
-//! for them: the pool is the way. For many small operations on one file,
-//! one `unblock` around all of them costs one hop instead of many:
+//! for them: the pool is the way. As tokio's, a `File` keeps its
+//! operation in flight in itself: a call cancelled or timed out while on
+//! the pool loses nothing (the next read gets its bytes, the next write or
+//! flush its error), and `write` returns once the bytes are copied, with
+//! [`flush`](std::io::Write::flush) waiting for the write to land.
+//!
+//! ```
+//! use std::io::{BufRead, BufReader, Write};
+//!
+//! let ex = corun::Executor::new();
+//! let path = std::env::temp_dir().join(format!("corun-fs-doc-{}", std::process::id()));
+//! let lines = ex.block_on(|| {
+//!     let mut file = corun::fs::File::create(&path)?;
+//!     for i in 0..3 {
+//!         writeln!(file, "line {i}")?;
+//!     }
+//!     file.flush()?;
+//!     let reader = BufReader::new(corun::fs::File::open(&path)?);
+//!     let count = reader.lines().count();
+//!     corun::fs::remove_file(&path)?;
+//!     Ok::<_, std::io::Error>(count)
+//! })?;
+//! assert_eq!(lines, 3);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! For many small operations on one file, one `unblock` around all of
+//! them with a `std::fs::File` costs one hop instead of many:
 //!
 //! ```
 //! use std::io::Write;
 //!
 //! let ex = corun::Executor::new();
-//! let path = std::env::temp_dir().join(format!("corun-fs-doc-{}", std::process::id()));
+//! let path = std::env::temp_dir().join(format!("corun-fs-doc-unblock-{}", std::process::id()));
 //! let text = ex.block_on(|| {
 //!     let p = path.clone();
 //!     corun::unblock(move || {
@@ -28,6 +61,14 @@
 //! assert_eq!(text.lines().count(), 3);
 //! corun::fs::remove_file(&path).unwrap();
 //! ```
+
+mod buf;
+mod file;
+mod open_options;
+mod state;
+
+pub use file::File;
+pub use open_options::OpenOptions;
 
 use std::fs::{DirEntry, Metadata, Permissions};
 use std::io;
