@@ -545,3 +545,40 @@ mod future_tasks {
         feed(path.as_ref(), b"done");
     }
 }
+
+/// A `&self` call that cannot suspend (here, in a cancelled task's
+/// cleanup) while a task of the same executor holds the file's state gets
+/// an error at once: waiting would hang the thread, since the holder
+/// could never run to let go.
+#[test]
+fn a_call_that_cannot_wait_for_another_task_on_the_same_thread_errs() {
+    let (path, mut file) = fifo("busy");
+    let _watchdog = Watchdog::new(path.as_ref());
+    let big = vec![7u8; 1 << 20]; // far more than a FIFO holds
+    let ex = Executor::new();
+    let file = ex.block_on(|| {
+        assert_eq!(file.write(&big).unwrap(), big.len()); // on the pool, stuck
+        Rc::new(file)
+    });
+    let f = file.clone();
+    // It holds the state while it waits for the stuck write.
+    let holder = ex.spawn(move || f.sync_all().map_err(|e| e.kind()));
+    ex.block_on(|| {
+        while !on_pool(&ex) {
+            corun::yield_now();
+        }
+    });
+    let kinds = log::<io::ErrorKind>();
+    let (f, k) = (file.clone(), kinds.clone());
+    in_cancelled_cleanup(&ex, move || push(&k, f.sync_all().unwrap_err().kind()));
+    assert_eq!(*kinds.borrow(), [io::ErrorKind::WouldBlock]);
+    let mut drained = vec![0u8; big.len()];
+    std::fs::File::open(&path.0)
+        .unwrap()
+        .read_exact(&mut drained)
+        .unwrap();
+    assert!(drained == big);
+    // The holder finishes once the write lands (a FIFO cannot be synced:
+    // the OS's error, not a hang).
+    assert!(ex.block_on(|| holder.join().unwrap()).is_err());
+}

@@ -4,7 +4,7 @@
 
 use super::state::{run, Inner, Run};
 use futures::io::{AsyncRead, AsyncSeek, AsyncWrite};
-use futures::lock::Mutex;
+use futures::lock::{Mutex, MutexGuard};
 use std::fmt;
 use std::fs::{File as StdFile, Metadata, Permissions};
 use std::future::poll_fn;
@@ -175,7 +175,10 @@ impl File {
     }
 
     async fn set_len_on(&self, len: u64, how: Run) -> io::Result<()> {
-        self.inner.lock().await.set_len(&self.std, len, how).await
+        self.lock_inner(how)
+            .await?
+            .set_len(&self.std, len, how)
+            .await
     }
 
     /// Waits for the write in flight, reports a write error not reported
@@ -202,7 +205,7 @@ impl File {
     }
 
     async fn sync_on(&self, how: Run, sync: fn(&StdFile) -> io::Result<()>) -> io::Result<()> {
-        let mut inner = self.inner.lock().await;
+        let mut inner = self.lock_inner(how).await?;
         poll_fn(|cx| inner.poll_flush(cx)).await?;
         self.on_pool(how, sync).await
     }
@@ -221,11 +224,32 @@ impl File {
     }
 
     async fn try_clone_on(&self, how: Run) -> io::Result<File> {
-        let mut inner = self.inner.lock().await;
+        let mut inner = self.lock_inner(how).await?;
         inner.rewind_read_ahead(&self.std, how).await?;
         self.on_pool(how, StdFile::try_clone)
             .await
             .map(File::from_std)
+    }
+
+    /// The state, for a `&self` call. A caller that cannot suspend
+    /// (`Run::Here`) on the thread of an executor must not wait for a
+    /// lock held by a task of that executor: the task could never run to
+    /// release it. It gets an error instead; a plain thread waits.
+    async fn lock_inner(&self, how: Run) -> io::Result<MutexGuard<'_, Inner>> {
+        if let Run::Here = how {
+            if let Some(inner) = self.inner.try_lock() {
+                return Ok(inner);
+            }
+            if crate::executor::io_wait::with_current(|_| ()).is_some() {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "corun::fs::File: a task of this thread's executor is in the middle of a \
+                     call on this file, and this call cannot wait for it (it runs outside a \
+                     task, or in a task that is unwinding); call it from a task",
+                ));
+            }
+        }
+        Ok(self.inner.lock().await)
     }
 
     /// Runs `f` on the std file where `how` says; for calls that leave the
