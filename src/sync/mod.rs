@@ -71,6 +71,7 @@ mod oneshot;
 mod recheck_wait;
 mod rwlock;
 mod semaphore;
+pub mod shared;
 mod wait_group;
 pub(crate) mod wait_here;
 pub mod watch;

@@ -455,6 +455,14 @@ enum AcquireErrorKind {
 }
 
 impl AcquireError {
+    pub(crate) fn closed() -> Self {
+        AcquireError(AcquireErrorKind::Closed)
+    }
+
+    pub(crate) fn unwinding() -> Self {
+        AcquireError(AcquireErrorKind::Unwinding)
+    }
+
     /// The semaphore was closed (rather than the task being unable to wait
     /// because it is unwinding).
     pub fn is_closed(&self) -> bool {

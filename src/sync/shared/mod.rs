@@ -1,0 +1,20 @@
+//! Synchronisation shared between threads: `Send + Sync` primitives for
+//! the tasks of a [`Runtime`](crate::Runtime)'s workers, plain threads and
+//! any executor's tasks at once (the executor-local ones in
+//! [`corun::sync`](crate::sync) are cheaper where every user is on one
+//! executor). The channels for `Send` values are in
+//! [`sync::mpsc`](crate::sync::mpsc).
+//!
+//! Each wait suspends a stackful task (only it), blocks a plain thread,
+//! and has an `_async` future for async code; the waiter queue sits behind
+//! one lock, and wakers are woken after it is let go.
+//!
+//! Under `--cfg loom` the lock and the blocking waits are loom's, so the
+//! models in this module (and a user's own) check them.
+
+mod semaphore;
+
+pub use semaphore::{Acquire, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
+
+#[cfg(all(test, loom))]
+mod loom_tests;
