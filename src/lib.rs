@@ -59,7 +59,7 @@
 //! | [`generator`] | [`Generator`], [`Co`], [`GeneratorState`], the builder, `IgnoredClose` |
 //! | [`task`]      | spawning, joining, cancelling, `yield_now`, `await_`, `scope`, introspection |
 //! | [`time`]      | `sleep`, `timeout`, `interval` and their futures                |
-//! | [`sync`]      | channels, oneshot, [`sync::watch`], `Semaphore`, `Mutex`, `RwLock`, `Notify`, `Event`, `Barrier`, `WaitGroup`; cross-thread [`sync::mpsc`] |
+//! | [`sync`]      | channels, oneshot, [`sync::watch`], `Semaphore`, `Mutex`, `RwLock`, `Notify`, `Event`, `Barrier`, `WaitGroup`; cross-thread [`sync::mpsc`] and [`sync::shared`] |
 //! | [`stack`]     | stack sizes and `StackError`                                    |
 //! | [`io`]        | pipes, waits on any fd                                          |
 //! | [`net`]       | TCP, UDP and Unix sockets whose calls suspend only their task    |

@@ -1,7 +1,7 @@
 //! loom models of the shared semaphore: the shipped `Semaphore` on loom
 //! threads, each waiter blocking its thread on a loom condition variable.
 
-use super::Semaphore;
+use super::{Event, Semaphore};
 use crate::loom::model::bounded;
 use crate::loom::{AtomicUsize, Ordering};
 use loom::thread;
@@ -42,5 +42,19 @@ fn loom_semaphore_close_wakes_a_waiter() {
         let waiter = thread::spawn(move || s.acquire().map(|p| p.num_permits()));
         sem.close();
         assert!(waiter.join().unwrap().unwrap_err().is_closed());
+    });
+}
+
+// A thread waits for the event while another sets it: the waiter always
+// returns. The mutant (the flag goes up, nobody is told) leaves it asleep.
+#[test]
+fn loom_event_set_releases_a_waiter() {
+    bounded().check(|| {
+        let event = Arc::new(Event::new());
+        let e = event.clone();
+        let waiter = thread::spawn(move || e.wait());
+        event.set();
+        waiter.join().unwrap();
+        assert!(event.is_set());
     });
 }

@@ -12,8 +12,10 @@
 //! Under `--cfg loom` the lock and the blocking waits are loom's, so the
 //! models in this module (and a user's own) check them.
 
+mod event;
 mod semaphore;
 
+pub use event::{Event, EventWait};
 pub use semaphore::{Acquire, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 #[cfg(all(test, loom))]
