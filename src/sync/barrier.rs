@@ -315,6 +315,10 @@ pub struct BarrierWaitResult {
 }
 
 impl BarrierWaitResult {
+    pub(crate) fn new(index: usize, leader: bool) -> Self {
+        BarrierWaitResult { index, leader }
+    }
+
     /// Whether this task's arrival passed the round (it arrived last).
     /// Exactly one task of each round is the leader.
     pub fn is_leader(&self) -> bool {
@@ -348,6 +352,14 @@ enum BarrierErrorKind {
 }
 
 impl BarrierError {
+    pub(crate) fn broken() -> Self {
+        BarrierError(BarrierErrorKind::Broken)
+    }
+
+    pub(crate) fn unwinding() -> Self {
+        BarrierError(BarrierErrorKind::Unwinding)
+    }
+
     /// The barrier was aborted, or reset while this task waited (Python's
     /// `BrokenBarrierError`), rather than the task being unable to wait
     /// because it is unwinding.

@@ -1,7 +1,7 @@
 //! loom models of the shared semaphore: the shipped `Semaphore` on loom
 //! threads, each waiter blocking its thread on a loom condition variable.
 
-use super::{Event, Semaphore};
+use super::{Barrier, Event, Semaphore};
 use crate::loom::model::bounded;
 use crate::loom::{AtomicUsize, Ordering};
 use loom::thread;
@@ -56,5 +56,18 @@ fn loom_event_set_releases_a_waiter() {
         event.set();
         waiter.join().unwrap();
         assert!(event.is_set());
+    });
+}
+
+// Two threads meet at a barrier of two: both pass, exactly one leads. The
+// mutant (the last arrival does not wake the others) leaves one asleep.
+#[test]
+fn loom_barrier_round_passes_with_one_leader() {
+    bounded().check(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let b = barrier.clone();
+        let other = thread::spawn(move || b.wait().unwrap().is_leader());
+        let me = barrier.wait().unwrap().is_leader();
+        assert!(me ^ other.join().unwrap());
     });
 }

@@ -12,9 +12,11 @@
 //! Under `--cfg loom` the lock and the blocking waits are loom's, so the
 //! models in this module (and a user's own) check them.
 
+mod barrier;
 mod event;
 mod semaphore;
 
+pub use barrier::{Barrier, BarrierWait};
 pub use event::{Event, EventWait};
 pub use semaphore::{Acquire, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
