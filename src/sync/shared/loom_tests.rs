@@ -1,7 +1,7 @@
 //! loom models of the shared semaphore: the shipped `Semaphore` on loom
 //! threads, each waiter blocking its thread on a loom condition variable.
 
-use super::{Barrier, Event, Semaphore};
+use super::{watch, Barrier, Event, Semaphore};
 use crate::loom::model::bounded;
 use crate::loom::{AtomicUsize, Ordering};
 use loom::thread;
@@ -69,5 +69,23 @@ fn loom_barrier_round_passes_with_one_leader() {
         let other = thread::spawn(move || b.wait().unwrap().is_leader());
         let me = barrier.wait().unwrap().is_leader();
         assert!(me ^ other.join().unwrap());
+    });
+}
+
+// A thread waits for a change while another sends one, then drops the
+// sender: the waiter sees the value, then the end. The mutant (the value
+// is stored, nobody told) leaves it asleep.
+#[test]
+fn loom_watch_a_change_and_the_end_are_never_missed() {
+    bounded().check(|| {
+        let (tx, mut rx) = watch::channel(0u8);
+        let waiter = thread::spawn(move || {
+            rx.changed().unwrap();
+            let seen = *rx.borrow();
+            (seen, rx.changed().is_err())
+        });
+        tx.send(1).unwrap();
+        drop(tx);
+        assert_eq!(waiter.join().unwrap(), (1, true));
     });
 }

@@ -3,7 +3,8 @@
 //! any executor's tasks at once (the executor-local ones in
 //! [`corun::sync`](crate::sync) are cheaper where every user is on one
 //! executor). The channels for `Send` values are in
-//! [`sync::mpsc`](crate::sync::mpsc).
+//! [`sync::mpsc`](crate::sync::mpsc); the latest value for every worker,
+//! in [`watch`].
 //!
 //! Each wait suspends a stackful task (only it), blocks a plain thread,
 //! and has an `_async` future for async code; the waiter queue sits behind
@@ -15,6 +16,7 @@
 mod barrier;
 mod event;
 mod semaphore;
+pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait};
 pub use event::{Event, EventWait};

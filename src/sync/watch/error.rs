@@ -36,11 +36,11 @@ enum Kind {
 }
 
 impl RecvError {
-    pub(super) fn closed() -> Self {
+    pub(crate) fn closed() -> Self {
         RecvError(Kind::Closed)
     }
 
-    pub(super) fn unwinding() -> Self {
+    pub(crate) fn unwinding() -> Self {
         RecvError(Kind::Unwinding)
     }
 
