@@ -193,3 +193,23 @@ fn misuse_panics_say_what_to_do() {
         "{msg}"
     );
 }
+
+#[test]
+fn the_receiver_as_a_stream_says_where_it_lagged_and_ends() {
+    use futures::StreamExt;
+    let ex = Executor::new();
+    let (tx, rx) = broadcast::channel(2);
+    for i in 1..=4 {
+        tx.send(i).unwrap(); // 1 and 2 are dropped: the stream lagged by 2
+    }
+    let h = ex.spawn_future(rx.collect::<Vec<_>>());
+    ex.block_on(|| {
+        yield_now();
+        tx.send(5).unwrap();
+        drop(tx);
+        assert_eq!(
+            h.join().unwrap(),
+            [Err(RecvError::Lagged(2)), Ok(3), Ok(4), Ok(5)]
+        );
+    });
+}

@@ -2,7 +2,7 @@
 
 use super::{RecvError, Shared, TryRecvError};
 use crate::executor::block;
-use crate::sync::recheck_wait::{arrive, Wait};
+use crate::sync::recheck_wait::{arrive, leave, poll_wait, Wait};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -18,6 +18,8 @@ pub struct Receiver<T> {
     shared: Rc<Shared<T>>,
     /// The position of the next value this receiver takes.
     next: u64,
+    /// Its place among the waiters while polled as a `Stream`.
+    stream_key: Option<u64>,
 }
 
 impl<T: Clone> Receiver<T> {
@@ -49,7 +51,7 @@ impl<T: Clone> Receiver<T> {
     /// ```
     pub fn recv(&mut self) -> Result<T, RecvError> {
         const WHAT: &str = "corun::sync::broadcast::Receiver::recv";
-        let Receiver { shared, next } = self;
+        let Receiver { shared, next, .. } = self;
         let mut wait = Wait::new(&shared.waiting);
         block("broadcast::Receiver::recv", || {
             wait.poll(ready(take(shared, next)), None, WHAT)
@@ -100,7 +102,11 @@ impl<T> Receiver<T> {
     pub(super) fn new(shared: Rc<Shared<T>>) -> Self {
         arrive(&shared.receivers);
         let next = shared.tail();
-        Receiver { shared, next }
+        Receiver {
+            shared,
+            next,
+            stream_key: None,
+        }
     }
 
     /// How many values this receiver has yet to take (values it lagged
@@ -176,6 +182,7 @@ impl<T> Drop for Receiver<T> {
         // No sender waits for receivers to go: only the count and the
         // values owed to this one change.
         let shared = &self.shared;
+        leave(&shared.waiting, &mut self.stream_key);
         shared.receivers.set(shared.receivers.get() - 1);
         shared.forget_reader(self.next);
     }
@@ -214,5 +221,44 @@ impl<T> fmt::Debug for Recv<'_, T> {
         f.debug_struct("broadcast::Recv")
             .field("waiting", &self.wait.is_queued())
             .finish()
+    }
+}
+
+/// The receiver as a `Stream` (tokio-stream's `BroadcastStream`): each
+/// value in turn, a [`RecvError::Lagged`] where values were missed, and
+/// the end once every sender is gone and every value taken.
+///
+/// ```
+/// use futures::StreamExt;
+///
+/// let ex = corun::Executor::new();
+/// let (tx, rx) = corun::sync::broadcast::channel(4);
+/// let h = ex.spawn_future(rx.map(|v| v.unwrap()).collect::<Vec<u32>>());
+/// ex.block_on(|| {
+///     corun::yield_now();
+///     tx.send(1).unwrap();
+///     tx.send(2).unwrap();
+///     drop(tx);
+///     assert_eq!(h.join().unwrap(), [1, 2]);
+/// });
+/// ```
+impl<T: Clone> futures::Stream for Receiver<T> {
+    type Item = Result<T, RecvError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let now = match take(&this.shared, &mut this.next) {
+            Ok(value) => Some(Some(Ok(value))),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Closed) => Some(None),
+            Err(TryRecvError::Lagged(n)) => Some(Some(Err(RecvError::Lagged(n)))),
+        };
+        poll_wait(
+            &this.shared.waiting,
+            &mut this.stream_key,
+            now,
+            Some(cx.waker()),
+            "corun::sync::broadcast::Receiver::poll_next",
+        )
     }
 }
