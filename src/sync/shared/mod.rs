@@ -15,11 +15,13 @@
 
 mod barrier;
 mod event;
+mod mutex;
 mod semaphore;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait};
 pub use event::{Event, EventWait};
+pub use mutex::{Mutex, MutexGuard};
 pub use semaphore::{Acquire, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 #[cfg(all(test, loom))]
