@@ -38,16 +38,18 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    if can_suspend() {
+    if runs_on_pool() {
         crate::await_(unblock_future(f))
     } else {
         f()
     }
 }
 
-/// Whether a blocking-looking call here suspends its task (in a task that
-/// is not unwinding) rather than doing its work on the calling thread.
-pub(crate) fn can_suspend() -> bool {
+/// Whether a blocking call made here goes to the pool while its task
+/// suspends (in a task that is not unwinding), rather than running on the
+/// calling thread. Not `hooks::can_suspend`, which says only whether the
+/// caller is a stackful task.
+pub(crate) fn runs_on_pool() -> bool {
     crate::executor::io_wait::in_task() && !crate::generator::innermost_is_unwinding()
 }
 

@@ -27,9 +27,9 @@ use super::buf::Buf;
 use std::fs::File as StdFile;
 use std::future::{poll_fn, Future};
 use std::io::{self, Seek, SeekFrom};
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll, Wake, Waker};
+use std::task::{ready, Context, Poll};
 
 /// The largest chunk one pool operation reads or writes, as tokio's
 /// `MAX_BUF`: bigger calls are served in pieces, as short reads and writes.
@@ -327,30 +327,12 @@ fn seek_back(std: &StdFile, back: i64) -> io::Result<()> {
 /// suspends in [`await_`](crate::await_) while the pool works; anywhere
 /// else the future gets [`Run::Here`] and the thread waits for it.
 pub(super) fn run<T, F: Future<Output = T>>(call: impl FnOnce(Run) -> F) -> T {
-    if crate::unblock::can_suspend() {
+    if crate::unblock::runs_on_pool() {
         crate::await_(call(Run::Pool))
     } else {
-        block_here(call(Run::Here))
-    }
-}
-
-/// Blocks the thread until `future` is ready. A `Run::Here` call is ready
-/// at once unless an operation started on the pool (by a task since
-/// cancelled, say) is still running; this waits for that.
-fn block_here<T>(future: impl Future<Output = T>) -> T {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
-            return value;
-        }
-        std::thread::park();
+        // A `Run::Here` call is ready at once unless an operation started
+        // on the pool (by a task since cancelled, say) is still running;
+        // the thread then waits for it.
+        crate::sync::wait_here::block_thread_on(call(Run::Here))
     }
 }

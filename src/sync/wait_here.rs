@@ -141,6 +141,12 @@ impl Wake for ThreadSignal {
 /// paid for by the waker's system call and the wake-up (tens of µs here).
 const SPINS_BEFORE_SLEEPING: u32 = 200;
 
+/// Blocks the calling thread until `future` is ready, whatever the thread
+/// runs (for a caller that has decided it must not suspend).
+pub(crate) fn block_thread_on<F: Future>(future: F) -> F::Output {
+    block_thread(pin!(future), None).expect("no deadline")
+}
+
 /// Polls `future` on this thread, sleeping between polls until woken or
 /// until `deadline` (then `None`).
 fn block_thread<F: Future>(

@@ -247,12 +247,9 @@ impl<T: Clone> futures::Stream for Receiver<T> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        let now = match take(&this.shared, &mut this.next) {
-            Ok(value) => Some(Some(Ok(value))),
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Closed) => Some(None),
-            Err(TryRecvError::Lagged(n)) => Some(Some(Err(RecvError::Lagged(n)))),
-        };
+        // What `recv` would end with, the closed channel as the stream's end.
+        let now = ready(take(&this.shared, &mut this.next))
+            .map(|got| (!matches!(got, Err(RecvError::Closed))).then_some(got));
         poll_wait(
             &this.shared.waiting,
             &mut this.stream_key,

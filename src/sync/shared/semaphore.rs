@@ -104,6 +104,19 @@ impl State {
         wakers
     }
 
+    /// Takes `n` permits at once if free and nobody waits ahead (rule 1).
+    fn take_now(&mut self, n: usize) -> Result<(), TryAcquireError> {
+        if self.closed {
+            return Err(TryAcquireError::Closed);
+        }
+        if self.waiting.is_empty() && self.permits >= n {
+            self.permits -= n;
+            Ok(())
+        } else {
+            Err(TryAcquireError::NoPermits)
+        }
+    }
+
     fn take_granted(&mut self, key: u64) -> bool {
         match self.granted.iter().position(|&k| k == key) {
             Some(i) => {
@@ -186,16 +199,7 @@ impl Semaphore {
     }
 
     fn take_now(&self, n: usize) -> Result<(), TryAcquireError> {
-        let mut state = lock(&self.state);
-        if state.closed {
-            return Err(TryAcquireError::Closed);
-        }
-        if state.waiting.is_empty() && state.permits >= n {
-            state.permits -= n;
-            Ok(())
-        } else {
-            Err(TryAcquireError::NoPermits)
-        }
+        lock(&self.state).take_now(n)
     }
 
     /// Waits for `n` permits and takes them: a stackful task suspends, a
@@ -321,12 +325,10 @@ impl<'a> Future for Acquire<'a> {
         let (sem, n) = (self.sem, self.n);
         let mut state = lock(&sem.state);
         let Some(key) = self.key else {
-            if state.closed {
-                return Poll::Ready(Err(AcquireError::closed()));
-            }
-            if state.waiting.is_empty() && state.permits >= n {
-                state.permits -= n;
-                return Poll::Ready(Ok(SemaphorePermit { sem, n }));
+            match state.take_now(n) {
+                Ok(()) => return Poll::Ready(Ok(SemaphorePermit { sem, n })),
+                Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError::closed())),
+                Err(TryAcquireError::NoPermits) => {}
             }
             let key = state.next_key;
             state.next_key += 1;
