@@ -1,4 +1,5 @@
-//! Sleep, timeout and cancel: the three ways a task stops waiting.
+//! Sleep, timeout and cancel: the three ways a task stops waiting; then
+//! the same waits on a paused clock, as a test would run them.
 //!
 //! Run: `cargo run --release --example timeouts`
 use corun::{sleep, spawn, timeout, Executor};
@@ -104,4 +105,22 @@ fn main() {
         elapsed < Duration::from_secs(5),
         "nothing waited for its full sleep"
     );
+
+    // 4. The same waits on a paused clock, as a test runs them: a retry
+    // loop backing off from 1 s to 512 s takes no real time, and its
+    // schedule is exact (time jumps to each deadline when no task is ready).
+    let test_ex = Executor::builder().start_paused(true).build();
+    let schedule = test_ex.block_on(|| {
+        let start = corun::time::now();
+        let mut delay = Duration::from_secs(1);
+        let mut retries = Vec::new();
+        for _ in 0..10 {
+            sleep(delay);
+            retries.push((corun::time::now() - start).as_secs());
+            delay *= 2;
+        }
+        retries
+    });
+    println!("paused clock: retries at {schedule:?} s of virtual time");
+    assert_eq!(schedule, [1, 3, 7, 15, 31, 63, 127, 255, 511, 1023]);
 }

@@ -9,6 +9,12 @@
 //! | a periodic loop                  | [`interval`] → [`Interval`]        |
 //! | `async with asyncio.timeout_at(t)` | [`timeout_at`]                   |
 //!
+//! For tests: [`pause`] an executor's clock (or build it with
+//! [`start_paused`](crate::ExecutorBuilder::start_paused)), and time stands
+//! still while tasks are ready and jumps to the next deadline when none is;
+//! [`advance`] moves it by hand, [`resume`] lets it run, and [`now`] reads
+//! it (tokio's `time::pause`, `advance`, `resume`, `Instant::now`).
+//!
 //! For future tasks and async code: [`sleep_future`],
 //! [`sleep_until_future`], and [`timeout_future`] / [`timeout_at_future`]
 //! (tokio's `time::timeout`, a future with a deadline).
@@ -27,7 +33,7 @@
 //! ```
 
 pub use crate::executor::{
-    interval, interval_at, sleep, sleep_future, sleep_until, sleep_until_future, timeout,
-    timeout_at, timeout_at_future, timeout_future, Elapsed, Interval, MissedTickBehavior, Sleep,
-    Timeout,
+    advance, interval, interval_at, is_paused, now, pause, resume, sleep, sleep_future,
+    sleep_until, sleep_until_future, timeout, timeout_at, timeout_at_future, timeout_future,
+    Elapsed, Interval, MissedTickBehavior, Sleep, Timeout,
 };

@@ -17,6 +17,7 @@ use std::time::Duration;
 pub struct ExecutorBuilder {
     stack: StackConfig,
     spin_before_park: Duration,
+    start_paused: bool,
 }
 
 impl ExecutorBuilder {
@@ -81,6 +82,28 @@ impl ExecutorBuilder {
         self
     }
 
+    /// Starts the executor with its clock paused, for tests (tokio's
+    /// `start_paused`): see [`corun::time::pause`](crate::time::pause).
+    /// Sleeps, timeouts and intervals then take no real time, and always
+    /// end in deadline order.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let ex = corun::Executor::builder().start_paused(true).build();
+    /// let real = Instant::now();
+    /// let ticks = ex.block_on(|| {
+    ///     let mut clock = corun::time::interval(Duration::from_secs(60));
+    ///     (0..24 * 60).map(|_| clock.tick()).count() // a virtual day
+    /// });
+    /// assert_eq!(ticks, 1440);
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Self {
+        self.start_paused = paused;
+        self
+    }
+
     /// Makes the executor.
     ///
     /// # Panics
@@ -96,6 +119,9 @@ impl ExecutorBuilder {
     pub fn try_build(self) -> std::io::Result<Executor> {
         let core = Core::new(self.stack)?;
         core.spin_before_park.set(self.spin_before_park);
+        if self.start_paused {
+            core.clock.pause();
+        }
         Ok(Executor::with_core(Rc::new(core)))
     }
 }

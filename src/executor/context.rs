@@ -56,6 +56,12 @@ pub(crate) fn with_current_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R 
     })
 }
 
+/// [`with_current_core`], or `None` outside a running executor.
+#[inline]
+pub(crate) fn try_with_current_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    CURRENT.with(|c| c.borrow().as_deref().map(|core| f(core)))
+}
+
 pub(crate) fn try_current_core() -> Option<Rc<Core>> {
     CURRENT.with(|c| c.borrow().as_deref().cloned())
 }

@@ -9,6 +9,7 @@
 //! 3. With nothing ready, wait in the driver (mio `Poll`) until the next
 //!    deadline or until another thread wakes a task (see `idle.rs`).
 
+use super::clock::Clock;
 use super::idle::BeforeIdle;
 use super::precise_wake::{PreciseWake, PRECISE_TOKEN};
 use super::reactor::Reactor;
@@ -40,6 +41,9 @@ pub(crate) struct Core {
     /// runs between tasks (a destructor, a waker) must not drive it again.
     pub(crate) driving: Cell<bool>,
     pub(crate) timers: Timers,
+    /// What every deadline is read against; a test may pause it
+    /// (`clock.rs`).
+    pub(crate) clock: Clock,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
     /// Ends a wait on time when its timeout is not whole milliseconds.
@@ -75,6 +79,7 @@ impl Core {
             turns: Turns::new(crate::loom::Arc::new(Remote::new(unblock))),
             driving: Cell::new(false),
             timers: Timers::default(),
+            clock: Clock::default(),
             reactor: Reactor::new(poll.registry().try_clone()?),
             precise: PreciseWake::new(poll.registry())?,
             poll: RefCell::new(poll),
@@ -250,7 +255,7 @@ impl Core {
             }
         }
         if !self.timers.is_empty() {
-            self.timers.fire_expired(Instant::now());
+            self.timers.fire_expired(self.clock.now());
         }
     }
 
@@ -273,10 +278,13 @@ impl Core {
     /// another thread, no `Waker` held outside).
     pub(crate) fn wait_without_running_tasks(&self) -> bool {
         self.collect_wakes();
+        if self.advance_paused_clock() {
+            return true;
+        }
         let timeout = self
             .timers
             .next_deadline()
-            .map(|d| d.saturating_duration_since(Instant::now()));
+            .map(|d| d.saturating_duration_since(self.clock.now()));
         if timeout.is_none() && !self.can_be_woken() {
             return false;
         }
@@ -378,14 +386,36 @@ impl Core {
     /// message lists every task and what it waits on, where a silent hang
     /// would tell nothing.
     pub(crate) fn wait_for_events(&self) {
+        if self.advance_paused_clock() {
+            return;
+        }
         let timeout = self
             .timers
             .next_deadline()
-            .map(|d| d.saturating_duration_since(Instant::now()));
+            .map(|d| d.saturating_duration_since(self.clock.now()));
         if timeout.is_none() && self.is_deadlocked() {
             self.deadlock();
         }
         self.poll_events(timeout);
+    }
+
+    /// With the clock paused and a timer pending (clock rule 3): looks for
+    /// I/O and other threads' wakes without sleeping, and if none made a
+    /// task ready, moves the clock to the next deadline and fires what is
+    /// due. `false`, doing nothing, when the clock runs or no timer waits.
+    fn advance_paused_clock(&self) -> bool {
+        if !self.clock.is_paused() {
+            return false;
+        }
+        let Some(deadline) = self.timers.next_deadline() else {
+            return false;
+        };
+        self.poll_events(Some(Duration::ZERO));
+        if self.queue.is_empty() {
+            self.clock.advance_to(deadline);
+            self.collect_wakes();
+        }
+        true
     }
 
     #[cold]

@@ -2,6 +2,7 @@
 //! ticks a busy task missed is its [`MissedTickBehavior`].
 
 use super::sleep::sleep_until_named;
+use super::time_control::now as clock_now;
 use std::time::{Duration, Instant};
 
 /// A clock that ticks every `period`; see [`interval`].
@@ -54,7 +55,7 @@ pub enum MissedTickBehavior {
 /// });
 /// ```
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    interval_at(clock_now(), period)
 }
 
 /// A clock whose first tick is at `start` and whose ticks come every
@@ -93,10 +94,10 @@ impl Interval {
     pub fn tick(&mut self) -> Instant {
         let Some(due) = self.next else {
             super::sleep::sleep(Duration::MAX);
-            return Instant::now();
+            return clock_now();
         };
         sleep_until_named(due, "Interval::tick");
-        let now = Instant::now();
+        let now = clock_now();
         self.next = match self.missed {
             MissedTickBehavior::Burst => due.checked_add(self.period),
             MissedTickBehavior::Delay => now.checked_add(self.period),
@@ -141,12 +142,12 @@ impl Interval {
     /// Starts the schedule again: the next tick one period from now.
     pub fn reset(&mut self) {
         // A period too long for the clock: the next tick never comes.
-        self.next = Instant::now().checked_add(self.period);
+        self.next = clock_now().checked_add(self.period);
     }
 
     /// Starts the schedule again: the next tick now.
     pub fn reset_immediately(&mut self) {
-        self.reset_at(Instant::now());
+        self.reset_at(clock_now());
     }
 
     /// Starts the schedule again: the next tick at `deadline`, the ones

@@ -7,6 +7,7 @@
 use super::call_on_drop::CallOnDrop;
 use super::context::{current_core, current_task, suspend_current, try_current_core};
 use super::reactor::{Direction, Reactor, Source};
+use super::time_control::now as clock_now;
 use super::timer::TimerGuard;
 use super::wait_queue::Waiter;
 use std::time::Instant;
@@ -71,7 +72,7 @@ pub(crate) fn wait(
         if !queue.contains(key) {
             return Waited::Ready;
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| clock_now() >= d) {
             return Waited::TimedOut;
         }
     }

@@ -39,7 +39,8 @@ mod task_body;
 mod task_info;
 pub(crate) mod turn_clock;
 
-// 2. Wait queues, timers, and the kinds of task.
+// 2. Wait queues, timers, the clock, and the kinds of task.
+pub(crate) mod clock;
 mod foreign_task;
 mod future_task;
 mod join_slot;
@@ -66,6 +67,7 @@ mod local_executor;
 mod scope;
 mod sleep;
 mod spawn;
+mod time_control;
 mod timeout;
 mod timeout_future;
 mod waiting;
@@ -83,6 +85,7 @@ pub use sleep::{sleep, sleep_future, sleep_until, sleep_until_future, Sleep};
 pub use spawn::{spawn, spawn_future};
 pub use task::{TaskId, TaskKind};
 pub use task_info::{TaskInfo, TaskState};
+pub use time_control::{advance, is_paused, now, pause, resume};
 pub use timeout::{timeout, timeout_at, Elapsed};
 pub use timeout_future::{timeout_at_future, timeout_future, Timeout};
 pub use yield_now::yield_now;

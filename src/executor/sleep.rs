@@ -4,6 +4,7 @@
 use super::context::{current_core, current_task_unless_unwinding};
 use super::core::Core;
 use super::suspend::{suspend_as, suspend_task};
+use super::time_control::now as clock_now;
 use super::timer::{TimerGuard, TimerKey};
 use super::wait_queue::Waiter;
 use crate::generator::WaitKind;
@@ -36,7 +37,7 @@ use std::time::{Duration, Instant};
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// ```
 pub fn sleep(duration: Duration) {
-    let now = Instant::now();
+    let now = clock_now();
     match now.checked_add(duration) {
         Some(deadline) => sleep_from(now, deadline, "corun::sleep"),
         None => sleep_until_forever(),
@@ -61,7 +62,7 @@ pub fn sleep_until(deadline: Instant) {
 
 /// `sleep_until`, with `what` naming the caller in panics.
 pub(crate) fn sleep_until_named(deadline: Instant, what: &str) {
-    sleep_from(Instant::now(), deadline, what);
+    sleep_from(clock_now(), deadline, what);
 }
 
 /// The sleep itself, `now` read by the caller: one clock read before the
@@ -83,7 +84,7 @@ fn sleep_from(now: Instant, deadline: Instant, what: &str) {
             timers: &core.timers,
             key,
         };
-        if suspend_task(&task, "sleep").is_err() || Instant::now() >= deadline {
+        if suspend_task(&task, "sleep").is_err() || core.clock.now() >= deadline {
             return;
         }
     }
@@ -115,7 +116,7 @@ pub struct Sleep {
 /// ```
 pub fn sleep_future(duration: Duration) -> Sleep {
     Sleep {
-        deadline: Instant::now().checked_add(duration),
+        deadline: clock_now().checked_add(duration),
         entry: None,
     }
 }
@@ -151,7 +152,7 @@ impl Future for Sleep {
         let Some(deadline) = self.deadline else {
             return Poll::Pending;
         };
-        if Instant::now() >= deadline {
+        if clock_now() >= deadline {
             return Poll::Ready(());
         }
         let core = current_core("corun::Sleep::poll");

@@ -4,6 +4,7 @@
 use super::context::{current_core, current_task};
 use super::suspend::suspend_as;
 use super::task_body::{run_body, TaskGenerator, TaskStep};
+use super::time_control::now as clock_now;
 use super::timer::TimerGuard;
 use super::wait_queue::Waiter;
 use std::fmt;
@@ -78,7 +79,7 @@ impl From<Elapsed> for std::io::Error {
 /// ```
 pub fn timeout<T>(duration: Duration, body: impl FnOnce() -> T) -> Result<T, Elapsed> {
     // A duration too long for the clock is no deadline at all.
-    run_until(Instant::now().checked_add(duration), "corun::timeout", body)
+    run_until(clock_now().checked_add(duration), "corun::timeout", body)
 }
 
 /// [`timeout`] with a deadline instead of a duration (tokio's
@@ -119,7 +120,7 @@ fn run_until<T>(
         timers: &core.timers,
         key: core.timers.insert(d, Waiter::Task(task.clone())),
     });
-    let expired = || deadline.is_some_and(|d| Instant::now() >= d);
+    let expired = || deadline.is_some_and(|d| core.clock.now() >= d);
     loop {
         // A yield inside the body is passed on as a yield, so the task is
         // queued again rather than left waiting for a wake that never comes.

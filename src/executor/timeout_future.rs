@@ -3,6 +3,7 @@
 //! [`timeout`](super::timeout), which unwinds the body instead).
 
 use super::sleep::{sleep_until_future, Sleep};
+use super::time_control::now as clock_now;
 use super::timeout::Elapsed;
 use pin_project::pin_project;
 use std::future::Future;
@@ -30,7 +31,7 @@ pub fn timeout_future<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
         // A duration too long for the clock is no deadline at all.
-        sleep: Instant::now().checked_add(duration).map(sleep_until_future),
+        sleep: clock_now().checked_add(duration).map(sleep_until_future),
     }
 }
 

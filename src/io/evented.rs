@@ -134,7 +134,7 @@ impl<T: AsFd> Evented<T> {
     ) -> io::Result<R> {
         let mut deadline = None;
         let mut deadline = |timeout: Option<Duration>| {
-            *deadline.get_or_insert_with(|| timeout.and_then(|t| Instant::now().checked_add(t)))
+            *deadline.get_or_insert_with(|| timeout.and_then(|t| crate::time::now().checked_add(t)))
         };
         if let Some(source) = self.bound_source() {
             if !source.is_ready(dir) && io_wait::in_task() {
