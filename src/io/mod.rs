@@ -41,11 +41,13 @@
 mod evented;
 mod io_op;
 mod pipe;
+mod stdio;
 mod thread_wait;
 pub(crate) mod traits;
 
 pub(crate) use evented::Evented;
 pub use pipe::{pipe, PipeReader, PipeWriter};
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 
 use crate::executor::reactor::Direction;
 use std::os::fd::AsFd;
