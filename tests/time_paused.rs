@@ -257,3 +257,19 @@ fn each_runtime_worker_may_pause_its_own_clock() {
     });
     assert_eq!(took, [HOUR, HOUR]);
 }
+
+#[test]
+fn a_runtime_may_start_every_worker_paused() {
+    let rt = corun::Runtime::builder()
+        .workers(2)
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let took = rt.run_on_all(|_| {
+        assert!(time::is_paused());
+        let start = time::now();
+        let r = time::timeout(HOUR, || corun::sleep(2 * HOUR));
+        (r.is_err(), time::now() - start)
+    });
+    assert_eq!(took, [(true, HOUR), (true, HOUR)]);
+}

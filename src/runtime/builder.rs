@@ -29,6 +29,7 @@ pub struct RuntimeBuilder {
     pub(crate) stall_warning: Option<Duration>,
     pub(crate) on_stall: Option<OnStall>,
     pub(crate) placement: Placement,
+    pub(crate) start_paused: bool,
 }
 
 impl Default for RuntimeBuilder {
@@ -42,6 +43,7 @@ impl Default for RuntimeBuilder {
             stall_warning: None,
             on_stall: None,
             placement: Placement::LeastLoaded,
+            start_paused: false,
         }
     }
 }
@@ -57,6 +59,7 @@ impl fmt::Debug for RuntimeBuilder {
             .field("stall_warning", &self.stall_warning)
             .field("on_stall", &self.on_stall.is_some())
             .field("placement", &self.placement)
+            .field("start_paused", &self.start_paused)
             .finish()
     }
 }
@@ -113,6 +116,29 @@ impl RuntimeBuilder {
     /// messages answer sooner, at the price of CPU time spent polling.
     pub fn spin_before_park(mut self, spin: Duration) -> Self {
         self.spin_before_park = spin;
+        self
+    }
+
+    /// Starts every worker with its clock paused, for tests: see
+    /// [`corun::time::pause`](crate::time::pause). Each worker's clock is
+    /// its own, and jumps to that worker's next timer when none of its
+    /// tasks is ready; a value one worker waits for from another still
+    /// takes real time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = corun::Runtime::builder().workers(2).start_paused(true).build()?;
+    /// let slept = rt.run_on_all(|_| {
+    ///     let start = corun::time::now();
+    ///     corun::sleep(Duration::from_secs(24 * 3600)); // no real day passes
+    ///     corun::time::now() - start
+    /// });
+    /// assert_eq!(slept, [Duration::from_secs(24 * 3600); 2]);
+    /// # Ok::<(), corun::runtime::BuildError>(())
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Self {
+        self.start_paused = paused;
         self
     }
 

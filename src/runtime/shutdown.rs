@@ -72,6 +72,7 @@ impl Runtime {
                 workers: shared.workers.clone(),
                 stack_size: builder.stack_size,
                 spin_before_park: builder.spin_before_park,
+                start_paused: builder.start_paused,
                 core,
                 clock: clocks.as_ref().map(|c| c[index].clone()),
             };

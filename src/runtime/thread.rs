@@ -20,6 +20,7 @@ pub(crate) struct WorkerStart {
     pub(crate) workers: Vec<Arc<WorkerShared>>,
     pub(crate) stack_size: Option<usize>,
     pub(crate) spin_before_park: std::time::Duration,
+    pub(crate) start_paused: bool,
     pub(crate) core: Option<core_affinity::CoreId>,
     /// The turn clock of stall warnings, if they are on.
     pub(crate) clock: Option<Arc<crate::executor::turn_clock::TurnClock>>,
@@ -30,7 +31,9 @@ pub(crate) struct WorkerStart {
 pub(crate) fn run(start: WorkerStart, started: std::sync::mpsc::Sender<std::io::Result<bool>>) {
     WORKER.with(|w| w.set(Some((start.runtime_id, start.index))));
     let pinned = start.core.is_some_and(pin);
-    let mut builder = crate::Executor::builder().spin_before_park(start.spin_before_park);
+    let mut builder = crate::Executor::builder()
+        .spin_before_park(start.spin_before_park)
+        .start_paused(start.start_paused);
     if let Some(bytes) = start.stack_size {
         builder = builder.stack_size(bytes);
     }
