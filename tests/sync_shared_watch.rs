@@ -117,3 +117,74 @@ fn an_unwinding_task_does_not_wait() {
     );
     assert!(format!("{tx:?}").contains("waiting: 0"));
 }
+
+#[test]
+fn the_stream_yields_the_current_value_then_each_change_then_ends() {
+    use futures::StreamExt;
+    let (tx, rx) = watch::channel(0u32);
+    let mut stream = rx.into_stream();
+    // Polled on a plain thread's executor, woken from another thread.
+    let first = futures::executor::block_on(stream.next());
+    assert_eq!(first, Some(0), "the current value comes first");
+    let sender = std::thread::spawn(move || {
+        tx.send(1).unwrap();
+        tx
+    });
+    assert_eq!(futures::executor::block_on(stream.next()), Some(1));
+    let tx = sender.join().unwrap();
+    // Two stores between polls: only the latest is yielded.
+    tx.send(2).unwrap();
+    tx.send(3).unwrap();
+    assert_eq!(futures::executor::block_on(stream.next()), Some(3));
+    assert!(!futures::stream::FusedStream::is_terminated(&stream));
+    drop(tx); // nothing unseen is left: the stream is over
+    assert!(futures::stream::FusedStream::is_terminated(&stream));
+    assert_eq!(futures::executor::block_on(stream.next()), None);
+    assert!(futures::stream::FusedStream::is_terminated(&stream));
+}
+
+#[test]
+fn a_changes_stream_skips_the_current_value_and_gives_the_receiver_back() {
+    use futures::StreamExt;
+    let (tx, rx) = watch::channel("old");
+    let mut changes = rx.clone().into_changes_stream();
+    let ex = Executor::new();
+    let got = ex.block_on(|| {
+        let h = corun::spawn_future(async move {
+            let v = changes.next().await;
+            (v, changes.into_inner())
+        });
+        yield_now(); // it waits: "old" was marked seen
+        assert!(!h.is_finished());
+        tx.send("new").unwrap();
+        h.join().unwrap()
+    });
+    let (v, mut back) = got;
+    assert_eq!(v, Some("new"));
+    // The receiver given back has seen "new", and still follows the channel.
+    assert!(!back.has_changed().unwrap());
+    tx.send("newer").unwrap();
+    back.changed().unwrap();
+    assert_eq!(*back.borrow(), "newer");
+    // mark_changed makes the current value unseen again.
+    let mut other = rx;
+    other.mark_changed();
+    assert!(other.has_changed().unwrap());
+    other.mark_unchanged();
+    assert!(!other.has_changed().unwrap());
+}
+
+#[test]
+fn a_dropped_stream_leaves_the_queue() {
+    use futures::StreamExt;
+    let (tx, rx) = watch::channel(0u8);
+    let mut stream = rx.into_changes_stream();
+    {
+        let next = pin!(stream.next());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(next.poll(&mut cx).is_pending());
+    }
+    drop(stream);
+    // No receiver is left: the send hands the value back.
+    assert_eq!(tx.send(5).unwrap_err().0, 5);
+}

@@ -20,6 +20,7 @@ use crate::loom::{lock, Mutex, MutexGuard};
 use crate::sync::wait_here;
 use crate::sync::watch::error::RecvError;
 use crate::sync::SendError;
+use futures::stream::{FusedStream, Stream};
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
@@ -66,7 +67,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     )
 }
 
-struct Inner<T> {
+pub(super) struct Inner<T> {
     value: T,
     version: u64,
     senders: usize,
@@ -75,7 +76,7 @@ struct Inner<T> {
     next_key: u64,
 }
 
-type Shared<T> = Arc<Mutex<Inner<T>>>;
+pub(super) type Shared<T> = Arc<Mutex<Inner<T>>>;
 
 fn wake_all(waiting: Vec<(u64, Waker)>) {
     waiting.into_iter().for_each(|(_, w)| w.wake());
@@ -218,8 +219,8 @@ impl<T> fmt::Debug for Sender<T> {
 /// A receiving half of a shared [`channel`]; `Clone` (the clone has seen
 /// what the original has).
 pub struct Receiver<T> {
-    shared: Shared<T>,
-    seen: u64,
+    pub(super) shared: Shared<T>,
+    pub(super) seen: u64,
 }
 
 impl<T> Receiver<T> {
@@ -248,6 +249,29 @@ impl<T> Receiver<T> {
             return Err(RecvError::closed());
         }
         Ok(inner.version != self.seen)
+    }
+
+    /// Marks the current value unseen, so the next wait returns at once
+    /// (tokio's `mark_changed`).
+    ///
+    /// ```
+    /// let (_tx, mut rx) = corun::sync::shared::watch::channel(0);
+    /// rx.mark_changed();
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
+    pub fn mark_changed(&mut self) {
+        self.seen = lock(&self.shared).version.wrapping_sub(1);
+    }
+
+    /// Marks the current value seen, without a look at it.
+    pub fn mark_unchanged(&mut self) {
+        self.seen = lock(&self.shared).version;
+    }
+
+    /// Every sender is gone and nothing unseen is left: a wait would fail.
+    pub(super) fn is_drained(&self) -> bool {
+        let inner = lock(&self.shared);
+        inner.senders == 0 && inner.version == self.seen
     }
 
     /// Waits for a value this receiver has not seen and marks it seen: a
@@ -352,34 +376,55 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut inner = lock(this.shared);
-        if inner.version != *this.seen {
-            *this.seen = inner.version;
-            leave(&mut inner, &mut this.key);
-            return Poll::Ready(Ok(()));
-        }
-        if inner.senders == 0 {
-            leave(&mut inner, &mut this.key);
-            return Poll::Ready(Err(RecvError::closed()));
-        }
-        match this.key {
-            Some(key) => match inner.waiting.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, waker)) => {
-                    if !waker.will_wake(cx.waker()) {
-                        waker.clone_from(cx.waker());
-                    }
+        poll_changed(this.shared, this.seen, &mut this.key, cx.waker(), |_| ())
+    }
+}
+
+/// One look for a value unseen at `seen`: `look` at it (under the same
+/// lock, so the value is the version marked seen), or the end; else
+/// `waker` is left in the queue under `key` (rule 2). Shared by
+/// [`Changed`] and the receiver's stream.
+pub(super) fn poll_changed<T, R>(
+    shared: &Shared<T>,
+    seen: &mut u64,
+    key: &mut Option<u64>,
+    waker: &Waker,
+    look: impl FnOnce(&T) -> R,
+) -> Poll<Result<R, RecvError>> {
+    let mut inner = lock(shared);
+    if inner.version != *seen {
+        *seen = inner.version;
+        leave(&mut inner, key);
+        return Poll::Ready(Ok(look(&inner.value)));
+    }
+    if inner.senders == 0 {
+        leave(&mut inner, key);
+        return Poll::Ready(Err(RecvError::closed()));
+    }
+    match *key {
+        Some(k) => match inner.waiting.iter_mut().find(|(w, _)| *w == k) {
+            Some((_, old)) => {
+                if !old.will_wake(waker) {
+                    old.clone_from(waker);
                 }
-                // A wake took it out, and nothing changed for it: again.
-                None => inner.waiting.push((key, cx.waker().clone())),
-            },
-            None => {
-                let key = inner.next_key;
-                inner.next_key += 1;
-                inner.waiting.push((key, cx.waker().clone()));
-                this.key = Some(key);
             }
+            // A wake took it out, and nothing changed for it: again.
+            None => inner.waiting.push((k, waker.clone())),
+        },
+        None => {
+            let k = inner.next_key;
+            inner.next_key += 1;
+            inner.waiting.push((k, waker.clone()));
+            *key = Some(k);
         }
-        Poll::Pending
+    }
+    Poll::Pending
+}
+
+/// Takes `key`'s waker out of the queue, if it is there.
+pub(super) fn leave_queue<T>(shared: &Shared<T>, key: &mut Option<u64>) {
+    if key.is_some() {
+        leave(&mut lock(shared), key);
     }
 }
 
@@ -391,15 +436,110 @@ fn leave<T>(inner: &mut Inner<T>, key: &mut Option<u64>) {
 
 impl<T> Drop for Changed<'_, T> {
     fn drop(&mut self) {
-        if self.key.is_some() {
-            leave(&mut lock(self.shared), &mut self.key);
-        }
+        leave_queue(self.shared, &mut self.key);
     }
 }
 
 impl<T> fmt::Debug for Changed<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("shared::watch::Changed")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
+// ---- The receiver as a Stream (tokio-stream's WatchStream) ----
+
+impl<T: Clone> Receiver<T> {
+    /// The values this receiver sees, as a `Stream` of clones: the current
+    /// value first (tokio-stream's `WatchStream::new`), then each value it
+    /// finds unseen when polled; it ends when every sender is gone and the
+    /// last value was yielded. Values stored between two polls are not
+    /// queued: the stream yields the latest. For only the changes from
+    /// now on, [`into_changes_stream`](Receiver::into_changes_stream).
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    ///
+    /// let rt = corun::Runtime::builder().workers(1).build()?;
+    /// let (tx, rx) = corun::sync::shared::watch::channel(0);
+    /// let seen = rt.spawn(move || corun::await_(rx.into_stream().collect::<Vec<_>>()));
+    /// tx.send(1)?; // from this plain thread
+    /// drop(tx); // the stream ends after the latest value
+    /// let got = seen.join()?;
+    /// // The latest value is never missed; 0 came first if the stream was
+    /// // polled before the send.
+    /// assert_eq!(got.last(), Some(&1));
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
+    pub fn into_stream(mut self) -> WatchStream<T> {
+        self.mark_changed();
+        WatchStream {
+            rx: self,
+            key: None,
+        }
+    }
+
+    /// The values stored from now on, as a `Stream` of clones, without the
+    /// current one (tokio-stream's `WatchStream::from_changes`).
+    pub fn into_changes_stream(mut self) -> WatchStream<T> {
+        self.mark_unchanged();
+        WatchStream {
+            rx: self,
+            key: None,
+        }
+    }
+}
+
+/// The stream of [`Receiver::into_stream`] and
+/// [`Receiver::into_changes_stream`].
+#[must_use = "streams do nothing unless polled"]
+pub struct WatchStream<T> {
+    rx: Receiver<T>,
+    /// Our waker's place in the channel's queue while waiting.
+    key: Option<u64>,
+}
+
+impl<T> WatchStream<T> {
+    /// The receiver back, with what it has seen.
+    pub fn into_inner(mut self) -> Receiver<T> {
+        leave_queue(&self.rx.shared, &mut self.key);
+        // A clone, as `Drop` keeps its own receiver: the count of
+        // receivers never touches 0 on the way.
+        self.rx.clone()
+    }
+}
+
+impl<T: Clone> Stream for WatchStream<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        let Receiver { shared, seen } = &mut this.rx;
+        match poll_changed(shared, seen, &mut this.key, cx.waker(), T::clone) {
+            Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),
+            Poll::Ready(Err(_closed)) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: Clone> FusedStream for WatchStream<T> {
+    fn is_terminated(&self) -> bool {
+        self.rx.is_drained()
+    }
+}
+
+impl<T> Drop for WatchStream<T> {
+    fn drop(&mut self) {
+        leave_queue(&self.rx.shared, &mut self.key);
+    }
+}
+
+impl<T> fmt::Debug for WatchStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("shared::watch::WatchStream")
+            .field("rx", &self.rx)
             .field("waiting", &self.key.is_some())
             .finish()
     }
