@@ -247,3 +247,21 @@ fn waiting_outside_a_task_panics_naming_the_function() {
         "Barrier { parties: 2, waiting: 0, broken: false }"
     );
 }
+
+#[test]
+fn wait_timeout_leaves_the_round_and_does_not_break_it() {
+    let ex = Executor::new();
+    let b = Rc::new(Barrier::new(2));
+    ex.block_on(|| {
+        let e = b.wait_timeout(Duration::from_millis(2)).unwrap_err();
+        assert!(e.is_timed_out() && !e.is_broken(), "{e}");
+        assert_eq!(b.n_waiting(), 0);
+        assert!(!b.is_broken());
+        let b2 = b.clone();
+        let other = corun::spawn(move || b2.wait_timeout(Duration::from_secs(60)).unwrap().index());
+        yield_now(); // the other task arrives first
+        let me = b.wait_timeout(Duration::from_secs(60)).unwrap();
+        assert_eq!((me.index(), me.is_leader()), (1, true));
+        assert_eq!(other.join().unwrap(), 0);
+    });
+}

@@ -106,3 +106,36 @@ fn a_future_task_waits_and_an_unwinding_task_fails_and_leaves() {
     );
     assert_eq!(barrier.n_waiting(), 0);
 }
+
+#[test]
+fn a_timed_out_waiter_leaves_its_round_which_still_passes() {
+    use std::time::Duration;
+    let barrier = Arc::new(Barrier::new(2));
+    // Alone at the barrier: the wait runs out and leaves the round.
+    let e = barrier.wait_timeout(Duration::from_millis(2)).unwrap_err();
+    assert!(e.is_timed_out() && !e.is_broken(), "{e}");
+    assert_eq!(barrier.n_waiting(), 0);
+    assert!(!barrier.is_broken());
+    // The same in a runtime task (where it suspends instead of blocking).
+    let rt = runtime(1);
+    let b = barrier.clone();
+    let timed_out = rt
+        .spawn(move || {
+            b.wait_timeout(Duration::from_millis(2))
+                .unwrap_err()
+                .is_timed_out()
+        })
+        .join()
+        .unwrap();
+    assert!(timed_out);
+    assert_eq!(barrier.n_waiting(), 0);
+    // A full round within the limit passes, indices 0 and 1, one leader.
+    let b = barrier.clone();
+    let other = std::thread::spawn(move || b.wait_timeout(Duration::from_secs(60)).unwrap());
+    let me = barrier.wait_timeout(Duration::from_secs(60)).unwrap();
+    let other = other.join().unwrap();
+    let mut indices = [me.index(), other.index()];
+    indices.sort();
+    assert_eq!(indices, [0, 1]);
+    assert!(me.is_leader() != other.is_leader());
+}

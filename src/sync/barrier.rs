@@ -148,6 +148,36 @@ impl Barrier {
         }
     }
 
+    /// [`wait`](Barrier::wait) for at most `limit` (Python's
+    /// `wait(timeout)`): past it, this task leaves its round and gets an
+    /// error that [`is_timed_out`](BarrierError::is_timed_out). Unlike
+    /// Python's, the barrier is not broken: the round waits for another
+    /// party instead.
+    ///
+    /// # Panics
+    ///
+    /// Outside a stackful task (as [`corun::timeout`](crate::timeout)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ex = corun::Executor::new();
+    /// let b = corun::sync::Barrier::new(2);
+    /// ex.block_on(|| {
+    ///     let e = b.wait_timeout(Duration::from_millis(1)).unwrap_err();
+    ///     assert!(e.is_timed_out());
+    ///     assert_eq!(b.n_waiting(), 0); // it left its round
+    ///     assert!(!b.is_broken());
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn wait_timeout(
+        &self,
+        limit: std::time::Duration,
+    ) -> Result<BarrierWaitResult, BarrierError> {
+        crate::timeout(limit, || self.wait()).unwrap_or(Err(BarrierError::timed_out()))
+    }
+
     /// A future of [`wait`](Barrier::wait), for future tasks and async
     /// code. It arrives when first polled; dropping it before its round
     /// passes leaves the round.
@@ -349,6 +379,7 @@ pub struct BarrierError(BarrierErrorKind);
 enum BarrierErrorKind {
     Broken,
     Unwinding,
+    TimedOut,
 }
 
 impl BarrierError {
@@ -358,6 +389,16 @@ impl BarrierError {
 
     pub(crate) fn unwinding() -> Self {
         BarrierError(BarrierErrorKind::Unwinding)
+    }
+
+    pub(crate) fn timed_out() -> Self {
+        BarrierError(BarrierErrorKind::TimedOut)
+    }
+
+    /// A `wait_timeout` ran out of time: the waiter left its round, which
+    /// goes on without it (the barrier is not broken, unlike Python's).
+    pub fn is_timed_out(&self) -> bool {
+        self.0 == BarrierErrorKind::TimedOut
     }
 
     /// The barrier was aborted, or reset while this task waited (Python's
@@ -374,6 +415,9 @@ impl fmt::Display for BarrierError {
             BarrierErrorKind::Broken => f.write_str("barrier broken (aborted or reset)"),
             BarrierErrorKind::Unwinding => {
                 f.write_str("cannot wait at a barrier while the task is unwinding")
+            }
+            BarrierErrorKind::TimedOut => {
+                f.write_str("timed out at a barrier (the waiter left its round)")
             }
         }
     }

@@ -21,6 +21,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 /// `parties` threads or tasks wait for each other, round after round:
 /// Python's `threading.Barrier` for the workers of a
@@ -140,6 +141,33 @@ impl Barrier {
     pub fn wait(&self) -> Result<BarrierWaitResult, BarrierError> {
         wait_here::wait(self.wait_async(), "shared::Barrier::wait")
             .unwrap_or(Err(BarrierError::unwinding()))
+    }
+
+    /// [`wait`](Barrier::wait) for at most `limit` (Python's
+    /// `wait(timeout)`): past it, this waiter leaves its round and gets an
+    /// error that [`is_timed_out`](BarrierError::is_timed_out); the
+    /// barrier is not broken (unlike Python's), the round waits for
+    /// another party instead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let b = corun::sync::shared::Barrier::new(2);
+    /// let e = b.wait_timeout(Duration::from_millis(1)).unwrap_err();
+    /// assert!(e.is_timed_out());
+    /// assert_eq!(b.n_waiting(), 0); // it left its round
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`wait`](Barrier::wait).
+    #[track_caller]
+    pub fn wait_timeout(&self, limit: Duration) -> Result<BarrierWaitResult, BarrierError> {
+        match wait_here::wait_timeout(self.wait_async(), limit, "shared::Barrier::wait") {
+            Ok(Some(result)) => result,
+            Ok(None) => Err(BarrierError::timed_out()),
+            Err(_unwinding) => Err(BarrierError::unwinding()),
+        }
     }
 
     /// A future of [`wait`](Barrier::wait); it arrives when first polled,
