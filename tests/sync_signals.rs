@@ -160,6 +160,53 @@ fn an_unused_notification_is_passed_on_or_kept() {
 }
 
 #[test]
+fn notify_last_wakes_the_newest_and_passes_on_to_the_newest() {
+    let ex = Executor::new();
+    let n = Rc::new(Notify::new());
+    let got = log();
+    let spawn_waiter = |name: &'static str| {
+        let (n, got) = (n.clone(), got.clone());
+        ex.spawn(move || {
+            n.wait();
+            got.borrow_mut().push(name);
+        })
+    };
+    let (a, b, c) = (spawn_waiter("a"), spawn_waiter("b"), spawn_waiter("c"));
+    ex.block_on(|| {
+        yield_now(); // a, b, c wait in that order
+        n.notify_last(); // handed to c
+        c.cancel(); // which leaves without using it: the newest left, b, gets it
+        assert!(c.join().unwrap_err().is_cancelled());
+        b.join().unwrap();
+        assert_eq!(*got.borrow(), ["b"]);
+        n.notify_last();
+        a.join().unwrap();
+        // With no one waiting, notify_last stores the permit too.
+        n.notify_last();
+        n.wait();
+    });
+    assert_eq!(*got.borrow(), ["b", "a"]);
+}
+
+#[test]
+fn wait_timeout_says_whether_a_notification_came_and_loses_none() {
+    let ex = Executor::new();
+    let n = Rc::new(Notify::new());
+    ex.block_on(|| {
+        assert!(!n.wait_timeout(Duration::from_millis(1)));
+        let n2 = n.clone();
+        let waiter = corun::spawn(move || n2.wait_timeout(Duration::from_secs(60)));
+        yield_now();
+        n.notify_one();
+        assert!(waiter.join().unwrap());
+        // A timed-out waiter left the queue: this notification is stored.
+        assert!(!n.wait_timeout(Duration::from_millis(1)));
+        n.notify_one();
+        assert!(n.wait_timeout(Duration::ZERO));
+    });
+}
+
+#[test]
 fn notify_waiters_stores_nothing_and_a_cancelled_waiter_passes_nothing_on() {
     let ex = Executor::new();
     let n = Rc::new(Notify::new());

@@ -130,6 +130,13 @@ impl<T> Fifo<T> {
         front
     }
 
+    fn pop_back(&mut self) -> Option<T> {
+        match self.rest.as_mut().and_then(|rest| rest.pop_back()) {
+            Some(back) => Some(back),
+            None => self.first.take(),
+        }
+    }
+
     fn front(&self) -> Option<&T> {
         self.first.as_ref()
     }
@@ -291,9 +298,23 @@ impl<D, O> WaitQueue<D, O> {
     /// Hands `outcome` to the oldest waiter and wakes it (rule 3), or gives
     /// `outcome` back if no one waits.
     pub(crate) fn complete_front(&self, outcome: O) -> Result<(), O> {
+        self.complete_one(outcome, false)
+    }
+
+    /// [`complete_front`](Self::complete_front) for the newest waiter.
+    pub(crate) fn complete_back(&self, outcome: O) -> Result<(), O> {
+        self.complete_one(outcome, true)
+    }
+
+    fn complete_one(&self, outcome: O, newest: bool) -> Result<(), O> {
         let waiter = {
             let mut inner = self.inner.borrow_mut();
-            match inner.waiting.pop_front() {
+            let next = if newest {
+                inner.waiting.pop_back()
+            } else {
+                inner.waiting.pop_front()
+            };
+            match next {
                 Some((key, waiter, _)) => {
                     inner.done.push((key, outcome));
                     waiter

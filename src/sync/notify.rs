@@ -7,9 +7,9 @@
 //!    (`wait`, or the `notified` future).
 //! 2. `notify_waiters` hands a notification to everyone waiting now and
 //!    stores nothing.
-//! 3. A waiter that leaves without using a `notify_one` notification
-//!    (cancelled, timed out, its future dropped) passes it on as a new
-//!    `notify_one`, so it is never lost.
+//! 3. A waiter that leaves without using a `notify_one` (or `notify_last`)
+//!    notification (cancelled, timed out, its future dropped) passes it on
+//!    as a new `notify_one` (or `notify_last`), so it is never lost.
 //!
 //! Rules for `Event`:
 //! 4. `set` wakes every waiter; each returns even if the event is cleared
@@ -53,7 +53,11 @@ pub struct Notify {
 
 /// How a waiter was notified.
 enum Wake {
-    One,
+    /// By `notify_one` (oldest first) or `notify_last` (newest first: the
+    /// flag), which a waiter that leaves passes on the same way.
+    One {
+        newest: bool,
+    },
     All,
 }
 
@@ -141,9 +145,75 @@ impl Notify {
     /// Wakes the task that has waited longest, or stores a permit for the
     /// next wait if none waits (rule 1).
     pub fn notify_one(&self) {
-        if self.waiters.complete_front(Wake::One).is_err() {
+        if self
+            .waiters
+            .complete_front(Wake::One { newest: false })
+            .is_err()
+        {
             self.permit.set(true);
         }
+    }
+
+    /// Wakes the task that began to wait last, or stores a permit if none
+    /// waits (tokio's `notify_last`): a stack of waiters rather than a
+    /// queue, for work that is best done by the most recent (warmest)
+    /// waiter.
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    ///
+    /// let ex = corun::Executor::new();
+    /// let n = Rc::new(corun::sync::Notify::new());
+    /// let order = Rc::new(RefCell::new(Vec::new()));
+    /// let tasks: Vec<_> = (0..3)
+    ///     .map(|i| {
+    ///         let (n, order) = (n.clone(), order.clone());
+    ///         ex.spawn(move || { n.wait(); order.borrow_mut().push(i) })
+    ///     })
+    ///     .collect();
+    /// ex.block_on(|| {
+    ///     corun::yield_now(); // all three wait
+    ///     for _ in 0..3 {
+    ///         n.notify_last();
+    ///         corun::yield_now();
+    ///     }
+    ///     corun::sync::join_all(tasks);
+    /// });
+    /// assert_eq!(*order.borrow(), [2, 1, 0]);
+    /// ```
+    pub fn notify_last(&self) {
+        if self
+            .waiters
+            .complete_back(Wake::One { newest: true })
+            .is_err()
+        {
+            self.permit.set(true);
+        }
+    }
+
+    /// [`wait`](Notify::wait) for at most `limit`: whether a notification
+    /// (or the stored permit) came in time. One that comes too late is not
+    /// lost: it goes to the next waiter, or is stored (rule 3).
+    ///
+    /// # Panics
+    ///
+    /// Outside a stackful task (as [`corun::timeout`](crate::timeout)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ex = corun::Executor::new();
+    /// let n = corun::sync::Notify::new();
+    /// ex.block_on(|| {
+    ///     assert!(!n.wait_timeout(Duration::from_millis(1)));
+    ///     n.notify_one();
+    ///     assert!(n.wait_timeout(Duration::from_millis(1)));
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn wait_timeout(&self, limit: std::time::Duration) -> bool {
+        crate::timeout(limit, || self.wait()).is_ok()
     }
 
     /// Wakes every task waiting now; stores no permit (rule 2).
@@ -172,8 +242,10 @@ impl Notify {
 
     /// A waiter leaves (rule 3).
     fn abandon(&self, key: u64) {
-        if let Cancelled::Unused(Wake::One) = self.waiters.cancel(key) {
-            self.notify_one();
+        match self.waiters.cancel(key) {
+            Cancelled::Unused(Wake::One { newest: false }) => self.notify_one(),
+            Cancelled::Unused(Wake::One { newest: true }) => self.notify_last(),
+            _ => {}
         }
     }
 }
