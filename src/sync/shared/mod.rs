@@ -16,12 +16,14 @@
 mod barrier;
 mod event;
 mod mutex;
+mod rwlock;
 mod semaphore;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait};
 pub use event::{Event, EventWait};
 pub use mutex::{Mutex, MutexGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{Acquire, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 #[cfg(all(test, loom))]
