@@ -180,3 +180,16 @@ fn an_unwinding_task_does_not_wait() {
         "shared::Semaphore { permits: 0, waiting: 0, closed: false }"
     );
 }
+
+#[test]
+fn split_permits_go_back_on_their_own() {
+    let sem = Arc::new(Semaphore::new(3));
+    let mut all = sem.acquire_many_owned(3).unwrap();
+    let one = all.split(1).unwrap();
+    assert!(all.split(3).is_none(), "only two are left");
+    assert_eq!((all.num_permits(), one.num_permits()), (2, 1));
+    drop(all);
+    assert_eq!(sem.available_permits(), 2);
+    drop(one);
+    assert_eq!(sem.available_permits(), 3);
+}

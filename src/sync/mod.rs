@@ -1,8 +1,8 @@
 //! Synchronisation for the tasks of one executor (`!Send`): waiting
 //! suspends only the waiting task, and every primitive also speaks futures.
 //! Across threads and runtime workers: [`mpsc`] (channels and a oneshot for
-//! `Send` values) and [`shared`] (a `Mutex`, a `Semaphore`, an `Event`, a
-//! `Barrier` and a `watch` channel, `Send + Sync`).
+//! `Send` values) and [`shared`] (a `Mutex`, an `RwLock`, a `Semaphore`,
+//! an `Event`, a `Barrier` and a `watch` channel, `Send + Sync`).
 //!
 //! | Python (`asyncio`)   | corun                                        |
 //! |----------------------|----------------------------------------------|

@@ -17,6 +17,7 @@ mod barrier;
 mod event;
 mod mutex;
 mod notify;
+mod rwlock;
 mod semaphore;
 pub mod watch;
 
@@ -24,6 +25,7 @@ pub use barrier::{Barrier, BarrierWait};
 pub use event::{Event, EventWait};
 pub use mutex::{Mutex, MutexGuard};
 pub use notify::{Notified, Notify};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{Acquire, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 #[cfg(all(test, loom))]

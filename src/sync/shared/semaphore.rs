@@ -394,10 +394,27 @@ pub struct SemaphorePermit<'a> {
     n: usize,
 }
 
-impl SemaphorePermit<'_> {
+impl<'a> SemaphorePermit<'a> {
     /// How many permits this holds.
     pub fn num_permits(&self) -> usize {
         self.n
+    }
+
+    /// Moves `n` of these permits into a permit of their own, or `None` if
+    /// this holds fewer than `n` (tokio's `split`). Nothing goes back to the
+    /// semaphore meanwhile, so no waiter can slip in between.
+    ///
+    /// ```
+    /// let sem = corun::sync::shared::Semaphore::new(3);
+    /// let mut all = sem.try_acquire_many(3).unwrap();
+    /// let one = all.split(1).unwrap();
+    /// assert!(all.split(5).is_none());
+    /// drop(all); // two go back; `one` keeps its own
+    /// assert_eq!((sem.available_permits(), one.num_permits()), (2, 1));
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<SemaphorePermit<'a>> {
+        self.n = self.n.checked_sub(n)?;
+        Some(SemaphorePermit { sem: self.sem, n })
     }
 
     /// Keeps the permits for good: the semaphore has that many fewer.
@@ -432,6 +449,16 @@ impl OwnedSemaphorePermit {
     /// How many permits this holds.
     pub fn num_permits(&self) -> usize {
         self.n
+    }
+
+    /// [`SemaphorePermit::split`] for owned permits: `n` of these in a
+    /// permit of their own, or `None` if this holds fewer.
+    pub fn split(&mut self, n: usize) -> Option<OwnedSemaphorePermit> {
+        self.n = self.n.checked_sub(n)?;
+        Some(OwnedSemaphorePermit {
+            sem: self.sem.clone(),
+            n,
+        })
     }
 
     /// Keeps the permits for good: the semaphore has that many fewer.
