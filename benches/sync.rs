@@ -39,17 +39,9 @@ use corun::Executor;
 /// The bound of the channel in `channel_throughput`.
 const CAPACITY: usize = 1024;
 
-fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a tokio runtime")
-}
-
-/// Runs `fut` to completion in a `LocalSet` on a fresh current-thread
-/// runtime (no drivers).
-fn in_local_set<T>(fut: impl std::future::Future<Output = T>) -> T {
-    tokio::task::LocalSet::new().block_on(&tokio_runtime(), fut)
-}
+#[path = "common/tokio_local.rs"]
+mod tokio_local;
+use tokio_local::{in_local_set, tokio_mutex};
 
 fn corun_ping_pong(iters: u64) -> Duration {
     let ex = Executor::new();
@@ -240,17 +232,6 @@ fn corun_mutex(iters: u64) -> Duration {
         let start = Instant::now();
         for _ in 0..iters {
             *black_box(&m).lock() += 1;
-        }
-        start.elapsed()
-    })
-}
-
-fn tokio_mutex(iters: u64) -> Duration {
-    in_local_set(async move {
-        let m = tokio::sync::Mutex::new(0u64);
-        let start = Instant::now();
-        for _ in 0..iters {
-            *black_box(&m).lock().await += 1;
         }
         start.elapsed()
     })

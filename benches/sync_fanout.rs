@@ -11,9 +11,10 @@
 //!   `broadcast` in a `LocalSet`.
 //! - `watch_ping_pong`: two tasks take turns through two watch channels,
 //!   each waiting for the other's change; per round trip.
-//! - `rwlock_read_uncontended` / `shared_semaphore_uncontended`: take and
-//!   release with nobody else there, inside a task; per take. Peers:
-//!   `tokio::sync::RwLock`, `tokio::sync::Semaphore`.
+//! - `rwlock_read_uncontended` / `shared_semaphore_uncontended` /
+//!   `shared_mutex_uncontended`: take and release with nobody else there,
+//!   inside a task; per take. Peers: `tokio::sync::RwLock`,
+//!   `tokio::sync::Semaphore`, `tokio::sync::Mutex`.
 //!
 //! Run (short):
 //!
@@ -31,12 +32,9 @@ use corun::Executor;
 
 const RECEIVERS: u64 = 4;
 
-fn in_local_set<T>(fut: impl std::future::Future<Output = T>) -> T {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a tokio runtime");
-    tokio::task::LocalSet::new().block_on(&rt, fut)
-}
+#[path = "common/tokio_local.rs"]
+mod tokio_local;
+use tokio_local::{in_local_set, tokio_mutex};
 
 fn corun_broadcast(iters: u64) -> Duration {
     let ex = Executor::new();
@@ -218,11 +216,31 @@ fn shared_semaphore_uncontended(c: &mut Criterion) {
     g.finish();
 }
 
+fn corun_shared_mutex(iters: u64) -> Duration {
+    let ex = Executor::new();
+    let m = corun::sync::shared::Mutex::new(0u64);
+    ex.block_on(|| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            *black_box(&m).lock() += 1;
+        }
+        start.elapsed()
+    })
+}
+
+fn shared_mutex_uncontended(c: &mut Criterion) {
+    let mut g = c.benchmark_group("shared_mutex_uncontended");
+    g.bench_function("corun", |b| b.iter_custom(corun_shared_mutex));
+    g.bench_function("tokio_LocalSet", |b| b.iter_custom(tokio_mutex));
+    g.finish();
+}
+
 criterion_group!(
     benches,
     broadcast_fanout,
     watch_ping_pong,
     rwlock_read_uncontended,
-    shared_semaphore_uncontended
+    shared_semaphore_uncontended,
+    shared_mutex_uncontended
 );
 criterion_main!(benches);

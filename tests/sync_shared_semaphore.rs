@@ -193,3 +193,79 @@ fn split_permits_go_back_on_their_own() {
     drop(one);
     assert_eq!(sem.available_permits(), 3);
 }
+
+/// The lock-free path (a compare-and-swap while nobody waits) racing the
+/// queue: threads and runtime tasks hammer a two-permit semaphore, mixing
+/// `try_acquire`, `acquire`, the async form and `add_permits`; never more
+/// than two inside, nobody left asleep, and every permit back at the end.
+#[test]
+fn the_lock_free_path_and_the_queue_race_without_losing_a_permit() {
+    const ROUNDS: usize = 2_000;
+    let sem = Arc::new(Semaphore::new(2));
+    let inside = Arc::new(AtomicUsize::new(0));
+    let work = |sem: Arc<Semaphore>, inside: Arc<AtomicUsize>, who: usize| {
+        move || {
+            for i in 0..ROUNDS {
+                let permit = match (who + i) % 3 {
+                    0 => match sem.try_acquire() {
+                        Ok(p) => p,
+                        Err(_) => sem.acquire().unwrap(),
+                    },
+                    1 => sem.acquire().unwrap(),
+                    _ => futures::executor::block_on(sem.acquire_async()).unwrap(),
+                };
+                assert!(inside.fetch_add(1, Ordering::SeqCst) < 2, "three inside");
+                std::hint::spin_loop();
+                inside.fetch_sub(1, Ordering::SeqCst);
+                drop(permit);
+            }
+        }
+    };
+    let threads: Vec<_> = (0..3)
+        .map(|who| std::thread::spawn(work(sem.clone(), inside.clone(), who)))
+        .collect();
+    let rt = corun::Runtime::builder().workers(2).build().unwrap();
+    let tasks: Vec<_> = (0..2)
+        .map(|w| {
+            let (sem, inside) = (sem.clone(), inside.clone());
+            rt.spawn_on(w, move || {
+                for _ in 0..ROUNDS {
+                    let p = sem.acquire().unwrap();
+                    assert!(inside.fetch_add(1, Ordering::SeqCst) < 2, "three inside");
+                    yield_now(); // held across a suspension
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                    drop(p);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for t in tasks {
+        t.join().unwrap();
+    }
+    assert_eq!(sem.available_permits(), 2);
+    // And a permit added while someone waits goes to that waiter.
+    let all = sem.try_acquire_many(2).unwrap();
+    all.forget();
+    let s = sem.clone();
+    let waiter = std::thread::spawn(move || s.acquire().unwrap().num_permits());
+    while format!("{sem:?}").contains("waiting: 0") {
+        std::thread::yield_now();
+    }
+    sem.add_permits(1);
+    assert_eq!(waiter.join().unwrap(), 1);
+    assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
+fn the_permit_count_has_a_documented_limit() {
+    let sem = Semaphore::new(Semaphore::MAX_PERMITS);
+    assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS);
+    let err = std::panic::catch_unwind(|| sem.add_permits(1)).unwrap_err();
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("MAX_PERMITS"), "{msg}");
+    assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS);
+    assert!(std::panic::catch_unwind(|| Semaphore::new(Semaphore::MAX_PERMITS + 1)).is_err());
+}

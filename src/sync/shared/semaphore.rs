@@ -13,8 +13,16 @@
 //!    held stay valid.
 //! 5. Wakers are woken after the lock is let go, so a waker that runs code
 //!    (or takes a lock of its own) cannot deadlock with the semaphore.
+//! 6. The free permits and two flags (closed; someone waits) live in one
+//!    atomic word, so an acquire or release that meets no waiter is one
+//!    compare-and-swap, with no lock. The "someone waits" flag is set and
+//!    cleared only under the lock, exactly while the queue is not empty;
+//!    a fast release or acquire that finds it set takes the lock instead,
+//!    and one whose swap raced with the setting fails its swap (the word
+//!    changed) and looks again. So nobody takes permits past a waiter
+//!    (rule 1), and no permit is released past one unseen.
 
-use crate::loom::{lock, Mutex};
+use crate::loom::{lock, AtomicUsize, Mutex, Ordering};
 use crate::sync::wait_here;
 use crate::sync::{AcquireError, TryAcquireError};
 use smallvec::SmallVec;
@@ -59,12 +67,19 @@ use std::task::{Context, Poll, Waker};
 /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 /// ```
 pub struct Semaphore {
+    /// Free permits, shifted left by [`SHIFT`], and the flags [`CLOSED`]
+    /// and [`QUEUED`] (rule 6).
+    word: AtomicUsize,
     state: Mutex<State>,
 }
 
+/// `close` was called (rule 4).
+const CLOSED: usize = 1;
+/// The queue of waiters is not empty; set and cleared under the lock.
+const QUEUED: usize = 2;
+const SHIFT: u32 = 2;
+
 struct State {
-    permits: usize,
-    closed: bool,
     /// Waiting for permits, oldest first (rules 1 and 2).
     waiting: VecDeque<Waiting>,
     /// Waiters whose permits were handed over and who have not polled
@@ -82,41 +97,6 @@ struct Waiting {
 type Wakers = SmallVec<[Waker; 2]>;
 
 impl State {
-    /// Hands free permits to the oldest waiters that fit (rules 1 and 2);
-    /// returns their wakers, to wake outside the lock (rule 5).
-    fn grant(&mut self) -> Wakers {
-        let mut wakers = Wakers::new();
-        while let Some(front) = self.waiting.front() {
-            if front.n > self.permits {
-                break;
-            }
-            let w = self.waiting.pop_front().expect("just seen");
-            self.permits -= w.n;
-            self.granted.push(w.key);
-            // The broken variant the loom model must reject: the permits
-            // are handed over but their waiter is never woken.
-            #[cfg(corun_loom_mutant)]
-            if crate::loom::mutant("semaphore_grant") {
-                continue;
-            }
-            wakers.push(w.waker);
-        }
-        wakers
-    }
-
-    /// Takes `n` permits at once if free and nobody waits ahead (rule 1).
-    fn take_now(&mut self, n: usize) -> Result<(), TryAcquireError> {
-        if self.closed {
-            return Err(TryAcquireError::Closed);
-        }
-        if self.waiting.is_empty() && self.permits >= n {
-            self.permits -= n;
-            Ok(())
-        } else {
-            Err(TryAcquireError::NoPermits)
-        }
-    }
-
     fn take_granted(&mut self, key: u64) -> bool {
         match self.granted.iter().position(|&k| k == key) {
             Some(i) => {
@@ -133,12 +113,24 @@ fn wake_all(wakers: Wakers) {
 }
 
 impl Semaphore {
+    /// The most permits a semaphore can hold (tokio's `MAX_PERMITS` is
+    /// smaller still): the count shares its word with two flags.
+    pub const MAX_PERMITS: usize = usize::MAX >> SHIFT;
+
     /// A semaphore with `permits` free permits.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` is more than [`MAX_PERMITS`](Semaphore::MAX_PERMITS).
     pub fn new(permits: usize) -> Self {
+        assert!(
+            permits <= Self::MAX_PERMITS,
+            "shared::Semaphore::new: at most Semaphore::MAX_PERMITS ({}) permits, not {permits}",
+            Self::MAX_PERMITS
+        );
         Semaphore {
+            word: AtomicUsize::new(permits << SHIFT),
             state: Mutex::new(State {
-                permits,
-                closed: false,
                 waiting: VecDeque::new(),
                 granted: SmallVec::new(),
                 next_key: 0,
@@ -149,38 +141,35 @@ impl Semaphore {
     /// How many permits are free now (a snapshot: other threads take and
     /// return them meanwhile).
     pub fn available_permits(&self) -> usize {
-        lock(&self.state).permits
+        self.word.load(Ordering::Acquire) >> SHIFT
     }
 
     /// Adds `n` permits; they go to waiters first, in arrival order.
     ///
     /// # Panics
     ///
-    /// If the count would overflow `usize`.
+    /// If the count would pass [`MAX_PERMITS`](Semaphore::MAX_PERMITS).
     pub fn add_permits(&self, n: usize) {
-        let wakers = {
-            let mut state = lock(&self.state);
-            state.permits = state.permits.checked_add(n).unwrap_or_else(|| {
-                panic!("shared::Semaphore::add_permits: the permit count overflows usize")
-            });
-            state.grant()
-        };
-        wake_all(wakers);
+        if n > 0 {
+            self.release(n);
+        }
     }
 
     /// Closes the semaphore (rule 4): every waiting and later acquire fails.
     pub fn close(&self) {
         let wakers: Wakers = {
             let mut state = lock(&self.state);
-            state.closed = true;
-            state.waiting.drain(..).map(|w| w.waker).collect()
+            self.word.fetch_or(CLOSED, Ordering::AcqRel);
+            let wakers = state.waiting.drain(..).map(|w| w.waker).collect();
+            self.word.fetch_and(!QUEUED, Ordering::AcqRel);
+            wakers
         };
         wake_all(wakers);
     }
 
     /// Whether [`close`](Semaphore::close) was called.
     pub fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.word.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Takes `n` permits if that many are free and no one waits; never
@@ -198,8 +187,56 @@ impl Semaphore {
         self.try_acquire_many(1)
     }
 
+    /// Takes `n` permits at once if free and nobody waits ahead (rules 1
+    /// and 6): one compare-and-swap, with or without the lock held.
     fn take_now(&self, n: usize) -> Result<(), TryAcquireError> {
-        lock(&self.state).take_now(n)
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            if word & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if word & QUEUED != 0 || word >> SHIFT < n {
+                return Err(TryAcquireError::NoPermits);
+            }
+            match self.word.compare_exchange_weak(
+                word,
+                word - (n << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(now) => word = now,
+            }
+        }
+    }
+
+    /// Hands free permits to the oldest waiters that fit (rules 1 and 2),
+    /// and lowers [`QUEUED`] once none is left; returns their wakers, to
+    /// wake outside the lock (rule 5). Only with the lock held (`state`).
+    fn grant(&self, state: &mut State) -> Wakers {
+        let mut wakers = Wakers::new();
+        while let Some(front) = state.waiting.front() {
+            let n = front.n;
+            // Only the lock's holder takes permits while QUEUED is up, so
+            // what it sees free stays free, but fast releases still add.
+            if self.word.load(Ordering::Acquire) >> SHIFT < n {
+                break;
+            }
+            self.word.fetch_sub(n << SHIFT, Ordering::AcqRel);
+            let w = state.waiting.pop_front().expect("just seen");
+            state.granted.push(w.key);
+            // The broken variant the loom model must reject: the permits
+            // are handed over but their waiter is never woken.
+            #[cfg(corun_loom_mutant)]
+            if crate::loom::mutant("semaphore_grant") {
+                continue;
+            }
+            wakers.push(w.waker);
+        }
+        if state.waiting.is_empty() {
+            self.word.fetch_and(!QUEUED, Ordering::AcqRel);
+        }
+        wakers
     }
 
     /// Waits for `n` permits and takes them: a stackful task suspends, a
@@ -291,20 +328,76 @@ impl Semaphore {
         self.acquire_many_async(1)
     }
 
+    /// Gives `n` permits back (rule 6): one compare-and-swap while nobody
+    /// waits, else through the lock to the waiters.
     fn release(&self, n: usize) {
-        if n > 0 {
-            self.add_permits(n);
+        if n == 0 {
+            return;
         }
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            // The broken variant the loom model must reject: a release
+            // that adds its permits past a waiter, which then sleeps on.
+            #[cfg(corun_loom_mutant)]
+            let queued = word & QUEUED != 0 && !crate::loom::mutant("semaphore_fast_release");
+            #[cfg(not(corun_loom_mutant))]
+            let queued = word & QUEUED != 0;
+            if queued {
+                return self.release_to_waiters(n);
+            }
+            match self.word.compare_exchange_weak(
+                word,
+                added(word, n),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(now) => word = now,
+            }
+        }
+    }
+
+    #[cold]
+    fn release_to_waiters(&self, n: usize) {
+        let wakers = {
+            let mut state = lock(&self.state);
+            let mut word = self.word.load(Ordering::Acquire);
+            while let Err(now) = self.word.compare_exchange_weak(
+                word,
+                added(word, n),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                word = now;
+            }
+            self.grant(&mut state)
+        };
+        wake_all(wakers);
+    }
+}
+
+/// `word` with `n` more free permits.
+///
+/// # Panics
+///
+/// If the count would pass [`Semaphore::MAX_PERMITS`].
+fn added(word: usize, n: usize) -> usize {
+    match (word >> SHIFT).checked_add(n) {
+        Some(permits) if permits <= Semaphore::MAX_PERMITS => word + (n << SHIFT),
+        _ => panic!(
+            "shared::Semaphore::add_permits: more than Semaphore::MAX_PERMITS ({}) permits",
+            Semaphore::MAX_PERMITS
+        ),
     }
 }
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.state);
+        let waiting = lock(&self.state).waiting.len();
         f.debug_struct("shared::Semaphore")
-            .field("permits", &state.permits)
-            .field("waiting", &state.waiting.len())
-            .field("closed", &state.closed)
+            .field("permits", &self.available_permits())
+            .field("waiting", &waiting)
+            .field("closed", &self.is_closed())
             .finish()
     }
 }
@@ -323,9 +416,17 @@ impl<'a> Future for Acquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let (sem, n) = (self.sem, self.n);
+        if self.key.is_none() {
+            // The lock-free try first (rule 6).
+            match sem.take_now(n) {
+                Ok(()) => return Poll::Ready(Ok(SemaphorePermit { sem, n })),
+                Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError::closed())),
+                Err(TryAcquireError::NoPermits) => {}
+            }
+        }
         let mut state = lock(&sem.state);
         let Some(key) = self.key else {
-            match state.take_now(n) {
+            match sem.take_now(n) {
                 Ok(()) => return Poll::Ready(Ok(SemaphorePermit { sem, n })),
                 Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError::closed())),
                 Err(TryAcquireError::NoPermits) => {}
@@ -337,7 +438,18 @@ impl<'a> Future for Acquire<'a> {
                 n,
                 waker: cx.waker().clone(),
             });
+            sem.word.fetch_or(QUEUED, Ordering::AcqRel);
+            // A fast release may have added permits after the look above
+            // but before QUEUED went up: serve them now (rule 6).
+            let wakers = sem.grant(&mut state);
+            if state.take_granted(key) {
+                drop(state);
+                wake_all(wakers);
+                return Poll::Ready(Ok(SemaphorePermit { sem, n }));
+            }
             self.key = Some(key);
+            drop(state);
+            wake_all(wakers);
             return Poll::Pending;
         };
         if state.take_granted(key) {
@@ -367,12 +479,12 @@ impl Drop for Acquire<'_> {
             let mut state = lock(&self.sem.state);
             if state.take_granted(key) {
                 // Rule 3: what was handed to it goes on.
-                state.permits += self.n;
+                self.sem.word.fetch_add(self.n << SHIFT, Ordering::AcqRel);
             } else if let Some(i) = state.waiting.iter().position(|w| w.key == key) {
                 // Its leaving may let the ones behind it fit (rule 2).
                 state.waiting.remove(i);
             }
-            state.grant()
+            self.sem.grant(&mut state)
         };
         wake_all(wakers);
     }
