@@ -149,6 +149,18 @@ fn executor_tour() {
     assert_eq!(received, [1, 4, 9, 16, 25]);
     assert_eq!(report, (60, vec![0, 1, 2], [1, 4, 9, 16]));
     println!("tasks left: {}", ex.tasks().len());
+
+    // Tests run on a paused clock: time jumps to the next deadline
+    // whenever no task is ready, so a day of timers takes no real time.
+    let test_ex = Executor::builder().start_paused(true).build();
+    let (day, timed_out) = test_ex.block_on(|| {
+        let start = corun::time::now();
+        let nightly = corun::spawn(|| corun::sleep(Duration::from_secs(24 * 3600)));
+        let r = corun::timeout(Duration::from_secs(3600), || nightly.join());
+        (corun::time::now() - start, r.is_err())
+    });
+    println!("paused clock: a 1 h timeout on a 24 h sleep gave up after {day:?} of virtual time");
+    assert_eq!((day, timed_out), (Duration::from_secs(3600), true));
 }
 
 fn io_tour() {
