@@ -4,7 +4,7 @@
 //! [`corun::sync`](crate::sync) are cheaper where every user is on one
 //! executor). The channels for `Send` values are in
 //! [`sync::mpsc`](crate::sync::mpsc); the latest value for every worker,
-//! in [`watch`].
+//! in [`watch`]; every value for every receiver, in [`broadcast`].
 //!
 //! Each wait suspends a stackful task (only it), blocks a plain thread,
 //! and has an `_async` future for async code; the waiter queue sits behind
@@ -14,6 +14,7 @@
 //! models in this module (and a user's own) check them.
 
 mod barrier;
+pub mod broadcast;
 mod event;
 mod mutex;
 mod notify;
