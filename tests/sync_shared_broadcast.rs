@@ -348,6 +348,7 @@ fn misuse_panics_say_what_to_do() {
     let text = err.to_string();
     assert!(text.contains("shared::broadcast::Receiver::recv"), "{text}");
     assert!(text.contains("future task"), "{text}");
+    assert!(text.contains("recv_async().await"), "{text}");
 }
 
 /// Senders' values as (sender, index), so each receiver can check the

@@ -2,7 +2,8 @@
 //! suspends only the waiting task, and every primitive also speaks futures.
 //! Across threads and runtime workers: [`mpsc`] (channels and a oneshot for
 //! `Send` values) and [`shared`] (a `Mutex`, an `RwLock`, a `Semaphore`,
-//! an `Event`, a `Barrier` and a `watch` channel, `Send + Sync`).
+//! a `Notify`, an `Event`, a `Barrier`, and `watch` and `broadcast`
+//! channels, `Send + Sync`).
 //!
 //! | Python (`asyncio`)   | corun                                        |
 //! |----------------------|----------------------------------------------|

@@ -61,7 +61,7 @@ fn refused(reason: &str) -> ! {
 
 /// What to call instead of `reason` in async code.
 fn async_form(reason: &str) -> &'static str {
-    const FORMS: [(&str, &str); 5] = [
+    const FORMS: [(&str, &str); 9] = [
         (
             "mpsc::Receiver",
             "recv_async().await, or the receiver as a Stream",
@@ -73,6 +73,13 @@ fn async_form(reason: &str) -> &'static str {
         ("mpsc::OneshotReceiver", ".await the receiver"),
         ("runtime JoinHandle", ".await the JoinHandle"),
         ("AsyncResult", "get_async().await"),
+        (
+            "shared::broadcast::Receiver",
+            "recv_async().await, or the receiver as a Stream",
+        ),
+        ("shared::Notify", "notified().await"),
+        ("shared::RwLock::read", "read_async().await"),
+        ("shared::RwLock::write", "write_async().await"),
     ];
     FORMS
         .iter()
