@@ -6,7 +6,7 @@
 //! | `asyncio.create_task(coro)`        | [`spawn`], [`spawn_future`]            |
 //! | `await task`                       | [`JoinHandle::join`] (`.await` in async code) |
 //! | `task.cancel()`                    | [`JoinHandle::cancel`]                 |
-//! | `await asyncio.sleep(0)`           | [`yield_now`]                          |
+//! | `await asyncio.sleep(0)`           | [`yield_now`]; async: [`yield_now_future`] |
 //! | `await some_awaitable`             | [`await_`]                             |
 //! | `asyncio.TaskGroup` / trio nursery | [`scope`]                              |
 //! | `asyncio.as_completed(tasks)`      | [`JoinSet::join_next`]                 |
@@ -33,6 +33,6 @@
 //! ```
 
 pub use crate::executor::{
-    await_, scope, spawn, spawn_future, yield_now, JoinError, JoinHandle, JoinSet, Scope,
-    ScopedJoinHandle, TaskId, TaskInfo, TaskKind, TaskState,
+    await_, scope, spawn, spawn_future, yield_now, yield_now_future, JoinError, JoinHandle,
+    JoinSet, Scope, ScopedJoinHandle, TaskId, TaskInfo, TaskKind, TaskState, YieldNow,
 };

@@ -99,3 +99,24 @@ fn a_panic_dropping_a_finished_future_task_is_that_tasks_not_the_block_ons() {
     assert_eq!(message(panicked.unwrap_err()), "the poll panicked");
     assert!(ex.tasks().is_empty(), "{:?}", ex.tasks());
 }
+
+#[test]
+fn yield_now_future_lets_every_other_ready_task_run_once() {
+    let ex = corun::Executor::new();
+    let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let spawn = |name: &'static str, yields: usize| {
+        let order = order.clone();
+        ex.spawn_future(async move {
+            for i in 0..yields {
+                order.borrow_mut().push(format!("{name}{i}"));
+                corun::task::yield_now_future().await;
+            }
+        })
+    };
+    let (a, b) = (spawn("a", 3), spawn("b", 2));
+    ex.block_on(|| {
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+    assert_eq!(*order.borrow(), ["a0", "b0", "a1", "b1", "a2"]);
+}

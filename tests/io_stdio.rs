@@ -168,14 +168,46 @@ fn stdin_serves_async_code_and_plain_threads() {
     let mut child = spawn_child(NAME);
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut input = child.stdin.take().unwrap();
-    // The rest is written only once the async read has answered, so its
-    // read-ahead (rule 2) finds these four bytes alone in the pipe.
+    // The rest is written only once the async read has answered, so the
+    // plain read cannot find it already taken.
     input.write_all(b"abcd").unwrap();
     wait_for_line(&mut out, "async abcd");
     input.write_all(b"efgh\n").unwrap();
     drop(input);
     let (lines, _) = finish(child, out);
     assert!(lines.iter().any(|l| l.ends_with("plain efgh")), "{lines:?}");
+}
+
+#[test]
+fn handles_made_one_after_another_lose_no_input() {
+    const NAME: &str = "handles_made_one_after_another_lose_no_input";
+    if is_child(NAME) {
+        let ex = corun::Executor::new();
+        let got = ex.block_on(|| {
+            (0..3)
+                .map(|_| {
+                    let mut b = [0u8; 2];
+                    let n = corun::io::stdin().read(&mut b).unwrap(); // a fresh handle each time
+                    String::from_utf8_lossy(&b[..n]).into_owned()
+                })
+                .collect::<Vec<_>>()
+        });
+        // std's own stdin sees what is left, too.
+        let mut rest = String::new();
+        std::io::stdin().read_to_string(&mut rest).unwrap();
+        say(&format!("got {} rest {rest}", got.join(",")));
+        return;
+    }
+    let mut child = spawn_child(NAME);
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(b"aabbccdd").unwrap();
+    drop(input);
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let (lines, _) = finish(child, out);
+    assert!(
+        lines.iter().any(|l| l.ends_with("got aa,bb,cc rest dd")),
+        "{lines:?}"
+    );
 }
 
 #[test]

@@ -319,7 +319,17 @@ fn a_blocking_wait_in_a_future_task_panics_saying_what_to_use() {
     let text = err.to_string();
     assert!(text.contains("shared::Notify::wait"), "{text}");
     assert!(text.contains("future task"), "{text}");
+    assert!(text.contains("notified().await"), "{text}");
     assert!(format!("{n:?}").contains("waiting: 0"), "it left the queue");
+    // The timed form's refusal names the timed async form.
+    let n3 = n.clone();
+    let h = ex.spawn_future(async move { n3.wait_timeout(std::time::Duration::from_secs(1)) });
+    let text = ex.block_on(|| h.join()).unwrap_err().to_string();
+    assert!(text.contains("shared::Notify::wait_timeout"), "{text}");
+    assert!(
+        text.contains("timeout_future(limit, notify.notified())"),
+        "{text}"
+    );
     // With the permit stored it need not wait, so it does not panic.
     n.notify_one();
     let n2 = n.clone();

@@ -208,6 +208,28 @@ fn resume_runs_on_from_the_frozen_instant_and_never_goes_back() {
 }
 
 #[test]
+fn the_real_time_a_pause_lasted_is_not_counted_after_resume() {
+    let ex = Executor::new();
+    ex.block_on(|| {
+        time::pause();
+        let t0 = time::now();
+        std::thread::sleep(Duration::from_millis(80)); // real time, while paused
+        time::advance(Duration::from_millis(50));
+        let real_before = Instant::now();
+        time::resume();
+        let ran = time::now() - t0;
+        let real_since = real_before.elapsed();
+        // 50 ms advanced, plus only the real time since the resume: the
+        // 80 ms slept while paused are not counted (tokio's rule).
+        assert!(ran >= Duration::from_millis(50), "{ran:?}");
+        assert!(
+            ran <= Duration::from_millis(50) + real_since,
+            "{ran:?} {real_since:?}"
+        );
+    });
+}
+
+#[test]
 fn outside_every_executor_now_is_the_real_clock() {
     let a = Instant::now();
     let b = time::now();
@@ -272,4 +294,32 @@ fn a_runtime_may_start_every_worker_paused() {
         (r.is_err(), time::now() - start)
     });
     assert_eq!(took, [(true, HOUR), (true, HOUR)]);
+}
+
+#[test]
+fn tick_async_is_cancel_safe_and_follows_the_grid() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+    let ex = paused();
+    let ticks = ex.block_on(|| {
+        let h = corun::spawn_future(async {
+            let start = time::now();
+            let mut clock = time::interval(Duration::from_secs(10));
+            let mut at = vec![clock.tick_async().await - start];
+            {
+                // A tick future polled once and dropped takes no tick.
+                let early = pin!(clock.tick_async());
+                let mut cx = Context::from_waker(Waker::noop());
+                assert!(early.poll(&mut cx).is_pending());
+            }
+            at.push(clock.tick_async().await - start);
+            corun::task::yield_now_future().await;
+            at.push(clock.tick_async().await - start);
+            at
+        });
+        h.join().unwrap()
+    });
+    let expected: Vec<_> = [0, 10, 20].map(Duration::from_secs).into();
+    assert_eq!(ticks, expected);
 }

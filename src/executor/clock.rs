@@ -7,10 +7,14 @@
 //! Rules:
 //! 1. Every deadline the executor keeps (sleeps, timeouts, intervals,
 //!    socket timeouts) is read against this clock, in `std::time::Instant`s:
-//!    the clock is the real one plus an offset, or, while paused, one
-//!    frozen instant.
+//!    the real clock until the first pause; while paused, one frozen
+//!    instant; after a resume, the instant it resumed at plus the real
+//!    time since.
 //! 2. The clock never goes back. Pausing freezes it where it is; resuming
-//!    lets it run on from there (the offset keeps what was advanced).
+//!    lets it run on from there at the real pace, so it is then ahead of
+//!    the real clock by what was advanced, less the real time the pause
+//!    lasted (tokio's `resume`): a timer set while paused ends when the
+//!    clock reaches it, not at once.
 //! 3. While paused, an executor with no ready task first looks for I/O
 //!    and other threads' wakes without sleeping, and if none came, moves
 //!    the clock to the next timer's deadline and fires it (tokio's
@@ -19,32 +23,33 @@
 //! 4. Code outside every executor reads the real clock.
 
 use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One executor's clock (rule 1).
 #[derive(Debug, Default)]
 pub(crate) struct Clock {
     /// The frozen instant while paused.
     paused: Cell<Option<Instant>>,
-    /// How far the clock runs ahead of the real one while not paused
-    /// (what was advanced, rule 2).
-    offset: Cell<Duration>,
+    /// Once resumed: the clock's instant at the resume and the real one
+    /// then. The clock runs at the real clock's pace from there, ahead of
+    /// it or behind (rule 2): a pause that lasted longer than what was
+    /// advanced leaves it behind.
+    resumed: Cell<Option<(Instant, Instant)>>,
 }
 
 impl Clock {
     /// The current instant of this clock.
     #[inline]
     pub(crate) fn now(&self) -> Instant {
-        match self.paused.get() {
-            Some(frozen) => frozen,
-            None => {
-                let real = Instant::now();
-                let offset = self.offset.get();
-                if offset.is_zero() {
-                    real
-                } else {
-                    real.checked_add(offset).unwrap_or(real)
-                }
+        if let Some(frozen) = self.paused.get() {
+            return frozen;
+        }
+        let real = Instant::now();
+        match self.resumed.get() {
+            None => real,
+            Some((clock, at)) => {
+                let ran = real.saturating_duration_since(at);
+                clock.checked_add(ran).unwrap_or(clock)
             }
         }
     }
@@ -63,8 +68,7 @@ impl Clock {
     /// Lets a paused clock run on from its frozen instant (rule 2).
     pub(crate) fn resume(&self) {
         if let Some(frozen) = self.paused.take() {
-            self.offset
-                .set(frozen.saturating_duration_since(Instant::now()));
+            self.resumed.set(Some((frozen, Instant::now())));
         }
     }
 

@@ -49,6 +49,7 @@ pub(crate) fn current_core(what: &str) -> Rc<Core> {
 ///
 /// Outside a running executor, with a message naming `what`.
 #[inline]
+#[track_caller]
 pub(crate) fn with_current_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
     CURRENT.with(|c| match c.borrow().as_deref() {
         Some(core) => f(core),
@@ -100,6 +101,7 @@ pub(crate) fn current_task_unless_unwinding(what: &str) -> Option<TaskRef> {
 }
 
 #[cold]
+#[track_caller]
 fn outside(what: &str) -> ! {
     panic!(
         "{what} called outside a corun task: call it from a closure run by \

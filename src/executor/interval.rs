@@ -97,6 +97,40 @@ impl Interval {
             return clock_now();
         };
         sleep_until_named(due, "Interval::tick");
+        self.ticked(due);
+        due
+    }
+
+    /// [`tick`](Interval::tick) for future tasks and async code (tokio's
+    /// `interval.tick().await`). Cancel-safe: a future dropped before its
+    /// tick came takes nothing, and the next one waits for the same tick.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ex = corun::Executor::builder().start_paused(true).build();
+    /// let h = ex.spawn_future(async {
+    ///     let start = corun::time::now();
+    ///     let mut clock = corun::time::interval(Duration::from_secs(10));
+    ///     let mut at = Vec::new();
+    ///     for _ in 0..3 {
+    ///         at.push((clock.tick_async().await - start).as_secs());
+    ///     }
+    ///     at
+    /// });
+    /// assert_eq!(ex.block_on(|| h.join().unwrap()), [0, 10, 20]);
+    /// ```
+    pub async fn tick_async(&mut self) -> Instant {
+        let Some(due) = self.next else {
+            return std::future::pending().await;
+        };
+        super::sleep::sleep_until_future(due).await;
+        self.ticked(due);
+        due
+    }
+
+    /// The tick due at `due` came: the next one, by the missed-tick rule.
+    fn ticked(&mut self, due: Instant) {
         let now = clock_now();
         self.next = match self.missed {
             MissedTickBehavior::Burst => due.checked_add(self.period),
@@ -110,7 +144,6 @@ impl Interval {
                 next.checked_add(self.period.saturating_mul(skip))
             }),
         };
-        due
     }
 
     /// Sets what the clock does about ticks it comes late for.

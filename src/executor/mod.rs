@@ -88,7 +88,7 @@ pub use task_info::{TaskInfo, TaskState};
 pub use time_control::{advance, is_paused, now, pause, resume};
 pub use timeout::{timeout, timeout_at, Elapsed};
 pub use timeout_future::{timeout_at_future, timeout_future, Timeout};
-pub use yield_now::yield_now;
+pub use yield_now::{yield_now, yield_now_future, YieldNow};
 
 // For the sync layer.
 pub(crate) use wait_queue::{Cancelled, Entry, WaitQueue};

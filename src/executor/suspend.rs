@@ -35,7 +35,8 @@ fn in_future_task(what: &str) -> ! {
          any coroutine; a future task has no stack to suspend. In async code use the async \
          form: the same method with _async (recv_async, send_async, lock_async, \
          acquire_async, read_async, wait_async, changed_async, ...), sleep_future for \
-         sleep, notified() for Notify, .await on a JoinHandle; what has none (yield_now, \
-         scope, timeout, interval) belongs in a stackful task (spawn)"
+         sleep, notified() for Notify, .await on a JoinHandle, yield_now_future, \
+         Interval::tick_async, timeout_future for timeout; what has none (scope) belongs \
+         in a stackful task (spawn)"
     )
 }

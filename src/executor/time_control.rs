@@ -65,8 +65,9 @@ pub fn pause() {
     with_current_core("corun::time::pause", |core| core.clock.pause());
 }
 
-/// Lets a paused clock run on again, from where it stood: it stays ahead
-/// of the real clock by what was advanced, and never goes back.
+/// Lets a paused clock run on again from where it stood, at the real
+/// clock's pace (tokio's `time::resume`): the real time that passed while
+/// it was paused is not counted, and it never goes back.
 ///
 /// # Panics
 ///

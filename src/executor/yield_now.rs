@@ -43,3 +43,54 @@ fn yield_outside_coroutines() {
     current_task("corun::yield_now");
     suspend_as("corun::yield_now", WaitKind::Yielded).ok();
 }
+
+/// [`yield_now`] for future tasks and async code (tokio's
+/// `task::yield_now().await`): the first poll wakes its own task and
+/// returns `Pending`, so every other ready task runs once before the next.
+/// Unlike `sleep_future(Duration::ZERO)`, which is ready at once, this
+/// always yields.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// let ex = corun::Executor::new();
+/// let order = Rc::new(RefCell::new(Vec::new()));
+/// let (a, b) = (order.clone(), order.clone());
+/// let first = ex.spawn_future(async move {
+///     a.borrow_mut().push("a1");
+///     corun::task::yield_now_future().await; // b runs now
+///     a.borrow_mut().push("a2");
+/// });
+/// let second = ex.spawn_future(async move { b.borrow_mut().push("b") });
+/// ex.block_on(|| {
+///     first.join().unwrap();
+///     second.join().unwrap();
+/// });
+/// assert_eq!(*order.borrow(), ["a1", "b", "a2"]);
+/// ```
+pub fn yield_now_future() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future of [`yield_now_future`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.yielded, true) {
+            return std::task::Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}

@@ -111,6 +111,17 @@ impl File {
         }
     }
 
+    /// A file whose reads ask the OS for no more than the caller's buffer
+    /// holds (tokio's stdin does the same): for a stream several handles
+    /// read in turn, where read-ahead bytes would be lost with the handle
+    /// that took them (`io::stdin`).
+    pub(crate) fn from_std_without_read_ahead(std: StdFile) -> File {
+        File {
+            std: Arc::new(std),
+            inner: Mutex::new(Inner::without_read_ahead()),
+        }
+    }
+
     /// The std file, once the operation in flight (a write, say) has
     /// ended and bytes read ahead are given back to the OS cursor.
     ///

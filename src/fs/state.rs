@@ -75,6 +75,10 @@ pub(super) struct Inner {
     /// in flight: polled again with the same one, it waits for that seek
     /// instead of starting another.
     seek_request: Option<SeekFrom>,
+    /// The smallest read asked of the OS: [`MIN_READ`], or 1 for a stream
+    /// that must not read ahead (stdin: bytes read ahead by one handle
+    /// would be lost to the others).
+    min_read: usize,
 }
 
 impl Inner {
@@ -84,6 +88,15 @@ impl Inner {
             write_error: None,
             pos: 0,
             seek_request: None,
+            min_read: MIN_READ,
+        }
+    }
+
+    /// An operation state whose reads take no more than asked.
+    pub(super) fn without_read_ahead() -> Inner {
+        Inner {
+            min_read: 1,
+            ..Inner::new()
         }
     }
 
@@ -157,7 +170,7 @@ impl Inner {
                 }
                 let mut buf = std::mem::take(buf);
                 let std = std.clone();
-                let max = dst.len().clamp(MIN_READ, MAX_BUF);
+                let max = dst.len().clamp(self.min_read, MAX_BUF);
                 self.start(how, move || {
                     let read = buf.read_from(&mut &*std, max);
                     (Op::Read(read), buf)

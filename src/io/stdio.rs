@@ -9,13 +9,18 @@
 //!    pool and only the task suspends; outside a task it runs on the
 //!    calling thread, as std's does. A failed duplicate (no descriptor
 //!    left) is that first operation's error, not a panic.
-//! 2. stdin is read ahead, as `BufReader` would (a pool hop per byte would
-//!    be slow), so bytes one handle read are that handle's: keep one
-//!    `Stdin` for the program, and do not mix it with `std::io::stdin()`.
+//! 2. stdin is not read ahead: a read asks the OS for no more than the
+//!    caller's buffer holds (as tokio's), so handles made one after
+//!    another (`stdin().read_line(..)` in a loop) each get the next bytes,
+//!    and none is lost with a dropped handle. Wrap one handle in a
+//!    `BufReader` to read lines cheaply: each refill is one pool hop.
 //! 3. A write in a task hands its bytes to the pool and returns (tokio's
 //!    write-behind); `flush` waits until they are written and reports a
 //!    failed write. Flush before the program ends, or the last bytes may
-//!    be lost, as with tokio's `Stdout`.
+//!    be lost, as with tokio's `Stdout`. A handle has no line buffer of its
+//!    own: `writeln!` is several writes, which other handles' writes may
+//!    come between, so tasks that share the terminal should each write
+//!    whole lines with one `write_all` (or share one handle).
 //! 4. A read cancelled or timed out while on the pool loses nothing: the
 //!    next read on the same handle gets the bytes (`fs::File`'s rule 2).
 //!    The blocking read itself cannot be interrupted; it ends when input
@@ -60,7 +65,11 @@ impl Stream {
     fn file(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
             let fd = self.borrowed().try_clone_to_owned()?;
-            self.file = Some(File::from_std(std::fs::File::from(fd)));
+            let std = std::fs::File::from(fd);
+            self.file = Some(match self.which {
+                Which::In(_) => File::from_std_without_read_ahead(std),
+                _ => File::from_std(std),
+            });
         }
         Ok(self.file.as_mut().expect("just made"))
     }
@@ -81,8 +90,9 @@ impl fmt::Debug for Stream {
 
 /// The process's standard input for tasks: `std::io::Read` suspends only
 /// the reading task (other tasks run meanwhile), `futures::io::AsyncRead`
-/// serves async code. Wrap it in a `BufReader` to read lines. See the
-/// module's rules: keep one handle for the program.
+/// serves async code. Wrap it in a `BufReader` to read lines. A read takes
+/// no more than its buffer holds, so several handles may read in turn
+/// without losing bytes (tokio's rule; std's `Stdin` shares one buffer).
 ///
 /// ```no_run
 /// use std::io::{BufRead, BufReader};

@@ -61,7 +61,19 @@ fn refused(reason: &str) -> ! {
 
 /// What to call instead of `reason` in async code.
 fn async_form(reason: &str) -> &'static str {
-    const FORMS: [(&str, &str); 9] = [
+    const FORMS: [(&str, &str); 12] = [
+        (
+            "shared::Notify::wait_timeout",
+            "corun::time::timeout_future(limit, notify.notified()).await",
+        ),
+        (
+            "shared::Event::wait_timeout",
+            "corun::time::timeout_future(limit, event.wait_async()).await",
+        ),
+        (
+            "shared::Barrier::wait_timeout",
+            "corun::time::timeout_future(limit, barrier.wait_async()).await",
+        ),
         (
             "mpsc::Receiver",
             "recv_async().await, or the receiver as a Stream",

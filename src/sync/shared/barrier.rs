@@ -163,7 +163,7 @@ impl Barrier {
     /// As [`wait`](Barrier::wait).
     #[track_caller]
     pub fn wait_timeout(&self, limit: Duration) -> Result<BarrierWaitResult, BarrierError> {
-        match wait_here::wait_timeout(self.wait_async(), limit, "shared::Barrier::wait") {
+        match wait_here::wait_timeout(self.wait_async(), limit, "shared::Barrier::wait_timeout") {
             Ok(Some(result)) => result,
             Ok(None) => Err(BarrierError::timed_out()),
             Err(_unwinding) => Err(BarrierError::unwinding()),

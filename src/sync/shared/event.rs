@@ -135,7 +135,7 @@ impl Event {
             return true;
         }
         matches!(
-            wait_here::wait_timeout(self.wait_async(), limit, "shared::Event::wait"),
+            wait_here::wait_timeout(self.wait_async(), limit, "shared::Event::wait_timeout"),
             Ok(Some(()))
         )
     }

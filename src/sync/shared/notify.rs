@@ -213,7 +213,7 @@ impl Notify {
     #[track_caller]
     pub fn wait_timeout(&self, limit: Duration) -> bool {
         matches!(
-            wait_here::wait_timeout(self.notified(), limit, "shared::Notify::wait"),
+            wait_here::wait_timeout(self.notified(), limit, "shared::Notify::wait_timeout"),
             Ok(Some(()))
         )
     }

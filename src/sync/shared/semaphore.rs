@@ -149,6 +149,7 @@ impl Semaphore {
     /// # Panics
     ///
     /// If the count would pass [`MAX_PERMITS`](Semaphore::MAX_PERMITS).
+    #[track_caller]
     pub fn add_permits(&self, n: usize) {
         if n > 0 {
             self.release(n);
@@ -330,6 +331,7 @@ impl Semaphore {
 
     /// Gives `n` permits back (rule 6): one compare-and-swap while nobody
     /// waits, else through the lock to the waiters.
+    #[track_caller]
     fn release(&self, n: usize) {
         if n == 0 {
             return;
@@ -358,6 +360,7 @@ impl Semaphore {
     }
 
     #[cold]
+    #[track_caller]
     fn release_to_waiters(&self, n: usize) {
         let wakers = {
             let mut state = lock(&self.state);
@@ -381,6 +384,7 @@ impl Semaphore {
 /// # Panics
 ///
 /// If the count would pass [`Semaphore::MAX_PERMITS`].
+#[track_caller]
 fn added(word: usize, n: usize) -> usize {
     match (word >> SHIFT).checked_add(n) {
         Some(permits) if permits <= Semaphore::MAX_PERMITS => word + (n << SHIFT),
