@@ -1,5 +1,6 @@
 //! Making an `Executor`: `Executor::new`, and `ExecutorBuilder` for the
-//! settings (task stack size, unguarded stacks, spinning before sleeping).
+//! settings (task stack size, unguarded stacks, spinning before sleeping,
+//! a paused clock).
 
 use super::core::Core;
 use super::local_executor::Executor;
