@@ -19,6 +19,7 @@
 //! | (tokio) `RwLock`     | [`RwLock`]                                   |
 //! | (tokio) `broadcast`  | [`broadcast::channel`]: every receiver sees every value |
 //! | (tokio) `watch`      | [`watch::channel`]: the latest value, and waits for it to change |
+//! | (tokio) `OnceCell`   | [`OnceCell`]: set once, by an initialiser that may wait |
 //!
 //! Common rules:
 //! - The plain method (`recv`, `send`, `acquire`, `lock`, `wait`) suspends
@@ -71,6 +72,7 @@ mod error;
 pub mod mpsc;
 mod mutex;
 mod notify;
+mod once_cell;
 mod oneshot;
 mod recheck_wait;
 mod rwlock;
@@ -87,6 +89,7 @@ pub use condvar::{Condvar, CondvarWait};
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use mutex::{Lock, Mutex, MutexGuard, TryLockError};
 pub use notify::{Event, EventWait, Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
 pub use oneshot::{oneshot, OneshotReceiver, OneshotSender};
 pub use rwlock::{RwLock, RwLockRead, RwLockReadGuard, RwLockWrite, RwLockWriteGuard};
 pub use semaphore::{Acquire, AcquireError, Semaphore, SemaphorePermit, TryAcquireError};

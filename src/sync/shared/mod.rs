@@ -22,6 +22,9 @@ mod rwlock;
 mod semaphore;
 pub mod watch;
 
+/// The same cell as [`sync::OnceCell`](crate::sync::OnceCell): it works
+/// across workers and threads already.
+pub use crate::sync::OnceCell;
 pub use barrier::{Barrier, BarrierWait};
 pub use event::{Event, EventWait};
 pub use mutex::{Mutex, MutexGuard};
