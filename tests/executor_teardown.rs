@@ -363,3 +363,37 @@ fn a_fresh_executors_block_on_runs_in_the_cleanup_of_a_cancelled_or_torn_down_ta
         },
     );
 }
+
+/// A task that catches its cancellation and waits again, every time: the
+/// executor's drop tries twice, then gives up on it with a warning naming
+/// the task; its join says cancelled (it does not stay "running" for ever).
+#[test]
+fn a_task_that_keeps_ignoring_cancellation_is_abandoned_with_a_warning() {
+    const NAME: &str = "a_task_that_keeps_ignoring_cancellation_is_abandoned_with_a_warning";
+    let stderr = common::child_stderr(NAME, || {
+        let drops = common::counter();
+        let ex = Executor::new();
+        let d = drops.clone();
+        let stubborn: JoinHandle<()> = ex.spawn(move || {
+            let _guard = DropCount(d);
+            loop {
+                let _ = std::panic::catch_unwind(|| corun::sleep(LONG));
+            }
+        });
+        ex.block_on(corun::yield_now);
+        drop(ex);
+        assert!(stubborn.is_finished());
+        assert!(stubborn.join().unwrap_err().is_cancelled());
+        assert_eq!(drops.get(), 0, "its stack was leaked, not run on");
+    });
+    if let Some(stderr) = stderr {
+        assert!(
+            stderr.contains("caught its cancellation and waited again"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("executor_teardown.rs"),
+            "names where it was spawned: {stderr}"
+        );
+    }
+}

@@ -86,6 +86,41 @@ fn terminate_stops_an_imap_under_way() {
     );
 }
 
+#[test]
+fn after_terminate_an_imap_takes_no_more_items_and_ends() {
+    let pool = pool(2);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let p = pulled.clone();
+    // An endless source: only the end of the iteration can stop it.
+    let source = (0u64..).inspect(move |_| {
+        p.fetch_add(1, Ordering::SeqCst);
+    });
+    let mut results = pool.imap(source, |x| {
+        corun::sleep(Duration::from_millis(1));
+        x
+    });
+    assert_eq!(results.next(), Some(0));
+    pool.terminate();
+    let pulled_then = pulled.load(Ordering::SeqCst);
+    let mut outcomes = 0;
+    loop {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| results.next())) {
+            Ok(None) => break,
+            Ok(Some(_)) | Err(_) => outcomes += 1,
+        }
+        assert!(outcomes < 1_000, "the imap went on pulling after terminate");
+    }
+    assert_eq!(
+        pulled.load(Ordering::SeqCst),
+        pulled_then,
+        "no item taken after terminate"
+    );
+    assert!(
+        outcomes <= 2 * pool.workers(),
+        "only what was in flight came back: {outcomes}"
+    );
+}
+
 /// A runtime whose only worker is held by a task that never waits, until
 /// the sender is used: jobs filed meanwhile stay unstarted in its inbox.
 fn one_worker_held() -> (

@@ -437,7 +437,8 @@ impl Core {
     /// destructors that spawn or wait find it.
     pub(crate) fn shutdown(&self) {
         // Tasks that ignore cancellation get a second chance, then are
-        // dropped (their generator leaks its stack with a warning).
+        // abandoned: their stack is leaked with a warning, and their joins
+        // say cancelled.
         for _round in 0..2 {
             let tasks = self.all_tasks();
             if tasks.is_empty() {
@@ -454,6 +455,16 @@ impl Core {
             }
         }
         for task in self.all_tasks() {
+            if task.abandon() {
+                let header = task.header();
+                header.state.set(super::task::RunState::Done);
+                eprintln!(
+                    "corun: task {:?} (spawned at {}) caught its cancellation and waited \
+                     again, twice, while its executor shut down; its stack is leaked \
+                     without running more of it, so its destructors do not run",
+                    header.id, header.location
+                );
+            }
             self.unregister(&task);
         }
         self.queue.clear();

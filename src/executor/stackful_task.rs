@@ -140,6 +140,10 @@ where
         self.run_first()
     }
 
+    fn abandon(&self) -> bool {
+        self.abandon_body()
+    }
+
     #[inline(never)]
     fn cancel_now(&self) -> Ran {
         let outcome = if let Some(mut generator) = self.running.take() {
@@ -161,6 +165,22 @@ where
             Ok(None) => self.finish(Err(JoinError::cancelled())),
             Err(payload) => self.finish(Err(JoinError::panicked(payload))),
         }
+    }
+}
+
+impl<F, T> StackfulTask<F, T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    fn abandon_body(&self) -> bool {
+        let Some(mut generator) = self.running.take() else {
+            return false;
+        };
+        generator.abandon();
+        drop(generator);
+        self.finish(Err(JoinError::cancelled()));
+        true
     }
 }
 

@@ -149,6 +149,13 @@ pub(crate) trait Task {
     /// unstarted body is dropped, a suspended one unwinds. Its join slot
     /// reports a cancellation.
     fn cancel_now(&self) -> Ran;
+    /// Gives up on a task whose body keeps catching its cancellation and
+    /// waiting again (the executor's shutdown, after its last try): its
+    /// stack is leaked without running more of it, and its join says
+    /// cancelled. `false` if there was no such body.
+    fn abandon(&self) -> bool {
+        false
+    }
     /// For a task spawned in a scope: its index in the scope's table.
     fn scope_index(&self) -> Option<usize> {
         None

@@ -96,6 +96,15 @@ pub(crate) enum TaskClose<R> {
 }
 
 impl<'a, Y, S, R> Generator<'a, Y, S, R> {
+    /// Gives up on a body that keeps ignoring its close, for good: the
+    /// executor's shutdown, after its last try. The generator is complete
+    /// afterwards, and its stack leaked (see `leak_body`).
+    pub(crate) fn abandon(&mut self) {
+        if self.life != Life::Complete {
+            self.leak_body();
+        }
+    }
+
     /// Gives up on a body that ignored its close: it is never resumed again,
     /// and its stack is leaked rather than reused.
     fn leak_body(&mut self) {
@@ -351,6 +360,7 @@ impl<'a, Y, S, R> Generator<'a, Y, S, R> {
     /// g.close();
     /// assert!(cleaned.get() && g.is_complete());
     /// ```
+    #[track_caller]
     pub fn close(&mut self) {
         if let Err(ignored) = self.try_close() {
             if self.is_complete() {

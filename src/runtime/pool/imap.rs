@@ -14,7 +14,16 @@ use std::sync::Arc;
 const IN_FLIGHT_PER_WORKER: usize = 2;
 
 /// Turns a job's outcome into its value, re-raising its panic.
+#[track_caller]
 fn value_of<R>(outcome: Result<R, crate::JoinError>, what: &str) -> R {
+    if let Err(e) = &outcome {
+        if e.is_cancelled() {
+            panic!(
+                "{what}: a job produced no value: {e}{}",
+                super::map::cancelled_why(e)
+            );
+        }
+    }
     crate::runtime::unwrap_outcome(outcome, what)
 }
 
@@ -46,7 +55,9 @@ where
 
     /// The next item's job, while fewer than the limit are in flight.
     fn next_job(&mut self, in_flight: usize) -> Option<JoinHandle<R>> {
-        if in_flight >= self.limit {
+        // After `terminate` no item is taken from the source: the
+        // iteration ends once what is in flight came back.
+        if in_flight >= self.limit || self.pool.tracker.is_terminated() {
             return None;
         }
         let item = self.items.next()?;
@@ -141,6 +152,7 @@ where
 {
     type Item = R;
 
+    #[track_caller]
     fn next(&mut self) -> Option<R> {
         while let Some(job) = self.feed.next_job(self.in_flight.len()) {
             self.in_flight.push_back(job);
@@ -158,6 +170,7 @@ where
 {
     type Item = R;
 
+    #[track_caller]
     fn next(&mut self) -> Option<R> {
         while let Some(job) = self.feed.next_job(self.in_flight.len()) {
             self.in_flight.push(job);

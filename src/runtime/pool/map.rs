@@ -98,6 +98,7 @@ impl Pool {
         self.map_in(items, Sizes::Fixed(chunk_size), f, Location::caller())
     }
 
+    #[track_caller]
     fn map_in<I, F, R>(
         &self,
         items: I,
@@ -138,7 +139,10 @@ impl Pool {
                 .into_results(),
             Some(e) => match e.try_into_panic() {
                 Ok(payload) => resume_unwind(payload),
-                Err(e) => panic!("Pool::map: a job produced no value: {e}"),
+                Err(e) => panic!(
+                    "Pool::map: a job produced no value: {e}{}",
+                    cancelled_why(&e)
+                ),
             },
         }
     }
@@ -228,5 +232,14 @@ pub(super) fn catch_item<R>(f: impl FnOnce() -> R) -> Result<R, JoinError> {
         Ok(value) => Ok(value),
         Err(payload) if crate::generator::is_close_payload(&payload) => resume_unwind(payload),
         Err(payload) => Err(JoinError::panicked(payload)),
+    }
+}
+
+/// What a cancelled job's refusal adds: who cancels a map's jobs.
+pub(super) fn cancelled_why(e: &JoinError) -> &'static str {
+    if e.is_cancelled() {
+        " (the pool was terminated, or its runtime shut down, before the job ended)"
+    } else {
+        ""
     }
 }

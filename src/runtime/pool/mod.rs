@@ -50,6 +50,14 @@ const TERMINATED: &str = "the pool was terminated: the job was never started";
 /// other jobs finished, and by [`imap`](Pool::imap) when the iteration
 /// reaches that result (as Python's: the jobs in flight go on); the pool
 /// keeps working either way.
+///
+/// **Dropping a pool** made by [`Pool::new`] or [`Pool::builder`] ends it
+/// as Python's `with Pool() as p:` does (`terminate`): jobs not yet
+/// started never run, and running ones are cancelled at their next wait.
+/// To let every submitted job finish first, as `concurrent.futures`'
+/// `with` block does, call [`close`](Pool::close) and [`join`](Pool::join)
+/// before it goes. A pool from [`Runtime::pool`](crate::Runtime::pool)
+/// shares its runtime's workers and ends with the runtime.
 pub struct Pool {
     /// The runtime this pool made itself (`Pool::new`), if any.
     owned: Option<Runtime>,
@@ -404,10 +412,13 @@ impl Pool {
     }
 
     /// Closes the pool and cancels every job not yet ended: unstarted ones
-    /// never run, started ones unwind at their next wait. A `map` or
-    /// `imap` under way submits no more jobs: the rest of its items come
-    /// back cancelled (`map` re-raises that, `try_map` returns it per item).
-    /// Python's `terminate` (which can only kill whole processes).
+    /// never run, started ones unwind at their next wait. A `map` under
+    /// way submits no more jobs: the rest of its items come back cancelled
+    /// (`map` re-raises that, `try_map` returns it per item). An `imap`
+    /// under way takes no more items from its source: the jobs it had in
+    /// flight come back (a result that was ready as it is, the others
+    /// cancelled), then it ends. Python's `terminate` (which can only kill
+    /// whole processes).
     pub fn terminate(&self) {
         self.close();
         self.tracker.cancel_all();

@@ -100,6 +100,11 @@ impl Tracker {
         Poll::Pending
     }
 
+    /// Whether [`cancel_all`](Tracker::cancel_all) was called (rule 4).
+    pub(crate) fn is_terminated(&self) -> bool {
+        lock(&self.state).terminated
+    }
+
     /// Requests cancellation of every job still outstanding.
     pub(crate) fn cancel_all(&self) {
         let cancellers: Vec<_> = {

@@ -71,6 +71,7 @@ pub const MAX_CAPACITY: usize = 1 << 24;
 /// [`MAX_CAPACITY`] (use [`unbounded_channel`], which allocates as it
 /// grows).
 #[must_use]
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(
         capacity > 0,
