@@ -428,3 +428,32 @@ fn the_pool_builder_pins_to_the_cores_given_and_takes_a_runtime_builders_setting
     let seen = pool.map(0..8, |_| cores_allowed());
     assert!(seen.iter().all(|&n| n == cores), "{seen:?} of {cores}");
 }
+
+#[test]
+fn imap_chunked_keeps_order_re_raises_a_panic_and_refuses_a_zero_chunk() {
+    let pool = corun::Pool::builder()
+        .workers(2)
+        .pin_cores(false)
+        .build()
+        .unwrap();
+    let got: Vec<u64> = pool.imap_chunked(0..1_000u64, 64, |x| x * 3).collect();
+    assert_eq!(got, (0..1_000u64).map(|x| x * 3).collect::<Vec<_>>());
+    let mut all: Vec<u64> = pool
+        .imap_unordered_chunked(0..1_000u64, 7, |x| x + 1)
+        .collect();
+    all.sort();
+    assert_eq!(all, (1..=1_000u64).collect::<Vec<_>>());
+    // A panic in the third chunk comes out when the iteration reaches it.
+    let mut it = pool.imap_chunked(0..30u32, 10, |x| {
+        assert!(x != 25, "item 25 fails");
+        x
+    });
+    let first: Vec<u32> = it.by_ref().take(20).collect();
+    assert_eq!(first, (0..20).collect::<Vec<_>>());
+    let msg = panic_message(std::panic::AssertUnwindSafe(|| it.next()));
+    assert!(msg.contains("item 25 fails"), "{msg}");
+    let msg = panic_message(|| pool.imap_chunked(0..3u8, 0, |x| x).count());
+    assert!(msg.contains("chunk size"), "{msg}");
+    // The pool still works.
+    assert_eq!(pool.map(0..3u8, |x| x), [0, 1, 2]);
+}

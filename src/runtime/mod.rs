@@ -46,7 +46,9 @@ pub use current::worker_index;
 pub use join_handle::JoinHandle;
 pub use join_set::JoinSet;
 pub use placement::Placement;
-pub use pool::{AsyncResult, GetTimeoutError, Imap, ImapUnordered, Pool, PoolBuilder};
+pub use pool::{
+    AsyncResult, Chunks, GetTimeoutError, Imap, ImapChunked, ImapUnordered, Pool, PoolBuilder,
+};
 pub use stall::StallReport;
 
 use crate::executor::JoinError;

@@ -11,11 +11,13 @@ mod assembly;
 mod async_result;
 mod chunks;
 mod imap;
+mod imap_chunked;
 mod map;
 mod tracker;
 
 pub use async_result::{AsyncResult, GetTimeoutError};
 pub use imap::{Imap, ImapUnordered};
+pub use imap_chunked::{Chunks, ImapChunked};
 
 use super::{BuildError, JoinHandle, Runtime, RuntimeBuilder, Shared};
 use crate::loom::{Arc, AtomicBool, Ordering};
