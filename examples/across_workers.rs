@@ -2,10 +2,14 @@
 //! starts every worker's phase together, a `Semaphore` that bounds a
 //! resource all workers share (three "database connections" for twelve
 //! jobs), and an `Event` that tells every worker's long-running task to
-//! stop. Each wait suspends only its task; the worker runs the others.
+//! stop. Then an event bus every worker listens to (`broadcast`), a
+//! configuration they read while a plain thread reloads it (`RwLock`),
+//! and a connection made once however many tasks ask for it at the same
+//! moment (`OnceCell`). Each wait suspends only its task; the worker runs
+//! the others.
 //!
 //! Run: `cargo run --release --example across_workers`
-use corun::sync::shared::{Barrier, Event, Semaphore};
+use corun::sync::shared::{broadcast, Barrier, Event, OnceCell, RwLock, Semaphore};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,5 +74,61 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             t.join()?
         );
     }
+
+    // 4. An event bus: one publisher, a listener task on every worker, and
+    // every listener gets every event, in order.
+    let (bus, _) = broadcast::channel::<String>(16);
+    let listeners: Vec<_> = (0..workers)
+        .map(|w| {
+            let mut events = bus.subscribe();
+            rt.spawn_on(w, move || {
+                let mut seen = Vec::new();
+                while let Ok(e) = events.recv() {
+                    seen.push(e);
+                }
+                seen
+            })
+        })
+        .collect();
+    for e in ["deploy started", "deploy finished"] {
+        bus.send(e.to_string())?; // from this plain thread
+    }
+    drop(bus); // the listeners' loops end after the last event
+    for (w, l) in listeners.into_iter().enumerate() {
+        let seen = l.join()?;
+        println!("phase 4: worker {w} heard {seen:?}");
+        assert_eq!(seen, ["deploy started", "deploy finished"]);
+    }
+
+    // 5. Configuration read by every worker's tasks while a thread reloads
+    // it, and a connection made once for all the tasks that need it.
+    let config = Arc::new(RwLock::new((1u32, "v1")));
+    let conn = Arc::new(OnceCell::new());
+    let connects = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let (config, conn, connects) = (config.clone(), conn.clone(), connects.clone());
+            rt.spawn(move || {
+                let c = conn.get_or_init(|| {
+                    connects.fetch_add(1, Ordering::SeqCst);
+                    corun::sleep(Duration::from_millis(2)); // "connecting": the others wait
+                    "db-connection"
+                });
+                let (version, name) = *config.read(); // never a half-written pair
+                assert_eq!(name, format!("v{version}"));
+                *c
+            })
+        })
+        .collect();
+    *config.write() = (2, "v2"); // from this plain thread
+    for r in readers {
+        assert_eq!(r.join()?, "db-connection");
+    }
+    println!(
+        "phase 5: 8 tasks shared {} connection; the config is now {:?}",
+        connects.load(Ordering::SeqCst),
+        *config.read()
+    );
+    assert_eq!(connects.load(Ordering::SeqCst), 1);
     Ok(())
 }
