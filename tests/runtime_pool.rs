@@ -454,6 +454,14 @@ fn imap_chunked_keeps_order_re_raises_a_panic_and_refuses_a_zero_chunk() {
     assert!(msg.contains("item 25 fails"), "{msg}");
     let msg = panic_message(|| pool.imap_chunked(0..3u8, 0, |x| x).count());
     assert!(msg.contains("chunk size"), "{msg}");
+    // A huge chunk of a short source is just the source; no size-hint
+    // allocation is asked of a source that says it is endless.
+    let all: Vec<u8> = pool.imap_chunked(0..5u8, usize::MAX, |x| x).collect();
+    assert_eq!(all, [0, 1, 2, 3, 4]);
+    let few: Vec<u64> = pool
+        .imap_chunked((0u64..).take(3), 1 << 40, |x| x)
+        .collect();
+    assert_eq!(few, [0, 1, 2]);
     // The pool still works.
     assert_eq!(pool.map(0..3u8, |x| x), [0, 1, 2]);
 }

@@ -195,3 +195,34 @@ fn threads_and_runtime_workers_share_one_initialisation() {
     }
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn a_call_from_inside_its_own_initialiser_panics_instead_of_hanging() {
+    let ex = Executor::new();
+    let cell = Rc::new(OnceCell::<u32>::new());
+    let c = cell.clone();
+    let h = ex.spawn(move || *c.get_or_init(|| *c.get_or_init(|| 1) + 1));
+    let err = ex.block_on(|| h.join()).unwrap_err();
+    assert!(err.to_string().contains("own initialiser"), "{err}");
+    assert!(!cell.initialized(), "the failed initialiser left it empty");
+    // On a plain thread, too; and the cell still works afterwards.
+    let cell = OnceCell::<u32>::new();
+    let msg = common::panic_message(|| *cell.get_or_init(|| *cell.get_or_init(|| 1)));
+    assert!(msg.contains("own initialiser"), "{msg}");
+    assert_eq!(*cell.get_or_init(|| 3), 3);
+    // Another task of the same thread is not refused: it waits its turn.
+    let cell = Rc::new(OnceCell::new());
+    let (c1, c2) = (cell.clone(), cell.clone());
+    let first = ex.spawn(move || {
+        *c1.get_or_init(|| {
+            yield_now();
+            yield_now();
+            5
+        })
+    });
+    let second = ex.spawn(move || *c2.get_or_init(|| 6));
+    assert_eq!(
+        ex.block_on(|| (first.join().unwrap(), second.join().unwrap())),
+        (5, 5)
+    );
+}

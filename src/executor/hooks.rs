@@ -35,6 +35,17 @@ pub(crate) fn current_task_id() -> Option<u64> {
         .map(|task| task.header().id.0)
 }
 
+/// Who is running here: the thread, and the task if any (its executor's
+/// address and its id, so that tasks of two executors on one thread
+/// differ). For a lock that must know whether its holder calls again.
+pub(crate) fn current_caller() -> (std::thread::ThreadId, Option<(usize, u64)>) {
+    let task = try_current_core().and_then(|core| {
+        let id = core.current_task()?.header().id.0;
+        Some((std::rc::Rc::as_ptr(&core) as usize, id))
+    });
+    (std::thread::current().id(), task)
+}
+
 /// The running task is unwinding (cancelled, or its executor is being
 /// dropped): it cannot wait any more.
 #[derive(Debug)]

@@ -16,12 +16,29 @@
 //! 4. It works for tasks of any executor and plain threads at once; it is
 //!    `Send + Sync` when `T` is (`!Sync` values, such as an `Rc`, in one
 //!    executor's tasks).
+//! 5. A call from inside the cell's own initialiser (the same task, or the
+//!    same thread outside tasks) would wait for itself: it panics saying
+//!    so, as std's `OnceCell` does.
+//!
+//! `new` is not `const`; for a `static`, wrap the cell in a
+//! `std::sync::LazyLock`:
+//!
+//! ```
+//! use corun::sync::OnceCell;
+//! use std::sync::LazyLock;
+//!
+//! static CONFIG: LazyLock<OnceCell<String>> = LazyLock::new(OnceCell::new);
+//!
+//! let ex = corun::Executor::new();
+//! let v = ex.block_on(|| CONFIG.get_or_init(|| "loaded".to_string()).clone());
+//! assert_eq!(v, "loaded");
+//! ```
 
 use super::shared::Semaphore;
 use super::wait_here;
 use std::fmt;
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// A value set once, by the first caller of
 /// [`get_or_init`](OnceCell::get_or_init) (or [`set`](OnceCell::set)),
@@ -61,6 +78,20 @@ pub struct OnceCell<T> {
     value: OnceLock<T>,
     /// Held by the one initialiser running (rule 1).
     init: Semaphore,
+    /// Who runs the initialiser now, so that a call from inside it is
+    /// refused instead of waiting for itself (rule 5).
+    holder: Mutex<Option<Caller>>,
+}
+
+type Caller = (std::thread::ThreadId, Option<(usize, u64)>);
+
+/// Clears the holder when the initialiser ends, returns or unwinds.
+struct Holding<'a>(&'a Mutex<Option<Caller>>);
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 /// Why [`OnceCell::set`] gave its value back.
@@ -108,6 +139,7 @@ impl<T> OnceCell<T> {
         OnceCell {
             value: OnceLock::new(),
             init: Semaphore::new(1),
+            holder: Mutex::new(None),
         }
     }
 
@@ -182,6 +214,7 @@ impl<T> OnceCell<T> {
         if let Some(value) = self.value.get() {
             return Ok(value);
         }
+        let me = self.refuse_reentry("OnceCell::get_or_init");
         // Unwinding and unable to wait: no permit, and our own runs (rule 3).
         let _permit = wait_here::wait(self.init.acquire_async(), "OnceCell::get_or_init")
             .ok()
@@ -189,7 +222,27 @@ impl<T> OnceCell<T> {
         if let Some(value) = self.value.get() {
             return Ok(value); // set by the initialiser we waited for
         }
+        let _holding = self.hold(me);
         self.finish(init())
+    }
+
+    /// Rule 5: the caller, unless it is the one running the initialiser.
+    #[track_caller]
+    fn refuse_reentry(&self, what: &str) -> Caller {
+        let me = crate::executor::hooks::current_caller();
+        let holder = *self.holder.lock().unwrap_or_else(|e| e.into_inner());
+        if holder == Some(me) {
+            panic!(
+                "corun::sync::{what}: called from inside this cell's own initialiser, which \
+                 would wait for itself for ever; initialise it without reading it"
+            );
+        }
+        me
+    }
+
+    fn hold(&self, me: Caller) -> Holding<'_> {
+        *self.holder.lock().unwrap_or_else(|e| e.into_inner()) = Some(me);
+        Holding(&self.holder)
     }
 
     /// [`get_or_init`](OnceCell::get_or_init) for async code: `init` is
@@ -221,6 +274,7 @@ impl<T> OnceCell<T> {
         if let Some(value) = self.value.get() {
             return Ok(value);
         }
+        let me = self.refuse_reentry("OnceCell::get_or_init_async");
         let _permit = self
             .init
             .acquire_async()
@@ -229,6 +283,7 @@ impl<T> OnceCell<T> {
         if let Some(value) = self.value.get() {
             return Ok(value);
         }
+        let _holding = self.hold(me);
         self.finish(init().await)
     }
 

@@ -61,7 +61,8 @@ fn refused(reason: &str) -> ! {
 
 /// What to call instead of `reason` in async code.
 fn async_form(reason: &str) -> &'static str {
-    const FORMS: [(&str, &str); 12] = [
+    const FORMS: [(&str, &str); 13] = [
+        ("OnceCell::get_or_init", "get_or_init_async(..).await"),
         (
             "shared::Notify::wait_timeout",
             "corun::time::timeout_future(limit, notify.notified()).await",

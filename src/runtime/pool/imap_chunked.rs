@@ -17,7 +17,12 @@ impl<I: Iterator> Iterator for Chunks<I> {
     type Item = Vec<I::Item>;
 
     fn next(&mut self) -> Option<Vec<I::Item>> {
-        let chunk: Vec<_> = self.items.by_ref().take(self.size).collect();
+        // Grown by pushes, not sized from the size hint: an endless source
+        // with a huge chunk size would ask for more memory than exists.
+        let mut chunk = Vec::with_capacity(self.size.min(1024));
+        for item in self.items.by_ref().take(self.size) {
+            chunk.push(item);
+        }
         (!chunk.is_empty()).then_some(chunk)
     }
 }
@@ -62,8 +67,10 @@ impl Pool {
     /// workers `chunk_size` at a time, one job per chunk, and the results
     /// still come one by one in the items' order. Worth it when `f` is
     /// cheap: a job costs microseconds, an item in a chunk next to nothing.
-    /// A job's panic is re-raised when the iteration reaches its chunk (the
-    /// rest of that chunk is lost, as in [`map`](Pool::map)).
+    /// A job's panic is re-raised when the iteration reaches its chunk, and
+    /// that chunk's other results are lost (its job ended in the panic);
+    /// the iteration may go on after it. A chunk is gathered before its
+    /// job starts, so an endless source needs a chunk size it can fill.
     ///
     /// # Panics
     ///
