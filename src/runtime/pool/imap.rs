@@ -70,12 +70,31 @@ where
 pub struct Imap<'p, I: Iterator, R> {
     feed: Feed<'p, I, R>,
     in_flight: VecDeque<JoinHandle<R>>,
+    /// The method the caller called, for its refusals.
+    what: &'static str,
 }
 
 /// The iterator of [`Pool::imap_unordered`]: results as jobs finish.
 pub struct ImapUnordered<'p, I: Iterator, R> {
     feed: Feed<'p, I, R>,
     in_flight: Vec<JoinHandle<R>>,
+    what: &'static str,
+}
+
+impl<'p, I: Iterator, R> Imap<'p, I, R> {
+    /// The same iteration, its refusals naming `what` (a chunked form).
+    pub(super) fn named(mut self, what: &'static str) -> Self {
+        self.what = what;
+        self
+    }
+}
+
+impl<'p, I: Iterator, R> ImapUnordered<'p, I, R> {
+    /// The same iteration, its refusals naming `what` (a chunked form).
+    pub(super) fn named(mut self, what: &'static str) -> Self {
+        self.what = what;
+        self
+    }
 }
 
 impl Pool {
@@ -110,6 +129,7 @@ impl Pool {
         Imap {
             feed: Feed::new(self, items.into_iter(), Arc::new(f)),
             in_flight: VecDeque::new(),
+            what: "Pool::imap",
         }
     }
 
@@ -140,6 +160,7 @@ impl Pool {
         ImapUnordered {
             feed: Feed::new(self, items.into_iter(), Arc::new(f)),
             in_flight: Vec::new(),
+            what: "Pool::imap_unordered",
         }
     }
 }
@@ -158,7 +179,7 @@ where
             self.in_flight.push_back(job);
         }
         let next = self.in_flight.pop_front()?;
-        Some(value_of(next.join(), "Pool::imap"))
+        Some(value_of(next.join(), self.what))
     }
 }
 
@@ -182,7 +203,7 @@ where
         match wait_here::wait(any, "Pool::imap_unordered") {
             Ok((outcome, _index, rest)) => {
                 self.in_flight = rest;
-                Some(value_of(outcome, "Pool::imap_unordered"))
+                Some(value_of(outcome, self.what))
             }
             Err(_unwinding) => resume_unwind(Box::new(
                 "Pool::imap_unordered: the calling task is being cancelled",

@@ -98,7 +98,7 @@ impl Pool {
     {
         let chunks = chunked(items, chunk_size, "Pool::imap_chunked");
         ImapChunked {
-            chunks: self.imap(chunks, over_chunk(f)),
+            chunks: self.imap(chunks, over_chunk(f)).named("Pool::imap_chunked"),
             current: Vec::new().into_iter(),
         }
     }
@@ -134,7 +134,9 @@ impl Pool {
     {
         let chunks = chunked(items, chunk_size, "Pool::imap_unordered_chunked");
         ImapChunked {
-            chunks: self.imap_unordered(chunks, over_chunk(f)),
+            chunks: self
+                .imap_unordered(chunks, over_chunk(f))
+                .named("Pool::imap_unordered_chunked"),
             current: Vec::new().into_iter(),
         }
     }
