@@ -100,7 +100,9 @@ impl<'p, I: Iterator, R> ImapUnordered<'p, I, R> {
 impl Pool {
     /// Applies `f` to the items lazily, one job per item, with at most two
     /// jobs per worker in flight, and yields the results in the items'
-    /// order. Python's `imap`.
+    /// order. Python's `imap`. A job costs microseconds: for a cheap `f`
+    /// over many items, [`imap_chunked`](Pool::imap_chunked) (Python's
+    /// `chunksize`) runs one job per chunk instead.
     ///
     /// # Panics
     ///
