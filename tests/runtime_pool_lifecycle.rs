@@ -78,11 +78,18 @@ fn terminate_stops_an_imap_under_way() {
     });
     assert_eq!(results.next(), Some(0));
     pool.terminate();
-    let rest = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| results.count()));
-    assert!(rest.is_err(), "the imap re-raises the cancellation");
+    // What was in flight comes back (finished, or a re-raised
+    // cancellation), then the iteration ends: no new job is submitted.
+    loop {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| results.next())) {
+            Ok(None) => break,
+            Ok(Some(_)) | Err(_) => {}
+        }
+    }
+    let ran = ran.load(Ordering::SeqCst);
     assert!(
-        ran.load(Ordering::SeqCst) < 100,
-        "every job ran though the pool was terminated"
+        ran <= 1 + 2 * pool.workers(),
+        "{ran} jobs ran though the pool was terminated after the first"
     );
 }
 
