@@ -80,12 +80,10 @@ fn terminate_stops_an_imap_under_way() {
     pool.terminate();
     // What was in flight comes back (finished, or a re-raised
     // cancellation), then the iteration ends: no new job is submitted.
-    loop {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| results.next())) {
-            Ok(None) => break,
-            Ok(Some(_)) | Err(_) => {}
-        }
-    }
+    while !matches!(
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| results.next())),
+        Ok(None)
+    ) {}
     let ran = ran.load(Ordering::SeqCst);
     assert!(
         ran <= 1 + 2 * pool.workers(),
