@@ -69,6 +69,7 @@ mod channel;
 mod channel_async;
 mod condvar;
 mod error;
+mod guard_access;
 pub mod mpsc;
 mod mutex;
 mod notify;

@@ -1,11 +1,11 @@
 //! A mutex whose guard may be held across suspensions: a one-permit
 //! semaphore (FIFO hand-off) in front of a `RefCell`.
 
+use super::guard_access::guard_access;
 use super::semaphore::{AcquireOp, Semaphore, SemaphorePermit};
 use std::cell::{RefCell, RefMut};
 use std::fmt;
 use std::future::Future;
-use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -196,31 +196,7 @@ pub struct MutexGuard<'a, T> {
     pub(super) mutex: &'a Mutex<T>,
 }
 
-impl<T> Deref for MutexGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T> DerefMut for MutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.value, f)
-    }
-}
-
-impl<T: fmt::Display> fmt::Display for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.value, f)
-    }
-}
+guard_access!(MutexGuard, mut);
 
 /// The future of [`Mutex::lock_async`].
 ///

@@ -11,12 +11,12 @@
 //! 3. A waiter that leaves (cancelled, timed out, its future dropped) gives
 //!    back whatever was handed to it, and it goes to the next in line.
 
+use super::guard_access::guard_access;
 use super::mutex::TryLockError;
 use super::semaphore::{AcquireOp, Semaphore, SemaphorePermit};
 use std::cell::{Ref, RefCell, RefMut};
 use std::fmt;
 use std::future::Future;
-use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -279,25 +279,7 @@ pub struct RwLockReadGuard<'a, T> {
     _permit: SemaphorePermit<'a>,
 }
 
-impl<T> Deref for RwLockReadGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.value, f)
-    }
-}
-
-impl<T: fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.value, f)
-    }
-}
+guard_access!(RwLockReadGuard);
 
 /// Exclusive access to an [`RwLock`]'s value; unlocks (handing the lock to
 /// the oldest waiters) when dropped. May be held across suspensions.
@@ -339,31 +321,7 @@ impl<'a, T> RwLockWriteGuard<'a, T> {
     }
 }
 
-impl<T> Deref for RwLockWriteGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T> DerefMut for RwLockWriteGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.value, f)
-    }
-}
-
-impl<T: fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.value, f)
-    }
-}
+guard_access!(RwLockWriteGuard, mut);
 
 /// The future of [`RwLock::read_async`].
 #[must_use = "futures do nothing unless polled"]

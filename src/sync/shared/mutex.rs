@@ -14,11 +14,11 @@
 //! next holder gets the value as the panic left it.
 
 use super::semaphore::{Semaphore, SemaphorePermit};
+use crate::sync::guard_access::guard_access;
 // std's, even under loom: only the permit's holder ever takes it, so it is
 // never contended and has nothing for a model to explore.
 use crate::sync::TryLockError;
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex as InnerLock, MutexGuard as InnerGuard};
 
 /// Mutual exclusion for any thread or task, with a guard that may be held
@@ -156,22 +156,4 @@ pub struct MutexGuard<'a, T> {
     _permit: SemaphorePermit<'a>,
 }
 
-impl<T> Deref for MutexGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T> DerefMut for MutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.value, f)
-    }
-}
+guard_access!(MutexGuard, mut);

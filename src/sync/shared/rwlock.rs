@@ -25,9 +25,9 @@
 //!    panics leaves the value as the panic left it for the next.
 
 use super::semaphore::{Semaphore, SemaphorePermit};
+use crate::sync::guard_access::guard_access;
 use crate::sync::{wait_here, TryLockError};
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 // std's, even under loom: the permits already exclude, so it is never
 // contended and has nothing for a model to explore.
 use std::sync::{
@@ -334,25 +334,7 @@ pub struct RwLockReadGuard<'a, T> {
     _permit: SemaphorePermit<'a>,
 }
 
-impl<T> Deref for RwLockReadGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.value, f)
-    }
-}
-
-impl<T: fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.value, f)
-    }
-}
+guard_access!(RwLockReadGuard);
 
 /// Exclusive access to a shared [`RwLock`]'s value; unlocks (handing the
 /// lock to the oldest waiters) when dropped. May be held across waits;
@@ -395,31 +377,7 @@ impl<'a, T> RwLockWriteGuard<'a, T> {
     }
 }
 
-impl<T> Deref for RwLockWriteGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T> DerefMut for RwLockWriteGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.value, f)
-    }
-}
-
-impl<T: fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.value, f)
-    }
-}
+guard_access!(RwLockWriteGuard, mut);
 
 #[cfg(all(test, loom))]
 #[path = "rwlock_loom_tests.rs"]
