@@ -20,6 +20,7 @@ mod mutex;
 mod notify;
 mod rwlock;
 mod semaphore;
+mod waker_list;
 pub mod watch;
 
 /// The same cell as [`sync::OnceCell`](crate::sync::OnceCell): it works

@@ -16,6 +16,7 @@
 //! 5. Wakers are woken, and replaced values dropped, after the lock is let
 //!    go.
 
+use super::waker_list::WakerList;
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::sync::wait_here;
 use crate::sync::watch::error::RecvError;
@@ -56,8 +57,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         version: 0,
         senders: 1,
         receivers: 1,
-        waiting: Vec::new(),
-        next_key: 0,
+        waiting: WakerList::default(),
     }));
     (
         Sender {
@@ -72,15 +72,10 @@ pub(super) struct Inner<T> {
     version: u64,
     senders: usize,
     receivers: usize,
-    waiting: Vec<(u64, Waker)>,
-    next_key: u64,
+    waiting: WakerList,
 }
 
 pub(super) type Shared<T> = Arc<Mutex<Inner<T>>>;
-
-fn wake_all(waiting: Vec<(u64, Waker)>) {
-    waiting.into_iter().for_each(|(_, w)| w.wake());
-}
 
 /// A look at the channel's value; holds its lock (rule 4).
 pub struct Ref<'a, T> {
@@ -143,7 +138,7 @@ impl<T> Sender<T> {
     /// (rule 5).
     fn publish(&self, mut inner: MutexGuard<'_, Inner<T>>) {
         inner.version += 1;
-        let waiting = std::mem::take(&mut inner.waiting);
+        let waiting = inner.waiting.take_all();
         drop(inner);
         // The broken variant the loom model must reject: the new version
         // is stored, but nobody who waits for it is told.
@@ -151,7 +146,7 @@ impl<T> Sender<T> {
         if crate::loom::mutant("watch_publish") {
             return;
         }
-        wake_all(waiting);
+        waiting.wake();
     }
 
     /// A look at the value (rule 4).
@@ -199,9 +194,9 @@ impl<T> Drop for Sender<T> {
             if inner.senders > 0 {
                 return;
             }
-            std::mem::take(&mut inner.waiting)
+            inner.waiting.take_all()
         };
-        wake_all(waiting); // rule 3
+        waiting.wake(); // rule 3
     }
 }
 
@@ -394,43 +389,22 @@ pub(super) fn poll_changed<T, R>(
     let mut inner = lock(shared);
     if inner.version != *seen {
         *seen = inner.version;
-        leave(&mut inner, key);
+        inner.waiting.leave(key);
         return Poll::Ready(Ok(look(&inner.value)));
     }
     if inner.senders == 0 {
-        leave(&mut inner, key);
+        inner.waiting.leave(key);
         return Poll::Ready(Err(RecvError::closed()));
     }
-    match *key {
-        Some(k) => match inner.waiting.iter_mut().find(|(w, _)| *w == k) {
-            Some((_, old)) => {
-                if !old.will_wake(waker) {
-                    old.clone_from(waker);
-                }
-            }
-            // A wake took it out, and nothing changed for it: again.
-            None => inner.waiting.push((k, waker.clone())),
-        },
-        None => {
-            let k = inner.next_key;
-            inner.next_key += 1;
-            inner.waiting.push((k, waker.clone()));
-            *key = Some(k);
-        }
-    }
+    // A wake took it out, and nothing changed for it: it waits again.
+    inner.waiting.wait(key, waker);
     Poll::Pending
 }
 
 /// Takes `key`'s waker out of the queue, if it is there.
 pub(super) fn leave_queue<T>(shared: &Shared<T>, key: &mut Option<u64>) {
     if key.is_some() {
-        leave(&mut lock(shared), key);
-    }
-}
-
-fn leave<T>(inner: &mut Inner<T>, key: &mut Option<u64>) {
-    if let Some(key) = key.take() {
-        inner.waiting.retain(|(k, _)| *k != key);
+        lock(shared).waiting.leave(key);
     }
 }
 

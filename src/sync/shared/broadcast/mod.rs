@@ -50,10 +50,10 @@ pub use crate::sync::broadcast::{RecvError, TryRecvError};
 /// [`sync::SendError`](crate::sync::SendError).
 pub use crate::sync::SendError;
 
+use super::waker_list::WakerList;
 use crate::loom::{lock, Mutex};
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::task::Waker;
 
 /// A shared channel of `capacity` values (rule 2) whose every receiver
 /// sees every value (rule 1): the sender, and a first receiver; more come
@@ -103,8 +103,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         head: 0,
         senders: 1,
         receivers: 0,
-        waiting: Vec::new(),
-        next_key: 0,
+        waiting: WakerList::default(),
     }));
     let rx = Receiver::new(shared.clone());
     (Sender::new(shared), rx)
@@ -129,8 +128,7 @@ struct Inner<T> {
     receivers: usize,
     /// Receivers waiting for a value (or for the last sender to go), each
     /// under its own key so that a wait that ends can take itself out.
-    waiting: Vec<(u64, Waker)>,
-    next_key: u64,
+    waiting: WakerList,
 }
 
 type Shared<T> = Arc<Mutex<Inner<T>>>;
@@ -159,28 +157,12 @@ impl<T> Inner<T> {
         self.head += taken.len() as u64;
         taken
     }
-
-    /// Takes every waiter out, to wake after the lock is let go.
-    fn take_waiting(&mut self) -> Vec<(u64, Waker)> {
-        std::mem::take(&mut self.waiting)
-    }
-
-    /// Takes this waiter out of the queue, if it is in it.
-    fn leave(&mut self, key: &mut Option<u64>) {
-        if let Some(key) = key.take() {
-            self.waiting.retain(|(k, _)| *k != key);
-        }
-    }
-}
-
-fn wake_all(waiting: Vec<(u64, Waker)>) {
-    waiting.into_iter().for_each(|(_, w)| w.wake());
 }
 
 /// Takes this waiter out of the queue, locking only if it is in it.
 fn leave<T>(shared: &Shared<T>, key: &mut Option<u64>) {
     if key.is_some() {
-        lock(shared).leave(key);
+        lock(shared).waiting.leave(key);
     }
 }
 

@@ -177,26 +177,11 @@ fn poll_recv<T: Clone>(
 ) -> Poll<Result<T, RecvError>> {
     let mut inner = lock(shared);
     if let Some(done) = ready(take(&mut inner, next)) {
-        inner.leave(key);
+        inner.waiting.leave(key);
         return Poll::Ready(done);
     }
-    match *key {
-        Some(k) => match inner.waiting.iter_mut().find(|(at, _)| *at == k) {
-            Some((_, queued)) => {
-                if !queued.will_wake(waker) {
-                    queued.clone_from(waker);
-                }
-            }
-            // A send took it out, and left nothing for it: wait again.
-            None => inner.waiting.push((k, waker.clone())),
-        },
-        None => {
-            let k = inner.next_key;
-            inner.next_key += 1;
-            inner.waiting.push((k, waker.clone()));
-            *key = Some(k);
-        }
-    }
+    // A send took it out, and left nothing for it: it waits again.
+    inner.waiting.wait(key, waker);
     Poll::Pending
 }
 
@@ -206,7 +191,7 @@ impl<T> Drop for Receiver<T> {
         // values owed to this one change.
         let taken = {
             let mut inner = lock(&self.shared);
-            inner.leave(&mut self.stream_key);
+            inner.waiting.leave(&mut self.stream_key);
             inner.receivers -= 1;
             inner.forget_reader(self.next)
         };

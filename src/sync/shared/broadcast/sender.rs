@@ -1,6 +1,6 @@
 //! The sending half of a shared broadcast channel.
 
-use super::{wake_all, Receiver, SendError, Shared, Slot};
+use super::{Receiver, SendError, Shared, Slot};
 use crate::loom::lock;
 use std::fmt;
 use std::sync::Arc;
@@ -50,7 +50,7 @@ impl<T> Sender<T> {
                 seq,
                 unread: receivers,
             });
-            (receivers, dropped, inner.take_waiting())
+            (receivers, dropped, inner.waiting.take_all())
         };
         // Outside the lock (rule 7): a value's destructor may use the
         // channel, and a waker may run code of its own.
@@ -62,7 +62,7 @@ impl<T> Sender<T> {
             drop(waiting);
             return Ok(receivers);
         }
-        wake_all(waiting);
+        waiting.wake();
         Ok(receivers)
     }
 
@@ -117,9 +117,9 @@ impl<T> Drop for Sender<T> {
             if inner.senders > 0 {
                 return;
             }
-            inner.take_waiting()
+            inner.waiting.take_all()
         };
-        wake_all(waiting);
+        waiting.wake();
     }
 }
 
